@@ -1,0 +1,196 @@
+//! The float interpreter: executes a graph-level function (upstream `tosa` ops on f32) one
+//! sample at a time. Constants are decoded once in [`FloatProgram::new`]; convolutions run as
+//! im2col + `matrixmultiply::sgemm`.
+
+use crate::{dims, loc_suffix, transpose, InterpError};
+use nibble_ir::{model, Func};
+
+const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add";
+
+/// A graph-level function prepared for repeated execution.
+pub struct FloatProgram<'f> {
+    func: &'f Func,
+    consts: Vec<Option<Vec<f32>>>,
+}
+
+impl<'f> FloatProgram<'f> {
+    pub fn new(func: &'f Func) -> Result<Self, InterpError> {
+        let mut consts = vec![None; func.values.len()];
+        for op in &func.ops {
+            match op.name.as_str() {
+                "tosa.const" => {
+                    let (_, bytes) = op.dense("values")?;
+                    consts[op.results[0]] = Some(model::dense_f32(bytes));
+                }
+                "tosa.const_shape" | "tosa.transpose" | "tosa.conv2d" | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul" | "tosa.add" => {}
+                other => {
+                    return Err(InterpError::Unsupported { level: "float", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() })
+                }
+            }
+        }
+        Ok(FloatProgram { func, consts })
+    }
+
+    /// Elements of one input sample.
+    pub fn input_len(&self) -> usize {
+        self.func.ty(self.func.args[0]).num_elements()
+    }
+
+    /// Runs one sample; `observe(value, data)` sees every op result (for calibration).
+    pub fn run(&self, input: &[f32], mut observe: impl FnMut(usize, &[f32])) -> Result<Vec<Vec<f32>>, InterpError> {
+        let f = self.func;
+        let want = self.input_len();
+        if input.len() != want {
+            return Err(InterpError::InputSize { got: input.len(), want, shape: f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec() });
+        }
+        let mut vals: Vec<Option<std::borrow::Cow<[f32]>>> = vec![None; f.values.len()];
+        vals[f.args[0]] = Some(input.into());
+        let uses = f.use_counts();
+        let mut remaining = uses.clone();
+        for op in &f.ops {
+            let r = op.results[0];
+            let get = |i: usize| vals[op.operands[i]].as_deref().ok_or_else(|| InterpError::Invalid(format!("'{}' reads an undefined value", op.name)));
+            let out: Vec<f32> = match op.name.as_str() {
+                "tosa.const" => {
+                    vals[r] = self.consts[r].as_deref().map(Into::into);
+                    continue;
+                }
+                "tosa.const_shape" => continue,
+                "tosa.transpose" => {
+                    let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();
+                    transpose(get(0)?, &dims(f, op.operands[0]), &perms)
+                }
+                "tosa.reshape" => get(0)?.to_vec(),
+                "tosa.clamp" => {
+                    let lo = op.float("min_val")? as f32;
+                    let hi = op.float("max_val")? as f32;
+                    get(0)?.iter().map(|&v| v.max(lo).min(hi)).collect()
+                }
+                "tosa.add" => broadcast_add(get(0)?, &dims(f, op.operands[0]), get(1)?, &dims(f, op.operands[1]), &dims(f, r)),
+                "tosa.matmul" => {
+                    let (a, b) = (dims(f, op.operands[0]), dims(f, op.operands[1]));
+                    let (batch, m, k, n) = (a[0], a[1], a[2], b[2]);
+                    let (x, w) = (get(0)?, get(1)?);
+                    let mut out = vec![0.0f32; batch * m * n];
+                    for i in 0..batch {
+                        sgemm(m, k, n, &x[i * m * k..], k, 1, &w[i * k * n..], n, 1, &mut out[i * m * n..]);
+                    }
+                    out
+                }
+                "tosa.conv2d" => conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
+                "tosa.max_pool2d" => max_pool2d(op, get(0)?, &dims(f, op.operands[0]), &dims(f, r))?,
+                other => return Err(InterpError::Unsupported { level: "float", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() }),
+            };
+            observe(r, &out);
+            vals[r] = Some(out.into());
+            for &o in &op.operands {
+                remaining[o] -= 1;
+                if remaining[o] == 0 && !f.returns.contains(&o) && o != f.args[0] {
+                    vals[o] = None;
+                }
+            }
+        }
+        f.returns.iter().map(|&r| vals[r].as_deref().map(|v| v.to_vec()).ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))).collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sgemm(m: usize, k: usize, n: usize, a: &[f32], rsa: usize, csa: usize, b: &[f32], rsb: usize, csb: usize, c: &mut [f32]) {
+    assert!(a.len() >= (m - 1) * rsa + (k - 1) * csa + 1 && b.len() >= (k - 1) * rsb + (n - 1) * csb + 1 && c.len() >= m * n);
+    // SAFETY: the bounds above cover every element sgemm reads or writes.
+    unsafe {
+        matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), rsa as isize, csa as isize, b.as_ptr(), rsb as isize, csb as isize, 0.0, c.as_mut_ptr(), n as isize, 1);
+    }
+}
+
+fn broadcast_add(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], so: &[usize]) -> Vec<f32> {
+    let n: usize = so.iter().product();
+    let rank = so.len();
+    let strides = |s: &[usize]| {
+        let mut st = vec![0usize; rank];
+        let mut acc = 1;
+        for k in (0..rank).rev() {
+            st[k] = if s[k] == 1 { 0 } else { acc };
+            acc *= s[k];
+        }
+        st
+    };
+    let (ta, tb) = (strides(sa), strides(sb));
+    let mut idx = vec![0usize; rank];
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let ia: usize = idx.iter().zip(&ta).map(|(i, s)| i * s).sum();
+        let ib: usize = idx.iter().zip(&tb).map(|(i, s)| i * s).sum();
+        out.push(a[ia] + b[ib]);
+        for k in (0..rank).rev() {
+            idx[k] += 1;
+            if idx[k] < so[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out
+}
+
+fn conv2d(f: &Func, op: &nibble_ir::Op, x: &[f32], w: &[f32], b: &[f32]) -> Result<Vec<f32>, InterpError> {
+    let (xs, ws, os) = (dims(f, op.operands[0]), dims(f, op.operands[1]), dims(f, op.results[0]));
+    let pad = op.ints("pad")?;
+    let stride = op.ints("stride")?;
+    let dil = op.ints("dilation")?;
+    let (h, wd, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let (oc, kh, kw) = (ws[0], ws[1], ws[2]);
+    let (oh, ow) = (os[1], os[2]);
+    let k = kh * kw * c;
+    let mut col = vec![0.0f32; oh * ow * k];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let row = &mut col[(oy * ow + ox) * k..][..k];
+            for ky in 0..kh {
+                let iy = oy as i64 * stride[0] - pad[0] + ky as i64 * dil[0];
+                for kx in 0..kw {
+                    let ix = ox as i64 * stride[1] - pad[2] + kx as i64 * dil[1];
+                    if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+                        continue;
+                    }
+                    let src = &x[((iy * wd + ix) as usize) * c..][..c];
+                    row[(ky * kw + kx) * c..][..c].copy_from_slice(src);
+                }
+            }
+        }
+    }
+    let mut out = vec![0.0f32; oh * ow * oc];
+    sgemm(oh * ow, k, oc, &col, k, 1, w, 1, k, &mut out);
+    for px in out.chunks_exact_mut(oc) {
+        for (v, bias) in px.iter_mut().zip(b) {
+            *v += bias;
+        }
+    }
+    Ok(out)
+}
+
+fn max_pool2d(op: &nibble_ir::Op, x: &[f32], xs: &[usize], os: &[usize]) -> Result<Vec<f32>, InterpError> {
+    let k = op.ints("kernel")?;
+    let s = op.ints("stride")?;
+    let p = op.ints("pad")?;
+    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let mut out = vec![f32::NEG_INFINITY; os[1] * os[2] * c];
+    for oy in 0..os[1] {
+        for ox in 0..os[2] {
+            let o = &mut out[(oy * os[2] + ox) * c..][..c];
+            for ky in 0..k[0] {
+                let iy = oy as i64 * s[0] - p[0] + ky;
+                for kx in 0..k[1] {
+                    let ix = ox as i64 * s[1] - p[2] + kx;
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
+                        continue;
+                    }
+                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
+                        *ov = ov.max(xv);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}

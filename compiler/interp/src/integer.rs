@@ -1,0 +1,281 @@
+//! The integer interpreter: the bit-exact definition of the tile level (and, through lowering,
+//! of the qnt level). Every tensor is held as `i32` values whatever its storage width. The
+//! generated C (runtime/c/nibble_runtime.c) implements the same arithmetic and must agree with
+//! this file bit for bit; docs/numerics.md states the contract.
+
+use crate::{dims, loc_suffix, transpose, InterpError};
+use nibble_ir::{model, Elem, Func, Op};
+
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape";
+
+/// Floor of `v / 2^s` (an arithmetic right shift, written portably).
+pub fn floor_shift(v: i64, s: u32) -> i64 {
+    if v >= 0 {
+        v >> s
+    } else {
+        !((!v) >> s)
+    }
+}
+
+/// tosa.rescale SINGLE_ROUND: `(v * multiplier + 2^(shift-1)) >> shift`, i.e. round half up.
+pub fn apply_scale(v: i64, multiplier: i32, shift: i32) -> i64 {
+    floor_shift(v * multiplier as i64 + (1i64 << (shift - 1)), shift as u32)
+}
+
+/// Host-boundary quantization (what main.c does): round half away from zero, then clamp.
+pub fn quantize(x: f32, scale: f64, zp: i64, qmin: i64, qmax: i64) -> i64 {
+    let mut t = x as f64 / scale;
+    if t.is_nan() {
+        t = 0.0;
+    }
+    t += if t >= 0.0 { 0.5 } else { -0.5 };
+    let lo = (qmin - zp) as f64;
+    let hi = (qmax - zp) as f64;
+    let t = if t < lo { lo } else if t > hi { hi } else { t };
+    t as i64 + zp
+}
+
+/// Host-boundary dequantization (what main.c does).
+pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
+    (scale * (q - zp) as f64) as f32
+}
+
+/// Fused requantization of an accumulator, then clamp.
+fn requant(acc: i64, op: &Rq) -> i32 {
+    let v = op.output_zp + apply_scale(acc, op.multiplier, op.shift);
+    v.clamp(op.clamp_min, op.clamp_max) as i32
+}
+
+#[derive(Clone, Copy)]
+struct Rq {
+    input_zp: i64,
+    output_zp: i64,
+    multiplier: i32,
+    shift: i32,
+    clamp_min: i64,
+    clamp_max: i64,
+}
+
+impl Rq {
+    fn of(op: &Op) -> Result<Rq, InterpError> {
+        let shift = op.int("shift")?;
+        if !(1..=62).contains(&shift) {
+            return Err(InterpError::Invalid(format!("'{}'{}: shift {shift} is outside [1, 62]", op.name, loc_suffix(op))));
+        }
+        Ok(Rq {
+            input_zp: op.int("input_zp")?,
+            output_zp: op.int("output_zp")?,
+            multiplier: op.int("multiplier")? as i32,
+            shift: shift as i32,
+            clamp_min: op.int("clamp_min")?,
+            clamp_max: op.int("clamp_max")?,
+        })
+    }
+}
+
+/// Values of a run: integer tensors, or floats at the host boundary.
+#[derive(Clone, Debug)]
+enum Val {
+    I(Vec<i32>),
+    F(Vec<f32>),
+}
+
+/// A tile-level function prepared for repeated execution.
+pub struct IntProgram<'f> {
+    func: &'f Func,
+    consts: Vec<Option<Vec<i32>>>,
+}
+
+impl<'f> IntProgram<'f> {
+    pub fn new(func: &'f Func) -> Result<Self, InterpError> {
+        let mut consts = vec![None; func.values.len()];
+        for op in &func.ops {
+            match op.name.as_str() {
+                "tile.const" => {
+                    let (ty, bytes) = op.dense("value")?;
+                    let data = match ty.elem() {
+                        Some(Elem::Int(8)) => bytes.iter().map(|&b| b as i8 as i32).collect(),
+                        Some(Elem::Int(32)) => model::dense_i32(bytes),
+                        _ => return Err(InterpError::Invalid(format!("tile.const{}: only i8 and i32 constants are supported", loc_suffix(op)))),
+                    };
+                    consts[op.results[0]] = Some(data);
+                }
+                "tile.quantize" | "tile.dequantize" | "tile.conv2d" | "tile.fully_connected" | "tile.requant" | "tile.clamp" | "tile.max_pool2d" | "tile.transpose" | "tile.reshape" => {}
+                other => return Err(InterpError::Unsupported { level: "integer", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() }),
+            }
+        }
+        Ok(IntProgram { func, consts })
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.func.ty(self.func.args[0]).num_elements()
+    }
+
+    /// Runs one float sample through the host boundary and the integer ops.
+    pub fn run(&self, input: &[f32]) -> Result<Vec<Vec<f32>>, InterpError> {
+        let f = self.func;
+        let want = self.input_len();
+        if input.len() != want {
+            return Err(InterpError::InputSize { got: input.len(), want, shape: f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec() });
+        }
+        let mut vals: Vec<Option<Val>> = vec![None; f.values.len()];
+        vals[f.args[0]] = Some(Val::F(input.to_vec()));
+        for op in &f.ops {
+            let r = op.results[0];
+            let int = |i: usize| match vals[op.operands[i]].as_ref() {
+                Some(Val::I(v)) => Ok(v.as_slice()),
+                Some(Val::F(_)) => Err(InterpError::Invalid(format!("'{}'{} expects an integer operand", op.name, loc_suffix(op)))),
+                None => match self.consts[op.operands[i]].as_deref() {
+                    Some(c) => Ok(c),
+                    None => Err(InterpError::Invalid(format!("'{}' reads an undefined value", op.name))),
+                },
+            };
+            let out = match op.name.as_str() {
+                "tile.const" => continue,
+                "tile.quantize" => {
+                    let Some(Val::F(x)) = vals[op.operands[0]].as_ref() else {
+                        return Err(InterpError::Invalid("tile.quantize expects a float operand".into()));
+                    };
+                    let (scale, zp) = (op.float("scale")?, op.int("zero_point")?);
+                    let (lo, hi) = storage_range(f, r);
+                    Val::I(x.iter().map(|&v| quantize(v, scale, zp, lo, hi) as i32).collect())
+                }
+                "tile.dequantize" => {
+                    let (scale, zp) = (op.float("scale")?, op.int("zero_point")?);
+                    Val::F(int(0)?.iter().map(|&q| dequantize(q as i64, scale, zp)).collect())
+                }
+                "tile.conv2d" => Val::I(conv2d(f, op, int(0)?, int(1)?, int(2)?)?),
+                "tile.fully_connected" => {
+                    let rq = Rq::of(op)?;
+                    let (xs, ws) = (dims(f, op.operands[0]), dims(f, op.operands[1]));
+                    let (x, w, b) = (int(0)?, int(1)?, int(2)?);
+                    let (n, k, m) = (xs[0], xs[1], ws[0]);
+                    let mut out = Vec::with_capacity(n * m);
+                    for i in 0..n {
+                        let xr = &x[i * k..][..k];
+                        for o in 0..m {
+                            let acc: i64 = b[o] as i64 + xr.iter().zip(&w[o * k..][..k]).map(|(&a, &b)| (a as i64 - rq.input_zp) * b as i64).sum::<i64>();
+                            out.push(requant(acc, &rq));
+                        }
+                    }
+                    Val::I(out)
+                }
+                "tile.requant" => {
+                    let rq = Rq::of(op)?;
+                    Val::I(int(0)?.iter().map(|&v| requant(v as i64 - rq.input_zp, &rq)).collect())
+                }
+                "tile.clamp" => {
+                    let (lo, hi) = (op.int("min")? as i32, op.int("max")? as i32);
+                    Val::I(int(0)?.iter().map(|&v| v.clamp(lo, hi)).collect())
+                }
+                "tile.max_pool2d" => Val::I(max_pool2d(op, int(0)?, &dims(f, op.operands[0]), &dims(f, r))?),
+                "tile.transpose" => {
+                    let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();
+                    Val::I(transpose(int(0)?, &dims(f, op.operands[0]), &perms))
+                }
+                "tile.reshape" => Val::I(int(0)?.to_vec()),
+                other => return Err(InterpError::Unsupported { level: "integer", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() }),
+            };
+            vals[r] = Some(out);
+        }
+        f.returns
+            .iter()
+            .map(|&r| match vals[r].take() {
+                Some(Val::F(v)) => Ok(v),
+                _ => Err(InterpError::Invalid("tile functions must return dequantized (f32) values".into())),
+            })
+            .collect()
+    }
+}
+
+fn storage_range(f: &Func, v: usize) -> (i64, i64) {
+    match f.ty(v).elem() {
+        Some(Elem::Int(b)) => (-(1i64 << (b - 1)), (1i64 << (b - 1)) - 1),
+        _ => (-128, 127),
+    }
+}
+
+fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let rq = Rq::of(op)?;
+    let (xs, ws, os) = (dims(f, op.operands[0]), dims(f, op.operands[1]), dims(f, op.results[0]));
+    let pad = op.ints("pad")?;
+    let stride = op.ints("stride")?;
+    let dil = op.ints("dilation")?;
+    let (h, wd, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let (oc, kh, kw) = (ws[0], ws[1], ws[2]);
+    let (oh, ow) = (os[1], os[2]);
+    let mut out = vec![0i32; oh * ow * oc];
+    let mut acc = vec![0i64; oc];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for (a, &bias) in acc.iter_mut().zip(b) {
+                *a = bias as i64;
+            }
+            for ky in 0..kh {
+                let iy = oy as i64 * stride[0] - pad[0] + ky as i64 * dil[0];
+                if iy < 0 || iy >= h {
+                    continue;
+                }
+                for kx in 0..kw {
+                    let ix = ox as i64 * stride[1] - pad[2] + kx as i64 * dil[1];
+                    if ix < 0 || ix >= wd {
+                        continue;
+                    }
+                    let xv = &x[((iy * wd + ix) as usize) * c..][..c];
+                    for (o, a) in acc.iter_mut().enumerate() {
+                        let wv = &w[((o * kh + ky) * kw + kx) * c..][..c];
+                        let s: i32 = xv.iter().zip(wv).map(|(&p, &q)| (p - rq.input_zp as i32) * q).sum();
+                        *a += s as i64;
+                    }
+                }
+            }
+            for (o, &a) in acc.iter().enumerate() {
+                out[(oy * ow + ox) * oc + o] = requant(a, &rq);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn max_pool2d(op: &Op, x: &[i32], xs: &[usize], os: &[usize]) -> Result<Vec<i32>, InterpError> {
+    let k = op.ints("kernel")?;
+    let s = op.ints("stride")?;
+    let p = op.ints("pad")?;
+    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let mut out = vec![i32::MIN; os[1] * os[2] * c];
+    for oy in 0..os[1] {
+        for ox in 0..os[2] {
+            let o = &mut out[(oy * os[2] + ox) * c..][..c];
+            for ky in 0..k[0] {
+                let iy = oy as i64 * s[0] - p[0] + ky;
+                for kx in 0..k[1] {
+                    let ix = ox as i64 * s[1] - p[2] + kx;
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
+                        continue;
+                    }
+                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
+                        *ov = (*ov).max(xv);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn rounding_is_half_up_and_floor_shift_is_floor() {
+        assert_eq!(floor_shift(-1, 1), -1);
+        assert_eq!(floor_shift(-3, 1), -2);
+        assert_eq!(floor_shift(5, 1), 2);
+        // 1/2 * 3 = 1.5 -> 2 ; 1/2 * -3 = -1.5 -> -1 (half up)
+        assert_eq!(apply_scale(3, 1 << 30, 31), 2);
+        assert_eq!(apply_scale(-3, 1 << 30, 31), -1);
+        assert_eq!(quantize(-0.5, 1.0, 0, -128, 127), -1);
+        assert_eq!(quantize(1e9, 1.0, 0, -128, 127), 127);
+        assert_eq!(quantize(f32::NAN, 1.0, 3, -128, 127), 3);
+    }
+}

@@ -1,0 +1,53 @@
+//! Reference interpreters. [`float`] gives the meaning of the graph level (tosa, f32);
+//! [`integer`] gives the bit-exact meaning of the tile level, which the generated C must match.
+
+pub mod float;
+pub mod integer;
+
+/// Interpreter errors: an op the interpreter does not know, or inputs that do not fit.
+#[derive(Debug, thiserror::Error)]
+pub enum InterpError {
+    #[error("the {level} interpreter does not support op '{op}'{loc}; supported: {supported}")]
+    Unsupported { level: &'static str, op: String, loc: String, supported: String },
+    #[error("input has {got} elements per sample, the function expects {want} (shape {shape:?})")]
+    InputSize { got: usize, want: usize, shape: Vec<i64> },
+    #[error(transparent)]
+    Ir(#[from] nibble_ir::IrError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub(crate) fn loc_suffix(op: &nibble_ir::Op) -> String {
+    op.loc.as_deref().map(|l| format!(" at {l}")).unwrap_or_default()
+}
+
+/// Shape helpers shared by both interpreters.
+pub(crate) fn dims(f: &nibble_ir::Func, v: usize) -> Vec<usize> {
+    f.ty(v).shape().unwrap_or(&[]).iter().map(|&d| d as usize).collect()
+}
+
+/// Permutes a row-major tensor: `out[i] = in[perm-mapped i]`, `out.shape[k] = in.shape[perms[k]]`.
+pub(crate) fn transpose<T: Copy>(x: &[T], shape: &[usize], perms: &[usize]) -> Vec<T> {
+    let rank = shape.len();
+    let out_shape: Vec<usize> = perms.iter().map(|&p| shape[p]).collect();
+    let mut in_strides = vec![1; rank];
+    for k in (0..rank.saturating_sub(1)).rev() {
+        in_strides[k] = in_strides[k + 1] * shape[k + 1];
+    }
+    let strides: Vec<usize> = perms.iter().map(|&p| in_strides[p]).collect();
+    let n = x.len();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; rank];
+    for _ in 0..n {
+        let off: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.push(x[off]);
+        for k in (0..rank).rev() {
+            idx[k] += 1;
+            if idx[k] < out_shape[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out
+}

@@ -1,0 +1,190 @@
+//! MLIR text for the model: printing a [`Func`] as a module in generic op form, and parsing
+//! type text read back from MLIR.
+
+use crate::model::{Attr, Elem, Func, QuantType, Type};
+use crate::IrError;
+use std::fmt::Write;
+
+/// A float as an MLIR float literal that round-trips exactly (always has a `.`).
+pub fn float_literal(x: f64) -> String {
+    if x.is_infinite() {
+        return if x > 0.0 { "0x7FF0000000000000".into() } else { "0xFFF0000000000000".into() };
+    }
+    let s = format!("{x:e}");
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mant = if mant.contains('.') { mant.to_string() } else { format!("{mant}.0") };
+    format!("{mant}e{exp}")
+}
+
+impl std::fmt::Display for Elem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Elem::F32 => write!(f, "f32"),
+            Elem::Int(b) => write!(f, "i{b}"),
+            Elem::Index => write!(f, "index"),
+            Elem::Quant(q) => {
+                write!(f, "!quant.uniform<i{}:f32, {}", q.bits, float_literal(q.scale))?;
+                if q.zero_point != 0 {
+                    write!(f, ":{}", q.zero_point)?;
+                }
+                write!(f, ">")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Type {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Type::Tensor { shape, elem } => {
+                write!(f, "tensor<")?;
+                for d in shape {
+                    write!(f, "{d}x")?;
+                }
+                write!(f, "{elem}>")
+            }
+            Type::Other(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    s.push_str("0x");
+    for b in bytes {
+        let _ = write!(s, "{b:02X}");
+    }
+    s
+}
+
+impl std::fmt::Display for Attr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attr::Int(v, t) => write!(f, "{v} : {t}"),
+            Attr::Float(v, t) => write!(f, "{} : {t}", float_literal(*v)),
+            Attr::Bool(b) => write!(f, "{b}"),
+            Attr::Str(s) => write!(f, "{s:?}"),
+            Attr::I64s(v) => write!(f, "array<i64{}>", list(v)),
+            Attr::I32s(v) => write!(f, "array<i32{}>", list(v)),
+            Attr::Dense(ty, bytes) => {
+                // Quantized element types are stored as their storage integers.
+                let ty = match ty.elem() {
+                    Some(Elem::Quant(q)) => ty.with_elem(Elem::Int(q.bits)),
+                    _ => ty.clone(),
+                };
+                write!(f, "dense<\"{}\"> : {ty}", hex(bytes))
+            }
+            Attr::Raw(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+fn list<T: std::fmt::Display>(v: &[T]) -> String {
+    if v.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+    format!(": {}", items.join(", "))
+}
+
+fn attr_dict(attrs: &std::collections::BTreeMap<String, Attr>) -> String {
+    let items: Vec<String> = attrs
+        .iter()
+        .map(|(k, v)| {
+            let key = if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                k.clone()
+            } else {
+                format!("{k:?}")
+            };
+            format!("{key} = {v}")
+        })
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+/// Prints `func` as a whole MLIR module (ops in generic form).
+pub fn print_module(func: &Func) -> String {
+    let mut s = String::new();
+    let args: Vec<String> = func.args.iter().map(|&a| format!("%v{a}: {}", func.values[a])).collect();
+    let rets: Vec<String> = func.returns.iter().map(|&r| func.values[r].to_string()).collect();
+    let _ = writeln!(s, "module {{");
+    let fattrs = if func.attrs.is_empty() { String::new() } else { format!(" attributes {}", attr_dict(&func.attrs)) };
+    let _ = writeln!(s, "  func.func @{}({}) -> ({}){} {{", func.name, args.join(", "), rets.join(", "), fattrs);
+    for op in &func.ops {
+        s.push_str("    ");
+        if !op.results.is_empty() {
+            let r: Vec<String> = op.results.iter().map(|r| format!("%v{r}")).collect();
+            let _ = write!(s, "{} = ", r.join(", "));
+        }
+        let operands: Vec<String> = op.operands.iter().map(|o| format!("%v{o}")).collect();
+        let otys: Vec<String> = op.operands.iter().map(|&o| func.values[o].to_string()).collect();
+        let rtys: Vec<String> = op.results.iter().map(|&r| func.values[r].to_string()).collect();
+        let _ = write!(s, "\"{}\"({})", op.name, operands.join(", "));
+        if !op.attrs.is_empty() {
+            let _ = write!(s, " {}", attr_dict(&op.attrs));
+        }
+        let rty = if rtys.len() == 1 { rtys[0].clone() } else { format!("({})", rtys.join(", ")) };
+        let _ = write!(s, " : ({}) -> {}", otys.join(", "), rty);
+        if let Some(loc) = &op.loc {
+            let _ = write!(s, " {loc}");
+        }
+        s.push('\n');
+    }
+    let r: Vec<String> = func.returns.iter().map(|r| format!("%v{r}")).collect();
+    let _ = writeln!(s, "    \"func.return\"({}) : ({}) -> ()", r.join(", "), rets.join(", "));
+    let _ = writeln!(s, "  }}\n}}");
+    s
+}
+
+/// Parses MLIR type text such as `tensor<1x28x28x1xf32>` or
+/// `tensor<10x!quant.uniform<i8:f32, 0.5:3>>`; other types are kept as text.
+pub fn parse_type(text: &str) -> Result<Type, IrError> {
+    let t = text.trim();
+    let Some(inner) = t.strip_prefix("tensor<").and_then(|r| r.strip_suffix('>')) else {
+        return Ok(Type::Other(t.to_string()));
+    };
+    let mut shape = Vec::new();
+    let mut rest = inner;
+    loop {
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if digits.is_empty() || !rest[digits.len()..].starts_with('x') {
+            break;
+        }
+        shape.push(digits.parse::<i64>().map_err(|_| IrError::Type(t.into()))?);
+        rest = &rest[digits.len() + 1..];
+    }
+    let elem = match rest {
+        "f32" => Elem::F32,
+        "index" => Elem::Index,
+        s if s.starts_with("!quant.uniform<") => parse_quant(s).ok_or_else(|| IrError::Type(t.into()))?,
+        s if s.starts_with('i') && s[1..].parse::<u32>().is_ok() => Elem::Int(s[1..].parse().unwrap_or(0)),
+        _ => return Ok(Type::Other(t.to_string())),
+    };
+    Ok(Type::Tensor { shape, elem })
+}
+
+fn parse_quant(s: &str) -> Option<Elem> {
+    let body = s.strip_prefix("!quant.uniform<")?.strip_suffix('>')?;
+    let (storage, params) = body.split_once(',')?;
+    let bits = storage.split(':').next()?.strip_prefix('i')?.parse().ok()?;
+    let params = params.trim();
+    let (scale, zp) = match params.split_once(':') {
+        Some((s, z)) => (s, z.parse().ok()?),
+        None => (params, 0),
+    };
+    Some(Elem::Quant(QuantType { bits, scale: scale.trim().parse().ok()?, zero_point: zp }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn types_round_trip() {
+        for t in ["tensor<1x28x28x1xf32>", "tensor<10x!quant.uniform<i8:f32, 1.25e-2:-3>>", "tensor<f32>", "!tosa.shape<3>"] {
+            let ty = parse_type(t).unwrap();
+            assert_eq!(parse_type(&ty.to_string()).unwrap(), ty, "{t}");
+        }
+        assert_eq!(float_literal(1e-5), "1.0e-5");
+        assert_eq!(float_literal(0.1).parse::<f64>().unwrap(), 0.1);
+    }
+}

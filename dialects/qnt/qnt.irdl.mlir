@@ -1,0 +1,96 @@
+// The `qnt` dialect: the quant level of nibble. Every tensor carries a quantization decision in
+// its element type (`!quant.uniform<iN:f32, scale[:zero_point]>`); ops compute on the stored
+// integers. Semantics: docs/dialects/qnt.md. This file is the single definition of the dialect;
+// it is loaded into every nibble MLIR context.
+irdl.dialect @qnt {
+  // f32 tensor -> quantized tensor: q = clamp(round_half_away(x / scale) + zp).
+  irdl.operation @quantize {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+  }
+  // quantized tensor -> f32 tensor: x = scale * (q - zp).
+  irdl.operation @dequantize {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+  }
+  // A quantized constant; `value` holds the storage integers.
+  irdl.operation @const {
+    %output = irdl.base "!builtin.tensor"
+    %value_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    irdl.results(output: %output)
+    irdl.attributes {"value" = %value_attr}
+  }
+  // NHWC convolution of i8 input with OHWI i8 weights and i32 bias into an i32 accumulator
+  // whose scale is input_scale * weight_scale.
+  irdl.operation @conv2d {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %dilation_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+    irdl.attributes {"pad" = %pad_attr, "stride" = %stride_attr, "dilation" = %dilation_attr}
+  }
+  // [N, IC] x [OC, IC]^T + bias -> [N, OC] i32 accumulator.
+  irdl.operation @fully_connected {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+  }
+  // Change of scale: out = clamp(zp_out + apply_scale(in - zp_in, multiplier, shift)).
+  // multiplier/shift are normative; the scales in the types are informative.
+  irdl.operation @requant {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %rounding_mode_attr = irdl.base "#builtin.string"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr, "rounding_mode" = %rounding_mode_attr}
+  }
+  // Clamp stored integers to [min, max] (ReLU is clamp(zp, qmax)); the scale is unchanged.
+  irdl.operation @clamp {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %min_attr = irdl.base "#builtin.integer"
+    %max_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"min" = %min_attr, "max" = %max_attr}
+  }
+  irdl.operation @max_pool2d {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %kernel_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"kernel" = %kernel_attr, "stride" = %stride_attr, "pad" = %pad_attr}
+  }
+  irdl.operation @reshape {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+  }
+  irdl.operation @transpose {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %perms_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"perms" = %perms_attr}
+  }
+}

@@ -1,0 +1,129 @@
+// The `tile` dialect: the tile level of nibble. Integer-only ops on plain integer tensors
+// (i8 activations, i8 weights, i32 biases), NHWC, each carrying its explicit schedule (`tile`
+// sizes for the target) and its place in the static memory plan (`offset` into the one arena).
+// Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
+irdl.dialect @tile {
+  // Host boundary (runs in the main.c harness, the only place floats live): f32 -> i8, q = clamp(trunc(x / scale + 0.5*sign) + zero_point).
+  irdl.operation @quantize {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %scale_attr = irdl.base "#builtin.float"
+    %zero_point_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"scale" = %scale_attr, "zero_point" = %zero_point_attr}
+  }
+  // Host boundary: i8 -> f32, x = (float)(scale * (q - zero_point)) computed in double.
+  irdl.operation @dequantize {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %scale_attr = irdl.base "#builtin.float"
+    %zero_point_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"scale" = %scale_attr, "zero_point" = %zero_point_attr}
+  }
+  // Constant integer data (weights i8 OHWI / [OC,IC], biases i32).
+  irdl.operation @const {
+    %output = irdl.base "!builtin.tensor"
+    %value_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    irdl.results(output: %output)
+    irdl.attributes {"value" = %value_attr}
+  }
+  // Integer NHWC convolution with fused requantization and clamp; computed over output tiles of tile = [rows, channels].
+  irdl.operation @conv2d {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %dilation_attr = irdl.base "#builtin.dense_array"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %tile_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+    irdl.attributes {"pad" = %pad_attr, "stride" = %stride_attr, "dilation" = %dilation_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "tile" = %tile_attr, "offset" = %offset_attr}
+  }
+  // Integer [N,IC] x [OC,IC]^T + bias with fused requantization and clamp; tile = [channels].
+  irdl.operation @fully_connected {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %tile_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "tile" = %tile_attr, "offset" = %offset_attr}
+  }
+  // Standalone requantization of i8/i32 data to i8.
+  irdl.operation @requant {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
+  // Standalone clamp of i8 data.
+  irdl.operation @clamp {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %min_attr = irdl.base "#builtin.integer"
+    %max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"min" = %min_attr, "max" = %max_attr, "offset" = %offset_attr}
+  }
+  // Integer NHWC max pooling (padding never wins).
+  irdl.operation @max_pool2d {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %kernel_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"kernel" = %kernel_attr, "stride" = %stride_attr, "pad" = %pad_attr, "offset" = %offset_attr}
+  }
+  // Permutes dimensions into a new buffer.
+  irdl.operation @transpose {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %perms_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"perms" = %perms_attr, "offset" = %offset_attr}
+  }
+  // Reinterprets the input buffer with a new shape; no copy (the result aliases the input).
+  irdl.operation @reshape {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"offset" = %offset_attr}
+  }
+}

@@ -1,0 +1,93 @@
+//! The `tile` dialect (tile level): its IRDL definition, op names and typed builders.
+//! Semantics: `docs/dialects/tile.md`.
+
+use nibble_ir::{Attr, Func, Type, ValueId};
+
+/// The IRDL source, loaded into every nibble context.
+pub const IRDL: &str = include_str!("tile.irdl.mlir");
+
+pub const QUANTIZE: &str = "tile.quantize";
+pub const DEQUANTIZE: &str = "tile.dequantize";
+pub const CONST: &str = "tile.const";
+pub const CONV2D: &str = "tile.conv2d";
+pub const FULLY_CONNECTED: &str = "tile.fully_connected";
+pub const REQUANT: &str = "tile.requant";
+pub const CLAMP: &str = "tile.clamp";
+pub const MAX_POOL2D: &str = "tile.max_pool2d";
+pub const TRANSPOSE: &str = "tile.transpose";
+pub const RESHAPE: &str = "tile.reshape";
+
+/// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Requant {
+    pub input_zp: i64,
+    pub output_zp: i64,
+    pub multiplier: i32,
+    pub shift: i32,
+    pub clamp_min: i64,
+    pub clamp_max: i64,
+}
+
+impl Requant {
+    fn attrs(&self) -> Vec<(&'static str, Attr)> {
+        vec![
+            ("input_zp", Attr::i32(self.input_zp)),
+            ("output_zp", Attr::i32(self.output_zp)),
+            ("multiplier", Attr::i32(self.multiplier as i64)),
+            ("shift", Attr::i32(self.shift as i64)),
+            ("clamp_min", Attr::i32(self.clamp_min)),
+            ("clamp_max", Attr::i32(self.clamp_max)),
+        ]
+    }
+}
+
+pub fn quantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i64) -> ValueId {
+    f.push(QUANTIZE, &[x], ty, vec![("scale", Attr::f64(scale)), ("zero_point", Attr::i32(zero_point))])
+}
+pub fn dequantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i64) -> ValueId {
+    f.push(DEQUANTIZE, &[x], ty, vec![("scale", Attr::f64(scale)), ("zero_point", Attr::i32(zero_point))])
+}
+pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
+    f.push(CONST, &[], ty, vec![("value", value)])
+}
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type, pad: &[i64], stride: &[i64], dilation: &[i64], rq: Requant, tile: [i64; 2]) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.extend([
+        ("pad", Attr::I64s(pad.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("dilation", Attr::I64s(dilation.to_vec())),
+        ("tile", Attr::I64s(tile.to_vec())),
+        ("offset", Attr::i64(0)),
+    ]);
+    f.push(CONV2D, &[x, w, b], ty, attrs)
+}
+pub fn fully_connected(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type, rq: Requant, tile: i64) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.extend([("tile", Attr::I64s(vec![tile])), ("offset", Attr::i64(0))]);
+    f.push(FULLY_CONNECTED, &[x, w, b], ty, attrs)
+}
+pub fn requant(f: &mut Func, x: ValueId, ty: Type, rq: Requant) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.push(("offset", Attr::i64(0)));
+    f.push(REQUANT, &[x], ty, attrs)
+}
+pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
+    let ty = f.ty(x).clone();
+    f.push(CLAMP, &[x], ty, vec![("min", Attr::i32(min)), ("max", Attr::i32(max)), ("offset", Attr::i64(0))])
+}
+pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, kernel: &[i64], stride: &[i64], pad: &[i64]) -> ValueId {
+    let attrs = vec![
+        ("kernel", Attr::I64s(kernel.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("pad", Attr::I64s(pad.to_vec())),
+        ("offset", Attr::i64(0)),
+    ];
+    f.push(MAX_POOL2D, &[x], ty, attrs)
+}
+pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
+    f.push(TRANSPOSE, &[x], ty, vec![("perms", Attr::I32s(perms.to_vec())), ("offset", Attr::i64(0))])
+}
+pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
+    f.push(RESHAPE, &[x], ty, vec![("offset", Attr::i64(0))])
+}
