@@ -1,1 +1,227 @@
-fn main(){}
+//! `nibble`: compile trained networks to integer-only C for edge accelerators.
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::ArrayD;
+use nibble_ir::{mlir::Mlir, Func};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "nibble", version, about = "Compile ONNX models to integer-only C for edge AI accelerators", long_about = "Compile ONNX models to integer-only C for edge AI accelerators.\n\nPipeline: ONNX → graph level (tosa, f32) → qnt level (quantized) → tile level (integer, tiled for a target) → C99.\nEvery level is MLIR; dump any of them, run them with the reference interpreters, or transform them with `nibble opt`.")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Import an ONNX model to the graph level (tosa, f32, NHWC) and print or write it.
+    Import {
+        model: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
+    #[command(after_help = "nibble passes: nibble-quantize, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'")]
+    Opt {
+        file: PathBuf,
+        #[arg(long = "pass-pipeline", default_value = "")]
+        pass_pipeline: String,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Compile an ONNX model to integer-only C: calibrate, quantize, fold, lower, emit.
+    Compile {
+        model: PathBuf,
+        /// Calibration inputs: float32 .npy, N x the model's input shape.
+        #[arg(long)]
+        calib: PathBuf,
+        /// Output directory (model.{graph,quant,tile}.mlir, model.c/.h, runtime, main.c).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write main.c: a program that reads a .npy batch and writes outK.npy.
+        #[arg(long)]
+        emit_main: bool,
+        /// Target accelerator: `generic-npu` or a TOML file.
+        #[arg(long, default_value = "generic-npu")]
+        target: String,
+    },
+    /// Run a model with the reference interpreter: .onnx or graph .mlir (float), qnt or tile .mlir (integer, bit-exact).
+    Run {
+        file: PathBuf,
+        /// float32 .npy, N x the model's input shape.
+        #[arg(long)]
+        input: PathBuf,
+        /// Directory for out0.npy, out1.npy, …
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
+}
+
+type Res<T> = Result<T, String>;
+
+fn context() -> Res<Mlir> {
+    nibble_passes::context().map_err(|e| e.to_string())
+}
+
+fn read_text(path: &Path) -> Res<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Res<()> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write '{}': {e}", path.display()))
+}
+
+/// Prints a function as verified MLIR text.
+fn mlir_text(mlir: &Mlir, f: &Func) -> Res<String> {
+    let m = mlir.module_of(f).map_err(|e| e.to_string())?;
+    Ok(m.as_operation().to_string())
+}
+
+/// Reads a float32 .npy batch and checks it against the model input shape [1, d1, …].
+fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let a: ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))?;
+    let tail: Vec<usize> = input_shape.iter().skip(1).map(|&d| d as usize).collect();
+    if a.ndim() != input_shape.len() || a.shape()[1..] != tail[..] {
+        return Err(format!("'{}' has shape {:?}; expected N x {:?} (the model's input without its batch dimension)", path.display(), a.shape(), tail));
+    }
+    let n = a.shape()[0];
+    Ok((n, a.as_standard_layout().iter().copied().collect()))
+}
+
+fn progress(n: usize, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(n as u64);
+    pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn load_func(mlir: &Mlir, path: &Path) -> Res<Func> {
+    let text = read_text(path)?;
+    let m = mlir.parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
+    nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run(cmd: Cmd) -> Res<()> {
+    match cmd {
+        Cmd::Import { model, output } => {
+            let f = nibble_frontend::import_file(&model).map_err(|e| e.to_string())?;
+            let mlir = context()?;
+            let text = mlir_text(&mlir, &f)?;
+            match output {
+                Some(o) => write(&o, &text),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
+        }
+        Cmd::Opt { file, pass_pipeline, output } => {
+            let mlir = context()?;
+            let text = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| e.to_string())?;
+                s
+            } else {
+                read_text(&file)?
+            };
+            let mut m = mlir.parse(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
+            if !pass_pipeline.trim().is_empty() {
+                nibble_passes::run_pipeline(&mlir, &mut m, &pass_pipeline).map_err(|e| e.to_string())?;
+            }
+            let out = m.as_operation().to_string();
+            match output {
+                Some(o) => write(&o, &out),
+                None => {
+                    print!("{out}");
+                    Ok(())
+                }
+            }
+        }
+        Cmd::Compile { model, calib, output, emit_main, target } => {
+            let mut f = nibble_frontend::import_file(&model).map_err(|e| e.to_string())?;
+            nibble_target::Target::load(&target).map_err(|e| e.to_string())?;
+            let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
+            let (n, data) = read_batch(&calib, &shape)?;
+            if n == 0 {
+                return Err(format!("'{}' holds no calibration samples", calib.display()));
+            }
+            let per = data.len() / n;
+            let pb = progress(n, "calibrating");
+            let table = nibble_quantize::calibrate(&f, data.chunks_exact(per), || pb.inc(1)).map_err(|e| e.to_string())?;
+            pb.finish_and_clear();
+            nibble_quantize::annotate(&mut f, &table);
+            std::fs::create_dir_all(&output).map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
+            let mlir = context()?;
+            let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
+            write(&output.join("model.graph.mlir"), &m.as_operation().to_string())?;
+            nibble_passes::run_pipeline(&mlir, &mut m, "builtin.module(nibble-quantize,nibble-fold-requant)").map_err(|e| e.to_string())?;
+            write(&output.join("model.quant.mlir"), &m.as_operation().to_string())?;
+            nibble_passes::run_pipeline(&mlir, &mut m, &format!("builtin.module(nibble-lower-tile{{target={target}}})")).map_err(|e| e.to_string())?;
+            write(&output.join("model.tile.mlir"), &m.as_operation().to_string())?;
+            let tile = nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())?;
+            for (name, text) in nibble_codegen_c::emit(&tile).map_err(|e| e.to_string())? {
+                if name == "main.c" && !emit_main {
+                    continue;
+                }
+                write(&output.join(&name), &text)?;
+            }
+            eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
+            Ok(())
+        }
+        Cmd::Run { file, input, out_dir } => {
+            let mlir = context()?;
+            let is_onnx = file.extension().is_some_and(|e| e == "onnx");
+            let f = if is_onnx { nibble_frontend::import_file(&file).map_err(|e| e.to_string())? } else { load_func(&mlir, &file)? };
+            let level = if f.ops.iter().any(|o| o.name.starts_with("tile.")) {
+                "tile"
+            } else if f.ops.iter().any(|o| o.name.starts_with("qnt.")) {
+                "qnt"
+            } else {
+                "graph"
+            };
+            // The qnt level means what its lowering to the tile level computes.
+            let f = if level == "qnt" { nibble_lower::to_tile::to_tile(&f, &nibble_target::Target::generic()).map_err(|e| e.to_string())? } else { f };
+            let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
+            let (n, data) = read_batch(&input, &shape)?;
+            let per = if n == 0 { 0 } else { data.len() / n };
+            let mut outs: Vec<Vec<f32>> = vec![Vec::new(); f.returns.len()];
+            let pb = progress(n, "running");
+            let run_one: Box<dyn Fn(&[f32]) -> Res<Vec<Vec<f32>>>> = if level == "graph" {
+                let p = nibble_interp::float::FloatProgram::new(&f).map_err(|e| e.to_string())?;
+                Box::new(move |x| p.run(x, |_, _| {}).map_err(|e| e.to_string()))
+            } else {
+                let p = nibble_interp::integer::IntProgram::new(&f).map_err(|e| e.to_string())?;
+                Box::new(move |x| p.run(x).map_err(|e| e.to_string()))
+            };
+            for s in 0..n {
+                for (o, v) in outs.iter_mut().zip(run_one(&data[s * per..(s + 1) * per])?) {
+                    o.extend(v);
+                }
+                pb.inc(1);
+            }
+            pb.finish_and_clear();
+            std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create '{}': {e}", out_dir.display()))?;
+            for (k, (o, &r)) in outs.into_iter().zip(&f.returns).enumerate() {
+                let mut shape: Vec<usize> = vec![n];
+                shape.extend(f.ty(r).shape().unwrap_or(&[]).iter().skip(1).map(|&d| d as usize));
+                let a = ArrayD::from_shape_vec(shape, o).map_err(|e| e.to_string())?;
+                let path = out_dir.join(format!("out{k}.npy"));
+                let file = std::fs::File::create(&path).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                ndarray_npy::WriteNpyExt::write_npy(&a, file).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("NIBBLE_LOG")).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli.cmd) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

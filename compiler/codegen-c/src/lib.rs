@@ -1,1 +1,191 @@
+//! C99 emission of a tile-level function.
+//!
+//! Writes `model.h`/`model.c` (the schedule: one runtime call per tile op, in order, over one
+//! static arena laid out by the memory plan; weights as const arrays), the runtime kernels
+//! (`nibble_runtime.h`/`.c`, copied from `runtime/c/`), and `main.c`, the only file with floats:
+//! it reads a float32 `.npy` batch, quantizes each sample, runs the model, dequantizes and writes
+//! `outK.npy`. `cc -std=c99 -O2 -Wall -Wextra -Werror *.c -o model` builds it.
 
+use nibble_ir::{model, Elem, Func, Op, ValueId};
+use nibble_tile as tile;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+pub const RUNTIME_H: &str = include_str!("../../../runtime/c/nibble_runtime.h");
+pub const RUNTIME_C: &str = include_str!("../../../runtime/c/nibble_runtime.c");
+pub const MAIN_TEMPLATE: &str = include_str!("../../../runtime/c/main_template.c");
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    #[error("cannot emit C for '{op}'{loc}: {msg}")]
+    Op { op: String, loc: String, msg: String },
+    #[error(transparent)]
+    Ir(#[from] nibble_ir::IrError),
+}
+
+fn err(op: &Op, msg: impl Into<String>) -> CodegenError {
+    CodegenError::Op { op: op.name.clone(), loc: op.loc.as_deref().map(|l| format!(" at {l}")).unwrap_or_default(), msg: msg.into() }
+}
+
+/// The generated files: (file name, contents).
+pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
+    let arena = match f.attrs.get("nibble.arena_bytes") {
+        Some(nibble_ir::Attr::Int(n, _)) => *n,
+        _ => return Err(CodegenError::Op { op: "func.func".into(), loc: String::new(), msg: "no memory plan (nibble.arena_bytes); run the tile lowering first".into() }),
+    };
+    let mut weights = String::new();
+    let mut body = String::new();
+    // C expression for each value's storage.
+    let mut place: HashMap<ValueId, String> = HashMap::new();
+    let mut input_q: Option<(f64, i64, usize)> = None;
+    let mut outputs: Vec<(f64, i64, ValueId, ValueId)> = Vec::new(); // scale, zp, int value, result
+    let dims = |v: ValueId| -> Vec<i64> { f.ty(v).shape().unwrap_or(&[]).to_vec() };
+    let arr = |v: &[i64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    for (i, op) in f.ops.iter().enumerate() {
+        let r = op.results[0];
+        let off = op.int("offset").unwrap_or(0);
+        let ptr = |t: &str| format!("(({t} *)(nb_arena + {off}))");
+        let x = |k: usize| place.get(&op.operands[k]).cloned().ok_or_else(|| err(op, format!("operand {k} has no storage")));
+        let rq = |op: &Op| -> Result<String, CodegenError> {
+            Ok(format!(
+                "{{ {}, {}, {}, {}, {}, {} }}",
+                op.int("input_zp")?, op.int("output_zp")?, op.int("multiplier")?, op.int("shift")?, op.int("clamp_min")?, op.int("clamp_max")?
+            ))
+        };
+        let _ = writeln!(body, "    /* {} {} */", op.name, op.loc.as_deref().unwrap_or(""));
+        match op.name.as_str() {
+            tile::QUANTIZE => {
+                if input_q.is_some() || op.operands[0] != f.args[0] {
+                    return Err(err(op, "only one host-boundary quantize, of the function argument, is supported"));
+                }
+                input_q = Some((op.float("scale")?, op.int("zero_point")?, f.ty(r).num_elements()));
+                place.insert(r, "input".into());
+                continue;
+            }
+            tile::DEQUANTIZE => {
+                outputs.push((op.float("scale")?, op.int("zero_point")?, op.operands[0], r));
+                continue;
+            }
+            tile::CONST => {
+                let (ty, bytes) = op.dense("value")?;
+                let name = format!("nb_const{i}");
+                match ty.elem() {
+                    Some(Elem::Int(8)) => {
+                        let _ = write!(weights, "static const int8_t {name}[{}] = {{", bytes.len());
+                        for (j, b) in bytes.iter().enumerate() {
+                            let _ = write!(weights, "{}{}", if j % 32 == 0 { "\n    " } else { "" }, *b as i8);
+                            weights.push(',');
+                        }
+                    }
+                    Some(Elem::Int(32)) => {
+                        let v = model::dense_i32(bytes);
+                        let _ = write!(weights, "static const int32_t {name}[{}] = {{", v.len());
+                        for (j, b) in v.iter().enumerate() {
+                            let _ = write!(weights, "{}{}", if j % 16 == 0 { "\n    " } else { "" }, b);
+                            weights.push(',');
+                        }
+                    }
+                    _ => return Err(err(op, "only i8 and i32 constants are supported")),
+                }
+                weights.push_str("\n};\n");
+                place.insert(r, name);
+                continue;
+            }
+            tile::CONV2D => {
+                let (xs, ws, os) = (dims(op.operands[0]), dims(op.operands[1]), dims(r));
+                let t = op.ints("tile")?;
+                let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op)?);
+                let _ = writeln!(
+                    body,
+                    "      nb_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq, {}, {}); }}",
+                    x(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], ws[2], x(2)?, ptr("int8_t"), os[1], os[2], t[0], t[1]
+                );
+            }
+            tile::FULLY_CONNECTED => {
+                let (xs, ws) = (dims(op.operands[0]), dims(op.operands[1]));
+                let t = op.ints("tile")?;
+                let _ = writeln!(body, "    {{ static const nb_rq rq = {};", rq(op)?);
+                let _ = writeln!(body, "      nb_fully_connected_s8({}, {}, {}, {}, {}, {}, {}, &rq, {}); }}", x(0)?, xs[0], xs[1], x(1)?, ws[0], x(2)?, ptr("int8_t"), t[0]);
+            }
+            tile::REQUANT => {
+                if f.ty(op.operands[0]).elem() != Some(&Elem::Int(8)) {
+                    return Err(err(op, "only i8 inputs are supported by the C requant kernel"));
+                }
+                let _ = writeln!(body, "    {{ static const nb_rq rq = {};", rq(op)?);
+                let _ = writeln!(body, "      nb_requant_s8({}, {}, {}, &rq); }}", x(0)?, f.ty(r).num_elements(), ptr("int8_t"));
+            }
+            tile::CLAMP => {
+                let _ = writeln!(body, "    nb_clamp_s8({}, {}, {}, {}, {});", x(0)?, f.ty(r).num_elements(), ptr("int8_t"), op.int("min")?, op.int("max")?);
+            }
+            tile::MAX_POOL2D => {
+                let (xs, os) = (dims(op.operands[0]), dims(r));
+                let _ = writeln!(body, "    {{ static const int kernel[2] = {{{}}}, stride[2] = {{{}}}, pad[4] = {{{}}};", arr(&op.ints("kernel")?), arr(&op.ints("stride")?), arr(&op.ints("pad")?));
+                let _ = writeln!(body, "      nb_max_pool2d_s8({}, {}, {}, {}, {}, {}, {}, kernel, stride, pad); }}", x(0)?, xs[1], xs[2], xs[3], ptr("int8_t"), os[1], os[2]);
+            }
+            tile::TRANSPOSE => {
+                let xs = dims(op.operands[0]);
+                if xs.len() > 6 {
+                    return Err(err(op, "rank above 6"));
+                }
+                let _ = writeln!(body, "    {{ static const int shape[{}] = {{{}}}, perms[{}] = {{{}}};", xs.len(), arr(&xs), xs.len(), arr(&op.ints("perms")?));
+                let _ = writeln!(body, "      nb_transpose_s8({}, {}, shape, perms, {}); }}", x(0)?, xs.len(), ptr("int8_t"));
+            }
+            tile::RESHAPE => {
+                // Aliases its input: same storage.
+                place.insert(r, x(0)?);
+                continue;
+            }
+            _ => return Err(err(op, "no C kernel")),
+        }
+        place.insert(r, ptr("int8_t"));
+    }
+    let (in_scale, in_zp, in_len) = input_q.ok_or_else(|| CodegenError::Op { op: "func.func".into(), loc: String::new(), msg: "the function has no tile.quantize of its input".into() })?;
+    let mut model_c = String::from("/* Generated by nibble: the schedule of the model. Integer-only. */\n#include \"model.h\"\n#include \"nibble_runtime.h\"\n\n");
+    model_c.push_str(&weights);
+    let _ = writeln!(model_c, "\n/* The static memory plan: every activation lives at a fixed offset in one arena. */\nstatic int32_t nb_arena32[{}];\n#define nb_arena ((int8_t *)nb_arena32)\n", (arena.max(4) + 3) / 4);
+    let out_params: Vec<String> = (0..outputs.len()).map(|k| format!("int8_t *out{k}")).collect();
+    let _ = writeln!(model_c, "void nibble_model_run(const int8_t *input, {}) {{", out_params.join(", "));
+    model_c.push_str(&body);
+    for (k, (_, _, v, _)) in outputs.iter().enumerate() {
+        let src = place.get(v).cloned().ok_or_else(|| CodegenError::Op { op: "tile.dequantize".into(), loc: String::new(), msg: "output has no storage".into() })?;
+        let _ = writeln!(model_c, "    nb_copy_s8({src}, {}, out{k});", f.ty(*v).num_elements());
+    }
+    model_c.push_str("}\n");
+
+    let mut model_h = String::from("/* Generated by nibble. */\n#ifndef NIBBLE_MODEL_H\n#define NIBBLE_MODEL_H\n#include <stdint.h>\n\n");
+    let in_shape = dims(f.args[0]);
+    let _ = writeln!(model_h, "#define NIBBLE_INPUT_ELEMS {in_len}\n#define NIBBLE_INPUT_RANK {}\n#define NIBBLE_NUM_OUTPUTS {}", in_shape.len(), outputs.len());
+    let _ = writeln!(model_h, "#define NIBBLE_ARENA_BYTES {arena}");
+    let _ = writeln!(model_h, "/* Runs one sample: input is the quantized input ({in_len} int8), outK receive the int8 outputs. */");
+    let _ = writeln!(model_h, "void nibble_model_run(const int8_t *input, {});\n#endif", out_params.join(", "));
+
+    // main.c: the float I/O harness (the only file with floats).
+    let mut cfg = String::new();
+    let _ = writeln!(cfg, "static const long in_shape[] = {{{}}};", arr(&in_shape));
+    let _ = writeln!(cfg, "static const double in_scale = {};\nstatic const int in_zp = {in_zp};", c_double(in_scale));
+    let _ = writeln!(cfg, "#define NUM_OUT {}", outputs.len());
+    let out_elems: Vec<String> = outputs.iter().map(|o| f.ty(o.2).num_elements().to_string()).collect();
+    let out_scales: Vec<String> = outputs.iter().map(|o| c_double(o.0)).collect();
+    let out_zps: Vec<String> = outputs.iter().map(|o| o.1.to_string()).collect();
+    let _ = writeln!(cfg, "static const long out_elems[NUM_OUT] = {{{}}};\nstatic const double out_scale[NUM_OUT] = {{{}}};\nstatic const int out_zp[NUM_OUT] = {{{}}};", out_elems.join(", "), out_scales.join(", "), out_zps.join(", "));
+    let shapes: Vec<String> = outputs.iter().map(|o| format!("\"{}\"", dims(o.3).iter().skip(1).map(|d| format!("{d}, ")).collect::<String>())).collect();
+    let _ = writeln!(cfg, "static const char *out_shape_tail[NUM_OUT] = {{{}}};", shapes.join(", "));
+    let bufs: Vec<String> = (0..outputs.len()).map(|k| format!("qout[{k}]")).collect();
+    let _ = writeln!(cfg, "#define RUN_MODEL(in, qout) nibble_model_run(in, {})", bufs.join(", ").replace("qout", "(qout)"));
+    let main_c = MAIN_TEMPLATE.replace("/*@CONFIG@*/", &cfg);
+    Ok(vec![
+        ("model.h".into(), model_h),
+        ("model.c".into(), model_c),
+        ("nibble_runtime.h".into(), RUNTIME_H.into()),
+        ("nibble_runtime.c".into(), RUNTIME_C.into()),
+        ("main.c".into(), main_c),
+    ])
+}
+
+/// A double literal that C parses back to exactly `x`.
+fn c_double(x: f64) -> String {
+    let s = format!("{x:e}");
+    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+    let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
+    format!("{m}e{e}")
+}

@@ -272,9 +272,19 @@ impl<'a> Importer<'a> {
                 if self.ints("dilations", &[1, 1]) != [1, 1] {
                     return Err(self.err("dilations other than 1 are not supported"));
                 }
-                let xs = self.shape(x);
+                let mut x = x;
+                let mut xs = self.shape(x);
                 let oh = (xs[1] + p[0] + p[2] - k[0]) / s[0] + 1;
                 let ow = (xs[2] + p[1] + p[3] - k[1]) / s[1] + 1;
+                // tosa.max_pool2d needs the window to tile the input exactly; floor mode drops
+                // the trailing rows/columns no window reads, so slice them off.
+                let (need_h, need_w) = ((oh - 1) * s[0] + k[0] - p[0] - p[2], (ow - 1) * s[1] + k[1] - p[1] - p[3]);
+                if need_h != xs[1] || need_w != xs[2] {
+                    let start = self.const_shape(&[0, 0, 0, 0]);
+                    let size = self.const_shape(&[xs[0], need_h, need_w, xs[3]]);
+                    x = self.push("tosa.slice", &[x, start, size], f32t(&[xs[0], need_h, need_w, xs[3]]), vec![]);
+                    xs = self.shape(x);
+                }
                 let attrs = vec![("kernel", Attr::I64s(k)), ("stride", Attr::I64s(s)), ("pad", Attr::I64s(vec![p[0], p[2], p[1], p[3]]))];
                 let r = self.push("tosa.max_pool2d", &[x], f32t(&[xs[0], oh, ow, xs[3]]), attrs);
                 vec![Val { id: r, nhwc: true }]

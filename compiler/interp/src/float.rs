@@ -5,7 +5,7 @@
 use crate::{dims, loc_suffix, transpose, InterpError};
 use nibble_ir::{model, Func};
 
-const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add";
+const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.slice, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add";
 
 /// A graph-level function prepared for repeated execution.
 pub struct FloatProgram<'f> {
@@ -22,7 +22,7 @@ impl<'f> FloatProgram<'f> {
                     let (_, bytes) = op.dense("values")?;
                     consts[op.results[0]] = Some(model::dense_f32(bytes));
                 }
-                "tosa.const_shape" | "tosa.transpose" | "tosa.conv2d" | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul" | "tosa.add" => {}
+                "tosa.const_shape" | "tosa.slice" | "tosa.transpose" | "tosa.conv2d" | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul" | "tosa.add" => {}
                 other => {
                     return Err(InterpError::Unsupported { level: "float", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() })
                 }
@@ -47,6 +47,7 @@ impl<'f> FloatProgram<'f> {
         vals[f.args[0]] = Some(input.into());
         let uses = f.use_counts();
         let mut remaining = uses.clone();
+        let mut shapes: std::collections::HashMap<usize, Vec<i64>> = std::collections::HashMap::new();
         for op in &f.ops {
             let r = op.results[0];
             let get = |i: usize| vals[op.operands[i]].as_deref().ok_or_else(|| InterpError::Invalid(format!("'{}' reads an undefined value", op.name)));
@@ -55,7 +56,15 @@ impl<'f> FloatProgram<'f> {
                     vals[r] = self.consts[r].as_deref().map(Into::into);
                     continue;
                 }
-                "tosa.const_shape" => continue,
+                "tosa.const_shape" => {
+                    let (_, bytes) = op.dense("values")?;
+                    shapes.insert(r, model::dense_i64(bytes));
+                    continue;
+                }
+                "tosa.slice" => {
+                    let start = shapes.get(&op.operands[1]).ok_or_else(|| InterpError::Invalid("tosa.slice start must be a tosa.const_shape".into()))?;
+                    slice(get(0)?, &dims(f, op.operands[0]), start, &dims(f, r))
+                }
                 "tosa.transpose" => {
                     let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();
                     transpose(get(0)?, &dims(f, op.operands[0]), &perms)
@@ -193,4 +202,28 @@ fn max_pool2d(op: &nibble_ir::Op, x: &[f32], xs: &[usize], os: &[usize]) -> Resu
         }
     }
     Ok(out)
+}
+
+/// Copies the window `[start, start + out_shape)` of a row-major tensor.
+fn slice(x: &[f32], shape: &[usize], start: &[i64], out_shape: &[usize]) -> Vec<f32> {
+    let rank = shape.len();
+    let mut strides = vec![1usize; rank];
+    for k in (0..rank.saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1];
+    }
+    let n: usize = out_shape.iter().product();
+    let mut idx = vec![0usize; rank];
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let off: usize = (0..rank).map(|k| (idx[k] + start[k] as usize) * strides[k]).sum();
+        out.push(x[off]);
+        for k in (0..rank).rev() {
+            idx[k] += 1;
+            if idx[k] < out_shape[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out
 }

@@ -242,7 +242,7 @@ fn max_pool2d(op: &Op, x: &[i32], xs: &[usize], os: &[usize]) -> Result<Vec<i32>
     let s = op.ints("stride")?;
     let p = op.ints("pad")?;
     let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let mut out = vec![i32::MIN; os[1] * os[2] * c];
+    let mut out = vec![-128i32; os[1] * os[2] * c];
     for oy in 0..os[1] {
         for ox in 0..os[2] {
             let o = &mut out[(oy * os[2] + ox) * c..][..c];

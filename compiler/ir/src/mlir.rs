@@ -77,18 +77,20 @@ impl Mlir {
             return Err(IrError::Parse(format!("{source}: the file contains a NUL byte")));
         }
         let c = std::ffi::CString::new(text).map_err(|e| IrError::Parse(e.to_string()))?;
-        let name = std::ffi::CString::new(source).map_err(|e| IrError::Parse(e.to_string()))?;
-        // Parse through a named buffer so diagnostics carry `source:line:col`.
+        let path = std::path::Path::new(source);
+        // A file on disk is parsed from the file so diagnostics carry `file:line:col`; text is
+        // parsed with an implicit top-level module either way.
         let module = unsafe {
-            let config = sys::mlirOperationCreateParse(
-                self.context.to_raw(),
-                sys::mlirStringRefCreateFromCString(c.as_ptr()),
-                sys::mlirStringRefCreateFromCString(name.as_ptr()),
-            );
-            if config.ptr.is_null() {
+            let raw = if path.is_file() && std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+                let name = std::ffi::CString::new(source).map_err(|e| IrError::Parse(e.to_string()))?;
+                sys::mlirModuleCreateParseFromFile(self.context.to_raw(), sys::mlirStringRefCreateFromCString(name.as_ptr()))
+            } else {
+                sys::mlirModuleCreateParse(self.context.to_raw(), sys::mlirStringRefCreateFromCString(c.as_ptr()))
+            };
+            if raw.ptr.is_null() {
                 None
             } else {
-                Module::from_operation(melior::ir::Operation::from_raw(config))
+                Some(Module::from_raw(raw))
             }
         };
         match module {

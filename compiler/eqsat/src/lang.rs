@@ -1,0 +1,93 @@
+//! The qnt e-graph language.
+
+use egg::{define_language, Id};
+use std::fmt;
+use std::str::FromStr;
+
+/// A requantization's parameters: the exact fixed-point scale `multiplier · 2^-shift`, the
+/// index of its result type in the bridge's type table, and the op it came from (for
+/// locations and attributes on the way back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scale {
+    pub multiplier: i32,
+    pub shift: i32,
+    pub ty: u32,
+    pub origin: u32,
+}
+
+/// A clamp's bounds in stored integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bounds {
+    pub lo: i64,
+    pub hi: i64,
+    pub origin: u32,
+}
+
+/// An opaque op: a function argument or an op of the original function, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpRef {
+    Arg(u32),
+    Op(u32),
+}
+
+fn parse_ints<const N: usize>(s: &str, prefix: &str) -> Result<[i64; N], String> {
+    let body = s.strip_prefix(prefix).ok_or_else(|| format!("not a {prefix} leaf: {s}"))?;
+    let v: Vec<i64> = body.split('/').map(|x| x.parse::<i64>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    v.try_into().map_err(|_| format!("bad {prefix} leaf: {s}"))
+}
+
+impl FromStr for Scale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let [m, sh, ty, o] = parse_ints::<4>(s, "scale:")?;
+        Ok(Scale { multiplier: m as i32, shift: sh as i32, ty: ty as u32, origin: o as u32 })
+    }
+}
+impl fmt::Display for Scale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scale:{}/{}/{}/{}", self.multiplier, self.shift, self.ty, self.origin)
+    }
+}
+impl FromStr for Bounds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let [lo, hi, o] = parse_ints::<3>(s, "bounds:")?;
+        Ok(Bounds { lo, hi, origin: o as u32 })
+    }
+}
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bounds:{}/{}/{}", self.lo, self.hi, self.origin)
+    }
+}
+impl FromStr for OpRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(i) = s.strip_prefix("arg") {
+            return i.parse().map(OpRef::Arg).map_err(|e| format!("{e}"));
+        }
+        if let Some(i) = s.strip_prefix("op") {
+            return i.parse().map(OpRef::Op).map_err(|e| format!("{e}"));
+        }
+        Err(format!("not an op reference: {s}"))
+    }
+}
+impl fmt::Display for OpRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpRef::Arg(i) => write!(f, "arg{i}"),
+            OpRef::Op(i) => write!(f, "op{i}"),
+        }
+    }
+}
+
+define_language! {
+    /// `(requant <scale> x)`, `(clamp <bounds> x)`, opaque `(opN a b …)`, and the leaves.
+    pub enum Qnt {
+        "requant" = Requant([Id; 2]),
+        "clamp" = Clamp([Id; 2]),
+        Scale(Scale),
+        Bounds(Bounds),
+        Opaque(OpRef, Vec<Id>),
+    }
+}

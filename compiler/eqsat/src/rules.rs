@@ -1,0 +1,86 @@
+//! Rewrite rules over [`Qnt`]. One table per topic; each rule has its algebraic statement.
+
+use crate::lang::{Bounds, Qnt, Scale};
+use egg::{rewrite, Applier, EGraph, Id, PatternAst, Rewrite, Subst, Symbol, Var};
+use nibble_ir::QuantType;
+
+/// The bridge's facts the rules need: the quant type of each type-table index.
+#[derive(Default)]
+pub struct Facts {
+    pub types: Vec<QuantType>,
+}
+
+pub type G = EGraph<Qnt, ()>;
+
+fn leaf_scale(g: &G, id: Id) -> Option<Scale> {
+    g[id].nodes.iter().find_map(|n| if let Qnt::Scale(s) = n { Some(*s) } else { None })
+}
+fn leaf_bounds(g: &G, id: Id) -> Option<Bounds> {
+    g[id].nodes.iter().find_map(|n| if let Qnt::Bounds(b) = n { Some(*b) } else { None })
+}
+
+/// Builds `(requant a∘b x)` from a match of `(requant ?a (requant ?b ?x))`.
+struct Compose {
+    a: Var,
+    b: Var,
+    x: Var,
+}
+
+impl Applier<Qnt, ()> for Compose {
+    fn apply_one(&self, g: &mut G, eclass: Id, subst: &Subst, _: Option<&PatternAst<Qnt>>, rule: Symbol) -> Vec<Id> {
+        let (Some(a), Some(b)) = (leaf_scale(g, subst[self.a]), leaf_scale(g, subst[self.b])) else { return vec![] };
+        let Some(ab) = nibble_quantize::compose(
+            nibble_quantize::FixedScale { multiplier: a.multiplier, shift: a.shift },
+            nibble_quantize::FixedScale { multiplier: b.multiplier, shift: b.shift },
+        ) else {
+            return vec![];
+        };
+        let leaf = g.add(Qnt::Scale(Scale { multiplier: ab.multiplier, shift: ab.shift, ty: a.ty, origin: a.origin }));
+        let new = g.add(Qnt::Requant([leaf, subst[self.x]]));
+        if g.union_trusted(eclass, new, rule) {
+            vec![eclass]
+        } else {
+            vec![]
+        }
+    }
+}
+
+/// Builds `(clamp c (requant a x))` from `(requant ?a (clamp ?c ?x))` when the clamp is a ReLU
+/// in a zero-point-0 type: `[0, qmax]`, which any positive rescale to a zero-point-0 type maps
+/// onto `[0, qmax_out]`.
+struct SinkRelu {
+    a: Var,
+    c: Var,
+    x: Var,
+    facts: std::sync::Arc<Facts>,
+}
+
+impl Applier<Qnt, ()> for SinkRelu {
+    fn apply_one(&self, g: &mut G, eclass: Id, subst: &Subst, _: Option<&PatternAst<Qnt>>, rule: Symbol) -> Vec<Id> {
+        let (Some(a), Some(c)) = (leaf_scale(g, subst[self.a]), leaf_bounds(g, subst[self.c])) else { return vec![] };
+        let Some(out) = self.facts.types.get(a.ty as usize) else { return vec![] };
+        // The clamp must be exactly a ReLU of an 8-bit zero-point-0 value.
+        if c.lo != 0 || c.hi != 127 || out.zero_point != 0 || out.bits != 8 {
+            return vec![];
+        }
+        let rq = g.add(Qnt::Requant([subst[self.a], subst[self.x]]));
+        let bounds = g.add(Qnt::Bounds(Bounds { lo: 0, hi: out.qmax(), origin: c.origin }));
+        let new = g.add(Qnt::Clamp([bounds, rq]));
+        if g.union_trusted(eclass, new, rule) {
+            vec![eclass]
+        } else {
+            vec![]
+        }
+    }
+}
+
+/// Requantization-chain folding.
+pub fn requant_rules(facts: std::sync::Arc<Facts>) -> Vec<Rewrite<Qnt, ()>> {
+    let v = |s: &str| s.parse::<Var>().expect("valid pattern variable");
+    vec![
+        // rq_a(rq_b(x)) = rq_{a·b}(x): scaling by b then by a is scaling by a·b.
+        rewrite!("fold-requant"; "(requant ?a (requant ?b ?x))" => { Compose { a: v("?a"), b: v("?b"), x: v("?x") } }),
+        // rq_a(relu(x)) = relu(rq_a(x)): a positive scale is monotone and fixes 0.
+        rewrite!("sink-requant-through-relu"; "(requant ?a (clamp ?c ?x))" => { SinkRelu { a: v("?a"), c: v("?c"), x: v("?x"), facts: facts.clone() } }),
+    ]
+}

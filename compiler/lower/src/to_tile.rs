@@ -1,0 +1,228 @@
+//! qnt → tile for a target: integer-only ops on plain integer tensors, with each accumulator's
+//! `qnt.requant` (and a following `qnt.clamp`) fused into the producing conv/fully-connected
+//! op, tile sizes chosen so a tile's working set fits the target's SRAM, and a static memory
+//! plan: every result gets an `offset` into one arena (`nibble.arena_bytes`), reusing space by
+//! liveness.
+//!
+//! Before (qnt):
+//! ```mlir
+//! %a = "qnt.conv2d"(%x, %w, %b) {…} -> tensor<1x28x28x32x!quant.uniform<i32:f32, …>>
+//! %r = "qnt.requant"(%a) {multiplier = …, shift = …}
+//! %c = "qnt.clamp"(%r) {min = 0, max = 127}
+//! ```
+//! After (tile):
+//! ```mlir
+//! %c = "tile.conv2d"(%x, %w, %b) {multiplier = …, shift = …, clamp_min = 0, clamp_max = 127,
+//!                                 tile = array<i64: 7, 32>, offset = 0, …} -> tensor<1x28x28x32xi8>
+//! ```
+
+use crate::{loc, LowerError};
+use nibble_ir::{Attr, Elem, Func, Op, Type, ValueId};
+use nibble_qnt as qnt;
+use nibble_target::Target;
+use nibble_tile as tile;
+use std::collections::HashMap;
+
+fn err(op: &Op, msg: impl Into<String>) -> LowerError {
+    LowerError::Tile { op: op.name.clone(), loc: loc(op), msg: msg.into() }
+}
+
+fn storage(ty: &Type) -> Type {
+    match ty.elem() {
+        Some(Elem::Quant(q)) => ty.with_elem(Elem::Int(q.bits)),
+        _ => ty.clone(),
+    }
+}
+
+/// Lowers a qnt-level function to the tile level for `target`.
+pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
+    let mut f = Func::new(&q.name);
+    f.attrs = q.attrs.clone();
+    f.attrs.insert("nibble.target".into(), Attr::Str(target.name.clone()));
+    let arg = f.add_arg(q.ty(q.args[0]).clone());
+    let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+    map.insert(q.args[0], arg);
+    let uses = q.use_counts();
+    let users = |v: ValueId| -> Vec<usize> { q.ops.iter().enumerate().filter(|(_, o)| o.operands.contains(&v)).map(|(i, _)| i).collect() };
+    let mut done = vec![false; q.ops.len()];
+    for (i, op) in q.ops.iter().enumerate() {
+        if done[i] {
+            continue;
+        }
+        let start = f.ops.len();
+        let input = |k: usize| map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is undefined")));
+        let shape = |v: ValueId| q.ty(v).shape().unwrap_or(&[]).to_vec();
+        let mut result = op.results[0];
+        let out = match op.name.as_str() {
+            qnt::QUANTIZE => {
+                let t = q.ty(op.results[0]).quant().ok_or_else(|| err(op, "result must be quantized"))?;
+                tile::quantize(&mut f, input(0)?, storage(q.ty(op.results[0])), t.scale, t.zero_point)
+            }
+            qnt::DEQUANTIZE => {
+                let t = q.ty(op.operands[0]).quant().ok_or_else(|| err(op, "operand must be quantized"))?;
+                tile::dequantize(&mut f, input(0)?, q.ty(op.results[0]).clone(), t.scale, t.zero_point)
+            }
+            qnt::CONST => {
+                let (ty, bytes) = op.dense("value")?;
+                tile::constant(&mut f, storage(q.ty(op.results[0])), Attr::Dense(ty.clone(), bytes.to_vec()))
+            }
+            qnt::CONV2D | qnt::FULLY_CONNECTED => {
+                // The accumulator must feed exactly one requant (optionally followed by a clamp).
+                let acc = op.results[0];
+                let rq_i = match users(acc)[..] {
+                    [r] if q.ops[r].name == qnt::REQUANT && uses[acc] == 1 => r,
+                    _ => return Err(err(op, "its i32 accumulator must be used by exactly one qnt.requant")),
+                };
+                let rq_op = &q.ops[rq_i];
+                done[rq_i] = true;
+                result = rq_op.results[0];
+                let out_q = q.ty(result).quant().ok_or_else(|| err(rq_op, "result must be quantized"))?;
+                let in_q = q.ty(op.operands[0]).quant().ok_or_else(|| err(op, "input must be quantized"))?;
+                let mut rq = tile::Requant {
+                    input_zp: in_q.zero_point,
+                    output_zp: out_q.zero_point,
+                    multiplier: rq_op.int("multiplier")? as i32,
+                    shift: rq_op.int("shift")? as i32,
+                    clamp_min: out_q.qmin(),
+                    clamp_max: out_q.qmax(),
+                };
+                if let [c] = users(result)[..] {
+                    if q.ops[c].name == qnt::CLAMP && uses[result] == 1 {
+                        rq.clamp_min = rq.clamp_min.max(q.ops[c].int("min")?);
+                        rq.clamp_max = rq.clamp_max.min(q.ops[c].int("max")?);
+                        done[c] = true;
+                        result = q.ops[c].results[0];
+                    }
+                }
+                let (x, w, b) = (input(0)?, input(1)?, input(2)?);
+                let out_ty = storage(q.ty(result));
+                let ws = shape(op.operands[1]);
+                if op.name == qnt::CONV2D {
+                    let (xs, os) = (shape(op.operands[0]), shape(acc));
+                    let t = conv_tile(target, &xs, &ws, &os, &op.ints("stride")?);
+                    tile::conv2d(&mut f, x, w, b, out_ty, &op.ints("pad")?, &op.ints("stride")?, &op.ints("dilation")?, rq, t)
+                } else {
+                    let t = fc_tile(target, ws[1], ws[0]);
+                    tile::fully_connected(&mut f, x, w, b, out_ty, rq, t)
+                }
+            }
+            qnt::REQUANT => {
+                let (iq, oq) = (q.ty(op.operands[0]).quant(), q.ty(op.results[0]).quant());
+                let (Some(iq), Some(oq)) = (iq, oq) else { return Err(err(op, "operand and result must be quantized")) };
+                let rq = tile::Requant { input_zp: iq.zero_point, output_zp: oq.zero_point, multiplier: op.int("multiplier")? as i32, shift: op.int("shift")? as i32, clamp_min: oq.qmin(), clamp_max: oq.qmax() };
+                tile::requant(&mut f, input(0)?, storage(q.ty(op.results[0])), rq)
+            }
+            qnt::CLAMP => tile::clamp(&mut f, input(0)?, op.int("min")?, op.int("max")?),
+            qnt::MAX_POOL2D => tile::max_pool2d(&mut f, input(0)?, storage(q.ty(op.results[0])), &op.ints("kernel")?, &op.ints("stride")?, &op.ints("pad")?),
+            qnt::TRANSPOSE => tile::transpose(&mut f, input(0)?, storage(q.ty(op.results[0])), &op.ints("perms")?.iter().map(|&p| p as i32).collect::<Vec<_>>()),
+            qnt::RESHAPE => tile::reshape(&mut f, input(0)?, storage(q.ty(op.results[0]))),
+            other => return Err(err(op, format!("'{other}' has no tile-level form"))),
+        };
+        if op.name == qnt::REQUANT && q.ops[i].attrs.get("rounding_mode") != Some(&Attr::Str(qnt::SINGLE_ROUND.into())) {
+            return Err(err(op, "only rounding_mode = \"SINGLE_ROUND\" is supported"));
+        }
+        for o in &mut f.ops[start..] {
+            o.loc = op.loc.clone();
+        }
+        map.insert(result, out);
+    }
+    for &r in &q.returns {
+        f.returns.push(*map.get(&r).ok_or_else(|| LowerError::Tile { op: "func.return".into(), loc: String::new(), msg: "a returned value is undefined".into() })?);
+    }
+    plan_memory(&mut f);
+    Ok(f)
+}
+
+/// Output tile [rows, channels] for a conv: channels a multiple of the MAC rows, then as many
+/// output rows as fit the SRAM together with the input rows they read and the weight slice.
+fn conv_tile(t: &Target, xs: &[i64], ws: &[i64], os: &[i64], stride: &[i64]) -> [i64; 2] {
+    let (oc, kh, kw, ic) = (ws[0], ws[1], ws[2], ws[3]);
+    let (w_in, oh, ow) = (xs[2], os[1], os[2]);
+    let sram = t.sram_bytes as i64;
+    let mut tc = oc.min(t.mac_rows as i64 * 4).max(1);
+    let bytes = |rows: i64, tc: i64| {
+        let in_rows = (rows - 1) * stride[0] + kh;
+        in_rows * w_in * ic + tc * kh * kw * ic + rows * ow * tc + tc * 4
+    };
+    while tc > t.mac_rows as i64 && bytes(1, tc) > sram {
+        tc /= 2;
+    }
+    let mut rows = oh;
+    while rows > 1 && bytes(rows, tc) > sram {
+        rows -= 1;
+    }
+    [rows, tc]
+}
+
+/// Output channels per tile for a fully connected layer: weight slice + input + output fit.
+fn fc_tile(t: &Target, k: i64, m: i64) -> i64 {
+    let mut tc = m;
+    while tc > 1 && tc * k + k + tc * 4 > t.sram_bytes as i64 {
+        tc = (tc / 2).max(1);
+    }
+    tc
+}
+
+/// Liveness-based arena offsets (first fit over a size-sorted interval list). A reshape aliases
+/// its input; constants and host-boundary values live outside the arena.
+pub fn plan_memory(f: &mut Func) {
+    let n = f.ops.len();
+    // The buffer each value lives in (reshape aliases its input).
+    let mut root: Vec<ValueId> = (0..f.values.len()).collect();
+    for op in &f.ops {
+        if op.name == tile::RESHAPE {
+            root[op.results[0]] = root[op.operands[0]];
+        }
+    }
+    let in_arena = |op: &Op| !matches!(op.name.as_str(), tile::CONST | tile::DEQUANTIZE | tile::RESHAPE);
+    let mut first = HashMap::new();
+    let mut last: HashMap<ValueId, usize> = HashMap::new();
+    for (i, op) in f.ops.iter().enumerate() {
+        if in_arena(op) {
+            first.insert(op.results[0], i);
+            last.insert(op.results[0], i);
+        }
+        for &o in &op.operands {
+            if let Some(l) = last.get_mut(&root[o]) {
+                *l = i;
+            }
+        }
+    }
+    for &r in &f.returns {
+        if let Some(l) = last.get_mut(&root[r]) {
+            *l = n;
+        }
+    }
+    let mut bufs: Vec<(ValueId, usize, usize, usize)> = first
+        .iter()
+        .map(|(&v, &s)| {
+            let bytes = f.ty(v).num_elements() * match f.ty(v).elem() { Some(Elem::Int(32)) => 4, _ => 1 };
+            (v, s, last[&v], bytes.div_ceil(16) * 16)
+        })
+        .collect();
+    bufs.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
+    let mut placed: Vec<(usize, usize, usize, usize)> = Vec::new(); // start, end, offset, size
+    let mut offsets = HashMap::new();
+    let mut total = 0;
+    for (v, s, e, size) in bufs {
+        let mut busy: Vec<(usize, usize)> = placed.iter().filter(|p| !(p.1 < s || e < p.0)).map(|p| (p.2, p.2 + p.3)).collect();
+        busy.sort();
+        let mut off = 0;
+        for (a, b) in busy {
+            if off + size <= a {
+                break;
+            }
+            off = off.max(b);
+        }
+        placed.push((s, e, off, size));
+        offsets.insert(v, off);
+        total = total.max(off + size);
+    }
+    for op in &mut f.ops {
+        if op.attrs.contains_key("offset") {
+            let off = offsets.get(&root[op.results[0]]).copied().unwrap_or(0);
+            op.attrs.insert("offset".into(), Attr::i64(off as i64));
+        }
+    }
+    f.attrs.insert("nibble.arena_bytes".into(), Attr::i64(total as i64));
+}

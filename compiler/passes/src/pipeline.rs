@@ -1,0 +1,115 @@
+//! The pipeline driver: splits a pipeline string into elements, adds nibble passes as MLIR
+//! external passes and everything else through MLIR's own pipeline parser, into one pass
+//! manager, and runs it.
+
+use crate::{Options, PassInfo, PASSES};
+use melior::ir::operation::OperationLike;
+use melior::ir::r#type::TypeId;
+use melior::ir::{Module, OperationRef};
+use melior::pass::{create_external, ExternalPass, PassManager};
+use nibble_ir::mlir::{emit_error, read_func, replace_module_body, Mlir};
+use nibble_ir::text::print_module;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error("unknown pass '{0}': not a nibble pass ({ours}) nor a registered MLIR pass", ours = PASSES.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))]
+    Unknown(String),
+    #[error("invalid pass pipeline: {0}")]
+    Syntax(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Splits `a,b{x=1},func.func(c,d)` at top-level commas.
+fn split_top(s: &str) -> Result<Vec<String>, PassError> {
+    let mut out = Vec::new();
+    let (mut depth, mut cur) = (0i32, String::new());
+    for ch in s.chars() {
+        match ch {
+            '(' | '{' => depth += 1,
+            ')' | '}' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Err(PassError::Syntax(format!("unbalanced brackets in '{s}'")));
+        }
+        if ch == ',' && depth == 0 {
+            out.push(cur.trim().to_string());
+            cur.clear();
+        } else {
+            cur.push(ch);
+        }
+    }
+    if depth != 0 {
+        return Err(PassError::Syntax(format!("unbalanced brackets in '{s}'")));
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    Ok(out)
+}
+
+fn parse_options(s: &str) -> Result<Options, PassError> {
+    let mut o = Options::default();
+    for kv in s.split_whitespace() {
+        let (k, v) = kv.split_once('=').ok_or_else(|| PassError::Syntax(format!("option '{kv}' must be key=value")))?;
+        o.0.push((k.to_string(), v.to_string()));
+    }
+    Ok(o)
+}
+
+#[repr(align(8))]
+struct PassIdent(#[allow(dead_code)] u8);
+static PASS_IDS: [PassIdent; 3] = [PassIdent(0), PassIdent(1), PassIdent(2)];
+
+/// Runs one nibble pass on a module operation: module → Func → pass → verified module body.
+fn run_on_module(info: &PassInfo, opts: &Options, module: OperationRef<'_, '_>, pass: ExternalPass<'_>) {
+    let result = (|| -> Result<(), String> {
+        let func = read_func(module).map_err(|e| e.to_string())?;
+        let out = (info.run)(&func, opts)?;
+        let text = print_module(&out);
+        let ctx = unsafe { module.context().to_ref() };
+        let new = Module::parse(ctx, &text).ok_or_else(|| format!("{} produced IR that MLIR rejects", info.name))?;
+        if !new.as_operation().verify() {
+            return Err(format!("{} produced IR that does not verify", info.name));
+        }
+        replace_module_body(module, new);
+        Ok(())
+    })();
+    if let Err(e) = result {
+        emit_error(module, &format!("{}: {e}", info.name));
+        pass.signal_failure();
+    }
+}
+
+/// Parses `pipeline` (`builtin.module(…)` or a bare list) and runs it on `module`.
+pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<(), PassError> {
+    let p = pipeline.trim();
+    let inner = p.strip_prefix("builtin.module(").and_then(|r| r.strip_suffix(')')).unwrap_or(p);
+    let pm = PassManager::new(&mlir.context);
+    for elem in split_top(inner)? {
+        let (name, opts) = match elem.split_once('{') {
+            Some((n, rest)) => (n.trim().to_string(), parse_options(rest.trim_end_matches('}'))?),
+            None => (elem.clone(), Options::default()),
+        };
+        if let Some(idx) = PASSES.iter().position(|p| p.name == name) {
+            let info: &'static PassInfo = &PASSES[idx];
+            let runner = move |op: OperationRef<'_, '_>, pass: ExternalPass<'_>| run_on_module(info, &opts, op, pass);
+            pm.add_pass(create_external(runner, TypeId::create(&PASS_IDS[idx]), info.name, info.name, info.summary, "builtin.module", &[]));
+        } else {
+            melior::utility::parse_pass_pipeline(pm.as_operation_pass_manager(), &format!("builtin.module({elem})")).map_err(|e| {
+                let msg = e.to_string();
+                if msg.contains("does not refer to a registered pass") || msg.contains("not a registered") {
+                    PassError::Unknown(name.clone())
+                } else {
+                    PassError::Syntax(msg)
+                }
+            })?;
+        }
+    }
+    mlir.take_diagnostics();
+    pm.run(module).map_err(|_| {
+        let d = mlir.take_diagnostics();
+        PassError::Failed(if d.is_empty() { "the pass pipeline failed".into() } else { d.join("\n") })
+    })
+}

@@ -1,0 +1,19 @@
+//! `nibble-quantize`: graph level → qnt level (symmetric per-tensor INT8 from the calibrated
+//! ranges `nibble.min`/`nibble.max`). See `nibble_lower::to_qnt` for the before/after IR.
+//!
+//! Precondition: a graph-level (tosa, f32) function whose ops carry ranges.
+//! Postcondition: a qnt-level function: f32 in, `qnt.quantize`, integer ops, `qnt.dequantize`.
+
+use crate::{Options, PassInfo};
+use nibble_ir::Func;
+
+pub const PASS: PassInfo = PassInfo {
+    name: "nibble-quantize",
+    summary: "Quantize a calibrated graph-level function to the qnt dialect (symmetric per-tensor INT8)",
+    run,
+};
+
+#[tracing::instrument(skip_all, name = "nibble-quantize")]
+fn run(f: &Func, _: &Options) -> Result<Func, String> {
+    nibble_lower::to_qnt::to_qnt(f).map_err(|e| e.to_string())
+}

@@ -1,0 +1,125 @@
+/* nibble runtime kernels: see nibble_runtime.h. Integer-only. */
+#include "nibble_runtime.h"
+
+int64_t nb_floor_shift(int64_t v, int s) {
+    return v >= 0 ? (v >> s) : ~((~v) >> s);
+}
+
+int32_t nb_requant(int64_t acc, const nb_rq *rq) {
+    int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier + ((int64_t)1 << (rq->shift - 1)), rq->shift);
+    v += rq->output_zp;
+    if (v < rq->clamp_min) v = rq->clamp_min;
+    if (v > rq->clamp_max) v = rq->clamp_max;
+    return (int32_t)v;
+}
+
+void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
+                  const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
+                  const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
+                  int tile_oc) {
+    int r0, c0, oy, ox, o, ky, kx, i;
+    const int32_t zp = rq->input_zp;
+    for (r0 = 0; r0 < oh; r0 += tile_rows) {
+        int r1 = r0 + tile_rows < oh ? r0 + tile_rows : oh;
+        for (c0 = 0; c0 < oc; c0 += tile_oc) {
+            int c1 = c0 + tile_oc < oc ? c0 + tile_oc : oc;
+            for (oy = r0; oy < r1; oy++) {
+                for (ox = 0; ox < ow; ox++) {
+                    for (o = c0; o < c1; o++) {
+                        int32_t acc = bias[o];
+                        for (ky = 0; ky < kh; ky++) {
+                            int iy = oy * stride[0] - pad[0] + ky * dil[0];
+                            if (iy < 0 || iy >= h) continue;
+                            for (kx = 0; kx < kw; kx++) {
+                                int ix = ox * stride[1] - pad[2] + kx * dil[1];
+                                const int8_t *xv, *wv;
+                                if (ix < 0 || ix >= w) continue;
+                                xv = x + ((long)iy * w + ix) * c;
+                                wv = wt + (((long)o * kh + ky) * kw + kx) * c;
+                                for (i = 0; i < c; i++) acc += ((int32_t)xv[i] - zp) * (int32_t)wv[i];
+                            }
+                        }
+                        y[((long)oy * ow + ox) * oc + o] = (int8_t)nb_requant(acc, rq);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
+                           const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc) {
+    int r, c0, o, i;
+    for (r = 0; r < n; r++) {
+        const int8_t *xr = x + (long)r * k;
+        for (c0 = 0; c0 < m; c0 += tile_oc) {
+            int c1 = c0 + tile_oc < m ? c0 + tile_oc : m;
+            for (o = c0; o < c1; o++) {
+                const int8_t *wr = wt + (long)o * k;
+                int32_t acc = bias[o];
+                for (i = 0; i < k; i++) acc += ((int32_t)xr[i] - rq->input_zp) * (int32_t)wr[i];
+                y[(long)r * m + o] = (int8_t)nb_requant(acc, rq);
+            }
+        }
+    }
+}
+
+void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq) {
+    int i;
+    for (i = 0; i < n; i++) y[i] = (int8_t)nb_requant((int64_t)x[i] - rq->input_zp, rq);
+}
+
+void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi) {
+    int i;
+    for (i = 0; i < n; i++) y[i] = (int8_t)(x[i] < lo ? lo : (x[i] > hi ? hi : x[i]));
+}
+
+void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                      const int kernel[2], const int stride[2], const int pad[4]) {
+    int oy, ox, ch, ky, kx;
+    for (oy = 0; oy < oh; oy++) {
+        for (ox = 0; ox < ow; ox++) {
+            int8_t *o = y + ((long)oy * ow + ox) * c;
+            for (ch = 0; ch < c; ch++) o[ch] = -128;
+            for (ky = 0; ky < kernel[0]; ky++) {
+                int iy = oy * stride[0] - pad[0] + ky;
+                if (iy < 0 || iy >= h) continue;
+                for (kx = 0; kx < kernel[1]; kx++) {
+                    int ix = ox * stride[1] - pad[2] + kx;
+                    const int8_t *xv;
+                    if (ix < 0 || ix >= w) continue;
+                    xv = x + ((long)iy * w + ix) * c;
+                    for (ch = 0; ch < c; ch++) if (xv[ch] > o[ch]) o[ch] = xv[ch];
+                }
+            }
+        }
+    }
+}
+
+void nb_transpose_s8(const int8_t *x, int rank, const int *shape, const int *perms, int8_t *y) {
+    long in_strides[6], strides[6], total = 1;
+    int idx[6], out_shape[6], k;
+    long n;
+    in_strides[rank - 1] = 1;
+    for (k = rank - 2; k >= 0; k--) in_strides[k] = in_strides[k + 1] * shape[k + 1];
+    for (k = 0; k < rank; k++) {
+        out_shape[k] = shape[perms[k]];
+        strides[k] = in_strides[perms[k]];
+        idx[k] = 0;
+        total *= shape[k];
+    }
+    for (n = 0; n < total; n++) {
+        long off = 0;
+        for (k = 0; k < rank; k++) off += idx[k] * strides[k];
+        y[n] = x[off];
+        for (k = rank - 1; k >= 0; k--) {
+            if (++idx[k] < out_shape[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+void nb_copy_s8(const int8_t *x, int n, int8_t *y) {
+    int i;
+    for (i = 0; i < n; i++) y[i] = x[i];
+}

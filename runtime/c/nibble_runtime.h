@@ -1,0 +1,33 @@
+/* nibble runtime: integer-only C99 kernels called by generated model.c.
+ * No float, no double, no division or modulo. The numerics are docs/numerics.md; the Rust
+ * integer interpreter (compiler/interp/src/integer.rs) is the reference they must match. */
+#ifndef NIBBLE_RUNTIME_H
+#define NIBBLE_RUNTIME_H
+#include <stdint.h>
+
+/* Fused requantization parameters: out = clamp(output_zp + apply_scale(acc)). */
+typedef struct {
+    int32_t input_zp, output_zp, multiplier, shift, clamp_min, clamp_max;
+} nb_rq;
+
+/* floor(v / 2^s), written without relying on implementation-defined right shifts. */
+int64_t nb_floor_shift(int64_t v, int s);
+/* tosa.rescale SINGLE_ROUND: (v * multiplier + 2^(shift-1)) >> shift, then zp and clamp. */
+int32_t nb_requant(int64_t acc, const nb_rq *rq);
+
+/* NHWC conv, OHWI weights, computed over tiles of tile_rows output rows x tile_oc channels. */
+void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
+                  const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
+                  const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
+                  int tile_oc);
+/* y[n][m] = requant(bias[m] + sum_k (x[n][k] - zp) * w[m][k]), tile_oc channels at a time. */
+void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
+                           const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc);
+void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq);
+void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi);
+void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                      const int kernel[2], const int stride[2], const int pad[4]);
+/* Permutes dimensions: y.shape[k] = shape[perms[k]]; rank <= 6. */
+void nb_transpose_s8(const int8_t *x, int rank, const int *shape, const int *perms, int8_t *y);
+void nb_copy_s8(const int8_t *x, int n, int8_t *y);
+#endif
