@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include "model.h"
 
 /*@CONFIG@*/
@@ -146,6 +148,7 @@ int main(int argc, char **argv) {
             for (i = 0; i < out_elems[k]; i++)
                 out[k][s * out_elems[k] + i] = (float)(out_scale[k] * (double)(qout[k][i] - out_zp[k]));
     }
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) die("cannot create output directory", out_dir);
     for (k = 0; k < NUM_OUT; k++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/out%d.npy", out_dir, k);

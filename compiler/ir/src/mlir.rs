@@ -275,3 +275,17 @@ pub fn emit_error(op: OperationRef<'_, '_>, message: &str) {
     let c = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
     unsafe { sys::mlirEmitError(sys::mlirOperationGetLocation(op.to_raw()), c.as_ptr()) };
 }
+
+/// Parses `text` as a module in the context that owns `op` (used inside passes).
+pub fn parse_in_context_of<'c>(op: OperationRef<'c, '_>, text: &str) -> Option<Module<'c>> {
+    let c = std::ffi::CString::new(text).ok()?;
+    unsafe {
+        let ctx = sys::mlirOperationGetContext(op.to_raw());
+        let raw = sys::mlirModuleCreateParse(ctx, sys::mlirStringRefCreateFromCString(c.as_ptr()));
+        if raw.ptr.is_null() {
+            None
+        } else {
+            Some(Module::from_raw(raw))
+        }
+    }
+}

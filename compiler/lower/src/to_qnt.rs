@@ -60,6 +60,10 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
     let uses = g.use_counts();
     let mut shapes: HashMap<ValueId, Vec<i64>> = HashMap::new();
     let mut skip = vec![false; g.ops.len()];
+    for op in g.ops.iter().filter(|o| o.name == "tosa.const") {
+        let (ty, bytes) = op.dense("values")?;
+        consts.insert(op.results[0], (ty, model::dense_f32(bytes)));
+    }
     for (i, op) in g.ops.iter().enumerate() {
         if skip[i] {
             continue;
@@ -68,11 +72,7 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
         let input = |k: usize| map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is not a quantized tensor (a constant where an activation is expected?)")));
         let start = f.ops.len();
         let out = match op.name.as_str() {
-            "tosa.const" => {
-                let (ty, bytes) = op.dense("values")?;
-                consts.insert(op.results[0], (ty, model::dense_f32(bytes)));
-                continue;
-            }
+            "tosa.const" => continue,
             "tosa.const_shape" => {
                 let (_, bytes) = op.dense("values")?;
                 shapes.insert(op.results[0], model::dense_i64(bytes));

@@ -6,6 +6,7 @@ use crate::{Options, PassInfo, PASSES};
 use melior::ir::operation::OperationLike;
 use melior::ir::r#type::TypeId;
 use melior::ir::{Module, OperationRef};
+
 use melior::pass::{create_external, ExternalPass, PassManager};
 use nibble_ir::mlir::{emit_error, read_func, replace_module_body, Mlir};
 use nibble_ir::text::print_module;
@@ -68,8 +69,7 @@ fn run_on_module(info: &PassInfo, opts: &Options, module: OperationRef<'_, '_>, 
         let func = read_func(module).map_err(|e| e.to_string())?;
         let out = (info.run)(&func, opts)?;
         let text = print_module(&out);
-        let ctx = unsafe { module.context().to_ref() };
-        let new = Module::parse(ctx, &text).ok_or_else(|| format!("{} produced IR that MLIR rejects", info.name))?;
+        let new = nibble_ir::mlir::parse_in_context_of(module, &text).ok_or_else(|| format!("{} produced IR that MLIR rejects", info.name))?;
         if !new.as_operation().verify() {
             return Err(format!("{} produced IR that does not verify", info.name));
         }
