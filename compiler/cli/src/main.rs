@@ -25,6 +25,8 @@ enum Cmd {
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(after_help = "nibble passes: nibble-quantize, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'")]
     Opt {
+        /// Input file, or `-` for standard input.
+        #[arg(default_value = "-")]
         file: PathBuf,
         #[arg(long = "pass-pipeline", default_value = "")]
         pass_pipeline: String,
@@ -46,6 +48,17 @@ enum Cmd {
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
+    },
+    /// Score model outputs: top-1 accuracy against labels, agreement and SQNR against a reference.
+    Eval {
+        /// Outputs as written by `nibble run` or the generated program: float32 .npy [N, classes].
+        outputs: PathBuf,
+        /// Integer class labels (.npy, N).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Reference outputs (e.g. the float model's) for top-1 agreement and SQNR.
+        #[arg(long)]
+        reference: Option<PathBuf>,
     },
     /// Run a model with the reference interpreter: .onnx or graph .mlir (float), qnt or tile .mlir (integer, bit-exact).
     Run {
@@ -76,7 +89,7 @@ fn write(path: &Path, text: &str) -> Res<()> {
 /// Prints a function as verified MLIR text.
 fn mlir_text(mlir: &Mlir, f: &Func) -> Res<String> {
     let m = mlir.module_of(f).map_err(|e| e.to_string())?;
-    Ok(m.as_operation().to_string())
+    Ok(format!("{}\n", m.as_operation().to_string().trim_end()))
 }
 
 /// Reads a float32 .npy batch and checks it against the model input shape [1, d1, …].
@@ -91,11 +104,24 @@ fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
     Ok((n, a.as_standard_layout().iter().copied().collect()))
 }
 
+fn read_f32(path: &Path) -> Res<ArrayD<f32>> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))
+}
+
+fn argmax(v: impl Iterator<Item = f32>) -> usize {
+    v.enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, x)| if x > bv { (i, x) } else { (bi, bv) }).0
+}
+
 fn progress(n: usize, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(n as u64);
     pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
     pb.set_message(what.to_string());
     pb
+}
+
+fn module_text(m: &melior::ir::Module) -> String {
+    format!("{}\n", m.as_operation().to_string().trim_end())
 }
 
 fn load_func(mlir: &Mlir, path: &Path) -> Res<Func> {
@@ -131,7 +157,7 @@ fn run(cmd: Cmd) -> Res<()> {
             if !pass_pipeline.trim().is_empty() {
                 nibble_passes::run_pipeline(&mlir, &mut m, &pass_pipeline).map_err(|e| e.to_string())?;
             }
-            let out = m.as_operation().to_string();
+            let out = format!("{}\n", m.as_operation().to_string().trim_end());
             match output {
                 Some(o) => write(&o, &out),
                 None => {
@@ -156,11 +182,11 @@ fn run(cmd: Cmd) -> Res<()> {
             std::fs::create_dir_all(&output).map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
             let mlir = context()?;
             let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
-            write(&output.join("model.graph.mlir"), &m.as_operation().to_string())?;
+            write(&output.join("model.graph.mlir"), &module_text(&m))?;
             nibble_passes::run_pipeline(&mlir, &mut m, "builtin.module(nibble-quantize,nibble-fold-requant)").map_err(|e| e.to_string())?;
-            write(&output.join("model.quant.mlir"), &m.as_operation().to_string())?;
+            write(&output.join("model.quant.mlir"), &module_text(&m))?;
             nibble_passes::run_pipeline(&mlir, &mut m, &format!("builtin.module(nibble-lower-tile{{target={target}}})")).map_err(|e| e.to_string())?;
-            write(&output.join("model.tile.mlir"), &m.as_operation().to_string())?;
+            write(&output.join("model.tile.mlir"), &module_text(&m))?;
             let tile = nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())?;
             for (name, text) in nibble_codegen_c::emit(&tile).map_err(|e| e.to_string())? {
                 if name == "main.c" && !emit_main {
@@ -169,6 +195,35 @@ fn run(cmd: Cmd) -> Res<()> {
                 write(&output.join(&name), &text)?;
             }
             eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
+            Ok(())
+        }
+        Cmd::Eval { outputs, labels, reference } => {
+            let out = read_f32(&outputs)?;
+            let n = out.shape().first().copied().unwrap_or(0);
+            if n == 0 || out.ndim() != 2 {
+                return Err(format!("'{}' must be a non-empty [N, classes] array", outputs.display()));
+            }
+            let top1: Vec<usize> = out.outer_iter().map(|r| argmax(r.iter().copied())).collect();
+            let mut parts = Vec::new();
+            if let Some(l) = labels {
+                let file = std::fs::File::open(&l).map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
+                let labels: ndarray::Array1<i64> = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| format!("'{}' is not an int64 label vector: {e}", l.display()))?;
+                if labels.len() != n {
+                    return Err(format!("{} labels for {n} outputs", labels.len()));
+                }
+                let ok = top1.iter().zip(&labels).filter(|(p, &l)| **p as i64 == l).count();
+                parts.push(format!("top-1 {:.2} % ({ok}/{n})", 100.0 * ok as f64 / n as f64));
+            }
+            if let Some(r) = reference {
+                let refa = read_f32(&r)?;
+                if refa.shape() != out.shape() {
+                    return Err(format!("reference shape {:?} differs from outputs {:?}", refa.shape(), out.shape()));
+                }
+                let agree = refa.outer_iter().zip(&top1).filter(|(row, &p)| argmax(row.iter().copied()) == p).count();
+                let (sig, noise) = refa.iter().zip(out.iter()).fold((0f64, 0f64), |(s, e), (&a, &b)| (s + (a as f64).powi(2), e + ((a - b) as f64).powi(2)));
+                parts.push(format!("top-1 agreement with reference {:.2} %, SQNR {:.1} dB", 100.0 * agree as f64 / n as f64, 10.0 * (sig / noise.max(1e-30)).log10()));
+            }
+            println!("{}", parts.join("; "));
             Ok(())
         }
         Cmd::Run { file, input, out_dir } => {
@@ -221,7 +276,12 @@ fn main() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("NIBBLE_LOG")).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     if let Err(e) = run(cli.cmd) {
-        eprintln!("error: {e}");
+        // MLIR diagnostics already read `file:line:col: error: …`.
+        if e.contains(": error: ") {
+            eprintln!("{e}");
+        } else {
+            eprintln!("error: {e}");
+        }
         std::process::exit(1);
     }
 }

@@ -46,7 +46,13 @@ impl Mlir {
         let diagnostics = Rc::new(RefCell::new(Vec::new()));
         let sink = diagnostics.clone();
         context.attach_diagnostic_handler(move |d| {
-            let mut msg = format!("{}: {}", location_text(&d.location().to_string()), d);
+            let severity = match d.severity() {
+                melior::diagnostic::DiagnosticSeverity::Error => "error",
+                melior::diagnostic::DiagnosticSeverity::Warning => "warning",
+                melior::diagnostic::DiagnosticSeverity::Note => "note",
+                melior::diagnostic::DiagnosticSeverity::Remark => "remark",
+            };
+            let mut msg = format!("{}: {severity}: {}", location_text(&d.location().to_string()), d);
             for i in 0..d.note_count() {
                 if let Ok(n) = d.note(i) {
                     msg.push_str(&format!("\n  note: {n}"));

@@ -174,7 +174,7 @@ pub fn plan_memory(f: &mut Func) {
             root[op.results[0]] = root[op.operands[0]];
         }
     }
-    let in_arena = |op: &Op| !matches!(op.name.as_str(), tile::CONST | tile::DEQUANTIZE | tile::RESHAPE);
+    let in_arena = |op: &Op| !matches!(op.name.as_str(), tile::CONST | tile::QUANTIZE | tile::DEQUANTIZE | tile::RESHAPE);
     let mut first = HashMap::new();
     let mut last: HashMap<ValueId, usize> = HashMap::new();
     for (i, op) in f.ops.iter().enumerate() {

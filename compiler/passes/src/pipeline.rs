@@ -82,6 +82,26 @@ fn run_on_module(info: &PassInfo, opts: &Options, module: OperationRef<'_, '_>, 
     }
 }
 
+/// Appends an upstream pipeline element (`canonicalize`, `func.func(cse)`) to the pass manager
+/// (mlirParsePassPipeline would replace what is already there).
+fn add_upstream(pm: &PassManager, elem: &str) -> Result<(), String> {
+    unsafe extern "C" fn collect(s: mlir_sys::MlirStringRef, data: *mut std::ffi::c_void) {
+        let out = unsafe { &mut *(data as *mut String) };
+        out.push_str(&String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) }));
+    }
+    let mut msg = String::new();
+    let c = std::ffi::CString::new(elem).map_err(|e| e.to_string())?;
+    let ok = unsafe {
+        let opm = mlir_sys::mlirPassManagerGetAsOpPassManager(pm.to_raw());
+        mlir_sys::mlirOpPassManagerAddPipeline(opm, mlir_sys::mlirStringRefCreateFromCString(c.as_ptr()), Some(collect), &mut msg as *mut String as *mut _)
+    };
+    if ok.value != 0 {
+        Ok(())
+    } else {
+        Err(if msg.is_empty() { format!("cannot parse '{elem}'") } else { msg })
+    }
+}
+
 /// Parses `pipeline` (`builtin.module(…)` or a bare list) and runs it on `module`.
 pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<(), PassError> {
     let p = pipeline.trim();
@@ -97,8 +117,7 @@ pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<
             let runner = move |op: OperationRef<'_, '_>, pass: ExternalPass<'_>| run_on_module(info, &opts, op, pass);
             pm.add_pass(create_external(runner, TypeId::create(&PASS_IDS[idx]), info.name, info.name, info.summary, "builtin.module", &[]));
         } else {
-            melior::utility::parse_pass_pipeline(pm.as_operation_pass_manager(), &format!("builtin.module({elem})")).map_err(|e| {
-                let msg = e.to_string();
+            add_upstream(&pm, &elem).map_err(|msg| {
                 if msg.contains("does not refer to a registered pass") || msg.contains("not a registered") {
                     PassError::Unknown(name.clone())
                 } else {
