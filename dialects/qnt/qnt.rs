@@ -30,8 +30,21 @@ pub fn dequantize(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
 pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
     f.push(CONST, &[], ty, vec![("value", value)])
 }
-pub fn conv2d(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type, pad: [i64; 4], stride: [i64; 2], dilation: [i64; 2]) -> ValueId {
-    let attrs = vec![("pad", Attr::I64s(pad.to_vec())), ("stride", Attr::I64s(stride.to_vec())), ("dilation", Attr::I64s(dilation.to_vec()))];
+pub fn conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    pad: [i64; 4],
+    stride: [i64; 2],
+    dilation: [i64; 2],
+) -> ValueId {
+    let attrs = vec![
+        ("pad", Attr::I64s(pad.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("dilation", Attr::I64s(dilation.to_vec())),
+    ];
     f.push(CONV2D, &[x, w, b], ty, attrs)
 }
 pub fn fully_connected(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type) -> ValueId {
@@ -47,15 +60,36 @@ pub fn requant(f: &mut Func, x: ValueId, ty: Type, multiplier: i32, shift: i32) 
 }
 pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
     let ty = f.ty(x).clone();
-    f.push(CLAMP, &[x], ty, vec![("min", Attr::i64(min)), ("max", Attr::i64(max))])
+    f.push(
+        CLAMP,
+        &[x],
+        ty,
+        vec![("min", Attr::i64(min)), ("max", Attr::i64(max))],
+    )
 }
-pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, kernel: [i64; 2], stride: [i64; 2], pad: [i64; 4]) -> ValueId {
-    let attrs = vec![("kernel", Attr::I64s(kernel.to_vec())), ("stride", Attr::I64s(stride.to_vec())), ("pad", Attr::I64s(pad.to_vec()))];
+pub fn max_pool2d(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    kernel: [i64; 2],
+    stride: [i64; 2],
+    pad: [i64; 4],
+) -> ValueId {
+    let attrs = vec![
+        ("kernel", Attr::I64s(kernel.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("pad", Attr::I64s(pad.to_vec())),
+    ];
     f.push(MAX_POOL2D, &[x], ty, attrs)
 }
 pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
     f.push(RESHAPE, &[x], ty, vec![])
 }
 pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
-    f.push(TRANSPOSE, &[x], ty, vec![("perms", Attr::I32s(perms.to_vec()))])
+    f.push(
+        TRANSPOSE,
+        &[x],
+        ty,
+        vec![("perms", Attr::I32s(perms.to_vec()))],
+    )
 }

@@ -42,16 +42,43 @@ impl Requant {
 }
 
 pub fn quantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i64) -> ValueId {
-    f.push(QUANTIZE, &[x], ty, vec![("scale", Attr::f64(scale)), ("zero_point", Attr::i32(zero_point))])
+    f.push(
+        QUANTIZE,
+        &[x],
+        ty,
+        vec![
+            ("scale", Attr::f64(scale)),
+            ("zero_point", Attr::i32(zero_point)),
+        ],
+    )
 }
 pub fn dequantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i64) -> ValueId {
-    f.push(DEQUANTIZE, &[x], ty, vec![("scale", Attr::f64(scale)), ("zero_point", Attr::i32(zero_point))])
+    f.push(
+        DEQUANTIZE,
+        &[x],
+        ty,
+        vec![
+            ("scale", Attr::f64(scale)),
+            ("zero_point", Attr::i32(zero_point)),
+        ],
+    )
 }
 pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
     f.push(CONST, &[], ty, vec![("value", value)])
 }
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type, pad: &[i64], stride: &[i64], dilation: &[i64], rq: Requant, tile: [i64; 2]) -> ValueId {
+pub fn conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    pad: &[i64],
+    stride: &[i64],
+    dilation: &[i64],
+    rq: Requant,
+    tile: [i64; 2],
+) -> ValueId {
     let mut attrs = rq.attrs();
     attrs.extend([
         ("pad", Attr::I64s(pad.to_vec())),
@@ -62,7 +89,15 @@ pub fn conv2d(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type, pad: &
     ]);
     f.push(CONV2D, &[x, w, b], ty, attrs)
 }
-pub fn fully_connected(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type, rq: Requant, tile: i64) -> ValueId {
+pub fn fully_connected(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    rq: Requant,
+    tile: i64,
+) -> ValueId {
     let mut attrs = rq.attrs();
     attrs.extend([("tile", Attr::I64s(vec![tile])), ("offset", Attr::i64(0))]);
     f.push(FULLY_CONNECTED, &[x, w, b], ty, attrs)
@@ -74,9 +109,25 @@ pub fn requant(f: &mut Func, x: ValueId, ty: Type, rq: Requant) -> ValueId {
 }
 pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
     let ty = f.ty(x).clone();
-    f.push(CLAMP, &[x], ty, vec![("min", Attr::i32(min)), ("max", Attr::i32(max)), ("offset", Attr::i64(0))])
+    f.push(
+        CLAMP,
+        &[x],
+        ty,
+        vec![
+            ("min", Attr::i32(min)),
+            ("max", Attr::i32(max)),
+            ("offset", Attr::i64(0)),
+        ],
+    )
 }
-pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, kernel: &[i64], stride: &[i64], pad: &[i64]) -> ValueId {
+pub fn max_pool2d(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    kernel: &[i64],
+    stride: &[i64],
+    pad: &[i64],
+) -> ValueId {
     let attrs = vec![
         ("kernel", Attr::I64s(kernel.to_vec())),
         ("stride", Attr::I64s(stride.to_vec())),
@@ -86,7 +137,15 @@ pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, kernel: &[i64], stride: &[
     f.push(MAX_POOL2D, &[x], ty, attrs)
 }
 pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
-    f.push(TRANSPOSE, &[x], ty, vec![("perms", Attr::I32s(perms.to_vec())), ("offset", Attr::i64(0))])
+    f.push(
+        TRANSPOSE,
+        &[x],
+        ty,
+        vec![
+            ("perms", Attr::I32s(perms.to_vec())),
+            ("offset", Attr::i64(0)),
+        ],
+    )
 }
 pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
     f.push(RESHAPE, &[x], ty, vec![("offset", Attr::i64(0))])

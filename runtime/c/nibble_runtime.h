@@ -1,5 +1,5 @@
 /* nibble runtime: integer-only C99 kernels called by generated model.c.
- * No float, no double, no division or modulo. The numerics are docs/numerics.md; the Rust
+ * Integer arithmetic only, without division or modulo. The numerics are docs/numerics.md; the Rust
  * integer interpreter (compiler/interp/src/integer.rs) is the reference they must match. */
 #ifndef NIBBLE_RUNTIME_H
 #define NIBBLE_RUNTIME_H

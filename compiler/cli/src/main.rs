@@ -7,7 +7,12 @@ use nibble_ir::{mlir::Mlir, Func};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "nibble", version, about = "Compile ONNX models to integer-only C for edge AI accelerators", long_about = "Compile ONNX models to integer-only C for edge AI accelerators.\n\nPipeline: ONNX → graph level (tosa, f32) → qnt level (quantized) → tile level (integer, tiled for a target) → C99.\nEvery level is MLIR; dump any of them, run them with the reference interpreters, or transform them with `nibble opt`.")]
+#[command(
+    name = "nibble",
+    version,
+    about = "Compile ONNX models to integer-only C for edge AI accelerators",
+    long_about = "Compile ONNX models to integer-only C for edge AI accelerators.\n\nPipeline: ONNX → graph level (tosa, f32) → qnt level (quantized) → tile level (integer, tiled for a target) → C99.\nEvery level is MLIR; dump any of them, run them with the reference interpreters, or transform them with `nibble opt`."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -23,7 +28,9 @@ enum Cmd {
         output: Option<PathBuf>,
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
-    #[command(after_help = "nibble passes: nibble-quantize, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'")]
+    #[command(
+        after_help = "nibble passes: nibble-quantize, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+    )]
     Opt {
         /// Input file, or `-` for standard input.
         #[arg(default_value = "-")]
@@ -94,8 +101,10 @@ fn mlir_text(mlir: &Mlir, f: &Func) -> Res<String> {
 
 /// Reads a float32 .npy batch and checks it against the model input shape [1, d1, …].
 fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    let a: ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let a: ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
+        .map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))?;
     let tail: Vec<usize> = input_shape.iter().skip(1).map(|&d| d as usize).collect();
     if a.ndim() != input_shape.len() || a.shape()[1..] != tail[..] {
         return Err(format!("'{}' has shape {:?}; expected N x {:?} (the model's input without its batch dimension)", path.display(), a.shape(), tail));
@@ -105,17 +114,30 @@ fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
 }
 
 fn read_f32(path: &Path) -> Res<ArrayD<f32>> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    ndarray_npy::ReadNpyExt::read_npy(file)
+        .map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))
 }
 
 fn argmax(v: impl Iterator<Item = f32>) -> usize {
-    v.enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, x)| if x > bv { (i, x) } else { (bi, bv) }).0
+    v.enumerate()
+        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
 }
 
 fn progress(n: usize, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(n as u64);
-    pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     pb.set_message(what.to_string());
     pb
 }
@@ -126,7 +148,9 @@ fn module_text(m: &melior::ir::Module) -> String {
 
 fn load_func(mlir: &Mlir, path: &Path) -> Res<Func> {
     let text = read_text(path)?;
-    let m = mlir.parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
+    let m = mlir
+        .parse(&text, &path.display().to_string())
+        .map_err(|e| e.to_string())?;
     nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -144,18 +168,26 @@ fn run(cmd: Cmd) -> Res<()> {
                 }
             }
         }
-        Cmd::Opt { file, pass_pipeline, output } => {
+        Cmd::Opt {
+            file,
+            pass_pipeline,
+            output,
+        } => {
             let mlir = context()?;
             let text = if file.as_os_str() == "-" {
                 let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| e.to_string())?;
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| e.to_string())?;
                 s
             } else {
                 read_text(&file)?
             };
-            let mut m = mlir.parse(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
+            let mut m = mlir
+                .parse(&text, &file.display().to_string())
+                .map_err(|e| e.to_string())?;
             if !pass_pipeline.trim().is_empty() {
-                nibble_passes::run_pipeline(&mlir, &mut m, &pass_pipeline).map_err(|e| e.to_string())?;
+                nibble_passes::run_pipeline(&mlir, &mut m, &pass_pipeline)
+                    .map_err(|e| e.to_string())?;
             }
             let out = format!("{}\n", m.as_operation().to_string().trim_end());
             match output {
@@ -166,26 +198,47 @@ fn run(cmd: Cmd) -> Res<()> {
                 }
             }
         }
-        Cmd::Compile { model, calib, output, emit_main, target } => {
+        Cmd::Compile {
+            model,
+            calib,
+            output,
+            emit_main,
+            target,
+        } => {
             let mut f = nibble_frontend::import_file(&model).map_err(|e| e.to_string())?;
             nibble_target::Target::load(&target).map_err(|e| e.to_string())?;
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let (n, data) = read_batch(&calib, &shape)?;
             if n == 0 {
-                return Err(format!("'{}' holds no calibration samples", calib.display()));
+                return Err(format!(
+                    "'{}' holds no calibration samples",
+                    calib.display()
+                ));
             }
             let per = data.len() / n;
             let pb = progress(n, "calibrating");
-            let table = nibble_quantize::calibrate(&f, data.chunks_exact(per), || pb.inc(1)).map_err(|e| e.to_string())?;
+            let table = nibble_quantize::calibrate(&f, data.chunks_exact(per), || pb.inc(1))
+                .map_err(|e| e.to_string())?;
             pb.finish_and_clear();
             nibble_quantize::annotate(&mut f, &table);
-            std::fs::create_dir_all(&output).map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
+            std::fs::create_dir_all(&output)
+                .map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
             let mlir = context()?;
             let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
             write(&output.join("model.graph.mlir"), &module_text(&m))?;
-            nibble_passes::run_pipeline(&mlir, &mut m, "builtin.module(nibble-quantize,nibble-fold-requant)").map_err(|e| e.to_string())?;
+            nibble_passes::run_pipeline(
+                &mlir,
+                &mut m,
+                "builtin.module(nibble-quantize,nibble-fold-requant)",
+            )
+            .map_err(|e| e.to_string())?;
             write(&output.join("model.quant.mlir"), &module_text(&m))?;
-            nibble_passes::run_pipeline(&mlir, &mut m, &format!("builtin.module(nibble-lower-tile{{target={target}}})")).map_err(|e| e.to_string())?;
+            nibble_passes::run_pipeline(
+                &mlir,
+                &mut m,
+                &format!("builtin.module(nibble-lower-tile{{target={target}}})"),
+            )
+            .map_err(|e| e.to_string())?;
             write(&output.join("model.tile.mlir"), &module_text(&m))?;
             let tile = nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())?;
             for (name, text) in nibble_codegen_c::emit(&tile).map_err(|e| e.to_string())? {
@@ -197,39 +250,83 @@ fn run(cmd: Cmd) -> Res<()> {
             eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
             Ok(())
         }
-        Cmd::Eval { outputs, labels, reference } => {
+        Cmd::Eval {
+            outputs,
+            labels,
+            reference,
+        } => {
             let out = read_f32(&outputs)?;
             let n = out.shape().first().copied().unwrap_or(0);
             if n == 0 || out.ndim() != 2 {
-                return Err(format!("'{}' must be a non-empty [N, classes] array", outputs.display()));
+                return Err(format!(
+                    "'{}' must be a non-empty [N, classes] array",
+                    outputs.display()
+                ));
             }
-            let top1: Vec<usize> = out.outer_iter().map(|r| argmax(r.iter().copied())).collect();
+            let top1: Vec<usize> = out
+                .outer_iter()
+                .map(|r| argmax(r.iter().copied()))
+                .collect();
             let mut parts = Vec::new();
             if let Some(l) = labels {
-                let file = std::fs::File::open(&l).map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
-                let labels: ndarray::Array1<i64> = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| format!("'{}' is not an int64 label vector: {e}", l.display()))?;
+                let file = std::fs::File::open(&l)
+                    .map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
+                let labels: ndarray::Array1<i64> = ndarray_npy::ReadNpyExt::read_npy(file)
+                    .map_err(|e| format!("'{}' is not an int64 label vector: {e}", l.display()))?;
                 if labels.len() != n {
                     return Err(format!("{} labels for {n} outputs", labels.len()));
                 }
-                let ok = top1.iter().zip(&labels).filter(|(p, &l)| **p as i64 == l).count();
-                parts.push(format!("top-1 {:.2} % ({ok}/{n})", 100.0 * ok as f64 / n as f64));
+                let ok = top1
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(p, &l)| **p as i64 == l)
+                    .count();
+                parts.push(format!(
+                    "top-1 {:.2} % ({ok}/{n})",
+                    100.0 * ok as f64 / n as f64
+                ));
             }
             if let Some(r) = reference {
                 let refa = read_f32(&r)?;
                 if refa.shape() != out.shape() {
-                    return Err(format!("reference shape {:?} differs from outputs {:?}", refa.shape(), out.shape()));
+                    return Err(format!(
+                        "reference shape {:?} differs from outputs {:?}",
+                        refa.shape(),
+                        out.shape()
+                    ));
                 }
-                let agree = refa.outer_iter().zip(&top1).filter(|(row, &p)| argmax(row.iter().copied()) == p).count();
-                let (sig, noise) = refa.iter().zip(out.iter()).fold((0f64, 0f64), |(s, e), (&a, &b)| (s + (a as f64).powi(2), e + ((a - b) as f64).powi(2)));
-                parts.push(format!("top-1 agreement with reference {:.2} %, SQNR {:.1} dB", 100.0 * agree as f64 / n as f64, 10.0 * (sig / noise.max(1e-30)).log10()));
+                let agree = refa
+                    .outer_iter()
+                    .zip(&top1)
+                    .filter(|(row, &p)| argmax(row.iter().copied()) == p)
+                    .count();
+                let (sig, noise) = refa
+                    .iter()
+                    .zip(out.iter())
+                    .fold((0f64, 0f64), |(s, e), (&a, &b)| {
+                        (s + (a as f64).powi(2), e + ((a - b) as f64).powi(2))
+                    });
+                parts.push(format!(
+                    "top-1 agreement with reference {:.2} %, SQNR {:.1} dB",
+                    100.0 * agree as f64 / n as f64,
+                    10.0 * (sig / noise.max(1e-30)).log10()
+                ));
             }
             println!("{}", parts.join("; "));
             Ok(())
         }
-        Cmd::Run { file, input, out_dir } => {
+        Cmd::Run {
+            file,
+            input,
+            out_dir,
+        } => {
             let mlir = context()?;
             let is_onnx = file.extension().is_some_and(|e| e == "onnx");
-            let f = if is_onnx { nibble_frontend::import_file(&file).map_err(|e| e.to_string())? } else { load_func(&mlir, &file)? };
+            let f = if is_onnx {
+                nibble_frontend::import_file(&file).map_err(|e| e.to_string())?
+            } else {
+                load_func(&mlir, &file)?
+            };
             let level = if f.ops.iter().any(|o| o.name.starts_with("tile.")) {
                 "tile"
             } else if f.ops.iter().any(|o| o.name.starts_with("qnt.")) {
@@ -238,7 +335,12 @@ fn run(cmd: Cmd) -> Res<()> {
                 "graph"
             };
             // The qnt level means what its lowering to the tile level computes.
-            let f = if level == "qnt" { nibble_lower::to_tile::to_tile(&f, &nibble_target::Target::generic()).map_err(|e| e.to_string())? } else { f };
+            let f = if level == "qnt" {
+                nibble_lower::to_tile::to_tile(&f, &nibble_target::Target::generic())
+                    .map_err(|e| e.to_string())?
+            } else {
+                f
+            };
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let (n, data) = read_batch(&input, &shape)?;
             let per = if n == 0 { 0 } else { data.len() / n };
@@ -258,14 +360,24 @@ fn run(cmd: Cmd) -> Res<()> {
                 pb.inc(1);
             }
             pb.finish_and_clear();
-            std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create '{}': {e}", out_dir.display()))?;
+            std::fs::create_dir_all(&out_dir)
+                .map_err(|e| format!("cannot create '{}': {e}", out_dir.display()))?;
             for (k, (o, &r)) in outs.into_iter().zip(&f.returns).enumerate() {
                 let mut shape: Vec<usize> = vec![n];
-                shape.extend(f.ty(r).shape().unwrap_or(&[]).iter().skip(1).map(|&d| d as usize));
+                shape.extend(
+                    f.ty(r)
+                        .shape()
+                        .unwrap_or(&[])
+                        .iter()
+                        .skip(1)
+                        .map(|&d| d as usize),
+                );
                 let a = ArrayD::from_shape_vec(shape, o).map_err(|e| e.to_string())?;
                 let path = out_dir.join(format!("out{k}.npy"));
-                let file = std::fs::File::create(&path).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
-                ndarray_npy::WriteNpyExt::write_npy(&a, file).map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                let file = std::fs::File::create(&path)
+                    .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                ndarray_npy::WriteNpyExt::write_npy(&a, file)
+                    .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
             }
             Ok(())
         }
@@ -273,7 +385,10 @@ fn run(cmd: Cmd) -> Res<()> {
 }
 
 fn main() {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("NIBBLE_LOG")).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("NIBBLE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli.cmd) {
         // MLIR diagnostics already read `file:line:col: error: …`.

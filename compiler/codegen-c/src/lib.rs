@@ -18,20 +18,38 @@ pub const MAIN_TEMPLATE: &str = include_str!("../../../runtime/c/main_template.c
 #[derive(Debug, thiserror::Error)]
 pub enum CodegenError {
     #[error("cannot emit C for '{op}'{loc}: {msg}")]
-    Op { op: String, loc: String, msg: String },
+    Op {
+        op: String,
+        loc: String,
+        msg: String,
+    },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
 }
 
 fn err(op: &Op, msg: impl Into<String>) -> CodegenError {
-    CodegenError::Op { op: op.name.clone(), loc: op.loc.as_deref().map(|l| format!(" at {l}")).unwrap_or_default(), msg: msg.into() }
+    CodegenError::Op {
+        op: op.name.clone(),
+        loc: op
+            .loc
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default(),
+        msg: msg.into(),
+    }
 }
 
 /// The generated files: (file name, contents).
 pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
     let arena = match f.attrs.get("nibble.arena_bytes") {
         Some(nibble_ir::Attr::Int(n, _)) => *n,
-        _ => return Err(CodegenError::Op { op: "func.func".into(), loc: String::new(), msg: "no memory plan (nibble.arena_bytes); run the tile lowering first".into() }),
+        _ => {
+            return Err(CodegenError::Op {
+                op: "func.func".into(),
+                loc: String::new(),
+                msg: "no memory plan (nibble.arena_bytes); run the tile lowering first".into(),
+            })
+        }
     };
     let mut weights = String::new();
     let mut body = String::new();
@@ -40,25 +58,52 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
     let mut input_q: Option<(f64, i64, usize)> = None;
     let mut outputs: Vec<(f64, i64, ValueId, ValueId)> = Vec::new(); // scale, zp, int value, result
     let dims = |v: ValueId| -> Vec<i64> { f.ty(v).shape().unwrap_or(&[]).to_vec() };
-    let arr = |v: &[i64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    let arr = |v: &[i64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for (i, op) in f.ops.iter().enumerate() {
         let r = op.results[0];
         let off = op.int("offset").unwrap_or(0);
         let ptr = |t: &str| format!("(({t} *)(nb_arena + {off}))");
-        let x = |k: usize| place.get(&op.operands[k]).cloned().ok_or_else(|| err(op, format!("operand {k} has no storage")));
+        let x = |k: usize| {
+            place
+                .get(&op.operands[k])
+                .cloned()
+                .ok_or_else(|| err(op, format!("operand {k} has no storage")))
+        };
         let rq = |op: &Op| -> Result<String, CodegenError> {
             Ok(format!(
                 "{{ {}, {}, {}, {}, {}, {} }}",
-                op.int("input_zp")?, op.int("output_zp")?, op.int("multiplier")?, op.int("shift")?, op.int("clamp_min")?, op.int("clamp_max")?
+                op.int("input_zp")?,
+                op.int("output_zp")?,
+                op.int("multiplier")?,
+                op.int("shift")?,
+                op.int("clamp_min")?,
+                op.int("clamp_max")?
             ))
         };
-        let _ = writeln!(body, "    /* {} {} */", op.name, op.loc.as_deref().unwrap_or(""));
+        let _ = writeln!(
+            body,
+            "    /* {} {} */",
+            op.name,
+            op.loc.as_deref().unwrap_or("")
+        );
         match op.name.as_str() {
             tile::QUANTIZE => {
                 if input_q.is_some() || op.operands[0] != f.args[0] {
-                    return Err(err(op, "only one host-boundary quantize, of the function argument, is supported"));
+                    return Err(err(
+                        op,
+                        "only one host-boundary quantize, of the function argument, is supported",
+                    ));
                 }
-                input_q = Some((op.float("scale")?, op.int("zero_point")?, f.ty(r).num_elements()));
+                input_q = Some((
+                    op.float("scale")?,
+                    op.int("zero_point")?,
+                    f.ty(r).num_elements(),
+                ));
                 place.insert(r, "input".into());
                 continue;
             }
@@ -73,7 +118,12 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     Some(Elem::Int(8)) => {
                         let _ = write!(weights, "static const int8_t {name}[{}] = {{", bytes.len());
                         for (j, b) in bytes.iter().enumerate() {
-                            let _ = write!(weights, "{}{}", if j % 32 == 0 { "\n    " } else { "" }, *b as i8);
+                            let _ = write!(
+                                weights,
+                                "{}{}",
+                                if j % 32 == 0 { "\n    " } else { "" },
+                                *b as i8
+                            );
                             weights.push(',');
                         }
                     }
@@ -81,7 +131,8 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                         let v = model::dense_i32(bytes);
                         let _ = write!(weights, "static const int32_t {name}[{}] = {{", v.len());
                         for (j, b) in v.iter().enumerate() {
-                            let _ = write!(weights, "{}{}", if j % 16 == 0 { "\n    " } else { "" }, b);
+                            let _ =
+                                write!(weights, "{}{}", if j % 16 == 0 { "\n    " } else { "" }, b);
                             weights.push(',');
                         }
                     }
@@ -105,30 +156,81 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 let (xs, ws) = (dims(op.operands[0]), dims(op.operands[1]));
                 let t = op.ints("tile")?;
                 let _ = writeln!(body, "    {{ static const nb_rq rq = {};", rq(op)?);
-                let _ = writeln!(body, "      nb_fully_connected_s8({}, {}, {}, {}, {}, {}, {}, &rq, {}); }}", x(0)?, xs[0], xs[1], x(1)?, ws[0], x(2)?, ptr("int8_t"), t[0]);
+                let _ = writeln!(
+                    body,
+                    "      nb_fully_connected_s8({}, {}, {}, {}, {}, {}, {}, &rq, {}); }}",
+                    x(0)?,
+                    xs[0],
+                    xs[1],
+                    x(1)?,
+                    ws[0],
+                    x(2)?,
+                    ptr("int8_t"),
+                    t[0]
+                );
             }
             tile::REQUANT => {
                 if f.ty(op.operands[0]).elem() != Some(&Elem::Int(8)) {
-                    return Err(err(op, "only i8 inputs are supported by the C requant kernel"));
+                    return Err(err(
+                        op,
+                        "only i8 inputs are supported by the C requant kernel",
+                    ));
                 }
                 let _ = writeln!(body, "    {{ static const nb_rq rq = {};", rq(op)?);
-                let _ = writeln!(body, "      nb_requant_s8({}, {}, {}, &rq); }}", x(0)?, f.ty(r).num_elements(), ptr("int8_t"));
+                let _ = writeln!(
+                    body,
+                    "      nb_requant_s8({}, {}, {}, &rq); }}",
+                    x(0)?,
+                    f.ty(r).num_elements(),
+                    ptr("int8_t")
+                );
             }
             tile::CLAMP => {
-                let _ = writeln!(body, "    nb_clamp_s8({}, {}, {}, {}, {});", x(0)?, f.ty(r).num_elements(), ptr("int8_t"), op.int("min")?, op.int("max")?);
+                let _ = writeln!(
+                    body,
+                    "    nb_clamp_s8({}, {}, {}, {}, {});",
+                    x(0)?,
+                    f.ty(r).num_elements(),
+                    ptr("int8_t"),
+                    op.int("min")?,
+                    op.int("max")?
+                );
             }
             tile::MAX_POOL2D => {
                 let (xs, os) = (dims(op.operands[0]), dims(r));
                 let _ = writeln!(body, "    {{ static const int kernel[2] = {{{}}}, stride[2] = {{{}}}, pad[4] = {{{}}};", arr(&op.ints("kernel")?), arr(&op.ints("stride")?), arr(&op.ints("pad")?));
-                let _ = writeln!(body, "      nb_max_pool2d_s8({}, {}, {}, {}, {}, {}, {}, kernel, stride, pad); }}", x(0)?, xs[1], xs[2], xs[3], ptr("int8_t"), os[1], os[2]);
+                let _ = writeln!(
+                    body,
+                    "      nb_max_pool2d_s8({}, {}, {}, {}, {}, {}, {}, kernel, stride, pad); }}",
+                    x(0)?,
+                    xs[1],
+                    xs[2],
+                    xs[3],
+                    ptr("int8_t"),
+                    os[1],
+                    os[2]
+                );
             }
             tile::TRANSPOSE => {
                 let xs = dims(op.operands[0]);
                 if xs.len() > 6 {
                     return Err(err(op, "rank above 6"));
                 }
-                let _ = writeln!(body, "    {{ static const int shape[{}] = {{{}}}, perms[{}] = {{{}}};", xs.len(), arr(&xs), xs.len(), arr(&op.ints("perms")?));
-                let _ = writeln!(body, "      nb_transpose_s8({}, {}, shape, perms, {}); }}", x(0)?, xs.len(), ptr("int8_t"));
+                let _ = writeln!(
+                    body,
+                    "    {{ static const int shape[{}] = {{{}}}, perms[{}] = {{{}}};",
+                    xs.len(),
+                    arr(&xs),
+                    xs.len(),
+                    arr(&op.ints("perms")?)
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_transpose_s8({}, {}, shape, perms, {}); }}",
+                    x(0)?,
+                    xs.len(),
+                    ptr("int8_t")
+                );
             }
             tile::RESHAPE => {
                 // Aliases its input: same storage.
@@ -139,16 +241,34 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
         }
         place.insert(r, ptr("int8_t"));
     }
-    let (in_scale, in_zp, in_len) = input_q.ok_or_else(|| CodegenError::Op { op: "func.func".into(), loc: String::new(), msg: "the function has no tile.quantize of its input".into() })?;
+    let (in_scale, in_zp, in_len) = input_q.ok_or_else(|| CodegenError::Op {
+        op: "func.func".into(),
+        loc: String::new(),
+        msg: "the function has no tile.quantize of its input".into(),
+    })?;
     let mut model_c = String::from("/* Generated by nibble: the schedule of the model. Integer-only. */\n#include \"model.h\"\n#include \"nibble_runtime.h\"\n\n");
     model_c.push_str(&weights);
     let _ = writeln!(model_c, "\n/* The static memory plan: every activation lives at a fixed offset in one arena. */\nstatic int32_t nb_arena32[{}];\n#define nb_arena ((int8_t *)nb_arena32)\n", (arena.max(4) + 3) / 4);
-    let out_params: Vec<String> = (0..outputs.len()).map(|k| format!("int8_t *out{k}")).collect();
-    let _ = writeln!(model_c, "void nibble_model_run(const int8_t *input, {}) {{", out_params.join(", "));
+    let out_params: Vec<String> = (0..outputs.len())
+        .map(|k| format!("int8_t *out{k}"))
+        .collect();
+    let _ = writeln!(
+        model_c,
+        "void nibble_model_run(const int8_t *input, {}) {{",
+        out_params.join(", ")
+    );
     model_c.push_str(&body);
     for (k, (_, _, v, _)) in outputs.iter().enumerate() {
-        let src = place.get(v).cloned().ok_or_else(|| CodegenError::Op { op: "tile.dequantize".into(), loc: String::new(), msg: "output has no storage".into() })?;
-        let _ = writeln!(model_c, "    nb_copy_s8({src}, {}, out{k});", f.ty(*v).num_elements());
+        let src = place.get(v).cloned().ok_or_else(|| CodegenError::Op {
+            op: "tile.dequantize".into(),
+            loc: String::new(),
+            msg: "output has no storage".into(),
+        })?;
+        let _ = writeln!(
+            model_c,
+            "    nb_copy_s8({src}, {}, out{k});",
+            f.ty(*v).num_elements()
+        );
     }
     model_c.push_str("}\n");
 
@@ -157,21 +277,56 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
     let _ = writeln!(model_h, "#define NIBBLE_INPUT_ELEMS {in_len}\n#define NIBBLE_INPUT_RANK {}\n#define NIBBLE_NUM_OUTPUTS {}", in_shape.len(), outputs.len());
     let _ = writeln!(model_h, "#define NIBBLE_ARENA_BYTES {arena}");
     let _ = writeln!(model_h, "/* Runs one sample: input is the quantized input ({in_len} int8), outK receive the int8 outputs. */");
-    let _ = writeln!(model_h, "void nibble_model_run(const int8_t *input, {});\n#endif", out_params.join(", "));
+    let _ = writeln!(
+        model_h,
+        "void nibble_model_run(const int8_t *input, {});\n#endif",
+        out_params.join(", ")
+    );
 
     // main.c: the float I/O harness (the only file with floats).
     let mut cfg = String::new();
-    let _ = writeln!(cfg, "static const long in_shape[] = {{{}}};", arr(&in_shape));
-    let _ = writeln!(cfg, "static const double in_scale = {};\nstatic const int in_zp = {in_zp};", c_double(in_scale));
+    let _ = writeln!(
+        cfg,
+        "static const long in_shape[] = {{{}}};",
+        arr(&in_shape)
+    );
+    let _ = writeln!(
+        cfg,
+        "static const double in_scale = {};\nstatic const int in_zp = {in_zp};",
+        c_double(in_scale)
+    );
     let _ = writeln!(cfg, "#define NUM_OUT {}", outputs.len());
-    let out_elems: Vec<String> = outputs.iter().map(|o| f.ty(o.2).num_elements().to_string()).collect();
+    let out_elems: Vec<String> = outputs
+        .iter()
+        .map(|o| f.ty(o.2).num_elements().to_string())
+        .collect();
     let out_scales: Vec<String> = outputs.iter().map(|o| c_double(o.0)).collect();
     let out_zps: Vec<String> = outputs.iter().map(|o| o.1.to_string()).collect();
     let _ = writeln!(cfg, "static const long out_elems[NUM_OUT] = {{{}}};\nstatic const double out_scale[NUM_OUT] = {{{}}};\nstatic const int out_zp[NUM_OUT] = {{{}}};", out_elems.join(", "), out_scales.join(", "), out_zps.join(", "));
-    let shapes: Vec<String> = outputs.iter().map(|o| format!("\"{}\"", dims(o.3).iter().skip(1).map(|d| format!("{d}, ")).collect::<String>())).collect();
-    let _ = writeln!(cfg, "static const char *out_shape_tail[NUM_OUT] = {{{}}};", shapes.join(", "));
+    let shapes: Vec<String> = outputs
+        .iter()
+        .map(|o| {
+            format!(
+                "\"{}\"",
+                dims(o.3)
+                    .iter()
+                    .skip(1)
+                    .map(|d| format!("{d}, "))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        cfg,
+        "static const char *out_shape_tail[NUM_OUT] = {{{}}};",
+        shapes.join(", ")
+    );
     let bufs: Vec<String> = (0..outputs.len()).map(|k| format!("qout[{k}]")).collect();
-    let _ = writeln!(cfg, "#define RUN_MODEL(in, qout) nibble_model_run(in, {})", bufs.join(", ").replace("qout", "(qout)"));
+    let _ = writeln!(
+        cfg,
+        "#define RUN_MODEL(in, qout) nibble_model_run(in, {})",
+        bufs.join(", ").replace("qout", "(qout)")
+    );
     let main_c = MAIN_TEMPLATE.replace("/*@CONFIG@*/", &cfg);
     Ok(vec![
         ("model.h".into(), model_h),
@@ -186,6 +341,10 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
 fn c_double(x: f64) -> String {
     let s = format!("{x:e}");
     let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
+    let m = if m.contains('.') {
+        m.to_string()
+    } else {
+        format!("{m}.0")
+    };
     format!("{m}e{e}")
 }

@@ -49,18 +49,39 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
         }
         let kids: Vec<Id> = op.operands.iter().map(|o| ids[o]).collect();
         let node = match op.name.as_str() {
-            qnt::REQUANT if op.attrs.get("rounding_mode") == Some(&Attr::Str(qnt::SINGLE_ROUND.into())) => {
-                let q = f.ty(op.results[0]).quant().ok_or_else(|| EqsatError::Invalid(format!("{} result is not quantized", op.name)))?;
+            qnt::REQUANT
+                if op.attrs.get("rounding_mode") == Some(&Attr::Str(qnt::SINGLE_ROUND.into())) =>
+            {
+                let q = f.ty(op.results[0]).quant().ok_or_else(|| {
+                    EqsatError::Invalid(format!("{} result is not quantized", op.name))
+                })?;
                 types.push(q);
-                let m = op.int("multiplier").map_err(|e| EqsatError::Invalid(e.to_string()))?;
-                let s = op.int("shift").map_err(|e| EqsatError::Invalid(e.to_string()))?;
-                let leaf = g.add(Qnt::Scale(Scale { multiplier: m as i32, shift: s as i32, ty: types.len() as u32 - 1, origin: k as u32 }));
+                let m = op
+                    .int("multiplier")
+                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let s = op
+                    .int("shift")
+                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let leaf = g.add(Qnt::Scale(Scale {
+                    multiplier: m as i32,
+                    shift: s as i32,
+                    ty: types.len() as u32 - 1,
+                    origin: k as u32,
+                }));
                 Qnt::Requant([leaf, kids[0]])
             }
             qnt::CLAMP => {
-                let lo = op.int("min").map_err(|e| EqsatError::Invalid(e.to_string()))?;
-                let hi = op.int("max").map_err(|e| EqsatError::Invalid(e.to_string()))?;
-                let leaf = g.add(Qnt::Bounds(Bounds { lo, hi, origin: k as u32 }));
+                let lo = op
+                    .int("min")
+                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let hi = op
+                    .int("max")
+                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let leaf = g.add(Qnt::Bounds(Bounds {
+                    lo,
+                    hi,
+                    origin: k as u32,
+                }));
                 Qnt::Clamp([leaf, kids[0]])
             }
             _ => Qnt::Opaque(OpRef::Op(k as u32), kids),
@@ -68,7 +89,9 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
         ids.insert(op.results[0], g.add(node));
     }
     let roots: Vec<Id> = f.returns.iter().map(|r| ids[r]).collect();
-    let facts = Arc::new(Facts { types: types.clone() });
+    let facts = Arc::new(Facts {
+        types: types.clone(),
+    });
     let runner = Runner::default()
         .with_egraph(g)
         .with_iter_limit(32)
@@ -87,13 +110,24 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
         let v = out.add_arg(f.ty(a).clone());
         built.insert(runner.egraph.find(ids[&a]), v);
     }
-    let mut b = Builder { f, types: &types, extractor: &extractor, egraph: &runner.egraph, out, built };
+    let mut b = Builder {
+        f,
+        types: &types,
+        extractor: &extractor,
+        egraph: &runner.egraph,
+        out,
+        built,
+    };
     for &r in &roots {
         let v = b.build(r)?;
         b.out.returns.push(v);
     }
     let count = |f: &Func| f.ops.iter().filter(|o| o.name == qnt::REQUANT).count();
-    let report = Report { requants_before: count(f), requants_after: count(&b.out), iterations };
+    let report = Report {
+        requants_before: count(f),
+        requants_after: count(&b.out),
+        iterations,
+    };
     Ok((b.out, report))
 }
 
@@ -117,7 +151,9 @@ impl Builder<'_> {
         let leaf_of = |b: &Self, id: Id| b.extractor.find_best_node(id).clone();
         let v = match &class {
             Qnt::Requant([s, x]) => {
-                let Qnt::Scale(s) = leaf_of(self, *s) else { return Err(EqsatError::Invalid("requant without a scale leaf".into())) };
+                let Qnt::Scale(s) = leaf_of(self, *s) else {
+                    return Err(EqsatError::Invalid("requant without a scale leaf".into()));
+                };
                 let x = self.build(*x)?;
                 let origin: &Op = &self.f.ops[s.origin as usize];
                 let q = self.types[s.ty as usize];
@@ -129,7 +165,9 @@ impl Builder<'_> {
                 v
             }
             Qnt::Clamp([bounds, x]) => {
-                let Qnt::Bounds(bd) = leaf_of(self, *bounds) else { return Err(EqsatError::Invalid("clamp without bounds".into())) };
+                let Qnt::Bounds(bd) = leaf_of(self, *bounds) else {
+                    return Err(EqsatError::Invalid("clamp without bounds".into()));
+                };
                 let x = self.build(*x)?;
                 let v = qnt::clamp(&mut self.out, x, bd.lo, bd.hi);
                 let loc = self.f.ops[bd.origin as usize].loc.clone();
@@ -139,14 +177,25 @@ impl Builder<'_> {
                 v
             }
             Qnt::Opaque(OpRef::Op(k), kids) => {
-                let operands = kids.iter().map(|&c| self.build(c)).collect::<Result<Vec<_>, _>>()?;
+                let operands = kids
+                    .iter()
+                    .map(|&c| self.build(c))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let orig = &self.f.ops[*k as usize];
                 let r = self.out.new_value(self.f.ty(orig.results[0]).clone());
-                self.out.ops.push(Op { operands, results: vec![r], ..orig.clone() });
+                self.out.ops.push(Op {
+                    operands,
+                    results: vec![r],
+                    ..orig.clone()
+                });
                 r
             }
             Qnt::Opaque(OpRef::Arg(i), _) => self.out.args[*i as usize],
-            Qnt::Scale(_) | Qnt::Bounds(_) => return Err(EqsatError::Invalid("a parameter leaf is not a value".into())),
+            Qnt::Scale(_) | Qnt::Bounds(_) => {
+                return Err(EqsatError::Invalid(
+                    "a parameter leaf is not a value".into(),
+                ))
+            }
         };
         self.built.insert(key, v);
         Ok(v)

@@ -31,8 +31,13 @@ pub enum OpRef {
 }
 
 fn parse_ints<const N: usize>(s: &str, prefix: &str) -> Result<[i64; N], String> {
-    let body = s.strip_prefix(prefix).ok_or_else(|| format!("not a {prefix} leaf: {s}"))?;
-    let v: Vec<i64> = body.split('/').map(|x| x.parse::<i64>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    let body = s
+        .strip_prefix(prefix)
+        .ok_or_else(|| format!("not a {prefix} leaf: {s}"))?;
+    let v: Vec<i64> = body
+        .split('/')
+        .map(|x| x.parse::<i64>().map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
     v.try_into().map_err(|_| format!("bad {prefix} leaf: {s}"))
 }
 
@@ -40,19 +45,32 @@ impl FromStr for Scale {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let [m, sh, ty, o] = parse_ints::<4>(s, "scale:")?;
-        Ok(Scale { multiplier: m as i32, shift: sh as i32, ty: ty as u32, origin: o as u32 })
+        Ok(Scale {
+            multiplier: m as i32,
+            shift: sh as i32,
+            ty: ty as u32,
+            origin: o as u32,
+        })
     }
 }
 impl fmt::Display for Scale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "scale:{}/{}/{}/{}", self.multiplier, self.shift, self.ty, self.origin)
+        write!(
+            f,
+            "scale:{}/{}/{}/{}",
+            self.multiplier, self.shift, self.ty, self.origin
+        )
     }
 }
 impl FromStr for Bounds {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let [lo, hi, o] = parse_ints::<3>(s, "bounds:")?;
-        Ok(Bounds { lo, hi, origin: o as u32 })
+        Ok(Bounds {
+            lo,
+            hi,
+            origin: o as u32,
+        })
     }
 }
 impl fmt::Display for Bounds {

@@ -13,10 +13,22 @@ pub struct Facts {
 pub type G = EGraph<Qnt, ()>;
 
 fn leaf_scale(g: &G, id: Id) -> Option<Scale> {
-    g[id].nodes.iter().find_map(|n| if let Qnt::Scale(s) = n { Some(*s) } else { None })
+    g[id].nodes.iter().find_map(|n| {
+        if let Qnt::Scale(s) = n {
+            Some(*s)
+        } else {
+            None
+        }
+    })
 }
 fn leaf_bounds(g: &G, id: Id) -> Option<Bounds> {
-    g[id].nodes.iter().find_map(|n| if let Qnt::Bounds(b) = n { Some(*b) } else { None })
+    g[id].nodes.iter().find_map(|n| {
+        if let Qnt::Bounds(b) = n {
+            Some(*b)
+        } else {
+            None
+        }
+    })
 }
 
 /// Builds `(requant a∘b x)` from a match of `(requant ?a (requant ?b ?x))`.
@@ -27,15 +39,36 @@ struct Compose {
 }
 
 impl Applier<Qnt, ()> for Compose {
-    fn apply_one(&self, g: &mut G, eclass: Id, subst: &Subst, _: Option<&PatternAst<Qnt>>, rule: Symbol) -> Vec<Id> {
-        let (Some(a), Some(b)) = (leaf_scale(g, subst[self.a]), leaf_scale(g, subst[self.b])) else { return vec![] };
+    fn apply_one(
+        &self,
+        g: &mut G,
+        eclass: Id,
+        subst: &Subst,
+        _: Option<&PatternAst<Qnt>>,
+        rule: Symbol,
+    ) -> Vec<Id> {
+        let (Some(a), Some(b)) = (leaf_scale(g, subst[self.a]), leaf_scale(g, subst[self.b]))
+        else {
+            return vec![];
+        };
         let Some(ab) = nibble_quantize::compose(
-            nibble_quantize::FixedScale { multiplier: a.multiplier, shift: a.shift },
-            nibble_quantize::FixedScale { multiplier: b.multiplier, shift: b.shift },
+            nibble_quantize::FixedScale {
+                multiplier: a.multiplier,
+                shift: a.shift,
+            },
+            nibble_quantize::FixedScale {
+                multiplier: b.multiplier,
+                shift: b.shift,
+            },
         ) else {
             return vec![];
         };
-        let leaf = g.add(Qnt::Scale(Scale { multiplier: ab.multiplier, shift: ab.shift, ty: a.ty, origin: a.origin }));
+        let leaf = g.add(Qnt::Scale(Scale {
+            multiplier: ab.multiplier,
+            shift: ab.shift,
+            ty: a.ty,
+            origin: a.origin,
+        }));
         let new = g.add(Qnt::Requant([leaf, subst[self.x]]));
         if g.union_trusted(eclass, new, rule) {
             vec![eclass]
@@ -56,15 +89,31 @@ struct SinkRelu {
 }
 
 impl Applier<Qnt, ()> for SinkRelu {
-    fn apply_one(&self, g: &mut G, eclass: Id, subst: &Subst, _: Option<&PatternAst<Qnt>>, rule: Symbol) -> Vec<Id> {
-        let (Some(a), Some(c)) = (leaf_scale(g, subst[self.a]), leaf_bounds(g, subst[self.c])) else { return vec![] };
-        let Some(out) = self.facts.types.get(a.ty as usize) else { return vec![] };
+    fn apply_one(
+        &self,
+        g: &mut G,
+        eclass: Id,
+        subst: &Subst,
+        _: Option<&PatternAst<Qnt>>,
+        rule: Symbol,
+    ) -> Vec<Id> {
+        let (Some(a), Some(c)) = (leaf_scale(g, subst[self.a]), leaf_bounds(g, subst[self.c]))
+        else {
+            return vec![];
+        };
+        let Some(out) = self.facts.types.get(a.ty as usize) else {
+            return vec![];
+        };
         // The clamp must be exactly a ReLU of an 8-bit zero-point-0 value.
         if c.lo != 0 || c.hi != 127 || out.zero_point != 0 || out.bits != 8 {
             return vec![];
         }
         let rq = g.add(Qnt::Requant([subst[self.a], subst[self.x]]));
-        let bounds = g.add(Qnt::Bounds(Bounds { lo: 0, hi: out.qmax(), origin: c.origin }));
+        let bounds = g.add(Qnt::Bounds(Bounds {
+            lo: 0,
+            hi: out.qmax(),
+            origin: c.origin,
+        }));
         let new = g.add(Qnt::Clamp([bounds, rq]));
         if g.union_trusted(eclass, new, rule) {
             vec![eclass]

@@ -29,7 +29,11 @@ pub enum ImportError {
     #[error("unsupported op '{op}' (node '{node}'); supported ops: {}", SUPPORTED_OPS.join(", "))]
     UnsupportedOp { op: String, node: String },
     #[error("node '{node}' ({op}): {msg}")]
-    Node { op: String, node: String, msg: String },
+    Node {
+        op: String,
+        node: String,
+        msg: String,
+    },
     #[error("{0}")]
     Model(String),
 }
@@ -55,15 +59,25 @@ fn tensor_data(t: &TensorProto) -> Result<Const, String> {
     }
     let n: i64 = dims.iter().product();
     if t.data_location == Some(onnx::tensor_proto::DataLocation::External as i32) {
-        return Err(format!("tensor '{}' uses external data files, which nibble does not read", t.name()));
+        return Err(format!(
+            "tensor '{}' uses external data files, which nibble does not read",
+            t.name()
+        ));
     }
     let data: Vec<f32> = match t.data_type() {
         1 => {
             if let Some(raw) = t.raw_data.as_ref().filter(|r| !r.is_empty()) {
                 if raw.len() as i64 != 4 * n {
-                    return Err(format!("tensor '{}' has {} bytes of data for {} float elements", t.name(), raw.len(), n));
+                    return Err(format!(
+                        "tensor '{}' has {} bytes of data for {} float elements",
+                        t.name(),
+                        raw.len(),
+                        n
+                    ));
                 }
-                raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
             } else {
                 t.float_data.clone()
             }
@@ -71,17 +85,35 @@ fn tensor_data(t: &TensorProto) -> Result<Const, String> {
         7 => {
             if let Some(raw) = t.raw_data.as_ref().filter(|r| !r.is_empty()) {
                 if raw.len() as i64 != 8 * n {
-                    return Err(format!("tensor '{}' has {} bytes of data for {} int64 elements", t.name(), raw.len(), n));
+                    return Err(format!(
+                        "tensor '{}' has {} bytes of data for {} int64 elements",
+                        t.name(),
+                        raw.len(),
+                        n
+                    ));
                 }
-                raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32).collect()
+                raw.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32)
+                    .collect()
             } else {
                 t.int64_data.iter().map(|&v| v as f32).collect()
             }
         }
-        other => return Err(format!("tensor '{}' has data type {other}; supported: 1 (float32), 7 (int64)", t.name())),
+        other => {
+            return Err(format!(
+                "tensor '{}' has data type {other}; supported: 1 (float32), 7 (int64)",
+                t.name()
+            ))
+        }
     };
     if data.len() as i64 != n {
-        return Err(format!("tensor '{}' has {} elements, its shape {:?} needs {}", t.name(), data.len(), dims, n));
+        return Err(format!(
+            "tensor '{}' has {} elements, its shape {:?} needs {}",
+            t.name(),
+            data.len(),
+            dims,
+            n
+        ));
     }
     Ok(Const { dims, data })
 }
@@ -108,13 +140,19 @@ fn f32t(shape: &[i64]) -> Type {
 
 impl<'a> Importer<'a> {
     fn err(&self, msg: impl Into<String>) -> ImportError {
-        ImportError::Node { op: self.node.op_type().to_string(), node: self.node.name().to_string(), msg: msg.into() }
+        ImportError::Node {
+            op: self.node.op_type().to_string(),
+            node: self.node.name().to_string(),
+            msg: msg.into(),
+        }
     }
     fn attr(&self, name: &str) -> Option<&'a AttributeProto> {
         self.node.attribute.iter().find(|a| a.name() == name)
     }
     fn ints(&self, name: &str, default: &[i64]) -> Vec<i64> {
-        self.attr(name).map(|a| a.ints.clone()).unwrap_or_else(|| default.to_vec())
+        self.attr(name)
+            .map(|a| a.ints.clone())
+            .unwrap_or_else(|| default.to_vec())
     }
     fn int(&self, name: &str, default: i64) -> i64 {
         self.attr(name).and_then(|a| a.i).unwrap_or(default)
@@ -123,28 +161,62 @@ impl<'a> Importer<'a> {
         self.attr(name).and_then(|a| a.f).unwrap_or(default)
     }
     fn string(&self, name: &str) -> Option<String> {
-        self.attr(name).and_then(|a| a.s.as_ref()).map(|s| String::from_utf8_lossy(s).into_owned())
+        self.attr(name)
+            .and_then(|a| a.s.as_ref())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
     }
     fn input(&self, i: usize) -> Result<Val, ImportError> {
-        let name = self.node.input.get(i).filter(|n| !n.is_empty()).ok_or_else(|| self.err(format!("input {i} is missing")))?;
+        let name = self
+            .node
+            .input
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.err(format!("input {i} is missing")))?;
         self.vals.get(name).copied().ok_or_else(|| self.err(format!("input '{name}' is not defined before this node (missing initializer, or the graph is cyclic or not topologically sorted)")))
     }
     fn konst(&self, i: usize) -> Result<Const, ImportError> {
-        let name = self.node.input.get(i).filter(|n| !n.is_empty()).ok_or_else(|| self.err(format!("input {i} is missing")))?;
-        self.consts.get(name).cloned().ok_or_else(|| self.err(format!("input '{name}' must be a constant (an initializer)")))
+        let name = self
+            .node
+            .input
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.err(format!("input {i} is missing")))?;
+        self.consts.get(name).cloned().ok_or_else(|| {
+            self.err(format!(
+                "input '{name}' must be a constant (an initializer)"
+            ))
+        })
     }
     fn shape(&self, v: ValueId) -> Vec<i64> {
         self.f.ty(v).shape().unwrap_or(&[]).to_vec()
     }
-    fn push(&mut self, name: &str, operands: &[ValueId], ty: Type, attrs: Vec<(&str, Attr)>) -> ValueId {
+    fn push(
+        &mut self,
+        name: &str,
+        operands: &[ValueId],
+        ty: Type,
+        attrs: Vec<(&str, Attr)>,
+    ) -> ValueId {
         let v = self.f.push(name, operands, ty, attrs);
         if let Some(op) = self.f.ops.last_mut() {
-            op.loc = Some(format!("loc({:?})", if self.node.name().is_empty() { self.node.op_type() } else { self.node.name() }));
+            op.loc = Some(format!(
+                "loc({:?})",
+                if self.node.name().is_empty() {
+                    self.node.op_type()
+                } else {
+                    self.node.name()
+                }
+            ));
         }
         v
     }
     fn constant(&mut self, shape: &[i64], data: &[f32]) -> ValueId {
-        self.push("tosa.const", &[], f32t(shape), vec![("values", Attr::dense_f32(f32t(shape), data))])
+        self.push(
+            "tosa.const",
+            &[],
+            f32t(shape),
+            vec![("values", Attr::dense_f32(f32t(shape), data))],
+        )
     }
     fn zero_point(&mut self) -> ValueId {
         if let Some(z) = self.zero {
@@ -157,7 +229,12 @@ impl<'a> Importer<'a> {
     fn const_shape(&mut self, shape: &[i64]) -> ValueId {
         let n = shape.len() as i64;
         let ty = Type::tensor(&[n], Elem::Index);
-        self.push("tosa.const_shape", &[], Type::Other(format!("!tosa.shape<{n}>")), vec![("values", Attr::dense_i64(ty, shape))])
+        self.push(
+            "tosa.const_shape",
+            &[],
+            Type::Other(format!("!tosa.shape<{n}>")),
+            vec![("values", Attr::dense_i64(ty, shape))],
+        )
     }
     fn reshape(&mut self, x: ValueId, shape: &[i64]) -> ValueId {
         let s = self.const_shape(shape);
@@ -166,7 +243,12 @@ impl<'a> Importer<'a> {
     fn transpose(&mut self, x: ValueId, perms: &[i32]) -> ValueId {
         let s = self.shape(x);
         let out: Vec<i64> = perms.iter().map(|&p| s[p as usize]).collect();
-        self.push("tosa.transpose", &[x], f32t(&out), vec![("perms", Attr::I32s(perms.to_vec()))])
+        self.push(
+            "tosa.transpose",
+            &[x],
+            f32t(&out),
+            vec![("perms", Attr::I32s(perms.to_vec()))],
+        )
     }
     /// The value in ONNX (NCHW) layout.
     fn plain(&mut self, v: Val) -> ValueId {
@@ -182,7 +264,10 @@ impl<'a> Importer<'a> {
             return Ok(v.id);
         }
         if self.shape(v.id).len() != 4 {
-            return Err(self.err(format!("expected a 4-D input, got shape {:?}", self.shape(v.id))));
+            return Err(self.err(format!(
+                "expected a 4-D input, got shape {:?}",
+                self.shape(v.id)
+            )));
         }
         Ok(self.transpose(v.id, &[0, 2, 3, 1]))
     }
@@ -194,40 +279,71 @@ impl<'a> Importer<'a> {
             "Relu" => {
                 let x = self.input(0)?;
                 let ty = self.f.ty(x.id).clone();
-                let r = self.push("tosa.clamp", &[x.id], ty, vec![("min_val", Attr::Float(0.0, "f32".into())), ("max_val", Attr::Float(f32::MAX as f64, "f32".into()))]);
-                vec![Val { id: r, nhwc: x.nhwc }]
+                let r = self.push(
+                    "tosa.clamp",
+                    &[x.id],
+                    ty,
+                    vec![
+                        ("min_val", Attr::Float(0.0, "f32".into())),
+                        ("max_val", Attr::Float(f32::MAX as f64, "f32".into())),
+                    ],
+                );
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
             }
             "Conv" => {
                 let x = self.input(0)?;
                 let x = self.nhwc(x)?;
                 let w = self.konst(1)?;
                 if w.dims.len() != 4 {
-                    return Err(self.err(format!("only 2-D convolution is supported (weight shape {:?})", w.dims)));
+                    return Err(self.err(format!(
+                        "only 2-D convolution is supported (weight shape {:?})",
+                        w.dims
+                    )));
                 }
                 if self.int("group", 1) != 1 {
-                    return Err(self.err(format!("group = {} is not supported yet (only group = 1)", self.int("group", 1))));
+                    return Err(self.err(format!(
+                        "group = {} is not supported yet (only group = 1)",
+                        self.int("group", 1)
+                    )));
                 }
                 let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
                 let xs = self.shape(x);
                 if xs[3] != ic {
-                    return Err(self.err(format!("input has {} channels, weights expect {ic}", xs[3])));
+                    return Err(
+                        self.err(format!("input has {} channels, weights expect {ic}", xs[3]))
+                    );
                 }
-                let bias = if self.node.input.len() > 2 && !self.node.input[2].is_empty() { self.konst(2)?.data } else { vec![0.0; oc as usize] };
+                let bias = if self.node.input.len() > 2 && !self.node.input[2].is_empty() {
+                    self.konst(2)?.data
+                } else {
+                    vec![0.0; oc as usize]
+                };
                 if bias.len() as i64 != oc {
-                    return Err(self.err(format!("bias has {} elements, expected {oc}", bias.len())));
+                    return Err(
+                        self.err(format!("bias has {} elements, expected {oc}", bias.len()))
+                    );
                 }
                 let strides = self.ints("strides", &[1, 1]);
                 let dil = self.ints("dilations", &[1, 1]);
                 let mut pads = self.ints("pads", &[0, 0, 0, 0]);
                 match self.string("auto_pad").as_deref() {
                     None | Some("NOTSET") | Some("VALID") => {}
-                    Some(p) => return Err(self.err(format!("auto_pad = {p} is not supported (NOTSET, VALID)"))),
+                    Some(p) => {
+                        return Err(
+                            self.err(format!("auto_pad = {p} is not supported (NOTSET, VALID)"))
+                        )
+                    }
                 }
                 if self.string("auto_pad").as_deref() == Some("VALID") {
                     pads = vec![0, 0, 0, 0];
                 }
                 if strides.len() != 2 || dil.len() != 2 || pads.len() != 4 {
-                    return Err(self.err("strides, dilations and pads must describe 2 spatial dimensions"));
+                    return Err(
+                        self.err("strides, dilations and pads must describe 2 spatial dimensions")
+                    );
                 }
                 // OIHW -> OHWI
                 let mut ohwi = vec![0.0f32; w.data.len()];
@@ -235,7 +351,8 @@ impl<'a> Importer<'a> {
                     for i in 0..ic {
                         for y in 0..kh {
                             for xk in 0..kw {
-                                ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] = w.data[(((o * ic + i) * kh + y) * kw + xk) as usize];
+                                ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
+                                    w.data[(((o * ic + i) * kh + y) * kw + xk) as usize];
                             }
                         }
                     }
@@ -254,7 +371,12 @@ impl<'a> Importer<'a> {
                     ("stride", Attr::I64s(strides)),
                     ("dilation", Attr::I64s(dil)),
                 ];
-                let r = self.push("tosa.conv2d", &[x, wv, bv, z, z], f32t(&[xs[0], oh, ow, oc]), attrs);
+                let r = self.push(
+                    "tosa.conv2d",
+                    &[x, wv, bv, z, z],
+                    f32t(&[xs[0], oh, ow, oc]),
+                    attrs,
+                );
                 vec![Val { id: r, nhwc: true }]
             }
             "MaxPool" => {
@@ -264,7 +386,8 @@ impl<'a> Importer<'a> {
                 let s = self.ints("strides", &[1, 1]);
                 let p = self.ints("pads", &[0, 0, 0, 0]);
                 if k.len() != 2 || s.len() != 2 || p.len() != 4 {
-                    return Err(self.err("kernel_shape, strides and pads must describe 2 spatial dimensions"));
+                    return Err(self
+                        .err("kernel_shape, strides and pads must describe 2 spatial dimensions"));
                 }
                 if self.int("ceil_mode", 0) != 0 {
                     return Err(self.err("ceil_mode = 1 is not supported yet"));
@@ -278,15 +401,32 @@ impl<'a> Importer<'a> {
                 let ow = (xs[2] + p[1] + p[3] - k[1]) / s[1] + 1;
                 // tosa.max_pool2d needs the window to tile the input exactly; floor mode drops
                 // the trailing rows/columns no window reads, so slice them off.
-                let (need_h, need_w) = ((oh - 1) * s[0] + k[0] - p[0] - p[2], (ow - 1) * s[1] + k[1] - p[1] - p[3]);
+                let (need_h, need_w) = (
+                    (oh - 1) * s[0] + k[0] - p[0] - p[2],
+                    (ow - 1) * s[1] + k[1] - p[1] - p[3],
+                );
                 if need_h != xs[1] || need_w != xs[2] {
                     let start = self.const_shape(&[0, 0, 0, 0]);
                     let size = self.const_shape(&[xs[0], need_h, need_w, xs[3]]);
-                    x = self.push("tosa.slice", &[x, start, size], f32t(&[xs[0], need_h, need_w, xs[3]]), vec![]);
+                    x = self.push(
+                        "tosa.slice",
+                        &[x, start, size],
+                        f32t(&[xs[0], need_h, need_w, xs[3]]),
+                        vec![],
+                    );
                     xs = self.shape(x);
                 }
-                let attrs = vec![("kernel", Attr::I64s(k)), ("stride", Attr::I64s(s)), ("pad", Attr::I64s(vec![p[0], p[2], p[1], p[3]]))];
-                let r = self.push("tosa.max_pool2d", &[x], f32t(&[xs[0], oh, ow, xs[3]]), attrs);
+                let attrs = vec![
+                    ("kernel", Attr::I64s(k)),
+                    ("stride", Attr::I64s(s)),
+                    ("pad", Attr::I64s(vec![p[0], p[2], p[1], p[3]])),
+                ];
+                let r = self.push(
+                    "tosa.max_pool2d",
+                    &[x],
+                    f32t(&[xs[0], oh, ow, xs[3]]),
+                    attrs,
+                );
                 vec![Val { id: r, nhwc: true }]
             }
             "Flatten" => {
@@ -294,9 +434,15 @@ impl<'a> Importer<'a> {
                 let x = self.plain(x);
                 let s = self.shape(x);
                 let axis = self.int("axis", 1);
-                let axis = if axis < 0 { axis + s.len() as i64 } else { axis };
+                let axis = if axis < 0 {
+                    axis + s.len() as i64
+                } else {
+                    axis
+                };
                 if axis < 0 || axis > s.len() as i64 {
-                    return Err(self.err(format!("axis {axis} is out of range for rank {}", s.len())));
+                    return Err(
+                        self.err(format!("axis {axis} is out of range for rank {}", s.len()))
+                    );
                 }
                 let outer: i64 = s[..axis as usize].iter().product();
                 let inner: i64 = s[axis as usize..].iter().product();
@@ -324,16 +470,26 @@ impl<'a> Importer<'a> {
                             t[j * m + i] = b.data[i * k + j];
                         }
                     }
-                    b = Const { dims: vec![k as i64, m as i64], data: t };
+                    b = Const {
+                        dims: vec![k as i64, m as i64],
+                        data: t,
+                    };
                 }
                 let (k, m) = (b.dims[0], b.dims[1]);
                 if sa[1] != k {
                     return Err(self.err(format!("A has {} columns, B has {k} rows", sa[1])));
                 }
                 let bdata: Vec<f32> = b.data.iter().map(|v| v * alpha).collect();
-                let c = if self.node.input.len() > 2 && !self.node.input[2].is_empty() { self.konst(2)?.data } else { vec![0.0; m as usize] };
+                let c = if self.node.input.len() > 2 && !self.node.input[2].is_empty() {
+                    self.konst(2)?.data
+                } else {
+                    vec![0.0; m as usize]
+                };
                 if c.len() as i64 != m {
-                    return Err(self.err(format!("C has {} elements; only a bias of {m} elements is supported", c.len())));
+                    return Err(self.err(format!(
+                        "C has {} elements; only a bias of {m} elements is supported",
+                        c.len()
+                    )));
                 }
                 let c: Vec<f32> = c.iter().map(|v| v * beta).collect();
                 let a3 = self.reshape(a, &[1, sa[0], k]);
@@ -345,25 +501,47 @@ impl<'a> Importer<'a> {
                 let r = self.push("tosa.add", &[mm2, cv], f32t(&[sa[0], m]), vec![]);
                 vec![Val { id: r, nhwc: false }]
             }
-            _ => return Err(ImportError::UnsupportedOp { op: op.to_string(), node: self.node.name().to_string() }),
+            _ => {
+                return Err(ImportError::UnsupportedOp {
+                    op: op.to_string(),
+                    node: self.node.name().to_string(),
+                })
+            }
         })
     }
 }
 
 /// Imports an ONNX model from bytes; `name` is used in messages.
 pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
-    let model = onnx::ModelProto::decode(bytes).map_err(|e| ImportError::Decode(name.into(), e.to_string()))?;
-    let graph = model.graph.as_ref().ok_or_else(|| ImportError::Decode(name.into(), "the model has no graph".into()))?;
+    let model = onnx::ModelProto::decode(bytes)
+        .map_err(|e| ImportError::Decode(name.into(), e.to_string()))?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| ImportError::Decode(name.into(), "the model has no graph".into()))?;
     if graph.node.is_empty() {
-        return Err(ImportError::Decode(name.into(), "the graph has no nodes".into()));
+        return Err(ImportError::Decode(
+            name.into(),
+            "the graph has no nodes".into(),
+        ));
     }
     let mut consts = HashMap::new();
     for t in &graph.initializer {
-        consts.insert(t.name().to_string(), tensor_data(t).map_err(ImportError::Model)?);
+        consts.insert(
+            t.name().to_string(),
+            tensor_data(t).map_err(ImportError::Model)?,
+        );
     }
-    let inputs: Vec<_> = graph.input.iter().filter(|i| !consts.contains_key(i.name())).collect();
+    let inputs: Vec<_> = graph
+        .input
+        .iter()
+        .filter(|i| !consts.contains_key(i.name()))
+        .collect();
     if inputs.len() != 1 {
-        return Err(ImportError::Model(format!("models with {} inputs are not supported (exactly one)", inputs.len())));
+        return Err(ImportError::Model(format!(
+            "models with {} inputs are not supported (exactly one)",
+            inputs.len()
+        )));
     }
     let input = inputs[0];
     let dims = input
@@ -374,40 +552,84 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
                 if tt.elem_type != Some(1) {
                     return None;
                 }
-                tt.shape.as_ref().map(|s| s.dim.iter().map(|d| match d.value {
-                    Some(onnx::tensor_shape_proto::dimension::Value::DimValue(v)) => v,
-                    _ => -1,
-                }).collect::<Vec<i64>>())
+                tt.shape.as_ref().map(|s| {
+                    s.dim
+                        .iter()
+                        .map(|d| match d.value {
+                            Some(onnx::tensor_shape_proto::dimension::Value::DimValue(v)) => v,
+                            _ => -1,
+                        })
+                        .collect::<Vec<i64>>()
+                })
             }
             _ => None,
         })
-        .ok_or_else(|| ImportError::Model(format!("input '{}' must be a float32 tensor with a known rank", input.name())))?;
+        .ok_or_else(|| {
+            ImportError::Model(format!(
+                "input '{}' must be a float32 tensor with a known rank",
+                input.name()
+            ))
+        })?;
     // The batch dimension is fixed to 1; every other dimension must be known.
     let mut shape = dims.clone();
     if let Some(d) = shape.first_mut() {
         *d = 1;
     }
     if shape.iter().any(|&d| d <= 0) {
-        return Err(ImportError::Model(format!("input '{}' has dynamic dimensions {:?} beyond the batch", input.name(), dims)));
+        return Err(ImportError::Model(format!(
+            "input '{}' has dynamic dimensions {:?} beyond the batch",
+            input.name(),
+            dims
+        )));
     }
     let mut f = Func::new("main");
     let arg = f.add_arg(f32t(&shape));
     let mut vals = HashMap::new();
-    vals.insert(input.name().to_string(), Val { id: arg, nhwc: false });
+    vals.insert(
+        input.name().to_string(),
+        Val {
+            id: arg,
+            nhwc: false,
+        },
+    );
     let mut zero = None;
     for node in &graph.node {
         if node.op_type() == "Constant" {
-            let t = node.attribute.iter().find(|a| a.name() == "value").and_then(|a| a.t.as_ref());
-            let t = t.ok_or_else(|| ImportError::Node { op: "Constant".into(), node: node.name().to_string(), msg: "only 'value' tensors are supported".into() })?;
-            let c = tensor_data(t).map_err(|m| ImportError::Node { op: "Constant".into(), node: node.name().to_string(), msg: m })?;
+            let t = node
+                .attribute
+                .iter()
+                .find(|a| a.name() == "value")
+                .and_then(|a| a.t.as_ref());
+            let t = t.ok_or_else(|| ImportError::Node {
+                op: "Constant".into(),
+                node: node.name().to_string(),
+                msg: "only 'value' tensors are supported".into(),
+            })?;
+            let c = tensor_data(t).map_err(|m| ImportError::Node {
+                op: "Constant".into(),
+                node: node.name().to_string(),
+                msg: m,
+            })?;
             for o in &node.output {
                 consts.insert(o.clone(), c.clone());
             }
             continue;
         }
-        let mut imp = Importer { f, vals, consts, node, zero };
+        let mut imp = Importer {
+            f,
+            vals,
+            consts,
+            node,
+            zero,
+        };
         let outs = imp.node();
-        let Importer { f: f2, vals: v2, consts: c2, zero: z2, .. } = imp;
+        let Importer {
+            f: f2,
+            vals: v2,
+            consts: c2,
+            zero: z2,
+            ..
+        } = imp;
         (f, vals, consts, zero) = (f2, v2, c2, z2);
         let outs = outs?;
         for (o, v) in node.output.iter().zip(outs) {
@@ -415,15 +637,31 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
         }
     }
     for out in &graph.output {
-        let v = *vals.get(out.name()).ok_or_else(|| ImportError::Model(format!("graph output '{}' is not produced by any node", out.name())))?;
-        let node = NodeProto { name: Some(format!("output {}", out.name())), ..Default::default() };
-        let mut imp = Importer { f, vals: HashMap::new(), consts: HashMap::new(), node: &node, zero };
+        let v = *vals.get(out.name()).ok_or_else(|| {
+            ImportError::Model(format!(
+                "graph output '{}' is not produced by any node",
+                out.name()
+            ))
+        })?;
+        let node = NodeProto {
+            name: Some(format!("output {}", out.name())),
+            ..Default::default()
+        };
+        let mut imp = Importer {
+            f,
+            vals: HashMap::new(),
+            consts: HashMap::new(),
+            node: &node,
+            zero,
+        };
         let id = imp.plain(v);
         f = imp.f;
         f.returns.push(id);
     }
     let names: Vec<String> = graph.output.iter().map(|o| o.name().to_string()).collect();
-    f.attrs.insert("nibble.outputs".into(), Attr::Str(names.join(",")));
-    f.attrs.insert("nibble.input".into(), Attr::Str(input.name().to_string()));
+    f.attrs
+        .insert("nibble.outputs".into(), Attr::Str(names.join(",")));
+    f.attrs
+        .insert("nibble.input".into(), Attr::Str(input.name().to_string()));
     Ok(f)
 }

@@ -22,9 +22,16 @@ impl<'f> FloatProgram<'f> {
                     let (_, bytes) = op.dense("values")?;
                     consts[op.results[0]] = Some(model::dense_f32(bytes));
                 }
-                "tosa.const_shape" | "tosa.slice" | "tosa.transpose" | "tosa.conv2d" | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul" | "tosa.add" => {}
+                "tosa.const_shape" | "tosa.slice" | "tosa.transpose" | "tosa.conv2d"
+                | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul"
+                | "tosa.add" => {}
                 other => {
-                    return Err(InterpError::Unsupported { level: "float", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() })
+                    return Err(InterpError::Unsupported {
+                        level: "float",
+                        op: other.into(),
+                        loc: loc_suffix(op),
+                        supported: SUPPORTED.into(),
+                    })
                 }
             }
         }
@@ -37,20 +44,33 @@ impl<'f> FloatProgram<'f> {
     }
 
     /// Runs one sample; `observe(value, data)` sees every op result (for calibration).
-    pub fn run(&self, input: &[f32], mut observe: impl FnMut(usize, &[f32])) -> Result<Vec<Vec<f32>>, InterpError> {
+    pub fn run(
+        &self,
+        input: &[f32],
+        mut observe: impl FnMut(usize, &[f32]),
+    ) -> Result<Vec<Vec<f32>>, InterpError> {
         let f = self.func;
         let want = self.input_len();
         if input.len() != want {
-            return Err(InterpError::InputSize { got: input.len(), want, shape: f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec() });
+            return Err(InterpError::InputSize {
+                got: input.len(),
+                want,
+                shape: f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec(),
+            });
         }
         let mut vals: Vec<Option<std::borrow::Cow<[f32]>>> = vec![None; f.values.len()];
         vals[f.args[0]] = Some(input.into());
         let uses = f.use_counts();
         let mut remaining = uses.clone();
-        let mut shapes: std::collections::HashMap<usize, Vec<i64>> = std::collections::HashMap::new();
+        let mut shapes: std::collections::HashMap<usize, Vec<i64>> =
+            std::collections::HashMap::new();
         for op in &f.ops {
             let r = op.results[0];
-            let get = |i: usize| vals[op.operands[i]].as_deref().ok_or_else(|| InterpError::Invalid(format!("'{}' reads an undefined value", op.name)));
+            let get = |i: usize| {
+                vals[op.operands[i]].as_deref().ok_or_else(|| {
+                    InterpError::Invalid(format!("'{}' reads an undefined value", op.name))
+                })
+            };
             let out: Vec<f32> = match op.name.as_str() {
                 "tosa.const" => {
                     vals[r] = self.consts[r].as_deref().map(Into::into);
@@ -62,7 +82,9 @@ impl<'f> FloatProgram<'f> {
                     continue;
                 }
                 "tosa.slice" => {
-                    let start = shapes.get(&op.operands[1]).ok_or_else(|| InterpError::Invalid("tosa.slice start must be a tosa.const_shape".into()))?;
+                    let start = shapes.get(&op.operands[1]).ok_or_else(|| {
+                        InterpError::Invalid("tosa.slice start must be a tosa.const_shape".into())
+                    })?;
                     slice(get(0)?, &dims(f, op.operands[0]), start, &dims(f, r))
                 }
                 "tosa.transpose" => {
@@ -75,20 +97,46 @@ impl<'f> FloatProgram<'f> {
                     let hi = op.float("max_val")? as f32;
                     get(0)?.iter().map(|&v| v.max(lo).min(hi)).collect()
                 }
-                "tosa.add" => broadcast_add(get(0)?, &dims(f, op.operands[0]), get(1)?, &dims(f, op.operands[1]), &dims(f, r)),
+                "tosa.add" => broadcast_add(
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    get(1)?,
+                    &dims(f, op.operands[1]),
+                    &dims(f, r),
+                ),
                 "tosa.matmul" => {
                     let (a, b) = (dims(f, op.operands[0]), dims(f, op.operands[1]));
                     let (batch, m, k, n) = (a[0], a[1], a[2], b[2]);
                     let (x, w) = (get(0)?, get(1)?);
                     let mut out = vec![0.0f32; batch * m * n];
                     for i in 0..batch {
-                        sgemm(m, k, n, &x[i * m * k..], k, 1, &w[i * k * n..], n, 1, &mut out[i * m * n..]);
+                        sgemm(
+                            m,
+                            k,
+                            n,
+                            &x[i * m * k..],
+                            k,
+                            1,
+                            &w[i * k * n..],
+                            n,
+                            1,
+                            &mut out[i * m * n..],
+                        );
                     }
                     out
                 }
                 "tosa.conv2d" => conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
-                "tosa.max_pool2d" => max_pool2d(op, get(0)?, &dims(f, op.operands[0]), &dims(f, r))?,
-                other => return Err(InterpError::Unsupported { level: "float", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() }),
+                "tosa.max_pool2d" => {
+                    max_pool2d(op, get(0)?, &dims(f, op.operands[0]), &dims(f, r))?
+                }
+                other => {
+                    return Err(InterpError::Unsupported {
+                        level: "float",
+                        op: other.into(),
+                        loc: loc_suffix(op),
+                        supported: SUPPORTED.into(),
+                    })
+                }
             };
             observe(r, &out);
             vals[r] = Some(out.into());
@@ -99,16 +147,54 @@ impl<'f> FloatProgram<'f> {
                 }
             }
         }
-        f.returns.iter().map(|&r| vals[r].as_deref().map(|v| v.to_vec()).ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))).collect()
+        f.returns
+            .iter()
+            .map(|&r| {
+                vals[r]
+                    .as_deref()
+                    .map(|v| v.to_vec())
+                    .ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))
+            })
+            .collect()
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sgemm(m: usize, k: usize, n: usize, a: &[f32], rsa: usize, csa: usize, b: &[f32], rsb: usize, csb: usize, c: &mut [f32]) {
-    assert!(a.len() >= (m - 1) * rsa + (k - 1) * csa + 1 && b.len() >= (k - 1) * rsb + (n - 1) * csb + 1 && c.len() >= m * n);
+fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    rsb: usize,
+    csb: usize,
+    c: &mut [f32],
+) {
+    assert!(
+        a.len() >= (m - 1) * rsa + (k - 1) * csa + 1
+            && b.len() >= (k - 1) * rsb + (n - 1) * csb + 1
+            && c.len() >= m * n
+    );
     // SAFETY: the bounds above cover every element sgemm reads or writes.
     unsafe {
-        matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), rsa as isize, csa as isize, b.as_ptr(), rsb as isize, csb as isize, 0.0, c.as_mut_ptr(), n as isize, 1);
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa as isize,
+            csa as isize,
+            b.as_ptr(),
+            rsb as isize,
+            csb as isize,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
     }
 }
 
@@ -142,8 +228,18 @@ fn broadcast_add(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], so: &[usize])
     out
 }
 
-fn conv2d(f: &Func, op: &nibble_ir::Op, x: &[f32], w: &[f32], b: &[f32]) -> Result<Vec<f32>, InterpError> {
-    let (xs, ws, os) = (dims(f, op.operands[0]), dims(f, op.operands[1]), dims(f, op.results[0]));
+fn conv2d(
+    f: &Func,
+    op: &nibble_ir::Op,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+) -> Result<Vec<f32>, InterpError> {
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
     let pad = op.ints("pad")?;
     let stride = op.ints("stride")?;
     let dil = op.ints("dilation")?;
@@ -178,7 +274,12 @@ fn conv2d(f: &Func, op: &nibble_ir::Op, x: &[f32], w: &[f32], b: &[f32]) -> Resu
     Ok(out)
 }
 
-fn max_pool2d(op: &nibble_ir::Op, x: &[f32], xs: &[usize], os: &[usize]) -> Result<Vec<f32>, InterpError> {
+fn max_pool2d(
+    op: &nibble_ir::Op,
+    x: &[f32],
+    xs: &[usize],
+    os: &[usize],
+) -> Result<Vec<f32>, InterpError> {
     let k = op.ints("kernel")?;
     let s = op.ints("stride")?;
     let p = op.ints("pad")?;
@@ -215,7 +316,9 @@ fn slice(x: &[f32], shape: &[usize], start: &[i64], out_shape: &[usize]) -> Vec<
     let mut idx = vec![0usize; rank];
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let off: usize = (0..rank).map(|k| (idx[k] + start[k] as usize) * strides[k]).sum();
+        let off: usize = (0..rank)
+            .map(|k| (idx[k] + start[k] as usize) * strides[k])
+            .sum();
         out.push(x[off]);
         for k in (0..rank).rev() {
             idx[k] += 1;

@@ -31,7 +31,13 @@ pub fn quantize(x: f32, scale: f64, zp: i64, qmin: i64, qmax: i64) -> i64 {
     t += if t >= 0.0 { 0.5 } else { -0.5 };
     let lo = (qmin - zp) as f64;
     let hi = (qmax - zp) as f64;
-    let t = if t < lo { lo } else if t > hi { hi } else { t };
+    let t = if t < lo {
+        lo
+    } else if t > hi {
+        hi
+    } else {
+        t
+    };
     t as i64 + zp
 }
 
@@ -60,7 +66,11 @@ impl Rq {
     fn of(op: &Op) -> Result<Rq, InterpError> {
         let shift = op.int("shift")?;
         if !(1..=62).contains(&shift) {
-            return Err(InterpError::Invalid(format!("'{}'{}: shift {shift} is outside [1, 62]", op.name, loc_suffix(op))));
+            return Err(InterpError::Invalid(format!(
+                "'{}'{}: shift {shift} is outside [1, 62]",
+                op.name,
+                loc_suffix(op)
+            )));
         }
         Ok(Rq {
             input_zp: op.int("input_zp")?,
@@ -96,12 +106,32 @@ impl<'f> IntProgram<'f> {
                     let data = match ty.elem() {
                         Some(Elem::Int(8)) => bytes.iter().map(|&b| b as i8 as i32).collect(),
                         Some(Elem::Int(32)) => model::dense_i32(bytes),
-                        _ => return Err(InterpError::Invalid(format!("tile.const{}: only i8 and i32 constants are supported", loc_suffix(op)))),
+                        _ => {
+                            return Err(InterpError::Invalid(format!(
+                                "tile.const{}: only i8 and i32 constants are supported",
+                                loc_suffix(op)
+                            )))
+                        }
                     };
                     consts[op.results[0]] = Some(data);
                 }
-                "tile.quantize" | "tile.dequantize" | "tile.conv2d" | "tile.fully_connected" | "tile.requant" | "tile.clamp" | "tile.max_pool2d" | "tile.transpose" | "tile.reshape" => {}
-                other => return Err(InterpError::Unsupported { level: "integer", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() }),
+                "tile.quantize"
+                | "tile.dequantize"
+                | "tile.conv2d"
+                | "tile.fully_connected"
+                | "tile.requant"
+                | "tile.clamp"
+                | "tile.max_pool2d"
+                | "tile.transpose"
+                | "tile.reshape" => {}
+                other => {
+                    return Err(InterpError::Unsupported {
+                        level: "integer",
+                        op: other.into(),
+                        loc: loc_suffix(op),
+                        supported: SUPPORTED.into(),
+                    })
+                }
             }
         }
         Ok(IntProgram { func, consts })
@@ -116,7 +146,11 @@ impl<'f> IntProgram<'f> {
         let f = self.func;
         let want = self.input_len();
         if input.len() != want {
-            return Err(InterpError::InputSize { got: input.len(), want, shape: f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec() });
+            return Err(InterpError::InputSize {
+                got: input.len(),
+                want,
+                shape: f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec(),
+            });
         }
         let mut vals: Vec<Option<Val>> = vec![None; f.values.len()];
         vals[f.args[0]] = Some(Val::F(input.to_vec()));
@@ -124,25 +158,43 @@ impl<'f> IntProgram<'f> {
             let r = op.results[0];
             let int = |i: usize| match vals[op.operands[i]].as_ref() {
                 Some(Val::I(v)) => Ok(v.as_slice()),
-                Some(Val::F(_)) => Err(InterpError::Invalid(format!("'{}'{} expects an integer operand", op.name, loc_suffix(op)))),
+                Some(Val::F(_)) => Err(InterpError::Invalid(format!(
+                    "'{}'{} expects an integer operand",
+                    op.name,
+                    loc_suffix(op)
+                ))),
                 None => match self.consts[op.operands[i]].as_deref() {
                     Some(c) => Ok(c),
-                    None => Err(InterpError::Invalid(format!("'{}' reads an undefined value", op.name))),
+                    None => Err(InterpError::Invalid(format!(
+                        "'{}' reads an undefined value",
+                        op.name
+                    ))),
                 },
             };
             let out = match op.name.as_str() {
                 "tile.const" => continue,
                 "tile.quantize" => {
                     let Some(Val::F(x)) = vals[op.operands[0]].as_ref() else {
-                        return Err(InterpError::Invalid("tile.quantize expects a float operand".into()));
+                        return Err(InterpError::Invalid(
+                            "tile.quantize expects a float operand".into(),
+                        ));
                     };
                     let (scale, zp) = (op.float("scale")?, op.int("zero_point")?);
                     let (lo, hi) = storage_range(f, r);
-                    Val::I(x.iter().map(|&v| quantize(v, scale, zp, lo, hi) as i32).collect())
+                    Val::I(
+                        x.iter()
+                            .map(|&v| quantize(v, scale, zp, lo, hi) as i32)
+                            .collect(),
+                    )
                 }
                 "tile.dequantize" => {
                     let (scale, zp) = (op.float("scale")?, op.int("zero_point")?);
-                    Val::F(int(0)?.iter().map(|&q| dequantize(q as i64, scale, zp)).collect())
+                    Val::F(
+                        int(0)?
+                            .iter()
+                            .map(|&q| dequantize(q as i64, scale, zp))
+                            .collect(),
+                    )
                 }
                 "tile.conv2d" => Val::I(conv2d(f, op, int(0)?, int(1)?, int(2)?)?),
                 "tile.fully_connected" => {
@@ -154,7 +206,11 @@ impl<'f> IntProgram<'f> {
                     for i in 0..n {
                         let xr = &x[i * k..][..k];
                         for o in 0..m {
-                            let acc: i64 = b[o] as i64 + xr.iter().zip(&w[o * k..][..k]).map(|(&a, &b)| (a as i64 - rq.input_zp) * b as i64).sum::<i64>();
+                            let acc: i64 = b[o] as i64
+                                + xr.iter()
+                                    .zip(&w[o * k..][..k])
+                                    .map(|(&a, &b)| (a as i64 - rq.input_zp) * b as i64)
+                                    .sum::<i64>();
                             out.push(requant(acc, &rq));
                         }
                     }
@@ -162,19 +218,36 @@ impl<'f> IntProgram<'f> {
                 }
                 "tile.requant" => {
                     let rq = Rq::of(op)?;
-                    Val::I(int(0)?.iter().map(|&v| requant(v as i64 - rq.input_zp, &rq)).collect())
+                    Val::I(
+                        int(0)?
+                            .iter()
+                            .map(|&v| requant(v as i64 - rq.input_zp, &rq))
+                            .collect(),
+                    )
                 }
                 "tile.clamp" => {
                     let (lo, hi) = (op.int("min")? as i32, op.int("max")? as i32);
                     Val::I(int(0)?.iter().map(|&v| v.clamp(lo, hi)).collect())
                 }
-                "tile.max_pool2d" => Val::I(max_pool2d(op, int(0)?, &dims(f, op.operands[0]), &dims(f, r))?),
+                "tile.max_pool2d" => Val::I(max_pool2d(
+                    op,
+                    int(0)?,
+                    &dims(f, op.operands[0]),
+                    &dims(f, r),
+                )?),
                 "tile.transpose" => {
                     let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();
                     Val::I(transpose(int(0)?, &dims(f, op.operands[0]), &perms))
                 }
                 "tile.reshape" => Val::I(int(0)?.to_vec()),
-                other => return Err(InterpError::Unsupported { level: "integer", op: other.into(), loc: loc_suffix(op), supported: SUPPORTED.into() }),
+                other => {
+                    return Err(InterpError::Unsupported {
+                        level: "integer",
+                        op: other.into(),
+                        loc: loc_suffix(op),
+                        supported: SUPPORTED.into(),
+                    })
+                }
             };
             vals[r] = Some(out);
         }
@@ -182,7 +255,9 @@ impl<'f> IntProgram<'f> {
             .iter()
             .map(|&r| match vals[r].take() {
                 Some(Val::F(v)) => Ok(v),
-                _ => Err(InterpError::Invalid("tile functions must return dequantized (f32) values".into())),
+                _ => Err(InterpError::Invalid(
+                    "tile functions must return dequantized (f32) values".into(),
+                )),
             })
             .collect()
     }
@@ -197,7 +272,11 @@ fn storage_range(f: &Func, v: usize) -> (i64, i64) {
 
 fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>, InterpError> {
     let rq = Rq::of(op)?;
-    let (xs, ws, os) = (dims(f, op.operands[0]), dims(f, op.operands[1]), dims(f, op.results[0]));
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
     let pad = op.ints("pad")?;
     let stride = op.ints("stride")?;
     let dil = op.ints("dilation")?;
@@ -224,7 +303,11 @@ fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>
                     let xv = &x[((iy * wd + ix) as usize) * c..][..c];
                     for (o, a) in acc.iter_mut().enumerate() {
                         let wv = &w[((o * kh + ky) * kw + kx) * c..][..c];
-                        let s: i32 = xv.iter().zip(wv).map(|(&p, &q)| (p - rq.input_zp as i32) * q).sum();
+                        let s: i32 = xv
+                            .iter()
+                            .zip(wv)
+                            .map(|(&p, &q)| (p - rq.input_zp as i32) * q)
+                            .sum();
                         *a += s as i64;
                     }
                 }

@@ -8,9 +8,18 @@ pub mod integer;
 #[derive(Debug, thiserror::Error)]
 pub enum InterpError {
     #[error("the {level} interpreter does not support op '{op}'{loc}; supported: {supported}")]
-    Unsupported { level: &'static str, op: String, loc: String, supported: String },
+    Unsupported {
+        level: &'static str,
+        op: String,
+        loc: String,
+        supported: String,
+    },
     #[error("input has {got} elements per sample, the function expects {want} (shape {shape:?})")]
-    InputSize { got: usize, want: usize, shape: Vec<i64> },
+    InputSize {
+        got: usize,
+        want: usize,
+        shape: Vec<i64>,
+    },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
     #[error("{0}")]
@@ -18,12 +27,20 @@ pub enum InterpError {
 }
 
 pub(crate) fn loc_suffix(op: &nibble_ir::Op) -> String {
-    op.loc.as_deref().map(|l| format!(" at {l}")).unwrap_or_default()
+    op.loc
+        .as_deref()
+        .map(|l| format!(" at {l}"))
+        .unwrap_or_default()
 }
 
 /// Shape helpers shared by both interpreters.
 pub(crate) fn dims(f: &nibble_ir::Func, v: usize) -> Vec<usize> {
-    f.ty(v).shape().unwrap_or(&[]).iter().map(|&d| d as usize).collect()
+    f.ty(v)
+        .shape()
+        .unwrap_or(&[])
+        .iter()
+        .map(|&d| d as usize)
+        .collect()
 }
 
 /// Permutes a row-major tensor: `out[i] = in[perm-mapped i]`, `out.shape[k] = in.shape[perms[k]]`.

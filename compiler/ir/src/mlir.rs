@@ -24,7 +24,10 @@ pub struct Mlir {
 
 /// Turns `loc("file.mlir":3:5)` into `file.mlir:3:5`, and other locations into their text.
 fn location_text(loc: &str) -> String {
-    let inner = loc.strip_prefix("loc(").and_then(|l| l.strip_suffix(')')).unwrap_or(loc);
+    let inner = loc
+        .strip_prefix("loc(")
+        .and_then(|l| l.strip_suffix(')'))
+        .unwrap_or(loc);
     if let Some(rest) = inner.strip_prefix('"') {
         if let Some((file, pos)) = rest.split_once('"') {
             if let Some(pos) = pos.strip_prefix(':') {
@@ -52,7 +55,11 @@ impl Mlir {
                 melior::diagnostic::DiagnosticSeverity::Note => "note",
                 melior::diagnostic::DiagnosticSeverity::Remark => "remark",
             };
-            let mut msg = format!("{}: {severity}: {}", location_text(&d.location().to_string()), d);
+            let mut msg = format!(
+                "{}: {severity}: {}",
+                location_text(&d.location().to_string()),
+                d
+            );
             for i in 0..d.note_count() {
                 if let Ok(n) = d.note(i) {
                     msg.push_str(&format!("\n  note: {n}"));
@@ -61,11 +68,17 @@ impl Mlir {
             sink.borrow_mut().push(msg);
             true
         });
-        let mlir = Mlir { context, diagnostics };
+        let mlir = Mlir {
+            context,
+            diagnostics,
+        };
         for (name, text) in irdl {
             let module = mlir.parse(text, &format!("{name}.irdl.mlir"))?;
             if !melior::utility::load_irdl_dialects(&module) {
-                return Err(IrError::Dialect(name.to_string(), mlir.take_diagnostics().join("; ")));
+                return Err(IrError::Dialect(
+                    name.to_string(),
+                    mlir.take_diagnostics().join("; "),
+                ));
             }
         }
         Ok(mlir)
@@ -80,19 +93,29 @@ impl Mlir {
     pub fn parse(&self, text: &str, source: &str) -> Result<Module<'_>, IrError> {
         self.take_diagnostics();
         if text.contains('\0') {
-            return Err(IrError::Parse(format!("{source}: the file contains a NUL byte")));
+            return Err(IrError::Parse(format!(
+                "{source}: the file contains a NUL byte"
+            )));
         }
         let c = std::ffi::CString::new(text).map_err(|e| IrError::Parse(e.to_string()))?;
         let path = std::path::Path::new(source);
         // A file on disk is parsed from the file so diagnostics carry `file:line:col`; text is
         // parsed with an implicit top-level module either way.
         let module = unsafe {
-            let raw = if path.is_file() && std::fs::read_to_string(path).ok().as_deref() == Some(text) {
-                let name = std::ffi::CString::new(source).map_err(|e| IrError::Parse(e.to_string()))?;
-                sys::mlirModuleCreateParseFromFile(self.context.to_raw(), sys::mlirStringRefCreateFromCString(name.as_ptr()))
-            } else {
-                sys::mlirModuleCreateParse(self.context.to_raw(), sys::mlirStringRefCreateFromCString(c.as_ptr()))
-            };
+            let raw =
+                if path.is_file() && std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+                    let name = std::ffi::CString::new(source)
+                        .map_err(|e| IrError::Parse(e.to_string()))?;
+                    sys::mlirModuleCreateParseFromFile(
+                        self.context.to_raw(),
+                        sys::mlirStringRefCreateFromCString(name.as_ptr()),
+                    )
+                } else {
+                    sys::mlirModuleCreateParse(
+                        self.context.to_raw(),
+                        sys::mlirStringRefCreateFromCString(c.as_ptr()),
+                    )
+                };
             if raw.ptr.is_null() {
                 None
             } else {
@@ -103,7 +126,11 @@ impl Mlir {
             Some(m) if m.as_operation().verify() => Ok(m),
             _ => {
                 let d = self.take_diagnostics();
-                Err(IrError::Parse(if d.is_empty() { format!("{source}: not a valid MLIR module") } else { d.join("\n") }))
+                Err(IrError::Parse(if d.is_empty() {
+                    format!("{source}: not a valid MLIR module")
+                } else {
+                    d.join("\n")
+                }))
             }
         }
     }
@@ -111,7 +138,8 @@ impl Mlir {
     /// Prints `func`, parses and verifies it as MLIR.
     pub fn module_of(&self, func: &Func) -> Result<Module<'_>, IrError> {
         let text = crate::text::print_module(func);
-        self.parse(&text, &format!("<{}>", func.name)).map_err(|e| IrError::Internal(format!("nibble produced invalid IR: {e}")))
+        self.parse(&text, &format!("<{}>", func.name))
+            .map_err(|e| IrError::Internal(format!("nibble produced invalid IR: {e}")))
     }
 }
 
@@ -121,7 +149,8 @@ unsafe extern "C" fn string_callback(s: sys::MlirStringRef, data: *mut std::ffi:
 }
 
 fn raw_string(s: sys::MlirStringRef) -> String {
-    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) }).into_owned()
+    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) })
+        .into_owned()
 }
 
 fn type_text(t: sys::MlirType) -> String {
@@ -158,7 +187,10 @@ fn read_attr(a: sys::MlirAttribute) -> Result<Attr, IrError> {
             return Ok(Attr::Int(sys::mlirIntegerAttrGetValueInt(a), t));
         }
         if sys::mlirAttributeIsAFloat(a) {
-            return Ok(Attr::Float(sys::mlirFloatAttrGetValueDouble(a), type_text(sys::mlirAttributeGetType(a))));
+            return Ok(Attr::Float(
+                sys::mlirFloatAttrGetValueDouble(a),
+                type_text(sys::mlirAttributeGetType(a)),
+            ));
         }
         if sys::mlirAttributeIsABool(a) {
             return Ok(Attr::Bool(sys::mlirBoolAttrGetValue(a)));
@@ -168,11 +200,19 @@ fn read_attr(a: sys::MlirAttribute) -> Result<Attr, IrError> {
         }
         if sys::mlirAttributeIsADenseI64Array(a) {
             let n = sys::mlirDenseArrayGetNumElements(a);
-            return Ok(Attr::I64s((0..n).map(|i| sys::mlirDenseI64ArrayGetElement(a, i)).collect()));
+            return Ok(Attr::I64s(
+                (0..n)
+                    .map(|i| sys::mlirDenseI64ArrayGetElement(a, i))
+                    .collect(),
+            ));
         }
         if sys::mlirAttributeIsADenseI32Array(a) {
             let n = sys::mlirDenseArrayGetNumElements(a);
-            return Ok(Attr::I32s((0..n).map(|i| sys::mlirDenseI32ArrayGetElement(a, i)).collect()));
+            return Ok(Attr::I32s(
+                (0..n)
+                    .map(|i| sys::mlirDenseI32ArrayGetElement(a, i))
+                    .collect(),
+            ));
         }
         Ok(Attr::Raw(Attribute::from_raw(a).to_string()))
     }
@@ -187,15 +227,23 @@ pub fn read_func(module: OperationRef<'_, '_>) -> Result<Func, IrError> {
         while !op.ptr.is_null() {
             let name = raw_string(sys::mlirIdentifierStr(sys::mlirOperationGetName(op)));
             if name != "func.func" {
-                return Err(IrError::Structure(format!("expected only func.func in the module, found '{name}'")));
+                return Err(IrError::Structure(format!(
+                    "expected only func.func in the module, found '{name}'"
+                )));
             }
             funcs.push(op);
             op = sys::mlirOperationGetNextInBlock(op);
         }
         let [func_op] = funcs[..] else {
-            return Err(IrError::Structure(format!("expected exactly one func.func, found {}", funcs.len())));
+            return Err(IrError::Structure(format!(
+                "expected exactly one func.func, found {}",
+                funcs.len()
+            )));
         };
-        let sym = sys::mlirOperationGetAttributeByName(func_op, sys::mlirStringRefCreateFromCString(c"sym_name".as_ptr()));
+        let sym = sys::mlirOperationGetAttributeByName(
+            func_op,
+            sys::mlirStringRefCreateFromCString(c"sym_name".as_ptr()),
+        );
         let mut func = Func::new(&raw_string(sys::mlirStringAttrGetValue(sym)));
         let n_attrs = sys::mlirOperationGetNumAttributes(func_op);
         for i in 0..n_attrs {
@@ -211,7 +259,9 @@ pub fn read_func(module: OperationRef<'_, '_>) -> Result<Func, IrError> {
             return Err(IrError::Structure("the function has no body".into()));
         }
         if !sys::mlirBlockGetNextInRegion(block).ptr.is_null() {
-            return Err(IrError::Structure("functions with more than one block are not supported".into()));
+            return Err(IrError::Structure(
+                "functions with more than one block are not supported".into(),
+            ));
         }
         let mut ids: HashMap<usize, usize> = HashMap::new();
         for i in 0..sys::mlirBlockGetNumArguments(block) {
@@ -225,14 +275,20 @@ pub fn read_func(module: OperationRef<'_, '_>) -> Result<Func, IrError> {
             let mut operands = Vec::new();
             for i in 0..sys::mlirOperationGetNumOperands(op) {
                 let v = sys::mlirOperationGetOperand(op, i);
-                operands.push(*ids.get(&(v.ptr as usize)).ok_or_else(|| IrError::Structure(format!("'{name}' uses a value defined outside the function")))?);
+                operands.push(*ids.get(&(v.ptr as usize)).ok_or_else(|| {
+                    IrError::Structure(format!(
+                        "'{name}' uses a value defined outside the function"
+                    ))
+                })?);
             }
             if name == "func.return" {
                 func.returns = operands;
                 break;
             }
             if sys::mlirOperationGetNumRegions(op) > 0 {
-                return Err(IrError::Structure(format!("ops with regions ('{name}') are not supported")));
+                return Err(IrError::Structure(format!(
+                    "ops with regions ('{name}') are not supported"
+                )));
             }
             let mut results = Vec::new();
             for i in 0..sys::mlirOperationGetNumResults(op) {
@@ -244,11 +300,20 @@ pub fn read_func(module: OperationRef<'_, '_>) -> Result<Func, IrError> {
             let mut attrs = BTreeMap::new();
             for i in 0..sys::mlirOperationGetNumAttributes(op) {
                 let na = sys::mlirOperationGetAttribute(op, i);
-                attrs.insert(raw_string(sys::mlirIdentifierStr(na.name)), read_attr(na.attribute)?);
+                attrs.insert(
+                    raw_string(sys::mlirIdentifierStr(na.name)),
+                    read_attr(na.attribute)?,
+                );
             }
             let loc = Location::from_raw(sys::mlirOperationGetLocation(op)).to_string();
             let loc = (loc != "loc(unknown)").then_some(loc);
-            func.ops.push(Op { name, operands, results, attrs, loc });
+            func.ops.push(Op {
+                name,
+                operands,
+                results,
+                attrs,
+                loc,
+            });
             op = sys::mlirOperationGetNextInBlock(op);
         }
         Ok(func)
@@ -265,7 +330,10 @@ pub fn replace_module_body(target: OperationRef<'_, '_>, source: Module<'_>) {
             sys::mlirOperationDestroy(op);
             op = next;
         }
-        let src = sys::mlirRegionGetFirstBlock(sys::mlirOperationGetRegion(source.as_operation().to_raw(), 0));
+        let src = sys::mlirRegionGetFirstBlock(sys::mlirOperationGetRegion(
+            source.as_operation().to_raw(),
+            0,
+        ));
         let mut op = sys::mlirBlockGetFirstOperation(src);
         while !op.ptr.is_null() {
             let next = sys::mlirOperationGetNextInBlock(op);

@@ -40,14 +40,20 @@ impl QuantType {
 /// The type of a value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
-    Tensor { shape: Vec<i64>, elem: Elem },
+    Tensor {
+        shape: Vec<i64>,
+        elem: Elem,
+    },
     /// Any other type, kept as MLIR text (e.g. `!tosa.shape<3>`).
     Other(String),
 }
 
 impl Type {
     pub fn tensor(shape: &[i64], elem: Elem) -> Type {
-        Type::Tensor { shape: shape.to_vec(), elem }
+        Type::Tensor {
+            shape: shape.to_vec(),
+            elem,
+        }
     }
     pub fn shape(&self) -> Option<&[i64]> {
         match self {
@@ -68,10 +74,15 @@ impl Type {
         }
     }
     pub fn num_elements(&self) -> usize {
-        self.shape().map(|s| s.iter().product::<i64>() as usize).unwrap_or(0)
+        self.shape()
+            .map(|s| s.iter().product::<i64>() as usize)
+            .unwrap_or(0)
     }
     pub fn with_elem(&self, elem: Elem) -> Type {
-        Type::Tensor { shape: self.shape().unwrap_or(&[]).to_vec(), elem }
+        Type::Tensor {
+            shape: self.shape().unwrap_or(&[]).to_vec(),
+            elem,
+        }
     }
 }
 
@@ -141,7 +152,10 @@ pub struct Func {
 
 impl Func {
     pub fn new(name: &str) -> Func {
-        Func { name: name.into(), ..Default::default() }
+        Func {
+            name: name.into(),
+            ..Default::default()
+        }
     }
     /// Adds a value of the given type and returns its id.
     pub fn new_value(&mut self, ty: Type) -> ValueId {
@@ -154,7 +168,13 @@ impl Func {
         v
     }
     /// Appends an op with one result of type `ty`; returns the result.
-    pub fn push(&mut self, name: &str, operands: &[ValueId], ty: Type, attrs: Vec<(&str, Attr)>) -> ValueId {
+    pub fn push(
+        &mut self,
+        name: &str,
+        operands: &[ValueId],
+        ty: Type,
+        attrs: Vec<(&str, Attr)>,
+    ) -> ValueId {
         let r = self.new_value(ty);
         self.ops.push(Op {
             name: name.into(),
@@ -196,7 +216,8 @@ impl Func {
         loop {
             let uses = self.use_counts();
             let before = self.ops.len();
-            self.ops.retain(|op| op.results.iter().any(|&r| uses[r] > 0));
+            self.ops
+                .retain(|op| op.results.iter().any(|&r| uses[r] > 0));
             if self.ops.len() == before {
                 break;
             }
@@ -210,7 +231,11 @@ impl Func {
             }
             map[v]
         };
-        let args: Vec<_> = self.args.iter().map(|&a| remap(a, &mut values, &mut map)).collect();
+        let args: Vec<_> = self
+            .args
+            .iter()
+            .map(|&a| remap(a, &mut values, &mut map))
+            .collect();
         let mut ops = std::mem::take(&mut self.ops);
         for op in &mut ops {
             for o in &mut op.operands {
@@ -229,13 +254,22 @@ impl Func {
 
 /// Reads typed data out of a dense attribute.
 pub fn dense_f32(bytes: &[u8]) -> Vec<f32> {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 pub fn dense_i32(bytes: &[u8]) -> Vec<i32> {
-    bytes.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 pub fn dense_i64(bytes: &[u8]) -> Vec<i64> {
-    bytes.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()
+    bytes
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect()
 }
 
 impl Op {
@@ -270,6 +304,13 @@ impl Op {
         }
     }
     fn missing(&self, key: &str, what: &str) -> crate::IrError {
-        crate::IrError::Structure(format!("'{}'{}: attribute '{key}' must be {what}", self.name, self.loc.as_deref().map(|l| format!(" at {l}")).unwrap_or_default()))
+        crate::IrError::Structure(format!(
+            "'{}'{}: attribute '{key}' must be {what}",
+            self.name,
+            self.loc
+                .as_deref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default()
+        ))
     }
 }

@@ -8,11 +8,19 @@ use std::fmt::Write;
 /// A float as an MLIR float literal that round-trips exactly (always has a `.`).
 pub fn float_literal(x: f64) -> String {
     if x.is_infinite() {
-        return if x > 0.0 { "0x7FF0000000000000".into() } else { "0xFFF0000000000000".into() };
+        return if x > 0.0 {
+            "0x7FF0000000000000".into()
+        } else {
+            "0xFFF0000000000000".into()
+        };
     }
     let s = format!("{x:e}");
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mant = if mant.contains('.') { mant.to_string() } else { format!("{mant}.0") };
+    let mant = if mant.contains('.') {
+        mant.to_string()
+    } else {
+        format!("{mant}.0")
+    };
     format!("{mant}e{exp}")
 }
 
@@ -23,7 +31,12 @@ impl std::fmt::Display for Elem {
             Elem::Int(b) => write!(f, "i{b}"),
             Elem::Index => write!(f, "index"),
             Elem::Quant(q) => {
-                write!(f, "!quant.uniform<i{}:f32, {}", q.bits, float_literal(q.scale))?;
+                write!(
+                    f,
+                    "!quant.uniform<i{}:f32, {}",
+                    q.bits,
+                    float_literal(q.scale)
+                )?;
                 if q.zero_point != 0 {
                     write!(f, ":{}", q.zero_point)?;
                 }
@@ -91,7 +104,10 @@ fn attr_dict(attrs: &std::collections::BTreeMap<String, Attr>) -> String {
     let items: Vec<String> = attrs
         .iter()
         .map(|(k, v)| {
-            let key = if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            let key = if k
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            {
                 k.clone()
             } else {
                 format!("{k:?}")
@@ -105,11 +121,30 @@ fn attr_dict(attrs: &std::collections::BTreeMap<String, Attr>) -> String {
 /// Prints `func` as a whole MLIR module (ops in generic form).
 pub fn print_module(func: &Func) -> String {
     let mut s = String::new();
-    let args: Vec<String> = func.args.iter().map(|&a| format!("%v{a}: {}", func.values[a])).collect();
-    let rets: Vec<String> = func.returns.iter().map(|&r| func.values[r].to_string()).collect();
+    let args: Vec<String> = func
+        .args
+        .iter()
+        .map(|&a| format!("%v{a}: {}", func.values[a]))
+        .collect();
+    let rets: Vec<String> = func
+        .returns
+        .iter()
+        .map(|&r| func.values[r].to_string())
+        .collect();
     let _ = writeln!(s, "module {{");
-    let fattrs = if func.attrs.is_empty() { String::new() } else { format!(" attributes {}", attr_dict(&func.attrs)) };
-    let _ = writeln!(s, "  func.func @{}({}) -> ({}){} {{", func.name, args.join(", "), rets.join(", "), fattrs);
+    let fattrs = if func.attrs.is_empty() {
+        String::new()
+    } else {
+        format!(" attributes {}", attr_dict(&func.attrs))
+    };
+    let _ = writeln!(
+        s,
+        "  func.func @{}({}) -> ({}){} {{",
+        func.name,
+        args.join(", "),
+        rets.join(", "),
+        fattrs
+    );
     for op in &func.ops {
         s.push_str("    ");
         if !op.results.is_empty() {
@@ -117,13 +152,25 @@ pub fn print_module(func: &Func) -> String {
             let _ = write!(s, "{} = ", r.join(", "));
         }
         let operands: Vec<String> = op.operands.iter().map(|o| format!("%v{o}")).collect();
-        let otys: Vec<String> = op.operands.iter().map(|&o| func.values[o].to_string()).collect();
-        let rtys: Vec<String> = op.results.iter().map(|&r| func.values[r].to_string()).collect();
+        let otys: Vec<String> = op
+            .operands
+            .iter()
+            .map(|&o| func.values[o].to_string())
+            .collect();
+        let rtys: Vec<String> = op
+            .results
+            .iter()
+            .map(|&r| func.values[r].to_string())
+            .collect();
         let _ = write!(s, "\"{}\"({})", op.name, operands.join(", "));
         if !op.attrs.is_empty() {
             let _ = write!(s, " {}", attr_dict(&op.attrs));
         }
-        let rty = if rtys.len() == 1 { rtys[0].clone() } else { format!("({})", rtys.join(", ")) };
+        let rty = if rtys.len() == 1 {
+            rtys[0].clone()
+        } else {
+            format!("({})", rtys.join(", "))
+        };
         let _ = write!(s, " : ({}) -> {}", otys.join(", "), rty);
         if let Some(loc) = &op.loc {
             let _ = write!(s, " {loc}");
@@ -131,7 +178,12 @@ pub fn print_module(func: &Func) -> String {
         s.push('\n');
     }
     let r: Vec<String> = func.returns.iter().map(|r| format!("%v{r}")).collect();
-    let _ = writeln!(s, "    \"func.return\"({}) : ({}) -> ()", r.join(", "), rets.join(", "));
+    let _ = writeln!(
+        s,
+        "    \"func.return\"({}) : ({}) -> ()",
+        r.join(", "),
+        rets.join(", ")
+    );
     let _ = writeln!(s, "  }}\n}}");
     s
 }
@@ -156,8 +208,12 @@ pub fn parse_type(text: &str) -> Result<Type, IrError> {
     let elem = match rest {
         "f32" => Elem::F32,
         "index" => Elem::Index,
-        s if s.starts_with("!quant.uniform<") => parse_quant(s).ok_or_else(|| IrError::Type(t.into()))?,
-        s if s.starts_with('i') && s[1..].parse::<u32>().is_ok() => Elem::Int(s[1..].parse().unwrap_or(0)),
+        s if s.starts_with("!quant.uniform<") => {
+            parse_quant(s).ok_or_else(|| IrError::Type(t.into()))?
+        }
+        s if s.starts_with('i') && s[1..].parse::<u32>().is_ok() => {
+            Elem::Int(s[1..].parse().unwrap_or(0))
+        }
         _ => return Ok(Type::Other(t.to_string())),
     };
     Ok(Type::Tensor { shape, elem })
@@ -172,7 +228,11 @@ fn parse_quant(s: &str) -> Option<Elem> {
         Some((s, z)) => (s, z.parse().ok()?),
         None => (params, 0),
     };
-    Some(Elem::Quant(QuantType { bits, scale: scale.trim().parse().ok()?, zero_point: zp }))
+    Some(Elem::Quant(QuantType {
+        bits,
+        scale: scale.trim().parse().ok()?,
+        zero_point: zp,
+    }))
 }
 
 #[cfg(test)]
@@ -180,7 +240,12 @@ mod tests {
     use super::*;
     #[test]
     fn types_round_trip() {
-        for t in ["tensor<1x28x28x1xf32>", "tensor<10x!quant.uniform<i8:f32, 1.25e-2:-3>>", "tensor<f32>", "!tosa.shape<3>"] {
+        for t in [
+            "tensor<1x28x28x1xf32>",
+            "tensor<10x!quant.uniform<i8:f32, 1.25e-2:-3>>",
+            "tensor<f32>",
+            "!tosa.shape<3>",
+        ] {
             let ty = parse_type(t).unwrap();
             assert_eq!(parse_type(&ty.to_string()).unwrap(), ty, "{t}");
         }

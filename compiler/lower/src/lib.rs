@@ -7,9 +7,17 @@ pub mod to_tile;
 #[derive(Debug, thiserror::Error)]
 pub enum LowerError {
     #[error("cannot quantize '{op}'{loc}: {msg}")]
-    Quantize { op: String, loc: String, msg: String },
+    Quantize {
+        op: String,
+        loc: String,
+        msg: String,
+    },
     #[error("cannot lower '{op}'{loc} to the tile level: {msg}")]
-    Tile { op: String, loc: String, msg: String },
+    Tile {
+        op: String,
+        loc: String,
+        msg: String,
+    },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
     #[error(transparent)]
@@ -17,5 +25,8 @@ pub enum LowerError {
 }
 
 pub(crate) fn loc(op: &nibble_ir::Op) -> String {
-    op.loc.as_deref().map(|l| format!(" at {l}")).unwrap_or_default()
+    op.loc
+        .as_deref()
+        .map(|l| format!(" at {l}"))
+        .unwrap_or_default()
 }

@@ -28,11 +28,22 @@ use std::collections::HashMap;
 const BITS: u32 = 8;
 
 fn qtype(shape: &[i64], bits: u32, scale: f64) -> Type {
-    Type::tensor(shape, Elem::Quant(QuantType { bits, scale, zero_point: 0 }))
+    Type::tensor(
+        shape,
+        Elem::Quant(QuantType {
+            bits,
+            scale,
+            zero_point: 0,
+        }),
+    )
 }
 
 fn err(op: &Op, msg: impl Into<String>) -> LowerError {
-    LowerError::Quantize { op: op.name.clone(), loc: loc(op), msg: msg.into() }
+    LowerError::Quantize {
+        op: op.name.clone(),
+        loc: loc(op),
+        msg: msg.into(),
+    }
 }
 
 fn range(op: &Op) -> Result<(f64, f64), LowerError> {
@@ -45,14 +56,32 @@ fn range(op: &Op) -> Result<(f64, f64), LowerError> {
 /// Converts a calibrated graph-level function to the qnt level.
 pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
     let mut f = Func::new(&g.name);
-    f.attrs = g.attrs.iter().filter(|(k, _)| !k.starts_with("nibble.arg0_")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    f.attrs = g
+        .attrs
+        .iter()
+        .filter(|(k, _)| !k.starts_with("nibble.arg0_"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let arg = f.add_arg(g.ty(g.args[0]).clone());
-    let (lo, hi) = match (g.attrs.get("nibble.arg0_min"), g.attrs.get("nibble.arg0_max")) {
+    let (lo, hi) = match (
+        g.attrs.get("nibble.arg0_min"),
+        g.attrs.get("nibble.arg0_max"),
+    ) {
         (Some(Attr::Float(lo, _)), Some(Attr::Float(hi, _))) => (*lo, *hi),
-        _ => return Err(LowerError::Quantize { op: "func.func".into(), loc: String::new(), msg: "the input has no range (nibble.arg0_min/max); calibrate first".into() }),
+        _ => {
+            return Err(LowerError::Quantize {
+                op: "func.func".into(),
+                loc: String::new(),
+                msg: "the input has no range (nibble.arg0_min/max); calibrate first".into(),
+            })
+        }
     };
     let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
-    let x = qnt::quantize(&mut f, arg, qtype(&shape, BITS, symmetric_scale(lo, hi, BITS)));
+    let x = qnt::quantize(
+        &mut f,
+        arg,
+        qtype(&shape, BITS, symmetric_scale(lo, hi, BITS)),
+    );
 
     let mut map: HashMap<ValueId, ValueId> = HashMap::new();
     map.insert(g.args[0], x);
@@ -69,7 +98,9 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
             continue;
         }
         let shape = |v: ValueId| g.ty(v).shape().unwrap_or(&[]).to_vec();
-        let input = |k: usize| map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is not a quantized tensor (a constant where an activation is expected?)")));
+        let input = |k: usize| {
+            map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is not a quantized tensor (a constant where an activation is expected?)")))
+        };
         let start = f.ops.len();
         let out = match op.name.as_str() {
             "tosa.const" => continue,
@@ -81,58 +112,133 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
             "tosa.slice" => {
                 // A slice at the origin that only feeds max pools drops rows/columns no window
                 // reads (floor-mode pooling): the pool can read the unsliced tensor.
-                let at_origin = shapes.get(&op.operands[1]).is_some_and(|s| s.iter().all(|&v| v == 0));
-                let only_pools = g.ops.iter().filter(|o| o.operands.contains(&op.results[0])).all(|o| o.name == "tosa.max_pool2d");
+                let at_origin = shapes
+                    .get(&op.operands[1])
+                    .is_some_and(|s| s.iter().all(|&v| v == 0));
+                let only_pools = g
+                    .ops
+                    .iter()
+                    .filter(|o| o.operands.contains(&op.results[0]))
+                    .all(|o| o.name == "tosa.max_pool2d");
                 if !(at_origin && only_pools) {
-                    return Err(err(op, "only slices at the origin feeding max pools are supported"));
+                    return Err(err(
+                        op,
+                        "only slices at the origin feeding max pools are supported",
+                    ));
                 }
                 map.insert(op.results[0], input(0)?);
                 continue;
             }
             "tosa.transpose" => {
                 let x = input(0)?;
-                let q = f.ty(x).quant().ok_or_else(|| err(op, "input is not quantized"))?;
-                qnt::transpose(&mut f, x, Type::tensor(&shape(op.results[0]), Elem::Quant(q)), &op.ints("perms")?.iter().map(|&p| p as i32).collect::<Vec<_>>())
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                qnt::transpose(
+                    &mut f,
+                    x,
+                    Type::tensor(&shape(op.results[0]), Elem::Quant(q)),
+                    &op.ints("perms")?
+                        .iter()
+                        .map(|&p| p as i32)
+                        .collect::<Vec<_>>(),
+                )
             }
             "tosa.reshape" => {
                 let x = input(0)?;
-                let q = f.ty(x).quant().ok_or_else(|| err(op, "input is not quantized"))?;
-                qnt::reshape(&mut f, x, Type::tensor(&shape(op.results[0]), Elem::Quant(q)))
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                qnt::reshape(
+                    &mut f,
+                    x,
+                    Type::tensor(&shape(op.results[0]), Elem::Quant(q)),
+                )
             }
             "tosa.max_pool2d" => {
                 let x = input(0)?;
-                let q = f.ty(x).quant().ok_or_else(|| err(op, "input is not quantized"))?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
                 let ints = |k: &str| op.ints(k);
                 let (k, s, p) = (ints("kernel")?, ints("stride")?, ints("pad")?);
-                qnt::max_pool2d(&mut f, x, Type::tensor(&shape(op.results[0]), Elem::Quant(q)), [k[0], k[1]], [s[0], s[1]], [p[0], p[1], p[2], p[3]])
+                qnt::max_pool2d(
+                    &mut f,
+                    x,
+                    Type::tensor(&shape(op.results[0]), Elem::Quant(q)),
+                    [k[0], k[1]],
+                    [s[0], s[1]],
+                    [p[0], p[1], p[2], p[3]],
+                )
             }
             "tosa.clamp" => {
                 let x = input(0)?;
-                let q = f.ty(x).quant().ok_or_else(|| err(op, "input is not quantized"))?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
                 let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
-                let qlo = if lo <= -(q.scale * 128.0) { q.qmin() } else { quantize_value(lo, q.scale, q.qmin(), q.qmax()) };
-                let qhi = if hi >= q.scale * 127.0 { q.qmax() } else { quantize_value(hi, q.scale, q.qmin(), q.qmax()) };
+                let qlo = if lo <= -(q.scale * 128.0) {
+                    q.qmin()
+                } else {
+                    quantize_value(lo, q.scale, q.qmin(), q.qmax())
+                };
+                let qhi = if hi >= q.scale * 127.0 {
+                    q.qmax()
+                } else {
+                    quantize_value(hi, q.scale, q.qmin(), q.qmax())
+                };
                 let c = qnt::clamp(&mut f, x, qlo, qhi);
                 requant_to_range(&mut f, c, op)?
             }
             "tosa.conv2d" => {
                 let x = input(0)?;
-                let sx = f.ty(x).quant().ok_or_else(|| err(op, "input is not quantized"))?.scale;
-                let (wty, w) = consts.get(&op.operands[1]).cloned().ok_or_else(|| err(op, "weights must be constant"))?;
-                let (_, b) = consts.get(&op.operands[2]).cloned().ok_or_else(|| err(op, "bias must be constant"))?;
+                let sx = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?
+                    .scale;
+                let (wty, w) = consts
+                    .get(&op.operands[1])
+                    .cloned()
+                    .ok_or_else(|| err(op, "weights must be constant"))?;
+                let (_, b) = consts
+                    .get(&op.operands[2])
+                    .cloned()
+                    .ok_or_else(|| err(op, "bias must be constant"))?;
                 let (wq, sw) = quantize_weights(&mut f, wty.shape().unwrap_or(&[]), &w);
                 let bq = quantize_bias(&mut f, &b, sx * sw);
                 let p = op.ints("pad")?;
                 let s = op.ints("stride")?;
                 let d = op.ints("dilation")?;
-                let acc = qnt::conv2d(&mut f, x, wq, bq, qtype(&shape(op.results[0]), 32, sx * sw), [p[0], p[1], p[2], p[3]], [s[0], s[1]], [d[0], d[1]]);
+                let acc = qnt::conv2d(
+                    &mut f,
+                    x,
+                    wq,
+                    bq,
+                    qtype(&shape(op.results[0]), 32, sx * sw),
+                    [p[0], p[1], p[2], p[3]],
+                    [s[0], s[1]],
+                    [d[0], d[1]],
+                );
                 requant_to_range(&mut f, acc, op)?
             }
             "tosa.matmul" => {
                 // x[1,N,K] · B[1,K,M], followed by reshape to [N,M] and + bias[1,M]: fully connected.
                 let x = input(0)?;
-                let q = f.ty(x).quant().ok_or_else(|| err(op, "input is not quantized"))?;
-                let (bty, bw) = consts.get(&op.operands[1]).cloned().ok_or_else(|| err(op, "only matmul by a constant (a fully connected layer) is supported"))?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (bty, bw) = consts.get(&op.operands[1]).cloned().ok_or_else(|| {
+                    err(
+                        op,
+                        "only matmul by a constant (a fully connected layer) is supported",
+                    )
+                })?;
                 let bs = bty.shape().unwrap_or(&[]).to_vec();
                 let xs = shape(op.operands[0]);
                 if xs[0] != 1 || bs[0] != 1 {
@@ -143,9 +249,17 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                 let user = |v: ValueId| g.ops.iter().position(|o| o.operands.contains(&v));
                 let mut last = i;
                 let mut bias = vec![0.0f32; m as usize];
-                if let Some(r) = user(op.results[0]).filter(|&r| g.ops[r].name == "tosa.reshape" && uses[op.results[0]] == 1) {
-                    if let Some(a) = user(g.ops[r].results[0]).filter(|&a| g.ops[a].name == "tosa.add" && uses[g.ops[r].results[0]] == 1) {
-                        let other = g.ops[a].operands.iter().copied().find(|&v| v != g.ops[r].results[0]);
+                if let Some(r) = user(op.results[0])
+                    .filter(|&r| g.ops[r].name == "tosa.reshape" && uses[op.results[0]] == 1)
+                {
+                    if let Some(a) = user(g.ops[r].results[0])
+                        .filter(|&a| g.ops[a].name == "tosa.add" && uses[g.ops[r].results[0]] == 1)
+                    {
+                        let other = g.ops[a]
+                            .operands
+                            .iter()
+                            .copied()
+                            .find(|&v| v != g.ops[r].results[0]);
                         if let Some((_, c)) = other.and_then(|v| consts.get(&v)) {
                             if c.len() == m as usize {
                                 bias = c.clone();
@@ -166,7 +280,8 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                 }
                 let (wq, sw) = quantize_weights(&mut f, &[m, k], &wt);
                 let bq = quantize_bias(&mut f, &bias, q.scale * sw);
-                let acc = qnt::fully_connected(&mut f, x2, wq, bq, qtype(&[n, m], 32, q.scale * sw));
+                let acc =
+                    qnt::fully_connected(&mut f, x2, wq, bq, qtype(&[n, m], 32, q.scale * sw));
                 let last_op = &g.ops[last];
                 let out = requant_to_range(&mut f, acc, last_op)?;
                 let out = if last == i {
@@ -187,7 +302,11 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
         map.insert(op.results[0], out);
     }
     for &r in &g.returns {
-        let v = *map.get(&r).ok_or_else(|| LowerError::Quantize { op: "func.return".into(), loc: String::new(), msg: "a returned value was not quantized".into() })?;
+        let v = *map.get(&r).ok_or_else(|| LowerError::Quantize {
+            op: "func.return".into(),
+            loc: String::new(),
+            msg: "a returned value was not quantized".into(),
+        })?;
         let out = qnt::dequantize(&mut f, v, g.ty(r).clone());
         f.returns.push(out);
     }
@@ -205,7 +324,10 @@ fn set_locs(f: &mut Func, start: usize, op: &Op) {
 /// Requantizes `v` to the scale of `op`'s own range (nothing if the scale is already that).
 fn requant_to_range(f: &mut Func, v: ValueId, op: &Op) -> Result<ValueId, LowerError> {
     let (lo, hi) = range(op)?;
-    let q = f.ty(v).quant().ok_or_else(|| err(op, "input is not quantized"))?;
+    let q = f
+        .ty(v)
+        .quant()
+        .ok_or_else(|| err(op, "input is not quantized"))?;
     let s_out = symmetric_scale(lo, hi, BITS);
     if q.bits == BITS && q.scale == s_out {
         return Ok(v);
@@ -216,16 +338,24 @@ fn requant_to_range(f: &mut Func, v: ValueId, op: &Op) -> Result<ValueId, LowerE
 }
 
 fn quantize_weights(f: &mut Func, shape: &[i64], w: &[f32]) -> (ValueId, f64) {
-    let (lo, hi) = w.iter().fold((0.0f64, 0.0f64), |(a, b), &x| (a.min(x as f64), b.max(x as f64)));
+    let (lo, hi) = w.iter().fold((0.0f64, 0.0f64), |(a, b), &x| {
+        (a.min(x as f64), b.max(x as f64))
+    });
     let s = symmetric_scale(lo, hi, BITS);
-    let q: Vec<i8> = w.iter().map(|&x| quantize_value(x as f64, s, -127, 127) as i8).collect();
+    let q: Vec<i8> = w
+        .iter()
+        .map(|&x| quantize_value(x as f64, s, -127, 127) as i8)
+        .collect();
     let ty = qtype(shape, BITS, s);
     let attr = Attr::dense_i8(Type::tensor(shape, Elem::Int(8)), &q);
     (qnt::constant(f, ty, attr), s)
 }
 
 fn quantize_bias(f: &mut Func, b: &[f32], scale: f64) -> ValueId {
-    let q: Vec<i32> = b.iter().map(|&x| quantize_value(x as f64, scale, i32::MIN as i64 + 1, i32::MAX as i64) as i32).collect();
+    let q: Vec<i32> = b
+        .iter()
+        .map(|&x| quantize_value(x as f64, scale, i32::MIN as i64 + 1, i32::MAX as i64) as i32)
+        .collect();
     let shape = [b.len() as i64];
     let attr = Attr::dense_i32(Type::tensor(&shape, Elem::Int(32)), &q);
     qnt::constant(f, qtype(&shape, 32, scale), attr)

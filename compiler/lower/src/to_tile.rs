@@ -24,7 +24,11 @@ use nibble_tile as tile;
 use std::collections::HashMap;
 
 fn err(op: &Op, msg: impl Into<String>) -> LowerError {
-    LowerError::Tile { op: op.name.clone(), loc: loc(op), msg: msg.into() }
+    LowerError::Tile {
+        op: op.name.clone(),
+        loc: loc(op),
+        msg: msg.into(),
+    }
 }
 
 fn storage(ty: &Type) -> Type {
@@ -38,46 +42,91 @@ fn storage(ty: &Type) -> Type {
 pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
     let mut f = Func::new(&q.name);
     f.attrs = q.attrs.clone();
-    f.attrs.insert("nibble.target".into(), Attr::Str(target.name.clone()));
+    f.attrs
+        .insert("nibble.target".into(), Attr::Str(target.name.clone()));
     let arg = f.add_arg(q.ty(q.args[0]).clone());
     let mut map: HashMap<ValueId, ValueId> = HashMap::new();
     map.insert(q.args[0], arg);
     let uses = q.use_counts();
-    let users = |v: ValueId| -> Vec<usize> { q.ops.iter().enumerate().filter(|(_, o)| o.operands.contains(&v)).map(|(i, _)| i).collect() };
+    let users = |v: ValueId| -> Vec<usize> {
+        q.ops
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.operands.contains(&v))
+            .map(|(i, _)| i)
+            .collect()
+    };
     let mut done = vec![false; q.ops.len()];
     for (i, op) in q.ops.iter().enumerate() {
         if done[i] {
             continue;
         }
         let start = f.ops.len();
-        let input = |k: usize| map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is undefined")));
+        let input = |k: usize| {
+            map.get(&op.operands[k])
+                .copied()
+                .ok_or_else(|| err(op, format!("operand {k} is undefined")))
+        };
         let shape = |v: ValueId| q.ty(v).shape().unwrap_or(&[]).to_vec();
         let mut result = op.results[0];
         let out = match op.name.as_str() {
             qnt::QUANTIZE => {
-                let t = q.ty(op.results[0]).quant().ok_or_else(|| err(op, "result must be quantized"))?;
-                tile::quantize(&mut f, input(0)?, storage(q.ty(op.results[0])), t.scale, t.zero_point)
+                let t = q
+                    .ty(op.results[0])
+                    .quant()
+                    .ok_or_else(|| err(op, "result must be quantized"))?;
+                tile::quantize(
+                    &mut f,
+                    input(0)?,
+                    storage(q.ty(op.results[0])),
+                    t.scale,
+                    t.zero_point,
+                )
             }
             qnt::DEQUANTIZE => {
-                let t = q.ty(op.operands[0]).quant().ok_or_else(|| err(op, "operand must be quantized"))?;
-                tile::dequantize(&mut f, input(0)?, q.ty(op.results[0]).clone(), t.scale, t.zero_point)
+                let t = q
+                    .ty(op.operands[0])
+                    .quant()
+                    .ok_or_else(|| err(op, "operand must be quantized"))?;
+                tile::dequantize(
+                    &mut f,
+                    input(0)?,
+                    q.ty(op.results[0]).clone(),
+                    t.scale,
+                    t.zero_point,
+                )
             }
             qnt::CONST => {
                 let (ty, bytes) = op.dense("value")?;
-                tile::constant(&mut f, storage(q.ty(op.results[0])), Attr::Dense(ty.clone(), bytes.to_vec()))
+                tile::constant(
+                    &mut f,
+                    storage(q.ty(op.results[0])),
+                    Attr::Dense(ty.clone(), bytes.to_vec()),
+                )
             }
             qnt::CONV2D | qnt::FULLY_CONNECTED => {
                 // The accumulator must feed exactly one requant (optionally followed by a clamp).
                 let acc = op.results[0];
                 let rq_i = match users(acc)[..] {
                     [r] if q.ops[r].name == qnt::REQUANT && uses[acc] == 1 => r,
-                    _ => return Err(err(op, "its i32 accumulator must be used by exactly one qnt.requant")),
+                    _ => {
+                        return Err(err(
+                            op,
+                            "its i32 accumulator must be used by exactly one qnt.requant",
+                        ))
+                    }
                 };
                 let rq_op = &q.ops[rq_i];
                 done[rq_i] = true;
                 result = rq_op.results[0];
-                let out_q = q.ty(result).quant().ok_or_else(|| err(rq_op, "result must be quantized"))?;
-                let in_q = q.ty(op.operands[0]).quant().ok_or_else(|| err(op, "input must be quantized"))?;
+                let out_q = q
+                    .ty(result)
+                    .quant()
+                    .ok_or_else(|| err(rq_op, "result must be quantized"))?;
+                let in_q = q
+                    .ty(op.operands[0])
+                    .quant()
+                    .ok_or_else(|| err(op, "input must be quantized"))?;
                 let mut rq = tile::Requant {
                     input_zp: in_q.zero_point,
                     output_zp: out_q.zero_point,
@@ -100,7 +149,18 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                 if op.name == qnt::CONV2D {
                     let (xs, os) = (shape(op.operands[0]), shape(acc));
                     let t = conv_tile(target, &xs, &ws, &os, &op.ints("stride")?);
-                    tile::conv2d(&mut f, x, w, b, out_ty, &op.ints("pad")?, &op.ints("stride")?, &op.ints("dilation")?, rq, t)
+                    tile::conv2d(
+                        &mut f,
+                        x,
+                        w,
+                        b,
+                        out_ty,
+                        &op.ints("pad")?,
+                        &op.ints("stride")?,
+                        &op.ints("dilation")?,
+                        rq,
+                        t,
+                    )
                 } else {
                     let t = fc_tile(target, ws[1], ws[0]);
                     tile::fully_connected(&mut f, x, w, b, out_ty, rq, t)
@@ -108,18 +168,47 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
             }
             qnt::REQUANT => {
                 let (iq, oq) = (q.ty(op.operands[0]).quant(), q.ty(op.results[0]).quant());
-                let (Some(iq), Some(oq)) = (iq, oq) else { return Err(err(op, "operand and result must be quantized")) };
-                let rq = tile::Requant { input_zp: iq.zero_point, output_zp: oq.zero_point, multiplier: op.int("multiplier")? as i32, shift: op.int("shift")? as i32, clamp_min: oq.qmin(), clamp_max: oq.qmax() };
+                let (Some(iq), Some(oq)) = (iq, oq) else {
+                    return Err(err(op, "operand and result must be quantized"));
+                };
+                let rq = tile::Requant {
+                    input_zp: iq.zero_point,
+                    output_zp: oq.zero_point,
+                    multiplier: op.int("multiplier")? as i32,
+                    shift: op.int("shift")? as i32,
+                    clamp_min: oq.qmin(),
+                    clamp_max: oq.qmax(),
+                };
                 tile::requant(&mut f, input(0)?, storage(q.ty(op.results[0])), rq)
             }
             qnt::CLAMP => tile::clamp(&mut f, input(0)?, op.int("min")?, op.int("max")?),
-            qnt::MAX_POOL2D => tile::max_pool2d(&mut f, input(0)?, storage(q.ty(op.results[0])), &op.ints("kernel")?, &op.ints("stride")?, &op.ints("pad")?),
-            qnt::TRANSPOSE => tile::transpose(&mut f, input(0)?, storage(q.ty(op.results[0])), &op.ints("perms")?.iter().map(|&p| p as i32).collect::<Vec<_>>()),
+            qnt::MAX_POOL2D => tile::max_pool2d(
+                &mut f,
+                input(0)?,
+                storage(q.ty(op.results[0])),
+                &op.ints("kernel")?,
+                &op.ints("stride")?,
+                &op.ints("pad")?,
+            ),
+            qnt::TRANSPOSE => tile::transpose(
+                &mut f,
+                input(0)?,
+                storage(q.ty(op.results[0])),
+                &op.ints("perms")?
+                    .iter()
+                    .map(|&p| p as i32)
+                    .collect::<Vec<_>>(),
+            ),
             qnt::RESHAPE => tile::reshape(&mut f, input(0)?, storage(q.ty(op.results[0]))),
             other => return Err(err(op, format!("'{other}' has no tile-level form"))),
         };
-        if op.name == qnt::REQUANT && q.ops[i].attrs.get("rounding_mode") != Some(&Attr::Str(qnt::SINGLE_ROUND.into())) {
-            return Err(err(op, "only rounding_mode = \"SINGLE_ROUND\" is supported"));
+        if op.name == qnt::REQUANT
+            && q.ops[i].attrs.get("rounding_mode") != Some(&Attr::Str(qnt::SINGLE_ROUND.into()))
+        {
+            return Err(err(
+                op,
+                "only rounding_mode = \"SINGLE_ROUND\" is supported",
+            ));
         }
         for o in &mut f.ops[start..] {
             o.loc = op.loc.clone();
@@ -127,7 +216,11 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
         map.insert(result, out);
     }
     for &r in &q.returns {
-        f.returns.push(*map.get(&r).ok_or_else(|| LowerError::Tile { op: "func.return".into(), loc: String::new(), msg: "a returned value is undefined".into() })?);
+        f.returns.push(*map.get(&r).ok_or_else(|| LowerError::Tile {
+            op: "func.return".into(),
+            loc: String::new(),
+            msg: "a returned value is undefined".into(),
+        })?);
     }
     plan_memory(&mut f);
     Ok(f)
@@ -174,7 +267,12 @@ pub fn plan_memory(f: &mut Func) {
             root[op.results[0]] = root[op.operands[0]];
         }
     }
-    let in_arena = |op: &Op| !matches!(op.name.as_str(), tile::CONST | tile::QUANTIZE | tile::DEQUANTIZE | tile::RESHAPE);
+    let in_arena = |op: &Op| {
+        !matches!(
+            op.name.as_str(),
+            tile::CONST | tile::QUANTIZE | tile::DEQUANTIZE | tile::RESHAPE
+        )
+    };
     let mut first = HashMap::new();
     let mut last: HashMap<ValueId, usize> = HashMap::new();
     for (i, op) in f.ops.iter().enumerate() {
@@ -196,7 +294,11 @@ pub fn plan_memory(f: &mut Func) {
     let mut bufs: Vec<(ValueId, usize, usize, usize)> = first
         .iter()
         .map(|(&v, &s)| {
-            let bytes = f.ty(v).num_elements() * match f.ty(v).elem() { Some(Elem::Int(32)) => 4, _ => 1 };
+            let bytes = f.ty(v).num_elements()
+                * match f.ty(v).elem() {
+                    Some(Elem::Int(32)) => 4,
+                    _ => 1,
+                };
             (v, s, last[&v], bytes.div_ceil(16) * 16)
         })
         .collect();
@@ -205,7 +307,11 @@ pub fn plan_memory(f: &mut Func) {
     let mut offsets = HashMap::new();
     let mut total = 0;
     for (v, s, e, size) in bufs {
-        let mut busy: Vec<(usize, usize)> = placed.iter().filter(|p| !(p.1 < s || e < p.0)).map(|p| (p.2, p.2 + p.3)).collect();
+        let mut busy: Vec<(usize, usize)> = placed
+            .iter()
+            .filter(|p| !(p.1 < s || e < p.0))
+            .map(|p| (p.2, p.2 + p.3))
+            .collect();
         busy.sort();
         let mut off = 0;
         for (a, b) in busy {
@@ -224,5 +330,6 @@ pub fn plan_memory(f: &mut Func) {
             op.attrs.insert("offset".into(), Attr::i64(off as i64));
         }
     }
-    f.attrs.insert("nibble.arena_bytes".into(), Attr::i64(total as i64));
+    f.attrs
+        .insert("nibble.arena_bytes".into(), Attr::i64(total as i64));
 }

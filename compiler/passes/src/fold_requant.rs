@@ -27,6 +27,11 @@ pub const PASS: PassInfo = PassInfo {
 #[tracing::instrument(skip_all, name = "nibble-fold-requant")]
 fn run(f: &Func, _: &Options) -> Result<Func, String> {
     let (out, report) = nibble_eqsat::fold_requant(f).map_err(|e| e.to_string())?;
-    tracing::info!(before = report.requants_before, after = report.requants_after, iterations = report.iterations, "requant chains folded");
+    tracing::info!(
+        before = report.requants_before,
+        after = report.requants_after,
+        iterations = report.iterations,
+        "requant chains folded"
+    );
     Ok(out)
 }

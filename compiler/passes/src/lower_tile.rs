@@ -15,6 +15,7 @@ pub const PASS: PassInfo = PassInfo {
 
 #[tracing::instrument(skip_all, name = "nibble-lower-tile")]
 fn run(f: &Func, opts: &Options) -> Result<Func, String> {
-    let target = Target::load(opts.get("target").unwrap_or("generic-npu")).map_err(|e| e.to_string())?;
+    let target =
+        Target::load(opts.get("target").unwrap_or("generic-npu")).map_err(|e| e.to_string())?;
     nibble_lower::to_tile::to_tile(f, &target).map_err(|e| e.to_string())
 }

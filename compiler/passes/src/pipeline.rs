@@ -53,7 +53,9 @@ fn split_top(s: &str) -> Result<Vec<String>, PassError> {
 fn parse_options(s: &str) -> Result<Options, PassError> {
     let mut o = Options::default();
     for kv in s.split_whitespace() {
-        let (k, v) = kv.split_once('=').ok_or_else(|| PassError::Syntax(format!("option '{kv}' must be key=value")))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| PassError::Syntax(format!("option '{kv}' must be key=value")))?;
         o.0.push((k.to_string(), v.to_string()));
     }
     Ok(o)
@@ -64,12 +66,18 @@ struct PassIdent(#[allow(dead_code)] u8);
 static PASS_IDS: [PassIdent; 3] = [PassIdent(0), PassIdent(1), PassIdent(2)];
 
 /// Runs one nibble pass on a module operation: module → Func → pass → verified module body.
-fn run_on_module(info: &PassInfo, opts: &Options, module: OperationRef<'_, '_>, pass: ExternalPass<'_>) {
+fn run_on_module(
+    info: &PassInfo,
+    opts: &Options,
+    module: OperationRef<'_, '_>,
+    pass: ExternalPass<'_>,
+) {
     let result = (|| -> Result<(), String> {
         let func = read_func(module).map_err(|e| e.to_string())?;
         let out = (info.run)(&func, opts)?;
         let text = print_module(&out);
-        let new = nibble_ir::mlir::parse_in_context_of(module, &text).ok_or_else(|| format!("{} produced IR that MLIR rejects", info.name))?;
+        let new = nibble_ir::mlir::parse_in_context_of(module, &text)
+            .ok_or_else(|| format!("{} produced IR that MLIR rejects", info.name))?;
         if !new.as_operation().verify() {
             return Err(format!("{} produced IR that does not verify", info.name));
         }
@@ -87,38 +95,67 @@ fn run_on_module(info: &PassInfo, opts: &Options, module: OperationRef<'_, '_>, 
 fn add_upstream(pm: &PassManager, elem: &str) -> Result<(), String> {
     unsafe extern "C" fn collect(s: mlir_sys::MlirStringRef, data: *mut std::ffi::c_void) {
         let out = unsafe { &mut *(data as *mut String) };
-        out.push_str(&String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) }));
+        out.push_str(&String::from_utf8_lossy(unsafe {
+            std::slice::from_raw_parts(s.data as *const u8, s.length)
+        }));
     }
     let mut msg = String::new();
     let c = std::ffi::CString::new(elem).map_err(|e| e.to_string())?;
     let ok = unsafe {
         let opm = mlir_sys::mlirPassManagerGetAsOpPassManager(pm.to_raw());
-        mlir_sys::mlirOpPassManagerAddPipeline(opm, mlir_sys::mlirStringRefCreateFromCString(c.as_ptr()), Some(collect), &mut msg as *mut String as *mut _)
+        mlir_sys::mlirOpPassManagerAddPipeline(
+            opm,
+            mlir_sys::mlirStringRefCreateFromCString(c.as_ptr()),
+            Some(collect),
+            &mut msg as *mut String as *mut _,
+        )
     };
     if ok.value != 0 {
         Ok(())
     } else {
-        Err(if msg.is_empty() { format!("cannot parse '{elem}'") } else { msg })
+        Err(if msg.is_empty() {
+            format!("cannot parse '{elem}'")
+        } else {
+            msg
+        })
     }
 }
 
 /// Parses `pipeline` (`builtin.module(…)` or a bare list) and runs it on `module`.
 pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<(), PassError> {
     let p = pipeline.trim();
-    let inner = p.strip_prefix("builtin.module(").and_then(|r| r.strip_suffix(')')).unwrap_or(p);
+    let inner = p
+        .strip_prefix("builtin.module(")
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(p);
     let pm = PassManager::new(&mlir.context);
     for elem in split_top(inner)? {
         let (name, opts) = match elem.split_once('{') {
-            Some((n, rest)) => (n.trim().to_string(), parse_options(rest.trim_end_matches('}'))?),
+            Some((n, rest)) => (
+                n.trim().to_string(),
+                parse_options(rest.trim_end_matches('}'))?,
+            ),
             None => (elem.clone(), Options::default()),
         };
         if let Some(idx) = PASSES.iter().position(|p| p.name == name) {
             let info: &'static PassInfo = &PASSES[idx];
-            let runner = move |op: OperationRef<'_, '_>, pass: ExternalPass<'_>| run_on_module(info, &opts, op, pass);
-            pm.add_pass(create_external(runner, TypeId::create(&PASS_IDS[idx]), info.name, info.name, info.summary, "builtin.module", &[]));
+            let runner = move |op: OperationRef<'_, '_>, pass: ExternalPass<'_>| {
+                run_on_module(info, &opts, op, pass)
+            };
+            pm.add_pass(create_external(
+                runner,
+                TypeId::create(&PASS_IDS[idx]),
+                info.name,
+                info.name,
+                info.summary,
+                "builtin.module",
+                &[],
+            ));
         } else {
             add_upstream(&pm, &elem).map_err(|msg| {
-                if msg.contains("does not refer to a registered pass") || msg.contains("not a registered") {
+                if msg.contains("does not refer to a registered pass")
+                    || msg.contains("not a registered")
+                {
                     PassError::Unknown(name.clone())
                 } else {
                     PassError::Syntax(msg)
@@ -129,6 +166,10 @@ pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<
     mlir.take_diagnostics();
     pm.run(module).map_err(|_| {
         let d = mlir.take_diagnostics();
-        PassError::Failed(if d.is_empty() { "the pass pipeline failed".into() } else { d.join("\n") })
+        PassError::Failed(if d.is_empty() {
+            "the pass pipeline failed".into()
+        } else {
+            d.join("\n")
+        })
     })
 }

@@ -9,7 +9,8 @@ use nibble_ir::Func;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-quantize",
-    summary: "Quantize a calibrated graph-level function to the qnt dialect (symmetric per-tensor INT8)",
+    summary:
+        "Quantize a calibrated graph-level function to the qnt dialect (symmetric per-tensor INT8)",
     run,
 };
 

@@ -20,7 +20,10 @@ impl FixedScale {
 /// Normalizes `m · 2^-s` (m ≥ 0, any width) into a [`FixedScale`] with one rounding (half up).
 fn normalize(mut m: i128, mut s: i32) -> Option<FixedScale> {
     if m == 0 {
-        return Some(FixedScale { multiplier: 0, shift: 1 });
+        return Some(FixedScale {
+            multiplier: 0,
+            shift: 1,
+        });
     }
     let bits = 128 - m.leading_zeros() as i32;
     if bits > 31 {
@@ -40,7 +43,10 @@ fn normalize(mut m: i128, mut s: i32) -> Option<FixedScale> {
         // Tiny ratio: drop low multiplier bits (rounding half up) to bring the shift to 62.
         let k = s - 62;
         if k >= 32 {
-            return Some(FixedScale { multiplier: 0, shift: 1 });
+            return Some(FixedScale {
+                multiplier: 0,
+                shift: 1,
+            });
         }
         m = (m + (1i128 << (k - 1))) >> k;
         s = 62;
@@ -48,7 +54,10 @@ fn normalize(mut m: i128, mut s: i32) -> Option<FixedScale> {
     if s < 1 {
         return None;
     }
-    Some(FixedScale { multiplier: m as i32, shift: s })
+    Some(FixedScale {
+        multiplier: m as i32,
+        shift: s,
+    })
 }
 
 /// The fixed-point form of a positive ratio (one rounding of its binary mantissa).
@@ -57,18 +66,31 @@ pub fn fixed_multiplier(ratio: f64) -> Result<FixedScale, QuantError> {
         return Err(QuantError::Ratio(ratio));
     }
     if ratio == 0.0 {
-        return Ok(FixedScale { multiplier: 0, shift: 1 });
+        return Ok(FixedScale {
+            multiplier: 0,
+            shift: 1,
+        });
     }
     // ratio = mantissa · 2^(exp) exactly, mantissa a 53-bit integer.
     let bits = ratio.to_bits();
     let raw_exp = ((bits >> 52) & 0x7ff) as i32;
-    let (mant, exp) = if raw_exp == 0 { ((bits & ((1 << 52) - 1)) as i128, -1074) } else { (((bits & ((1 << 52) - 1)) | (1 << 52)) as i128, raw_exp - 1075) };
+    let (mant, exp) = if raw_exp == 0 {
+        ((bits & ((1 << 52) - 1)) as i128, -1074)
+    } else {
+        (
+            ((bits & ((1 << 52) - 1)) | (1 << 52)) as i128,
+            raw_exp - 1075,
+        )
+    };
     normalize(mant, -exp).ok_or(QuantError::Ratio(ratio))
 }
 
 /// The composition `a ∘ b` (the product of the two ratios) with a single final rounding.
 pub fn compose(a: FixedScale, b: FixedScale) -> Option<FixedScale> {
-    normalize(a.multiplier as i128 * b.multiplier as i128, a.shift + b.shift)
+    normalize(
+        a.multiplier as i128 * b.multiplier as i128,
+        a.shift + b.shift,
+    )
 }
 
 #[cfg(test)]
@@ -81,12 +103,21 @@ mod tests {
             assert!((1 << 30..=i32::MAX).contains(&f.multiplier), "{r}: {f:?}");
             assert!((f.value() - r).abs() <= r * 1e-9, "{r}: {}", f.value());
         }
-        assert_eq!(fixed_multiplier(0.5).unwrap(), FixedScale { multiplier: 1 << 30, shift: 31 });
+        assert_eq!(
+            fixed_multiplier(0.5).unwrap(),
+            FixedScale {
+                multiplier: 1 << 30,
+                shift: 31
+            }
+        );
         assert!(fixed_multiplier(2f64.powi(40)).is_err());
     }
     #[test]
     fn composition_matches_the_product() {
-        let (a, b) = (fixed_multiplier(0.013).unwrap(), fixed_multiplier(2.9).unwrap());
+        let (a, b) = (
+            fixed_multiplier(0.013).unwrap(),
+            fixed_multiplier(2.9).unwrap(),
+        );
         let c = compose(a, b).unwrap();
         assert!((c.value() - 0.013 * 2.9).abs() < 1e-9);
         assert_eq!(compose(a, fixed_multiplier(1.0).unwrap()), Some(a));

@@ -24,7 +24,11 @@ impl RangeTable {
 
 /// Runs the float program over `samples` (each one input), collecting min/max per value.
 /// `tick` is called once per sample (for a progress bar).
-pub fn calibrate<'a>(func: &Func, samples: impl Iterator<Item = &'a [f32]>, mut tick: impl FnMut()) -> Result<RangeTable, crate::QuantError> {
+pub fn calibrate<'a>(
+    func: &Func,
+    samples: impl Iterator<Item = &'a [f32]>,
+    mut tick: impl FnMut(),
+) -> Result<RangeTable, crate::QuantError> {
     let prog = FloatProgram::new(func)?;
     let mut table = RangeTable(vec![None; func.values.len()]);
     for s in samples {
@@ -38,8 +42,10 @@ pub fn calibrate<'a>(func: &Func, samples: impl Iterator<Item = &'a [f32]>, mut 
 /// Writes the range table into the function as attributes.
 pub fn annotate(func: &mut Func, table: &RangeTable) {
     if let Some((lo, hi)) = table.0[func.args[0]] {
-        func.attrs.insert("nibble.arg0_min".into(), Attr::f64(lo as f64));
-        func.attrs.insert("nibble.arg0_max".into(), Attr::f64(hi as f64));
+        func.attrs
+            .insert("nibble.arg0_min".into(), Attr::f64(lo as f64));
+        func.attrs
+            .insert("nibble.arg0_max".into(), Attr::f64(hi as f64));
     }
     for op in &mut func.ops {
         if op.name == "tosa.const" || op.name == "tosa.const_shape" {

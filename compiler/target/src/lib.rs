@@ -27,12 +27,19 @@ pub const GENERIC_NPU: &str = include_str!("../targets/generic-npu.toml");
 
 impl Target {
     pub fn parse(text: &str, name: &str) -> Result<Target, TargetError> {
-        let t: Target = toml::from_str(text).map_err(|e| TargetError::Parse(name.into(), e.to_string()))?;
+        let t: Target =
+            toml::from_str(text).map_err(|e| TargetError::Parse(name.into(), e.to_string()))?;
         if t.sram_bytes < 1024 || t.mac_rows == 0 || t.mac_cols == 0 {
-            return Err(TargetError::Parse(name.into(), "sram_bytes must be at least 1024 and the MAC array non-empty".into()));
+            return Err(TargetError::Parse(
+                name.into(),
+                "sram_bytes must be at least 1024 and the MAC array non-empty".into(),
+            ));
         }
         if !t.widths.contains(&8) {
-            return Err(TargetError::Parse(name.into(), "nibble needs 8-bit support (widths must contain 8)".into()));
+            return Err(TargetError::Parse(
+                name.into(),
+                "nibble needs 8-bit support (widths must contain 8)".into(),
+            ));
         }
         Ok(t)
     }
@@ -41,7 +48,8 @@ impl Target {
         if name_or_path == "generic-npu" {
             return Target::parse(GENERIC_NPU, name_or_path);
         }
-        let text = std::fs::read_to_string(name_or_path).map_err(|e| TargetError::Io(name_or_path.into(), e))?;
+        let text = std::fs::read_to_string(name_or_path)
+            .map_err(|e| TargetError::Io(name_or_path.into(), e))?;
         Target::parse(&text, name_or_path)
     }
     pub fn generic() -> Target {

@@ -1,0 +1,399 @@
+//! End-to-end tests of the `nibble` binary: the lit suite, numerics on the bundled mnist_cnn
+//! model (float interpreter vs onnxruntime; generated C, built by a real C compiler, vs the
+//! integer interpreter, bit for bit), determinism, IR snapshots, and bad inputs.
+//! One test binary for the whole crate (MLIR links statically).
+
+use ndarray::{Array1, ArrayD};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NIBBLE: &str = env!("CARGO_BIN_EXE_nibble");
+const LLVM_BIN: &str = "/usr/lib/llvm-22/bin";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+fn model_dir() -> PathBuf {
+    root().join("tests-data/mnist_cnn")
+}
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+fn nibble(args: &[&str]) -> Output {
+    Command::new(NIBBLE)
+        .args(args)
+        .output()
+        .expect("run nibble")
+}
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "nibble failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+fn read(path: &Path) -> ArrayD<f32> {
+    ArrayD::<f32>::read_npy(std::fs::File::open(path).unwrap()).unwrap()
+}
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+fn top1(a: &ArrayD<f32>) -> Vec<usize> {
+    a.outer_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
+                .0
+        })
+        .collect()
+}
+fn accuracy(a: &ArrayD<f32>) -> f64 {
+    let labels =
+        Array1::<i64>::read_npy(std::fs::File::open(model_dir().join("test_labels.npy")).unwrap())
+            .unwrap();
+    let hits = top1(a)
+        .iter()
+        .zip(&labels)
+        .filter(|(p, &l)| **p as i64 == l)
+        .count();
+    100.0 * hits as f64 / labels.len() as f64
+}
+
+#[test]
+fn lit_suite_passes() {
+    let lit = Path::new(LLVM_BIN).join("lit");
+    assert!(
+        lit.exists(),
+        "lit is missing at {} (install llvm-22-tools); the lit suite cannot be skipped",
+        lit.display()
+    );
+    assert!(
+        Path::new(LLVM_BIN).join("FileCheck").exists(),
+        "FileCheck is missing (install llvm-22-tools)"
+    );
+    let out = Command::new(lit)
+        .arg("-v")
+        .arg(root().join("lit-tests"))
+        .env("NIBBLE", NIBBLE)
+        .env("NIBBLE_LIT_OUT", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run lit");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "lit failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Passed"), "lit ran no test:\n{text}");
+}
+
+#[test]
+fn float_interpreter_matches_onnxruntime() {
+    let d = tmp("float");
+    let m = model_dir();
+    ok(nibble(&[
+        "run",
+        p(&m.join("model.onnx")),
+        "--input",
+        p(&m.join("test_x.npy")),
+        "--out-dir",
+        p(&d),
+    ]));
+    let got = read(&d.join("out0.npy"));
+    let want = read(&m.join("test_ref_out0.npy"));
+    assert_eq!(got.shape(), want.shape());
+    let max_ref = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
+    let max_err = got
+        .iter()
+        .zip(want.iter())
+        .fold(0f32, |a, (&x, &y)| a.max((x - y).abs()));
+    assert!(
+        max_err <= 1e-4 * max_ref,
+        "max abs error {max_err} > 1e-4 x {max_ref}"
+    );
+}
+
+#[test]
+fn generated_c_is_bit_exact_and_accurate() {
+    let d = tmp("compile");
+    let m = model_dir();
+    let out = d.join("out");
+    ok(nibble(&[
+        "compile",
+        p(&m.join("model.onnx")),
+        "--calib",
+        p(&m.join("calib.npy")),
+        "-o",
+        p(&out),
+        "--emit-main",
+    ]));
+    // Integer-only: no float, double, division or modulo outside the main.c harness.
+    for f in ["model.c", "model.h", "nibble_runtime.c", "nibble_runtime.h"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        let code: String = text
+            .lines()
+            .map(|l| l.split("/*").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for bad in ["float", "double", " / ", "%"] {
+            assert!(!code.contains(bad), "{f} contains '{bad}'");
+        }
+    }
+    // A real C compiler, with exactly the documented command.
+    let c_files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"])
+        .args(&c_files)
+        .arg("-o")
+        .arg(out.join("model"))
+        .output()
+        .expect("a C compiler (cc) must be installed");
+    assert!(
+        cc.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let run = Command::new(out.join("model"))
+        .arg(m.join("test_x.npy"))
+        .arg(d.join("c"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    ok(nibble(&[
+        "run",
+        p(&out.join("model.tile.mlir")),
+        "--input",
+        p(&m.join("test_x.npy")),
+        "--out-dir",
+        p(&d.join("tile")),
+    ]));
+    let c = read(&d.join("c/out0.npy"));
+    let tile = read(&d.join("tile/out0.npy"));
+    assert_eq!(c.shape(), &[2000, 10]);
+    let same = c
+        .iter()
+        .zip(tile.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits());
+    assert!(same, "generated C and integer interpreter differ");
+    // The qnt level means the same integers.
+    ok(nibble(&[
+        "run",
+        p(&out.join("model.quant.mlir")),
+        "--input",
+        p(&m.join("test_x.npy")),
+        "--out-dir",
+        p(&d.join("qnt")),
+    ]));
+    let qnt = read(&d.join("qnt/out0.npy"));
+    assert!(qnt
+        .iter()
+        .zip(tile.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    let float_acc = accuracy(&read(&m.join("test_ref_out0.npy")));
+    let int8_acc = accuracy(&c);
+    assert!(
+        (float_acc - int8_acc).abs() <= 0.5,
+        "INT8 {int8_acc} % vs FP32 {float_acc} %"
+    );
+}
+
+#[test]
+fn compile_is_deterministic() {
+    let m = model_dir();
+    let (a, b) = (tmp("det-a"), tmp("det-b"));
+    for d in [&a, &b] {
+        ok(nibble(&[
+            "compile",
+            p(&m.join("model.onnx")),
+            "--calib",
+            p(&m.join("calib.npy")),
+            "-o",
+            p(d),
+            "--emit-main",
+        ]));
+    }
+    for f in [
+        "model.graph.mlir",
+        "model.quant.mlir",
+        "model.tile.mlir",
+        "model.c",
+        "model.h",
+        "main.c",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
+}
+
+#[test]
+fn folded_qnt_ir_snapshot() {
+    let out = ok(nibble(&[
+        "opt",
+        p(&root().join("lit-tests/passes/fold-requant.mlir")),
+        "--pass-pipeline=builtin.module(nibble-fold-requant)",
+    ]));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    let out = ok(nibble(&[
+        "opt",
+        p(&root().join("lit-tests/passes/lower-tile.mlir")),
+        "--pass-pipeline=builtin.module(nibble-lower-tile)",
+    ]));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+/// One clear error line (or a located MLIR diagnostic), a non-zero exit, never a panic.
+fn fails_with(out: Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1, got {:?}: {err}",
+        out.status
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(err.contains(needle), "expected '{needle}' in: {err}");
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let d = tmp("bad");
+    let m = model_dir();
+    let model = std::fs::read(m.join("model.onnx")).unwrap();
+    // Truncated ONNX.
+    std::fs::write(d.join("truncated.onnx"), &model[..model.len() / 3]).unwrap();
+    fails_with(
+        nibble(&["import", p(&d.join("truncated.onnx"))]),
+        "is not a valid ONNX model",
+    );
+    // Not ONNX at all.
+    std::fs::write(d.join("text.onnx"), "this is not a model").unwrap();
+    fails_with(
+        nibble(&["import", p(&d.join("text.onnx"))]),
+        "is not a valid ONNX model",
+    );
+    // Missing file.
+    fails_with(
+        nibble(&["import", p(&d.join("missing.onnx"))]),
+        "cannot read",
+    );
+    // Unsupported op: names the op, the node and the supported list.
+    let unsupported = nibble_frontend::onnx::ModelProto {
+        graph: Some(nibble_frontend::onnx::GraphProto {
+            node: vec![nibble_frontend::onnx::NodeProto {
+                op_type: Some("Softmax".into()),
+                name: Some("probs".into()),
+                input: vec!["x".into()],
+                output: vec!["y".into()],
+                ..Default::default()
+            }],
+            input: vec![value_info("x", &[1, 10])],
+            output: vec![value_info("y", &[1, 10])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    std::fs::write(
+        d.join("softmax.onnx"),
+        prost::Message::encode_to_vec(&unsupported),
+    )
+    .unwrap();
+    fails_with(nibble(&["import", p(&d.join("softmax.onnx"))]), "unsupported op 'Softmax' (node 'probs'); supported ops: Conv, Relu, MaxPool, Flatten, Gemm");
+    // .npy of the wrong dtype and of the wrong shape.
+    ArrayD::<i32>::zeros(vec![2, 1, 28, 28])
+        .write_npy(std::fs::File::create(d.join("int.npy")).unwrap())
+        .unwrap();
+    fails_with(
+        nibble(&[
+            "run",
+            p(&m.join("model.onnx")),
+            "--input",
+            p(&d.join("int.npy")),
+            "--out-dir",
+            p(&d),
+        ]),
+        "is not a float32 .npy array",
+    );
+    ArrayD::<f32>::zeros(vec![2, 3, 28, 28])
+        .write_npy(std::fs::File::create(d.join("shape.npy")).unwrap())
+        .unwrap();
+    fails_with(
+        nibble(&[
+            "run",
+            p(&m.join("model.onnx")),
+            "--input",
+            p(&d.join("shape.npy")),
+            "--out-dir",
+            p(&d),
+        ]),
+        "expected N x [1, 28, 28]",
+    );
+    fails_with(
+        nibble(&[
+            "compile",
+            p(&m.join("model.onnx")),
+            "--calib",
+            p(&d.join("shape.npy")),
+            "-o",
+            p(&d.join("o")),
+        ]),
+        "expected N x [1, 28, 28]",
+    );
+    // Unknown pass, invalid IR.
+    std::fs::write(d.join("ok.mlir"), "func.func @f() {\n  return\n}\n").unwrap();
+    fails_with(
+        nibble(&[
+            "opt",
+            p(&d.join("ok.mlir")),
+            "--pass-pipeline=builtin.module(no-such-pass)",
+        ]),
+        "unknown pass 'no-such-pass'",
+    );
+    std::fs::write(d.join("bad.mlir"), "func.func @f( {\n").unwrap();
+    fails_with(nibble(&["opt", p(&d.join("bad.mlir"))]), "bad.mlir:1:");
+    // A wrong flag is clap's usage error (exit 2), not a panic.
+    let out = nibble(&["compile", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn value_info(name: &str, dims: &[i64]) -> nibble_frontend::onnx::ValueInfoProto {
+    use nibble_frontend::onnx::*;
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(1),
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|&d| tensor_shape_proto::Dimension {
+                            value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
