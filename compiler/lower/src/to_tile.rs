@@ -146,6 +146,12 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                 let (x, w, b) = (input(0)?, input(1)?, input(2)?);
                 let out_ty = storage(q.ty(result));
                 let ws = shape(op.operands[1]);
+                // The C kernels accumulate in int32 and gather at most 16384 taps per output.
+                let k: i64 = ws[1..].iter().product();
+                let bias_max = 1i64 << 30;
+                if k > 16384 || k * 255 * 128 >= (1i64 << 31) - bias_max {
+                    return Err(err(op, format!("a reduction over {k} int8 products may overflow the int32 accumulator or the runtime's 16384-tap patch; split the layer")));
+                }
                 if op.name == qnt::CONV2D {
                     let (xs, os) = (shape(op.operands[0]), shape(acc));
                     let t = conv_tile(target, &xs, &ws, &os, &op.ints("stride")?);
