@@ -7,6 +7,14 @@
 #endif
 #include "nibble_runtime.h"
 
+/* On x86-64 Linux with GCC, the hot kernels are also compiled for AVX2 and AVX-512 and the best
+ * version is picked at load time (function multi-versioning); elsewhere this is empty. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define NB_HOT __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#else
+#define NB_HOT
+#endif
+
 int64_t nb_floor_shift(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
@@ -33,49 +41,55 @@ static int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t zp) {
     return a0 + a1 + a2 + a3;
 }
 
-#define NB_MAX_PATCH 16384
-
-void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
+NB_HOT void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
                   const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
                   const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
                   int tile_oc) {
-    /* For each output pixel the receptive field is gathered once into a contiguous patch laid
-     * out like a weight row (KH x KW x C; taps outside the input hold the zero point, which
-     * contributes nothing), then every output channel of the tile is one dot product. */
+    /* For each output pixel the receptive field is gathered once into a contiguous patch (KH x
+     * KW x C, taps outside the input hold the zero point and contribute nothing). Each patch
+     * value then updates the accumulators of a tile's output channels from one contiguous
+     * weight row (weights are packed [KH*KW*C][OC]), a loop compilers vectorize; zero
+     * activations (frequent after ReLU) are skipped. */
     static int8_t patch[NB_MAX_PATCH];
+    int32_t acc[NB_MAX_TILE_OC];
     const int k = kh * kw * c;
     const int32_t zp = rq->input_zp;
-    int r0, c0, oy, ox, o, ky, kx, i;
+    int r0, c0, oy, ox, o, ky, kx, i, kk;
     for (r0 = 0; r0 < oh; r0 += tile_rows) {
         int r1 = r0 + tile_rows < oh ? r0 + tile_rows : oh;
-        for (c0 = 0; c0 < oc; c0 += tile_oc) {
-            int c1 = c0 + tile_oc < oc ? c0 + tile_oc : oc;
-            for (oy = r0; oy < r1; oy++) {
-                for (ox = 0; ox < ow; ox++) {
-                    int8_t *dst = patch;
-                    for (ky = 0; ky < kh; ky++) {
-                        int iy = oy * stride[0] - pad[0] + ky * dil[0];
-                        for (kx = 0; kx < kw; kx++, dst += c) {
-                            int ix = ox * stride[1] - pad[2] + kx * dil[1];
-                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                                for (i = 0; i < c; i++) dst[i] = (int8_t)zp;
-                            } else {
-                                const int8_t *src = x + ((long)iy * w + ix) * c;
-                                for (i = 0; i < c; i++) dst[i] = src[i];
-                            }
+        for (oy = r0; oy < r1; oy++) {
+            for (ox = 0; ox < ow; ox++) {
+                int8_t *dst = patch;
+                int8_t *out = y + ((long)oy * ow + ox) * oc;
+                for (ky = 0; ky < kh; ky++) {
+                    int iy = oy * stride[0] - pad[0] + ky * dil[0];
+                    for (kx = 0; kx < kw; kx++, dst += c) {
+                        int ix = ox * stride[1] - pad[2] + kx * dil[1];
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                            for (i = 0; i < c; i++) dst[i] = (int8_t)zp;
+                        } else {
+                            const int8_t *src = x + ((long)iy * w + ix) * c;
+                            for (i = 0; i < c; i++) dst[i] = src[i];
                         }
                     }
-                    for (o = c0; o < c1; o++) {
-                        int32_t acc = bias[o] + nb_dot_s8(patch, wt + (long)o * k, k, zp);
-                        y[((long)oy * ow + ox) * oc + o] = (int8_t)nb_requant(acc, rq);
+                }
+                for (c0 = 0; c0 < oc; c0 += tile_oc) {
+                    int n = (c0 + tile_oc < oc ? c0 + tile_oc : oc) - c0;
+                    for (o = 0; o < n; o++) acc[o] = bias[c0 + o];
+                    for (kk = 0; kk < k; kk++) {
+                        const int32_t v = (int32_t)patch[kk] - zp;
+                        const int8_t *wr = wt + (long)kk * oc + c0;
+                        if (v == 0) continue;
+                        for (o = 0; o < n; o++) acc[o] += v * wr[o];
                     }
+                    for (o = 0; o < n; o++) out[c0 + o] = (int8_t)nb_requant(acc[o], rq);
                 }
             }
         }
     }
 }
 
-void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
+NB_HOT void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
                            const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc) {
     int r, c0, o;
     for (r = 0; r < n; r++) {

@@ -15,7 +15,12 @@ int64_t nb_floor_shift(int64_t v, int s);
 /* tosa.rescale SINGLE_ROUND: (v * multiplier + 2^(shift-1)) >> shift, then zp and clamp. */
 int32_t nb_requant(int64_t acc, const nb_rq *rq);
 
-/* NHWC conv, OHWI weights, computed over tiles of tile_rows output rows x tile_oc channels. */
+/* Limits of the kernels (checked by the tile lowering). */
+#define NB_MAX_PATCH 16384
+#define NB_MAX_TILE_OC 256
+
+/* NHWC conv with weights packed [KH*KW*C][OC], computed over tiles of tile_rows output rows x
+ * tile_oc channels. */
 void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
                   const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
                   const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
