@@ -30,6 +30,7 @@ pub fn dequantize(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
 pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
     f.push(CONST, &[], ty, vec![("value", value)])
 }
+#[allow(clippy::too_many_arguments)]
 pub fn conv2d(
     f: &mut Func,
     x: ValueId,

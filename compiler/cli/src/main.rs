@@ -80,6 +80,8 @@ enum Cmd {
 }
 
 type Res<T> = Result<T, String>;
+/// Runs one input sample through an interpreter, returning every output.
+type RunOne<'a> = dyn Fn(&[f32]) -> Res<Vec<Vec<f32>>> + 'a;
 
 fn context() -> Res<Mlir> {
     nibble_passes::context().map_err(|e| e.to_string())
@@ -343,10 +345,10 @@ fn run(cmd: Cmd) -> Res<()> {
             };
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let (n, data) = read_batch(&input, &shape)?;
-            let per = if n == 0 { 0 } else { data.len() / n };
+            let per = data.len().checked_div(n).unwrap_or(0);
             let mut outs: Vec<Vec<f32>> = vec![Vec::new(); f.returns.len()];
             let pb = progress(n, "running");
-            let run_one: Box<dyn Fn(&[f32]) -> Res<Vec<Vec<f32>>>> = if level == "graph" {
+            let run_one: Box<RunOne> = if level == "graph" {
                 let p = nibble_interp::float::FloatProgram::new(&f).map_err(|e| e.to_string())?;
                 Box::new(move |x| p.run(x, |_, _| {}).map_err(|e| e.to_string()))
             } else {

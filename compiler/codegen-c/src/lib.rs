@@ -6,6 +6,7 @@
 //! it reads a float32 `.npy` batch, quantizes each sample, runs the model, dequantizes and writes
 //! `outK.npy`. `cc -std=c99 -O2 -Wall -Wextra -Werror *.c -o model` builds it.
 
+use nibble_ir::text::float_literal;
 use nibble_ir::{model, Elem, Func, Op, ValueId};
 use nibble_tile as tile;
 use std::collections::HashMap;
@@ -334,14 +335,14 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
     let _ = writeln!(
         cfg,
         "static const double in_scale = {};\nstatic const int in_zp = {in_zp};",
-        c_double(in_scale)
+        float_literal(in_scale)
     );
     let _ = writeln!(cfg, "#define NUM_OUT {}", outputs.len());
     let out_elems: Vec<String> = outputs
         .iter()
         .map(|o| f.ty(o.2).num_elements().to_string())
         .collect();
-    let out_scales: Vec<String> = outputs.iter().map(|o| c_double(o.0)).collect();
+    let out_scales: Vec<String> = outputs.iter().map(|o| float_literal(o.0)).collect();
     let out_zps: Vec<String> = outputs.iter().map(|o| o.1.to_string()).collect();
     let _ = writeln!(cfg, "static const long out_elems[NUM_OUT] = {{{}}};\nstatic const double out_scale[NUM_OUT] = {{{}}};\nstatic const int out_zp[NUM_OUT] = {{{}}};", out_elems.join(", "), out_scales.join(", "), out_zps.join(", "));
     let shapes: Vec<String> = outputs
@@ -376,16 +377,4 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
         ("nibble_runtime.c".into(), RUNTIME_C.into()),
         ("main.c".into(), main_c),
     ])
-}
-
-/// A double literal that C parses back to exactly `x`.
-fn c_double(x: f64) -> String {
-    let s = format!("{x:e}");
-    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let m = if m.contains('.') {
-        m.to_string()
-    } else {
-        format!("{m}.0")
-    };
-    format!("{m}e{e}")
 }

@@ -201,3 +201,64 @@ impl Builder<'_> {
         Ok(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nibble_ir::{Elem, Type};
+
+    fn q(bits: u32, scale: f64) -> Type {
+        Type::tensor(
+            &[4],
+            Elem::Quant(QuantType {
+                bits,
+                scale,
+                zero_point: 0,
+            }),
+        )
+    }
+
+    /// acc → requant → relu → requant, with the relu output also used by a second consumer.
+    fn chain(shared: bool) -> Func {
+        let mut f = Func::new("main");
+        let x = f.add_arg(q(32, 1e-4));
+        let r1 = qnt::requant(&mut f, x, q(8, 2e-2), 1374389535, 38);
+        let c = qnt::clamp(&mut f, r1, 0, 127);
+        let r2 = qnt::requant(&mut f, c, q(8, 1e-2), 1 << 30, 29);
+        let o = qnt::dequantize(&mut f, r2, Type::tensor(&[4], Elem::F32));
+        f.returns.push(o);
+        if shared {
+            let o2 = qnt::dequantize(&mut f, c, Type::tensor(&[4], Elem::F32));
+            f.returns.push(o2);
+        }
+        f
+    }
+
+    #[test]
+    fn folds_the_chain_into_one_requant() {
+        let (out, report) = fold_requant(&chain(false)).unwrap();
+        assert_eq!((report.requants_before, report.requants_after), (2, 1));
+        let rq = out.ops.iter().find(|o| o.name == qnt::REQUANT).unwrap();
+        assert_eq!(
+            (rq.int("multiplier").unwrap(), rq.int("shift").unwrap()),
+            (1374389535, 37)
+        );
+        let names: Vec<&str> = out.ops.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, [qnt::REQUANT, qnt::CLAMP, qnt::DEQUANTIZE]);
+    }
+
+    #[test]
+    fn shared_values_are_built_once_and_runs_are_deterministic() {
+        let f = chain(true);
+        let (a, _) = fold_requant(&f).unwrap();
+        let (b, _) = fold_requant(&f).unwrap();
+        assert_eq!(a, b);
+        // Every op of the result is used (no duplicated or dead nodes) and the arg is used.
+        let uses = a.use_counts();
+        assert!(a.ops.iter().all(|o| uses[o.results[0]] > 0));
+        assert_eq!(
+            a.ops.iter().filter(|o| o.name == qnt::DEQUANTIZE).count(),
+            2
+        );
+    }
+}

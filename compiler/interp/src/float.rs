@@ -2,7 +2,7 @@
 //! sample at a time. Constants are decoded once in [`FloatProgram::new`]; convolutions run as
 //! im2col + `matrixmultiply::sgemm`.
 
-use crate::{dims, loc_suffix, transpose, InterpError};
+use crate::{dims, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Func};
 
 const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.slice, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add";
@@ -25,14 +25,7 @@ impl<'f> FloatProgram<'f> {
                 "tosa.const_shape" | "tosa.slice" | "tosa.transpose" | "tosa.conv2d"
                 | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul"
                 | "tosa.add" => {}
-                other => {
-                    return Err(InterpError::Unsupported {
-                        level: "float",
-                        op: other.into(),
-                        loc: loc_suffix(op),
-                        supported: SUPPORTED.into(),
-                    })
-                }
+                _ => return Err(InterpError::unsupported("float", op, SUPPORTED)),
             }
         }
         Ok(FloatProgram { func, consts })
@@ -126,17 +119,14 @@ impl<'f> FloatProgram<'f> {
                     out
                 }
                 "tosa.conv2d" => conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
-                "tosa.max_pool2d" => {
-                    max_pool2d(op, get(0)?, &dims(f, op.operands[0]), &dims(f, r))?
-                }
-                other => {
-                    return Err(InterpError::Unsupported {
-                        level: "float",
-                        op: other.into(),
-                        loc: loc_suffix(op),
-                        supported: SUPPORTED.into(),
-                    })
-                }
+                "tosa.max_pool2d" => max_pool2d(
+                    op,
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    &dims(f, r),
+                    f32::NEG_INFINITY,
+                )?,
+                _ => return Err(InterpError::unsupported("float", op, SUPPORTED)),
             };
             observe(r, &out);
             vals[r] = Some(out.into());
@@ -173,8 +163,8 @@ fn sgemm(
     c: &mut [f32],
 ) {
     assert!(
-        a.len() >= (m - 1) * rsa + (k - 1) * csa + 1
-            && b.len() >= (k - 1) * rsb + (n - 1) * csb + 1
+        a.len() > (m - 1) * rsa + (k - 1) * csa
+            && b.len() > (k - 1) * rsb + (n - 1) * csb
             && c.len() >= m * n
     );
     // SAFETY: the bounds above cover every element sgemm reads or writes.
@@ -269,37 +259,6 @@ fn conv2d(
     for px in out.chunks_exact_mut(oc) {
         for (v, bias) in px.iter_mut().zip(b) {
             *v += bias;
-        }
-    }
-    Ok(out)
-}
-
-fn max_pool2d(
-    op: &nibble_ir::Op,
-    x: &[f32],
-    xs: &[usize],
-    os: &[usize],
-) -> Result<Vec<f32>, InterpError> {
-    let k = op.ints("kernel")?;
-    let s = op.ints("stride")?;
-    let p = op.ints("pad")?;
-    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let mut out = vec![f32::NEG_INFINITY; os[1] * os[2] * c];
-    for oy in 0..os[1] {
-        for ox in 0..os[2] {
-            let o = &mut out[(oy * os[2] + ox) * c..][..c];
-            for ky in 0..k[0] {
-                let iy = oy as i64 * s[0] - p[0] + ky;
-                for kx in 0..k[1] {
-                    let ix = ox as i64 * s[1] - p[2] + kx;
-                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
-                        continue;
-                    }
-                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
-                        *ov = ov.max(xv);
-                    }
-                }
-            }
         }
     }
     Ok(out)

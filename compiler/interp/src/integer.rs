@@ -3,7 +3,7 @@
 //! generated C (runtime/c/nibble_runtime.c) implements the same arithmetic and must agree with
 //! this file bit for bit; docs/numerics.md states the contract.
 
-use crate::{dims, loc_suffix, transpose, InterpError};
+use crate::{dims, loc_suffix, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
 const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape";
@@ -124,14 +124,7 @@ impl<'f> IntProgram<'f> {
                 | "tile.max_pool2d"
                 | "tile.transpose"
                 | "tile.reshape" => {}
-                other => {
-                    return Err(InterpError::Unsupported {
-                        level: "integer",
-                        op: other.into(),
-                        loc: loc_suffix(op),
-                        supported: SUPPORTED.into(),
-                    })
-                }
+                _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             }
         }
         Ok(IntProgram { func, consts })
@@ -234,20 +227,14 @@ impl<'f> IntProgram<'f> {
                     int(0)?,
                     &dims(f, op.operands[0]),
                     &dims(f, r),
+                    -128,
                 )?),
                 "tile.transpose" => {
                     let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();
                     Val::I(transpose(int(0)?, &dims(f, op.operands[0]), &perms))
                 }
                 "tile.reshape" => Val::I(int(0)?.to_vec()),
-                other => {
-                    return Err(InterpError::Unsupported {
-                        level: "integer",
-                        op: other.into(),
-                        loc: loc_suffix(op),
-                        supported: SUPPORTED.into(),
-                    })
-                }
+                _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             };
             vals[r] = Some(out);
         }
@@ -314,32 +301,6 @@ fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>
             }
             for (o, &a) in acc.iter().enumerate() {
                 out[(oy * ow + ox) * oc + o] = requant(a, &rq);
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn max_pool2d(op: &Op, x: &[i32], xs: &[usize], os: &[usize]) -> Result<Vec<i32>, InterpError> {
-    let k = op.ints("kernel")?;
-    let s = op.ints("stride")?;
-    let p = op.ints("pad")?;
-    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let mut out = vec![-128i32; os[1] * os[2] * c];
-    for oy in 0..os[1] {
-        for ox in 0..os[2] {
-            let o = &mut out[(oy * os[2] + ox) * c..][..c];
-            for ky in 0..k[0] {
-                let iy = oy as i64 * s[0] - p[0] + ky;
-                for kx in 0..k[1] {
-                    let ix = ox as i64 * s[1] - p[2] + kx;
-                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
-                        continue;
-                    }
-                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
-                        *ov = (*ov).max(xv);
-                    }
-                }
             }
         }
     }

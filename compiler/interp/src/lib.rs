@@ -26,6 +26,52 @@ pub enum InterpError {
     Invalid(String),
 }
 
+impl InterpError {
+    fn unsupported(level: &'static str, op: &nibble_ir::Op, supported: &str) -> InterpError {
+        InterpError::Unsupported {
+            level,
+            op: op.name.clone(),
+            loc: loc_suffix(op),
+            supported: supported.into(),
+        }
+    }
+}
+
+/// NHWC max pooling over `x` (shape `xs`) into shape `os`; windows skip padding and start at `init`.
+pub(crate) fn max_pool2d<T: Copy + PartialOrd>(
+    op: &nibble_ir::Op,
+    x: &[T],
+    xs: &[usize],
+    os: &[usize],
+    init: T,
+) -> Result<Vec<T>, InterpError> {
+    let k = op.ints("kernel")?;
+    let s = op.ints("stride")?;
+    let p = op.ints("pad")?;
+    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let mut out = vec![init; os[1] * os[2] * c];
+    for oy in 0..os[1] {
+        for ox in 0..os[2] {
+            let o = &mut out[(oy * os[2] + ox) * c..][..c];
+            for ky in 0..k[0] {
+                let iy = oy as i64 * s[0] - p[0] + ky;
+                for kx in 0..k[1] {
+                    let ix = ox as i64 * s[1] - p[2] + kx;
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
+                        continue;
+                    }
+                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
+                        if xv > *ov {
+                            *ov = xv;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn loc_suffix(op: &nibble_ir::Op) -> String {
     op.loc
         .as_deref()
