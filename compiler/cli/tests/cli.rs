@@ -206,7 +206,23 @@ fn generated_c_is_bit_exact_and_accurate() {
         .iter()
         .zip(tile.iter())
         .all(|(a, b)| a.to_bits() == b.to_bits()));
-    let float_acc = accuracy(&read(&m.join("test_ref_out0.npy")));
+    // The calibrated graph-level file runs in the float interpreter like the ONNX model.
+    ok(nibble(&[
+        "run",
+        p(&out.join("model.graph.mlir")),
+        "--input",
+        p(&m.join("test_x.npy")),
+        "--out-dir",
+        p(&d.join("graph")),
+    ]));
+    let graph = read(&d.join("graph/out0.npy"));
+    let reference = read(&m.join("test_ref_out0.npy"));
+    let max_ref = reference.iter().fold(0f32, |a, &b| a.max(b.abs()));
+    assert!(graph
+        .iter()
+        .zip(reference.iter())
+        .all(|(a, b)| (a - b).abs() <= 1e-4 * max_ref));
+    let float_acc = accuracy(&reference);
     let int8_acc = accuracy(&c);
     assert!(
         (float_acc - int8_acc).abs() <= 0.5,
