@@ -96,10 +96,10 @@ fn lit_suite_passes() {
     assert!(text.contains("Passed"), "lit ran no test:\n{text}");
 }
 
-#[test]
-fn float_interpreter_matches_onnxruntime() {
-    let d = tmp("float");
-    let m = model_dir();
+/// Every output within 1e-4 × max |ref| of onnxruntime FP32.
+fn float_matches_reference(model: &str, outputs: usize) {
+    let d = tmp(&format!("float-{model}"));
+    let m = root().join("tests-data").join(model);
     ok(nibble(&[
         "run",
         p(&m.join("model.onnx")),
@@ -108,18 +108,27 @@ fn float_interpreter_matches_onnxruntime() {
         "--out-dir",
         p(&d),
     ]));
-    let got = read(&d.join("out0.npy"));
-    let want = read(&m.join("test_ref_out0.npy"));
-    assert_eq!(got.shape(), want.shape());
-    let max_ref = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
-    let max_err = got
-        .iter()
-        .zip(want.iter())
-        .fold(0f32, |a, (&x, &y)| a.max((x - y).abs()));
-    assert!(
-        max_err <= 1e-4 * max_ref,
-        "max abs error {max_err} > 1e-4 x {max_ref}"
-    );
+    for k in 0..outputs {
+        let got = read(&d.join(format!("out{k}.npy")));
+        let want = read(&m.join(format!("test_ref_out{k}.npy")));
+        assert_eq!(got.shape(), want.shape(), "{model} output {k}");
+        let max_ref = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
+        let max_err = got
+            .iter()
+            .zip(want.iter())
+            .fold(0f32, |a, (&x, &y)| a.max((x - y).abs()));
+        assert!(
+            max_err <= 1e-4 * max_ref,
+            "{model} output {k}: max abs error {max_err} > 1e-4 x {max_ref}"
+        );
+    }
+}
+
+#[test]
+fn float_interpreter_matches_onnxruntime() {
+    float_matches_reference("mnist_cnn", 1);
+    // PRelu, ceil-mode MaxPool, Transpose, Softmax, three outputs.
+    float_matches_reference("mtcnn_onet", 3);
 }
 
 #[test]
@@ -316,8 +325,8 @@ fn bad_inputs_give_clear_errors() {
     let unsupported = nibble_frontend::onnx::ModelProto {
         graph: Some(nibble_frontend::onnx::GraphProto {
             node: vec![nibble_frontend::onnx::NodeProto {
-                op_type: Some("Softmax".into()),
-                name: Some("probs".into()),
+                op_type: Some("LSTM".into()),
+                name: Some("rnn".into()),
                 input: vec!["x".into()],
                 output: vec!["y".into()],
                 ..Default::default()
@@ -329,11 +338,11 @@ fn bad_inputs_give_clear_errors() {
         ..Default::default()
     };
     std::fs::write(
-        d.join("softmax.onnx"),
+        d.join("lstm.onnx"),
         prost::Message::encode_to_vec(&unsupported),
     )
     .unwrap();
-    fails_with(nibble(&["import", p(&d.join("softmax.onnx"))]), "unsupported op 'Softmax' (node 'probs'); supported ops: Conv, Relu, MaxPool, Flatten, Gemm");
+    fails_with(nibble(&["import", p(&d.join("lstm.onnx"))]), "unsupported op 'LSTM' (node 'rnn'); supported ops: Conv, Relu, PRelu, MaxPool");
     // .npy of the wrong dtype and of the wrong shape.
     ArrayD::<i32>::zeros(vec![2, 1, 28, 28])
         .write_npy(std::fs::File::create(d.join("int.npy")).unwrap())

@@ -17,7 +17,18 @@ use onnx::{AttributeProto, NodeProto, TensorProto};
 use prost::Message;
 
 /// The ONNX ops this importer understands.
-pub const SUPPORTED_OPS: &[&str] = &["Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Identity"];
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Conv",
+    "Relu",
+    "PRelu",
+    "MaxPool",
+    "Flatten",
+    "Gemm",
+    "Transpose",
+    "Softmax",
+    "Identity",
+    "Constant",
+];
 
 /// Import errors; each names the model element at fault.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +143,7 @@ struct Importer<'a> {
     consts: HashMap<String, Const>,
     node: &'a NodeProto,
     zero: Option<ValueId>,
+    opset: i64,
 }
 
 fn f32t(shape: &[i64]) -> Type {
@@ -226,6 +238,59 @@ impl<'a> Importer<'a> {
         self.zero = Some(z);
         z
     }
+    /// An elementwise binary tosa op with numpy-style broadcasting of equal-rank operands.
+    fn binary(&mut self, name: &str, a: ValueId, b: ValueId) -> Result<ValueId, ImportError> {
+        let (sa, sb) = (self.shape(a), self.shape(b));
+        if sa.len() != sb.len() {
+            return Err(self.err(format!(
+                "operands of rank {} and {} do not broadcast",
+                sa.len(),
+                sb.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(sa.len());
+        for (&x, &y) in sa.iter().zip(&sb) {
+            if x != y && x != 1 && y != 1 {
+                return Err(self.err(format!("shapes {sa:?} and {sb:?} do not broadcast")));
+            }
+            out.push(x.max(y));
+        }
+        let mut operands = vec![a, b];
+        if name == "tosa.mul" {
+            let shift = self.push(
+                "tosa.const",
+                &[],
+                Type::tensor(&[1], Elem::Int(8)),
+                vec![(
+                    "values",
+                    Attr::dense_i8(Type::tensor(&[1], Elem::Int(8)), &[0]),
+                )],
+            );
+            operands.push(shift);
+        }
+        Ok(self.push(name, &operands, f32t(&out), vec![]))
+    }
+    fn unary(&mut self, name: &str, x: ValueId) -> ValueId {
+        let ty = self.f.ty(x).clone();
+        self.push(name, &[x], ty, vec![])
+    }
+    fn reduce(&mut self, name: &str, x: ValueId, axis: usize) -> ValueId {
+        let mut s = self.shape(x);
+        s[axis] = 1;
+        self.push(name, &[x], f32t(&s), vec![("axis", Attr::i32(axis as i64))])
+    }
+    fn clamp(&mut self, x: ValueId, lo: f32, hi: f32) -> ValueId {
+        let ty = self.f.ty(x).clone();
+        self.push(
+            "tosa.clamp",
+            &[x],
+            ty,
+            vec![
+                ("min_val", Attr::Float(lo as f64, "f32".into())),
+                ("max_val", Attr::Float(hi as f64, "f32".into())),
+            ],
+        )
+    }
     fn const_shape(&mut self, shape: &[i64]) -> ValueId {
         let n = shape.len() as i64;
         let ty = Type::tensor(&[n], Elem::Index);
@@ -278,20 +343,86 @@ impl<'a> Importer<'a> {
             "Identity" => vec![self.input(0)?],
             "Relu" => {
                 let x = self.input(0)?;
-                let ty = self.f.ty(x.id).clone();
-                let r = self.push(
-                    "tosa.clamp",
-                    &[x.id],
-                    ty,
-                    vec![
-                        ("min_val", Attr::Float(0.0, "f32".into())),
-                        ("max_val", Attr::Float(f32::MAX as f64, "f32".into())),
-                    ],
-                );
+                let r = self.clamp(x.id, 0.0, f32::MAX);
                 vec![Val {
                     id: r,
                     nhwc: x.nhwc,
                 }]
+            }
+            "PRelu" => {
+                // max(x, 0) + slope · min(x, 0), slope per channel (ONNX dimension 1) or scalar.
+                let x = self.input(0)?;
+                let slope = self.konst(1)?;
+                let xs = self.shape(x.id);
+                let channels = if x.nhwc {
+                    xs[3]
+                } else {
+                    xs.get(1).copied().unwrap_or(1)
+                };
+                let n = slope.data.len() as i64;
+                if n != 1 && n != channels {
+                    return Err(self.err(format!(
+                        "slope has {n} elements; supported: 1 or one per channel ({channels})"
+                    )));
+                }
+                let mut shape = vec![1i64; xs.len()];
+                if n > 1 {
+                    shape[if x.nhwc { 3 } else { 1 }] = n;
+                }
+                let sv = self.constant(&shape, &slope.data);
+                let pos = self.clamp(x.id, 0.0, f32::MAX);
+                let neg = self.clamp(x.id, f32::MIN, 0.0);
+                let scaled = self.binary("tosa.mul", neg, sv)?;
+                let r = self.binary("tosa.add", pos, scaled)?;
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "Transpose" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let rank = self.shape(x).len();
+                let default: Vec<i64> = (0..rank as i64).rev().collect();
+                let perm = self.ints("perm", &default);
+                let mut seen = vec![false; rank];
+                if perm.len() != rank
+                    || perm.iter().any(|&p| {
+                        p < 0
+                            || p as usize >= rank
+                            || std::mem::replace(&mut seen[p as usize], true)
+                    })
+                {
+                    return Err(self.err(format!(
+                        "perm {perm:?} is not a permutation of {rank} dimensions"
+                    )));
+                }
+                let r = self.transpose(x, &perm.iter().map(|&p| p as i32).collect::<Vec<_>>());
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Softmax" => {
+                // exp(x − max) / Σ exp(x − max) along `axis` (opset ≥ 13 semantics; older
+                // opsets flatten from `axis`, identical when `axis` is the last dimension).
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let rank = self.shape(x).len() as i64;
+                let axis = self.int("axis", if self.opset >= 13 { -1 } else { 1 });
+                let axis = if axis < 0 { axis + rank } else { axis };
+                if axis < 0 || axis >= rank {
+                    return Err(self.err(format!("axis {axis} is out of range for rank {rank}")));
+                }
+                if axis != rank - 1 && self.opset < 13 {
+                    return Err(
+                        self.err("Softmax before opset 13 is supported on the last axis only")
+                    );
+                }
+                let m = self.reduce("tosa.reduce_max", x, axis as usize);
+                let d = self.binary("tosa.sub", x, m)?;
+                let e = self.unary("tosa.exp", d);
+                let sum = self.reduce("tosa.reduce_sum", e, axis as usize);
+                let inv = self.unary("tosa.reciprocal", sum);
+                let r = self.binary("tosa.mul", e, inv)?;
+                vec![Val { id: r, nhwc: false }]
             }
             "Conv" => {
                 let x = self.input(0)?;
@@ -389,16 +520,32 @@ impl<'a> Importer<'a> {
                     return Err(self
                         .err("kernel_shape, strides and pads must describe 2 spatial dimensions"));
                 }
-                if self.int("ceil_mode", 0) != 0 {
-                    return Err(self.err("ceil_mode = 1 is not supported yet"));
-                }
                 if self.ints("dilations", &[1, 1]) != [1, 1] {
                     return Err(self.err("dilations other than 1 are not supported"));
                 }
                 let mut x = x;
                 let mut xs = self.shape(x);
-                let oh = (xs[1] + p[0] + p[2] - k[0]) / s[0] + 1;
-                let ow = (xs[2] + p[1] + p[3] - k[1]) / s[1] + 1;
+                let ceil = self.int("ceil_mode", 0) != 0;
+                let out_dim = |len: i64, pb: i64, pe: i64, k: i64, s: i64| {
+                    let span = len + pb + pe - k;
+                    let mut o = if ceil {
+                        (span + s - 1) / s + 1
+                    } else {
+                        span / s + 1
+                    };
+                    // In ceil mode the last window must start inside the input or the leading pad.
+                    if ceil && (o - 1) * s >= len + pb {
+                        o -= 1;
+                    }
+                    o
+                };
+                let oh = out_dim(xs[1], p[0], p[2], k[0], s[0]);
+                let ow = out_dim(xs[2], p[1], p[3], k[1], s[1]);
+                // Extra end padding (ceil mode) so the windows tile the padded input exactly;
+                // padding never wins a max.
+                let mut p = p;
+                p[2] += ((oh - 1) * s[0] + k[0] - (xs[1] + p[0] + p[2])).max(0);
+                p[3] += ((ow - 1) * s[1] + k[1] - (xs[2] + p[1] + p[3])).max(0);
                 // tosa.max_pool2d needs the window to tile the input exactly; floor mode drops
                 // the trailing rows/columns no window reads, so slice them off.
                 let (need_h, need_w) = (
@@ -525,6 +672,12 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
             "the graph has no nodes".into(),
         ));
     }
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain().is_empty() || o.domain() == "ai.onnx")
+        .and_then(|o| o.version)
+        .unwrap_or(13);
     let mut consts = HashMap::new();
     for t in &graph.initializer {
         consts.insert(
@@ -621,6 +774,7 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
             consts,
             node,
             zero,
+            opset,
         };
         let outs = imp.node();
         let Importer {
@@ -653,6 +807,7 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
             consts: HashMap::new(),
             node: &node,
             zero,
+            opset,
         };
         let id = imp.plain(v);
         f = imp.f;

@@ -5,7 +5,26 @@
 use crate::{dims, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Func};
 
-const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.slice, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add";
+/// The ops this interpreter executes.
+const OPS: &[&str] = &[
+    "tosa.const",
+    "tosa.const_shape",
+    "tosa.slice",
+    "tosa.transpose",
+    "tosa.conv2d",
+    "tosa.clamp",
+    "tosa.max_pool2d",
+    "tosa.reshape",
+    "tosa.matmul",
+    "tosa.add",
+    "tosa.sub",
+    "tosa.mul",
+    "tosa.exp",
+    "tosa.reciprocal",
+    "tosa.reduce_max",
+    "tosa.reduce_sum",
+];
+const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.slice, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add, tosa.sub, tosa.mul, tosa.exp, tosa.reciprocal, tosa.reduce_max, tosa.reduce_sum";
 
 /// A graph-level function prepared for repeated execution.
 pub struct FloatProgram<'f> {
@@ -19,12 +38,12 @@ impl<'f> FloatProgram<'f> {
         for op in &func.ops {
             match op.name.as_str() {
                 "tosa.const" => {
-                    let (_, bytes) = op.dense("values")?;
-                    consts[op.results[0]] = Some(model::dense_f32(bytes));
+                    let (ty, bytes) = op.dense("values")?;
+                    if ty.elem() == Some(&nibble_ir::Elem::F32) {
+                        consts[op.results[0]] = Some(model::dense_f32(bytes));
+                    }
                 }
-                "tosa.const_shape" | "tosa.slice" | "tosa.transpose" | "tosa.conv2d"
-                | "tosa.clamp" | "tosa.max_pool2d" | "tosa.reshape" | "tosa.matmul"
-                | "tosa.add" => {}
+                name if OPS.contains(&name) => {}
                 _ => return Err(InterpError::unsupported("float", op, SUPPORTED)),
             }
         }
@@ -90,6 +109,38 @@ impl<'f> FloatProgram<'f> {
                     let hi = op.float("max_val")? as f32;
                     get(0)?.iter().map(|&v| v.max(lo).min(hi)).collect()
                 }
+                "tosa.sub" => broadcast(
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    get(1)?,
+                    &dims(f, op.operands[1]),
+                    &dims(f, r),
+                    |a, b| a - b,
+                ),
+                "tosa.mul" => broadcast(
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    get(1)?,
+                    &dims(f, op.operands[1]),
+                    &dims(f, r),
+                    |a, b| a * b,
+                ),
+                "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
+                "tosa.reciprocal" => get(0)?.iter().map(|v| 1.0 / v).collect(),
+                "tosa.reduce_max" => reduce(
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    op.int("axis")? as usize,
+                    f32::NEG_INFINITY,
+                    f32::max,
+                ),
+                "tosa.reduce_sum" => reduce(
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    op.int("axis")? as usize,
+                    0.0,
+                    |a, b| a + b,
+                ),
                 "tosa.add" => broadcast_add(
                     get(0)?,
                     &dims(f, op.operands[0]),
@@ -189,6 +240,40 @@ fn sgemm(
 }
 
 fn broadcast_add(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], so: &[usize]) -> Vec<f32> {
+    broadcast(a, sa, b, sb, so, |x, y| x + y)
+}
+
+/// Folds `axis` of a row-major tensor (the axis is kept with size 1).
+fn reduce(
+    x: &[f32],
+    shape: &[usize],
+    axis: usize,
+    init: f32,
+    op: impl Fn(f32, f32) -> f32,
+) -> Vec<f32> {
+    let outer: usize = shape[..axis].iter().product();
+    let (len, inner): (usize, usize) = (shape[axis], shape[axis + 1..].iter().product());
+    let mut out = vec![init; outer * inner];
+    for o in 0..outer {
+        for a in 0..len {
+            let row = &x[(o * len + a) * inner..][..inner];
+            for (acc, &v) in out[o * inner..][..inner].iter_mut().zip(row) {
+                *acc = op(*acc, v);
+            }
+        }
+    }
+    out
+}
+
+/// Elementwise `op` of two equal-rank tensors with size-1 broadcasting.
+fn broadcast(
+    a: &[f32],
+    sa: &[usize],
+    b: &[f32],
+    sb: &[usize],
+    so: &[usize],
+    op: impl Fn(f32, f32) -> f32,
+) -> Vec<f32> {
     let n: usize = so.iter().product();
     let rank = so.len();
     let strides = |s: &[usize]| {
@@ -206,7 +291,7 @@ fn broadcast_add(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], so: &[usize])
     for _ in 0..n {
         let ia: usize = idx.iter().zip(&ta).map(|(i, s)| i * s).sum();
         let ib: usize = idx.iter().zip(&tb).map(|(i, s)| i * s).sum();
-        out.push(a[ia] + b[ib]);
+        out.push(op(a[ia], b[ib]));
         for k in (0..rank).rev() {
             idx[k] += 1;
             if idx[k] < so[k] {
