@@ -394,7 +394,7 @@ fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli.cmd) {
         // MLIR diagnostics already read `file:line:col: error: …`.
-        if e.contains(": error: ") {
+        if e.starts_with("error: ") || e.contains(": error: ") {
             eprintln!("{e}");
         } else {
             eprintln!("error: {e}");

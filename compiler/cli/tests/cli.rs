@@ -342,7 +342,10 @@ fn bad_inputs_give_clear_errors() {
         prost::Message::encode_to_vec(&unsupported),
     )
     .unwrap();
-    fails_with(nibble(&["import", p(&d.join("lstm.onnx"))]), "unsupported op 'LSTM' (node 'rnn'); supported ops: Conv, Relu, PRelu, MaxPool");
+    fails_with(
+        nibble(&["import", p(&d.join("lstm.onnx"))]),
+        "unsupported op 'LSTM' (node 'rnn'); supported ops: Conv, Relu, PRelu, MaxPool",
+    );
     // .npy of the wrong dtype and of the wrong shape.
     ArrayD::<i32>::zeros(vec![2, 1, 28, 28])
         .write_npy(std::fs::File::create(d.join("int.npy")).unwrap())
@@ -395,6 +398,19 @@ fn bad_inputs_give_clear_errors() {
     );
     std::fs::write(d.join("bad.mlir"), "func.func @f( {\n").unwrap();
     fails_with(nibble(&["opt", p(&d.join("bad.mlir"))]), "bad.mlir:1:");
+    // An op without a quantized form is reported with its layer, not left in float.
+    let mt = root().join("tests-data/mtcnn_onet");
+    fails_with(
+        nibble(&[
+            "compile",
+            p(&mt.join("model.onnx")),
+            "--calib",
+            p(&mt.join("test_x.npy")),
+            "-o",
+            p(&d.join("mt")),
+        ]),
+        "error: nibble-quantize: cannot quantize 'tosa.mul' at loc(\"PRelu_2\")",
+    );
     // A wrong flag is clap's usage error (exit 2), not a panic.
     let out = nibble(&["compile", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));

@@ -55,11 +55,13 @@ impl Mlir {
                 melior::diagnostic::DiagnosticSeverity::Note => "note",
                 melior::diagnostic::DiagnosticSeverity::Remark => "remark",
             };
-            let mut msg = format!(
-                "{}: {severity}: {}",
-                location_text(&d.location().to_string()),
-                d
-            );
+            // Text parsed from memory has the location `-:1:1`: print no location for it.
+            let loc = location_text(&d.location().to_string());
+            let mut msg = if loc.is_empty() || loc.starts_with("-:") || loc == "unknown" {
+                format!("{severity}: {d}")
+            } else {
+                format!("{loc}: {severity}: {d}")
+            };
             for i in 0..d.note_count() {
                 if let Ok(n) = d.note(i) {
                     msg.push_str(&format!("\n  note: {n}"));
