@@ -23,6 +23,9 @@ enum Cmd {
     /// Import an ONNX model to the graph level (tosa, f32, NHWC) and print or write it.
     Import {
         model: PathBuf,
+        /// Fix the input shape where the model leaves it dynamic: NAME=1,3,48,192.
+        #[arg(long, value_parser = parse_input_shape)]
+        input_shape: Option<(String, Vec<i64>)>,
         /// Output file (default: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -43,6 +46,9 @@ enum Cmd {
     /// Compile an ONNX model to integer-only C: calibrate, quantize, fold, lower, emit.
     Compile {
         model: PathBuf,
+        /// Fix the input shape where the model leaves it dynamic: NAME=1,3,48,192.
+        #[arg(long, value_parser = parse_input_shape)]
+        input_shape: Option<(String, Vec<i64>)>,
         /// Calibration inputs: float32 .npy, N x the model's input shape.
         #[arg(long)]
         calib: PathBuf,
@@ -70,6 +76,9 @@ enum Cmd {
     /// Run a model with the reference interpreter: .onnx or graph .mlir (float), qnt or tile .mlir (integer, bit-exact).
     Run {
         file: PathBuf,
+        /// For .onnx files: fix the input shape where the model leaves it dynamic: NAME=1,3,48,192.
+        #[arg(long, value_parser = parse_input_shape)]
+        input_shape: Option<(String, Vec<i64>)>,
         /// float32 .npy, N x the model's input shape.
         #[arg(long)]
         input: PathBuf,
@@ -80,6 +89,27 @@ enum Cmd {
 }
 
 type Res<T> = Result<T, String>;
+
+fn parse_input_shape(s: &str) -> Result<(String, Vec<i64>), String> {
+    let (name, dims) = s.split_once('=').ok_or("expected NAME=D0,D1,…")?;
+    let dims = dims
+        .split(',')
+        .map(|d| {
+            d.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("'{d}' is not a dimension"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((name.to_string(), dims))
+}
+
+fn import(model: &Path, shape: &Option<(String, Vec<i64>)>) -> Res<Func> {
+    nibble_frontend::import_file(
+        model,
+        shape.as_ref().map(|(n, d)| (n.as_str(), d.as_slice())),
+    )
+    .map_err(|e| e.to_string())
+}
 /// Runs one input sample through an interpreter, returning every output.
 type RunOne<'a> = dyn Fn(&[f32]) -> Res<Vec<Vec<f32>>> + 'a;
 
@@ -158,8 +188,12 @@ fn load_func(mlir: &Mlir, path: &Path) -> Res<Func> {
 
 fn run(cmd: Cmd) -> Res<()> {
     match cmd {
-        Cmd::Import { model, output } => {
-            let f = nibble_frontend::import_file(&model).map_err(|e| e.to_string())?;
+        Cmd::Import {
+            model,
+            input_shape,
+            output,
+        } => {
+            let f = import(&model, &input_shape)?;
             let mlir = context()?;
             let text = mlir_text(&mlir, &f)?;
             match output {
@@ -202,12 +236,13 @@ fn run(cmd: Cmd) -> Res<()> {
         }
         Cmd::Compile {
             model,
+            input_shape,
             calib,
             output,
             emit_main,
             target,
         } => {
-            let mut f = nibble_frontend::import_file(&model).map_err(|e| e.to_string())?;
+            let mut f = import(&model, &input_shape)?;
             nibble_target::Target::load(&target).map_err(|e| e.to_string())?;
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let (n, data) = read_batch(&calib, &shape)?;
@@ -319,13 +354,14 @@ fn run(cmd: Cmd) -> Res<()> {
         }
         Cmd::Run {
             file,
+            input_shape,
             input,
             out_dir,
         } => {
             let mlir = context()?;
             let is_onnx = file.extension().is_some_and(|e| e == "onnx");
             let f = if is_onnx {
-                nibble_frontend::import_file(&file).map_err(|e| e.to_string())?
+                import(&file, &input_shape)?
             } else {
                 load_func(&mlir, &file)?
             };

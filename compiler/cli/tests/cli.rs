@@ -97,17 +97,13 @@ fn lit_suite_passes() {
 }
 
 /// Every output within 1e-4 × max |ref| of onnxruntime FP32.
-fn float_matches_reference(model: &str, outputs: usize) {
+fn float_matches_reference(model: &str, outputs: usize, extra: &[&str]) {
     let d = tmp(&format!("float-{model}"));
     let m = root().join("tests-data").join(model);
-    ok(nibble(&[
-        "run",
-        p(&m.join("model.onnx")),
-        "--input",
-        p(&m.join("test_x.npy")),
-        "--out-dir",
-        p(&d),
-    ]));
+    let (onnx, x) = (m.join("model.onnx"), m.join("test_x.npy"));
+    let mut args = vec!["run", p(&onnx), "--input", p(&x), "--out-dir", p(&d)];
+    args.extend_from_slice(extra);
+    ok(nibble(&args));
     for k in 0..outputs {
         let got = read(&d.join(format!("out{k}.npy")));
         let want = read(&m.join(format!("test_ref_out{k}.npy")));
@@ -126,9 +122,12 @@ fn float_matches_reference(model: &str, outputs: usize) {
 
 #[test]
 fn float_interpreter_matches_onnxruntime() {
-    float_matches_reference("mnist_cnn", 1);
+    float_matches_reference("mnist_cnn", 1, &[]);
     // PRelu, ceil-mode MaxPool, Transpose, Softmax, three outputs.
-    float_matches_reference("mtcnn_onet", 3);
+    float_matches_reference("mtcnn_onet", 3, &[]);
+    // Opset 11 Paddle export: dynamic input fixed on the command line, BatchNormalization,
+    // depthwise convolutions, hard-swish/hard-sigmoid, squeeze-excite, shape subgraph folded.
+    float_matches_reference("ppocr_cls", 1, &["--input-shape", "x=1,3,48,192"]);
 }
 
 #[test]

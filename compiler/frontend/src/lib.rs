@@ -50,10 +50,15 @@ pub enum ImportError {
 }
 
 /// Imports an ONNX file.
-pub fn import_file(path: &std::path::Path) -> Result<Func, ImportError> {
+/// `input_shape` fixes the input's shape (batch included) where the model leaves dimensions
+/// dynamic; without it the batch becomes 1 and every other dimension must be known.
+pub fn import_file(
+    path: &std::path::Path,
+    input_shape: Option<(&str, &[i64])>,
+) -> Result<Func, ImportError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ImportError::Io(name.clone(), e))?;
-    import_bytes(&bytes, &name)
+    import_bytes(&bytes, &name, input_shape)
 }
 
 /// A float tensor known at import time (an initializer or a Constant).
@@ -110,9 +115,26 @@ fn tensor_data(t: &TensorProto) -> Result<Const, String> {
                 t.int64_data.iter().map(|&v| v as f32).collect()
             }
         }
+        6 => {
+            if let Some(raw) = t.raw_data.as_ref().filter(|r| !r.is_empty()) {
+                if raw.len() as i64 != 4 * n {
+                    return Err(format!(
+                        "tensor '{}' has {} bytes of data for {} int32 elements",
+                        t.name(),
+                        raw.len(),
+                        n
+                    ));
+                }
+                raw.chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32)
+                    .collect()
+            } else {
+                t.int32_data.iter().map(|&v| v as f32).collect()
+            }
+        }
         other => {
             return Err(format!(
-                "tensor '{}' has data type {other}; supported: 1 (float32), 7 (int64)",
+                "tensor '{}' has data type {other}; supported: 1 (float32), 6 (int32), 7 (int64)",
                 t.name()
             ))
         }
@@ -151,10 +173,18 @@ fn f32t(shape: &[i64]) -> Type {
 }
 
 impl<'a> Importer<'a> {
+    /// The node's name, or its first output where the exporter left the name empty.
+    fn label(&self) -> String {
+        if self.node.name().is_empty() {
+            self.node.output.first().cloned().unwrap_or_default()
+        } else {
+            self.node.name().to_string()
+        }
+    }
     fn err(&self, msg: impl Into<String>) -> ImportError {
         ImportError::Node {
             op: self.node.op_type().to_string(),
-            node: self.node.name().to_string(),
+            node: self.label(),
             msg: msg.into(),
         }
     }
@@ -434,11 +464,9 @@ impl<'a> Importer<'a> {
                         w.dims
                     )));
                 }
-                if self.int("group", 1) != 1 {
-                    return Err(self.err(format!(
-                        "group = {} is not supported yet (only group = 1)",
-                        self.int("group", 1)
-                    )));
+                let group = self.int("group", 1);
+                if group != 1 {
+                    return self.depthwise_conv(x, &w, group);
                 }
                 let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
                 let xs = self.shape(x);
@@ -488,6 +516,12 @@ impl<'a> Importer<'a> {
                         }
                     }
                 }
+                let (x, xs) = self.fit_window(
+                    x,
+                    &mut pads,
+                    [dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1],
+                    &strides,
+                )?;
                 let oh = (xs[1] + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
                 let ow = (xs[2] + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
                 if oh <= 0 || ow <= 0 {
@@ -639,27 +673,780 @@ impl<'a> Importer<'a> {
                     )));
                 }
                 let c: Vec<f32> = c.iter().map(|v| v * beta).collect();
-                let a3 = self.reshape(a, &[1, sa[0], k]);
-                let bv = self.constant(&[1, k, m], &bdata);
-                let z = self.zero_point();
-                let mm = self.push("tosa.matmul", &[a3, bv, z, z], f32t(&[1, sa[0], m]), vec![]);
-                let mm2 = self.reshape(mm, &[sa[0], m]);
-                let cv = self.constant(&[1, m], &c);
-                let r = self.push("tosa.add", &[mm2, cv], f32t(&[sa[0], m]), vec![]);
+                let r = self.matmul_const(
+                    a,
+                    &Const {
+                        dims: vec![k, m],
+                        data: bdata,
+                    },
+                    Some(&c),
+                )?;
                 vec![Val { id: r, nhwc: false }]
+            }
+            "MatMul" => {
+                let a = self.input(0)?;
+                let a = self.plain(a);
+                let b = self
+                    .konst(1)
+                    .map_err(|_| self.err("only MatMul by a constant matrix is supported"))?;
+                if b.dims.len() != 2 || self.shape(a).len() != 2 {
+                    return Err(self.err(format!(
+                        "only [N,K] x [K,M] MatMul is supported (shapes {:?} and {:?})",
+                        self.shape(a),
+                        b.dims
+                    )));
+                }
+                let r = self.matmul_const(a, &b, None)?;
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Add" | "Sub" | "Mul" | "Div" => {
+                let r = self.elementwise(op)?;
+                vec![r]
+            }
+            "Sigmoid" => {
+                let x = self.input(0)?;
+                let r = self.unary("tosa.sigmoid", x.id);
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "Clip" => {
+                let x = self.input(0)?;
+                let bound =
+                    |imp: &Self, i: usize, attr: &str, default: f32| -> Result<f32, ImportError> {
+                        if imp.opset >= 11 {
+                            match imp.node.input.get(i).filter(|n| !n.is_empty()) {
+                                Some(_) => imp
+                                    .konst(i)?
+                                    .data
+                                    .first()
+                                    .copied()
+                                    .ok_or_else(|| imp.err("empty Clip bound")),
+                                None => Ok(default),
+                            }
+                        } else {
+                            Ok(imp.float(attr, default))
+                        }
+                    };
+                let (lo, hi) = (
+                    bound(self, 1, "min", f32::MIN)?,
+                    bound(self, 2, "max", f32::MAX)?,
+                );
+                let r = self.clamp(x.id, lo, hi);
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "HardSigmoid" => {
+                // clamp(alpha·x + beta, 0, 1)
+                let x = self.input(0)?;
+                let (alpha, beta) = (self.float("alpha", 0.2), self.float("beta", 0.5));
+                let rank = self.shape(x.id).len();
+                let a = self.constant(&vec![1; rank], &[alpha]);
+                let b = self.constant(&vec![1; rank], &[beta]);
+                let ax = self.binary("tosa.mul", x.id, a)?;
+                let axb = self.binary("tosa.add", ax, b)?;
+                let r = self.clamp(axb, 0.0, 1.0);
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "BatchNormalization" => {
+                // Inference form: y = x·a + b, a = scale/√(var+ε), b = bias − mean·a, per channel.
+                let x = self.input(0)?;
+                let (scale, bias, mean, var) = (
+                    self.konst(1)?,
+                    self.konst(2)?,
+                    self.konst(3)?,
+                    self.konst(4)?,
+                );
+                let eps = self.float("epsilon", 1e-5);
+                let c = scale.data.len();
+                if [&bias, &mean, &var].iter().any(|t| t.data.len() != c) {
+                    return Err(
+                        self.err("scale, bias, mean and var must have one value per channel")
+                    );
+                }
+                let a: Vec<f32> = (0..c)
+                    .map(|i| scale.data[i] / (var.data[i] + eps).sqrt())
+                    .collect();
+                let b: Vec<f32> = (0..c).map(|i| bias.data[i] - mean.data[i] * a[i]).collect();
+                let rank = self.onnx_shape(x).len();
+                let mut dims = vec![1i64; rank];
+                if rank > 1 {
+                    dims[1] = c as i64;
+                }
+                let ac = Const {
+                    dims: dims.clone(),
+                    data: a,
+                };
+                let bc = Const { dims, data: b };
+                let y = self.apply_const("tosa.mul", x, &ac, false)?;
+                let r = self.apply_const("tosa.add", y, &bc, false)?;
+                vec![r]
+            }
+            "GlobalAveragePool" => {
+                let x = self.input(0)?;
+                let x = self.nhwc(x)?;
+                let xs = self.shape(x);
+                let z = self.zero_point();
+                let attrs = vec![
+                    ("acc_type", Attr::Raw("f32".into())),
+                    ("kernel", Attr::I64s(vec![xs[1], xs[2]])),
+                    ("stride", Attr::I64s(vec![1, 1])),
+                    ("pad", Attr::I64s(vec![0, 0, 0, 0])),
+                ];
+                let r = self.push(
+                    "tosa.avg_pool2d",
+                    &[x, z, z],
+                    f32t(&[xs[0], 1, 1, xs[3]]),
+                    attrs,
+                );
+                vec![Val { id: r, nhwc: true }]
+            }
+            "Reshape" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let shape: Vec<i64> = self.konst(1)?.data.iter().map(|&v| v as i64).collect();
+                let target = self.reshape_target(&self.shape(x), &shape)?;
+                let r = self.reshape(x, &target);
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Shape" | "Cast" | "Slice" | "Concat" | "Gather" | "Unsqueeze" | "Squeeze"
+            | "Floor" => {
+                return Err(self.err("only shape computations on constants are supported (they are folded at import); this one depends on run-time values"));
             }
             _ => {
                 return Err(ImportError::UnsupportedOp {
                     op: op.to_string(),
-                    node: self.node.name().to_string(),
+                    node: self.label(),
                 })
             }
         })
     }
 }
 
+impl<'a> Importer<'a> {
+    /// `a[N,K] · b[K,M] (+ bias[M])` as tosa.matmul on rank 3 plus tosa.add.
+    fn matmul_const(
+        &mut self,
+        a: ValueId,
+        b: &Const,
+        bias: Option<&[f32]>,
+    ) -> Result<ValueId, ImportError> {
+        let sa = self.shape(a);
+        let (k, m) = (b.dims[0], b.dims[1]);
+        if sa[1] != k {
+            return Err(self.err(format!("A has {} columns, B has {k} rows", sa[1])));
+        }
+        let a3 = self.reshape(a, &[1, sa[0], k]);
+        let bv = self.constant(&[1, k, m], &b.data);
+        let z = self.zero_point();
+        let mm = self.push("tosa.matmul", &[a3, bv, z, z], f32t(&[1, sa[0], m]), vec![]);
+        let mm2 = self.reshape(mm, &[sa[0], m]);
+        Ok(match bias {
+            Some(c) => {
+                let cv = self.constant(&[1, m], c);
+                self.push("tosa.add", &[mm2, cv], f32t(&[sa[0], m]), vec![])
+            }
+            None => mm2,
+        })
+    }
+
+    /// A constant in the layout of `like`: broadcast to its rank (ONNX rules), then NHWC if it is.
+    fn const_like(&mut self, c: &Const, like: Val) -> Result<ValueId, ImportError> {
+        let rank = self.onnx_shape(like).len();
+        if c.dims.len() > rank {
+            return Err(self.err(format!(
+                "constant of shape {:?} has a higher rank than the activation",
+                c.dims
+            )));
+        }
+        let mut dims: Vec<i64> = std::iter::repeat_n(1, rank - c.dims.len())
+            .chain(c.dims.iter().copied())
+            .collect();
+        let mut data = c.data.clone();
+        if like.nhwc {
+            // NCHW -> NHWC
+            let (n, ch, h, w) = (
+                dims[0] as usize,
+                dims[1] as usize,
+                dims[2] as usize,
+                dims[3] as usize,
+            );
+            let mut t = vec![0.0; data.len()];
+            for a in 0..n {
+                for b in 0..ch {
+                    for y in 0..h {
+                        for x in 0..w {
+                            t[((a * h + y) * w + x) * ch + b] =
+                                data[((a * ch + b) * h + y) * w + x];
+                        }
+                    }
+                }
+            }
+            data = t;
+            dims = vec![dims[0], dims[2], dims[3], dims[1]];
+        }
+        Ok(self.constant(&dims, &data))
+    }
+
+    /// `x op c` (or `c op x` when `const_first`) for an activation and a constant.
+    fn apply_const(
+        &mut self,
+        name: &str,
+        x: Val,
+        c: &Const,
+        const_first: bool,
+    ) -> Result<Val, ImportError> {
+        let cv = self.const_like(c, x)?;
+        let r = if const_first {
+            self.binary(name, cv, x.id)?
+        } else {
+            self.binary(name, x.id, cv)?
+        };
+        Ok(Val {
+            id: r,
+            nhwc: x.nhwc,
+        })
+    }
+
+    /// Add/Sub/Mul/Div with numpy broadcasting; division by a constant becomes multiplication
+    /// by its reciprocal, division by an activation a reciprocal and a multiplication.
+    fn elementwise(&mut self, op: &str) -> Result<Val, ImportError> {
+        let name = match op {
+            "Add" => "tosa.add",
+            "Sub" => "tosa.sub",
+            _ => "tosa.mul",
+        };
+        let input_name = |i: usize| self.node.input.get(i).cloned().unwrap_or_default();
+        let (na, nb) = (input_name(0), input_name(1));
+        let (ca, cb) = (self.consts.get(&na).cloned(), self.consts.get(&nb).cloned());
+        match (ca, cb) {
+            (None, Some(mut c)) => {
+                let x = self.input(0)?;
+                if op == "Div" {
+                    c.data.iter_mut().for_each(|v| *v = 1.0 / *v);
+                }
+                self.apply_const(name, x, &c, false)
+            }
+            (Some(c), None) => {
+                let x = self.input(1)?;
+                if op == "Div" {
+                    let inv = self.unary("tosa.reciprocal", x.id);
+                    return self.apply_const(
+                        name,
+                        Val {
+                            id: inv,
+                            nhwc: x.nhwc,
+                        },
+                        &c,
+                        true,
+                    );
+                }
+                self.apply_const(name, x, &c, true)
+            }
+            _ => {
+                let (a, b) = (self.input(0)?, self.input(1)?);
+                let (mut ra, mut rb) = (self.onnx_shape(a).len(), self.onnx_shape(b).len());
+                let (a, b) = if a.nhwc || b.nhwc {
+                    if ra != 4 || rb != 4 {
+                        return Err(
+                            self.err("mixing 4-D and lower-rank activations is not supported")
+                        );
+                    }
+                    (
+                        Val {
+                            id: self.nhwc(a)?,
+                            nhwc: true,
+                        },
+                        Val {
+                            id: self.nhwc(b)?,
+                            nhwc: true,
+                        },
+                    )
+                } else {
+                    (a, b)
+                };
+                let (mut ia, mut ib) = (a.id, b.id);
+                // Equal ranks for tosa: prepend size-1 dimensions.
+                while ra < rb {
+                    let mut s = self.shape(ia);
+                    s.insert(0, 1);
+                    ia = self.reshape(ia, &s);
+                    ra += 1;
+                }
+                while rb < ra {
+                    let mut s = self.shape(ib);
+                    s.insert(0, 1);
+                    ib = self.reshape(ib, &s);
+                    rb += 1;
+                }
+                if op == "Div" {
+                    ib = self.unary("tosa.reciprocal", ib);
+                }
+                let r = self.binary(name, ia, ib)?;
+                Ok(Val {
+                    id: r,
+                    nhwc: a.nhwc,
+                })
+            }
+        }
+    }
+
+    /// tosa needs windows to tile the padded input exactly; ONNX floors. Trailing rows/columns
+    /// no window reads are dropped: first from the end padding (`pads` in ONNX order
+    /// [top, left, bottom, right]), then by slicing the input. Returns the input and its shape.
+    fn fit_window(
+        &mut self,
+        x: ValueId,
+        pads: &mut [i64],
+        window: [i64; 2],
+        strides: &[i64],
+    ) -> Result<(ValueId, Vec<i64>), ImportError> {
+        let xs = self.shape(x);
+        let mut keep = [xs[1], xs[2]];
+        for d in 0..2 {
+            let span = xs[1 + d] + pads[d] + pads[2 + d] - window[d];
+            if span < 0 {
+                return Err(self.err("the window is larger than the padded input"));
+            }
+            let mut excess = span % strides[d];
+            let cut = excess.min(pads[2 + d]);
+            pads[2 + d] -= cut;
+            excess -= cut;
+            keep[d] -= excess;
+        }
+        if keep == [xs[1], xs[2]] {
+            return Ok((x, xs));
+        }
+        let start = self.const_shape(&[0, 0, 0, 0]);
+        let size = self.const_shape(&[xs[0], keep[0], keep[1], xs[3]]);
+        let sliced = self.push(
+            "tosa.slice",
+            &[x, start, size],
+            f32t(&[xs[0], keep[0], keep[1], xs[3]]),
+            vec![],
+        );
+        Ok((sliced, self.shape(sliced)))
+    }
+
+    /// Depthwise convolution (group = input channels), as tosa.depthwise_conv2d.
+    fn depthwise_conv(
+        &mut self,
+        x: ValueId,
+        w: &Const,
+        group: i64,
+    ) -> Result<Vec<Val>, ImportError> {
+        let xs = self.shape(x);
+        let [oc, icg, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
+        if group != xs[3] || icg != 1 || oc % group != 0 {
+            return Err(self.err(format!("group = {group} is supported only as a depthwise convolution (group = input channels = {})", xs[3])));
+        }
+        let mult = oc / group;
+        // [OC, 1, KH, KW] -> [KH, KW, C, M] with oc = c·M + m.
+        let mut hwcm = vec![0.0f32; w.data.len()];
+        for c in 0..group {
+            for m in 0..mult {
+                for y in 0..kh {
+                    for xk in 0..kw {
+                        hwcm[(((y * kw + xk) * group + c) * mult + m) as usize] =
+                            w.data[((((c * mult + m) * kh) + y) * kw + xk) as usize];
+                    }
+                }
+            }
+        }
+        let bias = if self.node.input.len() > 2 && !self.node.input[2].is_empty() {
+            self.konst(2)?.data
+        } else {
+            vec![0.0; oc as usize]
+        };
+        let strides = self.ints("strides", &[1, 1]);
+        let dil = self.ints("dilations", &[1, 1]);
+        let mut pads = self.ints("pads", &[0, 0, 0, 0]);
+        if !matches!(self.string("auto_pad").as_deref(), None | Some("NOTSET")) {
+            return Err(self.err("auto_pad is not supported on depthwise convolutions"));
+        }
+        if strides.len() != 2 || dil.len() != 2 || pads.len() != 4 {
+            return Err(self.err("strides, dilations and pads must describe 2 spatial dimensions"));
+        }
+        let (x, xs) = self.fit_window(
+            x,
+            &mut pads,
+            [dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1],
+            &strides,
+        )?;
+        let oh = (xs[1] + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
+        let ow = (xs[2] + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
+        let wv = self.constant(&[kh, kw, group, mult], &hwcm);
+        let bv = self.constant(&[oc], &bias);
+        let z = self.zero_point();
+        let attrs = vec![
+            ("acc_type", Attr::Raw("f32".into())),
+            ("pad", Attr::I64s(vec![pads[0], pads[2], pads[1], pads[3]])),
+            ("stride", Attr::I64s(strides)),
+            ("dilation", Attr::I64s(dil)),
+        ];
+        let r = self.push(
+            "tosa.depthwise_conv2d",
+            &[x, wv, bv, z, z],
+            f32t(&[xs[0], oh, ow, oc]),
+            attrs,
+        );
+        Ok(vec![Val { id: r, nhwc: true }])
+    }
+}
+
+/// numpy broadcasting of two constants with `op`.
+fn broadcast_const(a: &Const, b: &Const, op: impl Fn(f32, f32) -> f32) -> Result<Const, String> {
+    let rank = a.dims.len().max(b.dims.len());
+    let pad = |d: &[i64]| -> Vec<i64> {
+        std::iter::repeat_n(1, rank - d.len())
+            .chain(d.iter().copied())
+            .collect()
+    };
+    let (da, db) = (pad(&a.dims), pad(&b.dims));
+    let mut out = Vec::with_capacity(rank);
+    for (&x, &y) in da.iter().zip(&db) {
+        if x != y && x != 1 && y != 1 {
+            return Err(format!(
+                "shapes {:?} and {:?} do not broadcast",
+                a.dims, b.dims
+            ));
+        }
+        out.push(x.max(y));
+    }
+    let strides = |d: &[i64]| {
+        let mut st = vec![0i64; rank];
+        let mut acc = 1;
+        for k in (0..rank).rev() {
+            st[k] = if d[k] == 1 { 0 } else { acc };
+            acc *= d[k];
+        }
+        st
+    };
+    let (sa, sb) = (strides(&da), strides(&db));
+    let n: i64 = out.iter().product();
+    let mut data = Vec::with_capacity(n as usize);
+    let mut idx = vec![0i64; rank];
+    for _ in 0..n {
+        let ia: i64 = idx.iter().zip(&sa).map(|(i, s)| i * s).sum();
+        let ib: i64 = idx.iter().zip(&sb).map(|(i, s)| i * s).sum();
+        data.push(op(a.data[ia as usize], b.data[ib as usize]));
+        for k in (0..rank).rev() {
+            idx[k] += 1;
+            if idx[k] < out[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    Ok(Const { dims: out, data })
+}
+
+impl<'a> Importer<'a> {
+    /// The ONNX-layout shape of a value.
+    fn onnx_shape(&self, v: Val) -> Vec<i64> {
+        let s = self.shape(v.id);
+        if v.nhwc {
+            vec![s[0], s[3], s[1], s[2]]
+        } else {
+            s
+        }
+    }
+
+    /// Constant inputs of the node, or None if any input is computed at run time.
+    fn const_inputs(&self) -> Option<Vec<Option<Const>>> {
+        self.node
+            .input
+            .iter()
+            .map(|n| {
+                if n.is_empty() {
+                    Some(None)
+                } else {
+                    self.consts.get(n).cloned().map(Some)
+                }
+            })
+            .collect()
+    }
+
+    /// Folds shape computations whose inputs are all known; None if the node must run.
+    fn fold(&self) -> Result<Option<Vec<Const>>, ImportError> {
+        let op = self.node.op_type();
+        if op == "Shape" {
+            let name = self
+                .node
+                .input
+                .first()
+                .ok_or_else(|| self.err("Shape needs an input"))?;
+            let dims = match (self.vals.get(name), self.consts.get(name)) {
+                (Some(&v), _) => self.onnx_shape(v),
+                (None, Some(c)) => c.dims.clone(),
+                _ => {
+                    return Err(self.err(format!("input '{name}' is not defined before this node")))
+                }
+            };
+            let data: Vec<f32> = dims.iter().map(|&d| d as f32).collect();
+            return Ok(Some(vec![Const {
+                dims: vec![data.len() as i64],
+                data,
+            }]));
+        }
+        const FOLDABLE: &[&str] = &[
+            "Cast",
+            "Slice",
+            "Concat",
+            "Gather",
+            "Unsqueeze",
+            "Squeeze",
+            "Reshape",
+            "Add",
+            "Sub",
+            "Mul",
+            "Div",
+            "Identity",
+            "Floor",
+        ];
+        if !FOLDABLE.contains(&op) {
+            return Ok(None);
+        }
+        let Some(inputs) = self.const_inputs() else {
+            return Ok(None);
+        };
+        let get = |i: usize| {
+            inputs
+                .get(i)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| self.err(format!("input {i} is missing")))
+        };
+        let ints = |c: &Const| -> Vec<i64> { c.data.iter().map(|&v| v as i64).collect() };
+        let axes_of = |i: usize, attr: &str| -> Result<Vec<i64>, ImportError> {
+            if self.opset >= 13 {
+                Ok(inputs
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .map(|c| ints(&c))
+                    .unwrap_or_default())
+            } else {
+                Ok(self.ints(attr, &[]))
+            }
+        };
+        let out = match op {
+            "Identity" => get(0)?,
+            "Cast" => {
+                let x = get(0)?;
+                let to = self.int("to", 1);
+                // Integer targets truncate toward zero; float targets keep the values.
+                let data = if matches!(to, 2..=7 | 12 | 13) {
+                    x.data.iter().map(|v| v.trunc()).collect()
+                } else {
+                    x.data
+                };
+                Const { dims: x.dims, data }
+            }
+            "Floor" => {
+                let x = get(0)?;
+                Const {
+                    dims: x.dims,
+                    data: x.data.iter().map(|v| v.floor()).collect(),
+                }
+            }
+            "Add" | "Sub" | "Mul" | "Div" => {
+                let (a, b) = (get(0)?, get(1)?);
+                let f: fn(f32, f32) -> f32 = match op {
+                    "Add" => |x, y| x + y,
+                    "Sub" => |x, y| x - y,
+                    "Mul" => |x, y| x * y,
+                    _ => |x, y| x / y,
+                };
+                broadcast_const(&a, &b, f).map_err(|m| self.err(m))?
+            }
+            "Reshape" => {
+                let (x, shape) = (get(0)?, get(1)?);
+                let target = self.reshape_target(&x.dims, &ints(&shape))?;
+                Const {
+                    dims: target,
+                    data: x.data,
+                }
+            }
+            "Unsqueeze" => {
+                let x = get(0)?;
+                let rank = x.dims.len() as i64 + axes_of(1, "axes")?.len() as i64;
+                let mut axes: Vec<i64> = axes_of(1, "axes")?
+                    .iter()
+                    .map(|&a| if a < 0 { a + rank } else { a })
+                    .collect();
+                axes.sort();
+                let mut dims = x.dims.clone();
+                for a in axes {
+                    if a < 0 || a as usize > dims.len() {
+                        return Err(self.err(format!("axis {a} is out of range")));
+                    }
+                    dims.insert(a as usize, 1);
+                }
+                Const { dims, data: x.data }
+            }
+            "Squeeze" => {
+                let x = get(0)?;
+                let rank = x.dims.len() as i64;
+                let axes: Vec<i64> = axes_of(1, "axes")?
+                    .iter()
+                    .map(|&a| if a < 0 { a + rank } else { a })
+                    .collect();
+                let dims = x
+                    .dims
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, &d)| !(d == 1 && (axes.is_empty() || axes.contains(&(*i as i64)))))
+                    .map(|(_, &d)| d)
+                    .collect();
+                Const { dims, data: x.data }
+            }
+            "Concat" => {
+                let parts: Vec<Const> = inputs.iter().flatten().cloned().collect();
+                let rank = parts.first().map(|p| p.dims.len()).unwrap_or(0) as i64;
+                let axis = self.int("axis", 0);
+                let axis = (if axis < 0 { axis + rank } else { axis }) as usize;
+                if parts.iter().any(|p| p.dims.len() as i64 != rank) || axis as i64 >= rank {
+                    return Err(
+                        self.err("inputs must share the rank, and the axis must be within it")
+                    );
+                }
+                let outer: i64 = parts[0].dims[..axis].iter().product();
+                let mut dims = parts[0].dims.clone();
+                dims[axis] = parts.iter().map(|p| p.dims[axis]).sum();
+                let mut data = Vec::new();
+                for o in 0..outer as usize {
+                    for p in &parts {
+                        let chunk: i64 = p.dims[axis..].iter().product();
+                        data.extend_from_slice(&p.data[o * chunk as usize..][..chunk as usize]);
+                    }
+                }
+                Const { dims, data }
+            }
+            "Gather" => {
+                let (x, idx) = (get(0)?, get(1)?);
+                let axis = self.int("axis", 0);
+                if axis != 0 {
+                    return Err(self.err("constant Gather is supported on axis 0"));
+                }
+                let rows = x.dims.first().copied().unwrap_or(1);
+                let row: i64 = x.dims.iter().skip(1).product();
+                let mut data = Vec::new();
+                for i in ints(&idx) {
+                    let i = if i < 0 { i + rows } else { i };
+                    if i < 0 || i >= rows {
+                        return Err(self.err(format!("index {i} is out of range for {rows} rows")));
+                    }
+                    data.extend_from_slice(&x.data[(i * row) as usize..][..row as usize]);
+                }
+                let dims = idx
+                    .dims
+                    .iter()
+                    .chain(x.dims.iter().skip(1))
+                    .copied()
+                    .collect();
+                Const { dims, data }
+            }
+            "Slice" => {
+                let x = get(0)?;
+                let (starts, ends, axes, steps) = if self.opset >= 10 {
+                    let opt = |i: usize| inputs.get(i).cloned().flatten().map(|c| ints(&c));
+                    (ints(&get(1)?), ints(&get(2)?), opt(3), opt(4))
+                } else {
+                    (
+                        self.ints("starts", &[]),
+                        self.ints("ends", &[]),
+                        Some(self.ints("axes", &[])).filter(|a| !a.is_empty()),
+                        None,
+                    )
+                };
+                let rank = x.dims.len();
+                let axes = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
+                let steps = steps.unwrap_or_else(|| vec![1; starts.len()]);
+                let (mut lo, mut hi, mut st): (Vec<i64>, Vec<i64>, Vec<i64>) =
+                    (vec![0; rank], x.dims.clone(), vec![1; rank]);
+                for (k, &a) in axes.iter().enumerate() {
+                    let a = (if a < 0 { a + rank as i64 } else { a }) as usize;
+                    let d = x.dims[a];
+                    let clampi = |v: i64| (if v < 0 { v + d } else { v }).clamp(0, d);
+                    if steps[k] != 1 {
+                        return Err(self.err("constant Slice supports step 1 only"));
+                    }
+                    lo[a] = clampi(starts[k]);
+                    hi[a] = clampi(ends[k]).max(lo[a]);
+                    st[a] = 1;
+                }
+                let dims: Vec<i64> = (0..rank).map(|k| hi[k] - lo[k]).collect();
+                let n: i64 = dims.iter().product();
+                let mut data = Vec::with_capacity(n as usize);
+                let mut idx = vec![0i64; rank];
+                for _ in 0..n {
+                    let mut off = 0;
+                    for k in 0..rank {
+                        off = off * x.dims[k] + lo[k] + idx[k];
+                    }
+                    data.push(x.data[off as usize]);
+                    for k in (0..rank).rev() {
+                        idx[k] += 1;
+                        if idx[k] < dims[k] {
+                            break;
+                        }
+                        idx[k] = 0;
+                    }
+                }
+                Const { dims, data }
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(vec![out]))
+    }
+
+    /// ONNX Reshape target: 0 copies the input dimension, one −1 is inferred.
+    fn reshape_target(&self, input: &[i64], shape: &[i64]) -> Result<Vec<i64>, ImportError> {
+        let total: i64 = input.iter().product();
+        let mut out: Vec<i64> = shape
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| {
+                if d == 0 {
+                    input.get(i).copied().unwrap_or(0)
+                } else {
+                    d
+                }
+            })
+            .collect();
+        let known: i64 = out.iter().filter(|&&d| d != -1).product();
+        match out.iter().filter(|&&d| d == -1).count() {
+            0 => {}
+            1 if known > 0 && total % known == 0 => {
+                let inferred = total / known;
+                out.iter_mut()
+                    .filter(|d| **d == -1)
+                    .for_each(|d| *d = inferred);
+            }
+            _ => return Err(self.err(format!("cannot reshape {input:?} to {shape:?}"))),
+        }
+        if out.iter().product::<i64>() != total || out.iter().any(|&d| d < 0) {
+            return Err(self.err(format!(
+                "cannot reshape {input:?} ({total} elements) to {shape:?}"
+            )));
+        }
+        Ok(out)
+    }
+}
+
 /// Imports an ONNX model from bytes; `name` is used in messages.
-pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
+pub fn import_bytes(
+    bytes: &[u8],
+    name: &str,
+    input_shape: Option<(&str, &[i64])>,
+) -> Result<Func, ImportError> {
     let model = onnx::ModelProto::decode(bytes)
         .map_err(|e| ImportError::Decode(name.into(), e.to_string()))?;
     let graph = model
@@ -723,18 +1510,44 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
                 input.name()
             ))
         })?;
-    // The batch dimension is fixed to 1; every other dimension must be known.
-    let mut shape = dims.clone();
-    if let Some(d) = shape.first_mut() {
-        *d = 1;
-    }
-    if shape.iter().any(|&d| d <= 0) {
-        return Err(ImportError::Model(format!(
-            "input '{}' has dynamic dimensions {:?} beyond the batch",
-            input.name(),
-            dims
-        )));
-    }
+    // The batch dimension is fixed to 1 (or the shape given); every dimension must be known.
+    let shape = match input_shape {
+        Some((given_name, given)) => {
+            if given_name != input.name() {
+                return Err(ImportError::Model(format!(
+                    "--input-shape names '{given_name}', but the model's input is '{}'",
+                    input.name()
+                )));
+            }
+            let fits = given.len() == dims.len()
+                && given
+                    .iter()
+                    .zip(&dims)
+                    .all(|(&g, &d)| g > 0 && (d <= 0 || d == g));
+            if !fits || given.first() != Some(&1) {
+                return Err(ImportError::Model(format!(
+                    "--input-shape {given:?} does not fit input '{}' of shape {dims:?} (dynamic dimensions are -1; the batch must be 1)",
+                    input.name()
+                )));
+            }
+            given.to_vec()
+        }
+        None => {
+            let mut shape = dims.clone();
+            if let Some(d) = shape.first_mut() {
+                *d = 1;
+            }
+            if shape.iter().any(|&d| d <= 0) {
+                return Err(ImportError::Model(format!(
+                    "input '{}' has dynamic dimensions {:?}; fix them with --input-shape {}=1,…",
+                    input.name(),
+                    dims,
+                    input.name()
+                )));
+            }
+            shape
+        }
+    };
     let mut f = Func::new("main");
     let arg = f.add_arg(f32t(&shape));
     let mut vals = HashMap::new();
@@ -745,74 +1558,62 @@ pub fn import_bytes(bytes: &[u8], name: &str) -> Result<Func, ImportError> {
             nhwc: false,
         },
     );
-    let mut zero = None;
+    let placeholder = NodeProto::default();
+    let out_nodes: Vec<NodeProto> = graph
+        .output
+        .iter()
+        .map(|o| NodeProto {
+            name: Some(format!("output {}", o.name())),
+            ..Default::default()
+        })
+        .collect();
+    let mut imp = Importer {
+        f,
+        vals,
+        consts,
+        node: &placeholder,
+        zero: None,
+        opset,
+    };
     for node in &graph.node {
+        imp.node = node;
         if node.op_type() == "Constant" {
             let t = node
                 .attribute
                 .iter()
                 .find(|a| a.name() == "value")
                 .and_then(|a| a.t.as_ref());
-            let t = t.ok_or_else(|| ImportError::Node {
-                op: "Constant".into(),
-                node: node.name().to_string(),
-                msg: "only 'value' tensors are supported".into(),
-            })?;
-            let c = tensor_data(t).map_err(|m| ImportError::Node {
-                op: "Constant".into(),
-                node: node.name().to_string(),
-                msg: m,
-            })?;
+            let t = t.ok_or_else(|| imp.err("only 'value' tensors are supported"))?;
+            let c = tensor_data(t).map_err(|m| imp.err(m))?;
             for o in &node.output {
-                consts.insert(o.clone(), c.clone());
+                imp.consts.insert(o.clone(), c.clone());
             }
             continue;
         }
-        let mut imp = Importer {
-            f,
-            vals,
-            consts,
-            node,
-            zero,
-            opset,
-        };
-        let outs = imp.node();
-        let Importer {
-            f: f2,
-            vals: v2,
-            consts: c2,
-            zero: z2,
-            ..
-        } = imp;
-        (f, vals, consts, zero) = (f2, v2, c2, z2);
-        let outs = outs?;
+        // Shape computations on constants are folded at import: the graph level is static.
+        if let Some(folded) = imp.fold()? {
+            for (o, c) in node.output.iter().zip(folded) {
+                imp.consts.insert(o.clone(), c);
+            }
+            continue;
+        }
+        let outs = imp.node()?;
         for (o, v) in node.output.iter().zip(outs) {
-            vals.insert(o.clone(), v);
+            imp.vals.insert(o.clone(), v);
         }
     }
-    for out in &graph.output {
-        let v = *vals.get(out.name()).ok_or_else(|| {
+    for (out, node) in graph.output.iter().zip(&out_nodes) {
+        let v = *imp.vals.get(out.name()).ok_or_else(|| {
             ImportError::Model(format!(
                 "graph output '{}' is not produced by any node",
                 out.name()
             ))
         })?;
-        let node = NodeProto {
-            name: Some(format!("output {}", out.name())),
-            ..Default::default()
-        };
-        let mut imp = Importer {
-            f,
-            vals: HashMap::new(),
-            consts: HashMap::new(),
-            node: &node,
-            zero,
-            opset,
-        };
+        imp.node = node;
         let id = imp.plain(v);
-        f = imp.f;
-        f.returns.push(id);
+        imp.f.returns.push(id);
     }
+    let mut f = imp.f;
     let names: Vec<String> = graph.output.iter().map(|o| o.name().to_string()).collect();
     f.attrs
         .insert("nibble.outputs".into(), Attr::Str(names.join(",")));

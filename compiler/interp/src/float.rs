@@ -23,8 +23,10 @@ const OPS: &[&str] = &[
     "tosa.reciprocal",
     "tosa.reduce_max",
     "tosa.reduce_sum",
+    "tosa.depthwise_conv2d",
+    "tosa.avg_pool2d",
+    "tosa.sigmoid",
 ];
-const SUPPORTED: &str = "tosa.const, tosa.const_shape, tosa.slice, tosa.transpose, tosa.conv2d, tosa.clamp, tosa.max_pool2d, tosa.reshape, tosa.matmul, tosa.add, tosa.sub, tosa.mul, tosa.exp, tosa.reciprocal, tosa.reduce_max, tosa.reduce_sum";
 
 /// A graph-level function prepared for repeated execution.
 pub struct FloatProgram<'f> {
@@ -44,7 +46,7 @@ impl<'f> FloatProgram<'f> {
                     }
                 }
                 name if OPS.contains(&name) => {}
-                _ => return Err(InterpError::unsupported("float", op, SUPPORTED)),
+                _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
             }
         }
         Ok(FloatProgram { func, consts })
@@ -126,6 +128,11 @@ impl<'f> FloatProgram<'f> {
                     |a, b| a * b,
                 ),
                 "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
+                "tosa.sigmoid" => get(0)?.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
+                "tosa.depthwise_conv2d" => depthwise_conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
+                "tosa.avg_pool2d" => {
+                    avg_pool2d(op, get(0)?, &dims(f, op.operands[0]), &dims(f, r))?
+                }
                 "tosa.reciprocal" => get(0)?.iter().map(|v| 1.0 / v).collect(),
                 "tosa.reduce_max" => reduce(
                     get(0)?,
@@ -177,7 +184,7 @@ impl<'f> FloatProgram<'f> {
                     &dims(f, r),
                     f32::NEG_INFINITY,
                 )?,
-                _ => return Err(InterpError::unsupported("float", op, SUPPORTED)),
+                _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
             };
             observe(r, &out);
             vals[r] = Some(out.into());
@@ -373,4 +380,88 @@ fn slice(x: &[f32], shape: &[usize], start: &[i64], out_shape: &[usize]) -> Vec<
         }
     }
     out
+}
+
+/// NHWC depthwise convolution, weights [KH, KW, C, M], output channel c·M + m.
+fn depthwise_conv2d(
+    f: &Func,
+    op: &nibble_ir::Op,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+) -> Result<Vec<f32>, InterpError> {
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
+    let pad = op.ints("pad")?;
+    let stride = op.ints("stride")?;
+    let dil = op.ints("dilation")?;
+    let (h, wd, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let (kh, kw, m) = (ws[0], ws[1], ws[3]);
+    let (oh, ow, oc) = (os[1], os[2], os[3]);
+    let mut out = vec![0.0f32; oh * ow * oc];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let o = &mut out[(oy * ow + ox) * oc..][..oc];
+            o.copy_from_slice(&b[..oc]);
+            for ky in 0..kh {
+                let iy = oy as i64 * stride[0] - pad[0] + ky as i64 * dil[0];
+                if iy < 0 || iy >= h {
+                    continue;
+                }
+                for kx in 0..kw {
+                    let ix = ox as i64 * stride[1] - pad[2] + kx as i64 * dil[1];
+                    if ix < 0 || ix >= wd {
+                        continue;
+                    }
+                    let xv = &x[((iy * wd + ix) as usize) * c..][..c];
+                    let wv = &w[(ky * kw + kx) * c * m..][..c * m];
+                    for ch in 0..c {
+                        for mm in 0..m {
+                            o[ch * m + mm] += xv[ch] * wv[ch * m + mm];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// NHWC average pooling; padded taps are not counted (count_include_pad = false).
+fn avg_pool2d(
+    op: &nibble_ir::Op,
+    x: &[f32],
+    xs: &[usize],
+    os: &[usize],
+) -> Result<Vec<f32>, InterpError> {
+    let k = op.ints("kernel")?;
+    let s = op.ints("stride")?;
+    let p = op.ints("pad")?;
+    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let mut out = vec![0.0f32; os[1] * os[2] * c];
+    for oy in 0..os[1] {
+        for ox in 0..os[2] {
+            let o = &mut out[(oy * os[2] + ox) * c..][..c];
+            let mut count = 0;
+            for ky in 0..k[0] {
+                let iy = oy as i64 * s[0] - p[0] + ky;
+                for kx in 0..k[1] {
+                    let ix = ox as i64 * s[1] - p[2] + kx;
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
+                        continue;
+                    }
+                    count += 1;
+                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
+                        *ov += xv;
+                    }
+                }
+            }
+            let inv = 1.0 / count.max(1) as f32;
+            o.iter_mut().for_each(|v| *v *= inv);
+        }
+    }
+    Ok(out)
 }
