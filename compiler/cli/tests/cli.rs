@@ -128,6 +128,9 @@ fn float_interpreter_matches_onnxruntime() {
     // Opset 11 Paddle export: dynamic input fixed on the command line, BatchNormalization,
     // depthwise convolutions, hard-swish/hard-sigmoid, squeeze-excite, shape subgraph folded.
     float_matches_reference("ppocr_cls", 1, &["--input-shape", "x=1,3,48,192"]);
+    // Opset 12: SVTR attention (activation × activation MatMul, 5-D transposes, run-time
+    // slices), LayerNorm as ReduceMean/Sub/Pow/Sqrt/Div, AveragePool, Concat, 6625-way Softmax.
+    float_matches_reference("ppocr_rec", 1, &["--input-shape", "x=1,3,48,320"]);
 }
 
 #[test]
@@ -343,7 +346,7 @@ fn bad_inputs_give_clear_errors() {
     .unwrap();
     fails_with(
         nibble(&["import", p(&d.join("lstm.onnx"))]),
-        "unsupported op 'LSTM' (node 'rnn'); supported ops: Conv, Relu, PRelu, MaxPool",
+        "unsupported op 'LSTM' (node 'rnn'); supported ops: Add, AveragePool, BatchNormalization",
     );
     // .npy of the wrong dtype and of the wrong shape.
     ArrayD::<i32>::zeros(vec![2, 1, 28, 28])

@@ -18,16 +18,39 @@ use prost::Message;
 
 /// The ONNX ops this importer understands.
 pub const SUPPORTED_OPS: &[&str] = &[
-    "Conv",
-    "Relu",
-    "PRelu",
-    "MaxPool",
-    "Flatten",
-    "Gemm",
-    "Transpose",
-    "Softmax",
-    "Identity",
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Cast",
+    "Clip",
+    "Concat",
     "Constant",
+    "Conv",
+    "Div",
+    "Flatten",
+    "Floor",
+    "Gather",
+    "Gemm",
+    "GlobalAveragePool",
+    "HardSigmoid",
+    "Identity",
+    "MatMul",
+    "MaxPool",
+    "Mul",
+    "Pow",
+    "PRelu",
+    "ReduceMean",
+    "Relu",
+    "Reshape",
+    "Shape",
+    "Sigmoid",
+    "Slice",
+    "Softmax",
+    "Sqrt",
+    "Squeeze",
+    "Sub",
+    "Transpose",
+    "Unsqueeze",
 ];
 
 /// Import errors; each names the model element at fault.
@@ -684,20 +707,230 @@ impl<'a> Importer<'a> {
                 vec![Val { id: r, nhwc: false }]
             }
             "MatMul" => {
-                let a = self.input(0)?;
-                let a = self.plain(a);
-                let b = self
-                    .konst(1)
-                    .map_err(|_| self.err("only MatMul by a constant matrix is supported"))?;
-                if b.dims.len() != 2 || self.shape(a).len() != 2 {
-                    return Err(self.err(format!(
-                        "only [N,K] x [K,M] MatMul is supported (shapes {:?} and {:?})",
-                        self.shape(a),
-                        b.dims
-                    )));
-                }
-                let r = self.matmul_const(a, &b, None)?;
+                let r = self.matmul()?;
                 vec![Val { id: r, nhwc: false }]
+            }
+            "ReduceMean" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let shape = self.shape(x);
+                let rank = shape.len() as i64;
+                let axes = if self.opset >= 18 && self.node.input.len() > 1 {
+                    self.konst(1)?.data.iter().map(|&v| v as i64).collect()
+                } else {
+                    self.ints("axes", &(0..rank).collect::<Vec<_>>())
+                };
+                let mut y = x;
+                let mut count = 1;
+                let mut axes: Vec<usize> = axes
+                    .iter()
+                    .map(|&a| (if a < 0 { a + rank } else { a }) as usize)
+                    .collect();
+                axes.sort();
+                axes.dedup();
+                for &a in &axes {
+                    if a >= shape.len() {
+                        return Err(self.err(format!("axis {a} is out of range for rank {rank}")));
+                    }
+                    count *= shape[a];
+                    y = self.reduce("tosa.reduce_sum", y, a);
+                }
+                let inv = self.constant(&vec![1; shape.len()], &[1.0 / count as f32]);
+                let mut r = self.binary("tosa.mul", y, inv)?;
+                if self.int("keepdims", 1) == 0 {
+                    let kept: Vec<i64> = self
+                        .shape(r)
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !axes.contains(i))
+                        .map(|(_, &d)| d)
+                        .collect();
+                    r = self.reshape(r, &kept);
+                }
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Pow" => {
+                let x = self.input(0)?;
+                let e = self
+                    .konst(1)
+                    .map_err(|_| self.err("only constant exponents are supported"))?;
+                let r = if e.data.len() == 1 && e.data[0] == 2.0 {
+                    self.binary("tosa.mul", x.id, x.id)?
+                } else {
+                    return Ok(vec![self.apply_const("tosa.pow", x, &e, false)?]);
+                };
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "Sqrt" => {
+                let x = self.input(0)?;
+                let half = Const {
+                    dims: vec![],
+                    data: vec![0.5],
+                };
+                vec![self.apply_const("tosa.pow", x, &half, false)?]
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let shape = self.shape(x);
+                let axes: Vec<i64> = if self.opset >= 13 && self.node.input.len() > 1 {
+                    self.konst(1)?.data.iter().map(|&v| v as i64).collect()
+                } else {
+                    self.ints("axes", &[])
+                };
+                let target: Vec<i64> = if op == "Squeeze" {
+                    let rank = shape.len() as i64;
+                    let axes: Vec<i64> = axes
+                        .iter()
+                        .map(|&a| if a < 0 { a + rank } else { a })
+                        .collect();
+                    shape
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, &d)| {
+                            !(d == 1 && (axes.is_empty() || axes.contains(&(*i as i64))))
+                        })
+                        .map(|(_, &d)| d)
+                        .collect()
+                } else {
+                    let rank = (shape.len() + axes.len()) as i64;
+                    let mut axes: Vec<i64> = axes
+                        .iter()
+                        .map(|&a| if a < 0 { a + rank } else { a })
+                        .collect();
+                    axes.sort();
+                    let mut t = shape.clone();
+                    for a in axes {
+                        t.insert((a as usize).min(t.len()), 1);
+                    }
+                    t
+                };
+                let r = self.reshape(x, &target);
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Slice" => {
+                // Run-time data sliced by constant starts/ends (step 1).
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let shape = self.shape(x);
+                let rank = shape.len();
+                let k = |imp: &Self, i: usize| -> Result<Option<Vec<i64>>, ImportError> {
+                    match imp.node.input.get(i).filter(|n| !n.is_empty()) {
+                        Some(_) => Ok(Some(imp.konst(i)?.data.iter().map(|&v| v as i64).collect())),
+                        None => Ok(None),
+                    }
+                };
+                let (starts, ends, axes, steps) = if self.opset >= 10 {
+                    (
+                        k(self, 1)?.unwrap_or_default(),
+                        k(self, 2)?.unwrap_or_default(),
+                        k(self, 3)?,
+                        k(self, 4)?,
+                    )
+                } else {
+                    (
+                        self.ints("starts", &[]),
+                        self.ints("ends", &[]),
+                        Some(self.ints("axes", &[])).filter(|a| !a.is_empty()),
+                        None,
+                    )
+                };
+                let axes = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
+                if steps.is_some_and(|s| s.iter().any(|&v| v != 1)) {
+                    return Err(self.err("Slice with steps other than 1 is not supported"));
+                }
+                let mut lo = vec![0i64; rank];
+                let mut size = shape.clone();
+                for (i, &a) in axes.iter().enumerate() {
+                    let a = (if a < 0 { a + rank as i64 } else { a }) as usize;
+                    if a >= rank {
+                        return Err(self.err(format!("axis {a} is out of range for rank {rank}")));
+                    }
+                    let d = shape[a];
+                    let clampi = |v: i64| (if v < 0 { v + d } else { v }).clamp(0, d);
+                    lo[a] = clampi(starts[i]);
+                    size[a] = (clampi(ends[i]) - lo[a]).max(0);
+                }
+                let st = self.const_shape(&lo);
+                let sz = self.const_shape(&size);
+                let r = self.push("tosa.slice", &[x, st, sz], f32t(&size), vec![]);
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Concat" => {
+                let vals: Vec<Val> = (0..self.node.input.len())
+                    .map(|i| self.input(i))
+                    .collect::<Result<_, _>>()?;
+                let rank = self.onnx_shape(vals[0]).len() as i64;
+                let axis = self.int("axis", 0);
+                let axis = if axis < 0 { axis + rank } else { axis };
+                let nhwc = rank == 4 && vals.iter().any(|v| v.nhwc);
+                let mut ids = Vec::new();
+                for v in vals {
+                    ids.push(if nhwc { self.nhwc(v)? } else { self.plain(v) });
+                }
+                let axis = if nhwc {
+                    [0, 3, 1, 2][axis as usize]
+                } else {
+                    axis as usize
+                };
+                let mut out = self.shape(ids[0]);
+                out[axis] = ids.iter().map(|&i| self.shape(i)[axis]).sum();
+                for &i in &ids {
+                    let s = self.shape(i);
+                    if s.len() != out.len()
+                        || s.iter()
+                            .zip(&out)
+                            .enumerate()
+                            .any(|(k, (a, b))| k != axis && a != b)
+                    {
+                        return Err(self.err("inputs must match in every dimension but the axis"));
+                    }
+                }
+                let r = self.push(
+                    "tosa.concat",
+                    &ids,
+                    f32t(&out),
+                    vec![("axis", Attr::i32(axis as i64))],
+                );
+                vec![Val { id: r, nhwc }]
+            }
+            "AveragePool" => {
+                let x = self.input(0)?;
+                let x = self.nhwc(x)?;
+                let k = self.ints("kernel_shape", &[]);
+                let s = self.ints("strides", &[1, 1]);
+                let p = self.ints("pads", &[0, 0, 0, 0]);
+                if k.len() != 2 || s.len() != 2 || p.len() != 4 {
+                    return Err(self
+                        .err("kernel_shape, strides and pads must describe 2 spatial dimensions"));
+                }
+                if self.int("ceil_mode", 0) != 0 {
+                    return Err(self.err("ceil_mode = 1 is not supported for AveragePool"));
+                }
+                if self.int("count_include_pad", 0) != 0 && p.iter().any(|&v| v != 0) {
+                    return Err(self.err("count_include_pad = 1 with padding is not supported"));
+                }
+                let mut p = p;
+                let (x, xs) = self.fit_window(x, &mut p, [k[0], k[1]], &s)?;
+                let oh = (xs[1] + p[0] + p[2] - k[0]) / s[0] + 1;
+                let ow = (xs[2] + p[1] + p[3] - k[1]) / s[1] + 1;
+                let z = self.zero_point();
+                let attrs = vec![
+                    ("acc_type", Attr::Raw("f32".into())),
+                    ("kernel", Attr::I64s(k)),
+                    ("stride", Attr::I64s(s)),
+                    ("pad", Attr::I64s(vec![p[0], p[2], p[1], p[3]])),
+                ];
+                let r = self.push(
+                    "tosa.avg_pool2d",
+                    &[x, z, z],
+                    f32t(&[xs[0], oh, ow, xs[3]]),
+                    attrs,
+                );
+                vec![Val { id: r, nhwc: true }]
             }
             "Add" | "Sub" | "Mul" | "Div" => {
                 let r = self.elementwise(op)?;
@@ -815,8 +1048,7 @@ impl<'a> Importer<'a> {
                 let r = self.reshape(x, &target);
                 vec![Val { id: r, nhwc: false }]
             }
-            "Shape" | "Cast" | "Slice" | "Concat" | "Gather" | "Unsqueeze" | "Squeeze"
-            | "Floor" => {
+            "Shape" | "Cast" | "Gather" | "Floor" => {
                 return Err(self.err("only shape computations on constants are supported (they are folded at import); this one depends on run-time values"));
             }
             _ => {
@@ -854,6 +1086,59 @@ impl<'a> Importer<'a> {
             }
             None => mm2,
         })
+    }
+
+    /// MatMul: activation × constant matrix (leading dimensions flattened), or activation ×
+    /// activation with equal batch dimensions (as one batched tosa.matmul).
+    fn matmul(&mut self) -> Result<ValueId, ImportError> {
+        let a = self.input(0)?;
+        let a = self.plain(a);
+        let sa = self.shape(a);
+        if sa.len() < 2 {
+            return Err(self.err("MatMul needs operands of rank 2 or more"));
+        }
+        let bname = self.node.input.get(1).cloned().unwrap_or_default();
+        if let Some(b) = self.consts.get(&bname).cloned() {
+            if b.dims.len() != 2 {
+                return Err(self.err(format!(
+                    "a constant MatMul operand must be 2-D, got {:?}",
+                    b.dims
+                )));
+            }
+            let k = *sa.last().unwrap_or(&0);
+            let n: i64 = sa[..sa.len() - 1].iter().product();
+            let a2 = if sa.len() == 2 {
+                a
+            } else {
+                self.reshape(a, &[n, k])
+            };
+            let r = self.matmul_const(a2, &b, None)?;
+            let mut out = sa.clone();
+            *out.last_mut().unwrap_or(&mut 0) = b.dims[1];
+            return Ok(if sa.len() == 2 {
+                r
+            } else {
+                self.reshape(r, &out)
+            });
+        }
+        let b = self.input(1)?;
+        let b = self.plain(b);
+        let sb = self.shape(b);
+        let r = sa.len();
+        if sb.len() != r || sa[..r - 2] != sb[..r - 2] || sa[r - 1] != sb[r - 2] {
+            return Err(self.err(format!(
+                "MatMul shapes {sa:?} x {sb:?} are not supported (equal batch dimensions needed)"
+            )));
+        }
+        let batch: i64 = sa[..r - 2].iter().product();
+        let (m, k, n) = (sa[r - 2], sa[r - 1], sb[r - 1]);
+        let a3 = self.reshape(a, &[batch, m, k]);
+        let b3 = self.reshape(b, &[batch, k, n]);
+        let z = self.zero_point();
+        let mm = self.push("tosa.matmul", &[a3, b3, z, z], f32t(&[batch, m, n]), vec![]);
+        let mut out = sa[..r - 2].to_vec();
+        out.extend([m, n]);
+        Ok(self.reshape(mm, &out))
     }
 
     /// A constant in the layout of `like`: broadcast to its rank (ONNX rules), then NHWC if it is.

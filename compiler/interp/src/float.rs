@@ -26,6 +26,8 @@ const OPS: &[&str] = &[
     "tosa.depthwise_conv2d",
     "tosa.avg_pool2d",
     "tosa.sigmoid",
+    "tosa.pow",
+    "tosa.concat",
 ];
 
 /// A graph-level function prepared for repeated execution.
@@ -128,6 +130,31 @@ impl<'f> FloatProgram<'f> {
                     |a, b| a * b,
                 ),
                 "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
+                "tosa.pow" => broadcast(
+                    get(0)?,
+                    &dims(f, op.operands[0]),
+                    get(1)?,
+                    &dims(f, op.operands[1]),
+                    &dims(f, r),
+                    f32::powf,
+                ),
+                "tosa.concat" => {
+                    let axis = op.int("axis")? as usize;
+                    let out_shape = dims(f, r);
+                    let outer: usize = out_shape[..axis].iter().product();
+                    let mut out = Vec::with_capacity(out_shape.iter().product());
+                    for o in 0..outer {
+                        for &v in &op.operands {
+                            let s = dims(f, v);
+                            let chunk: usize = s[axis..].iter().product();
+                            let data = vals[v].as_deref().ok_or_else(|| {
+                                InterpError::Invalid("tosa.concat reads an undefined value".into())
+                            })?;
+                            out.extend_from_slice(&data[o * chunk..][..chunk]);
+                        }
+                    }
+                    out
+                }
                 "tosa.sigmoid" => get(0)?.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
                 "tosa.depthwise_conv2d" => depthwise_conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
                 "tosa.avg_pool2d" => {
