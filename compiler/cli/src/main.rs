@@ -85,6 +85,9 @@ enum Cmd {
         /// Directory for out0.npy, out1.npy, …
         #[arg(long)]
         out_dir: PathBuf,
+        /// Print the median and total interpreter time per sample (single thread).
+        #[arg(long)]
+        timing: bool,
     },
 }
 
@@ -357,6 +360,7 @@ fn run(cmd: Cmd) -> Res<()> {
             input_shape,
             input,
             out_dir,
+            timing,
         } => {
             let mlir = context()?;
             let is_onnx = file.extension().is_some_and(|e| e == "onnx");
@@ -391,13 +395,22 @@ fn run(cmd: Cmd) -> Res<()> {
                 let p = nibble_interp::integer::IntProgram::new(&f).map_err(|e| e.to_string())?;
                 Box::new(move |x| p.run(x).map_err(|e| e.to_string()))
             };
+            let mut times = Vec::with_capacity(n);
             for s in 0..n {
-                for (o, v) in outs.iter_mut().zip(run_one(&data[s * per..(s + 1) * per])?) {
+                let start = std::time::Instant::now();
+                let result = run_one(&data[s * per..(s + 1) * per])?;
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+                for (o, v) in outs.iter_mut().zip(result) {
                     o.extend(v);
                 }
                 pb.inc(1);
             }
             pb.finish_and_clear();
+            if timing && n > 0 {
+                let total: f64 = times.iter().sum();
+                times.sort_by(f64::total_cmp);
+                eprintln!("{level} interpreter: median {:.3} ms per sample over {n} samples (min {:.3} ms, total {:.1} ms, one thread)", times[n / 2], times[0], total);
+            }
             std::fs::create_dir_all(&out_dir)
                 .map_err(|e| format!("cannot create '{}': {e}", out_dir.display()))?;
             for (k, (o, &r)) in outs.into_iter().zip(&f.returns).enumerate() {

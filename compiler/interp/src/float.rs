@@ -299,7 +299,9 @@ fn reduce(
     out
 }
 
-/// Elementwise `op` of two equal-rank tensors with size-1 broadcasting.
+/// Elementwise `op` of two equal-rank tensors with size-1 broadcasting. Same shapes, a scalar
+/// operand, and an operand that repeats along the leading dimensions (per-channel constants in
+/// NHWC) take contiguous fast paths; anything else walks the index space.
 fn broadcast(
     a: &[f32],
     sa: &[usize],
@@ -309,6 +311,32 @@ fn broadcast(
     op: impl Fn(f32, f32) -> f32,
 ) -> Vec<f32> {
     let n: usize = so.iter().product();
+    // `x` covers a suffix of the output and repeats over the rest.
+    let repeats = |sx: &[usize]| {
+        let lead = sx.iter().take_while(|&&d| d == 1).count();
+        sx[lead..] == so[lead..]
+    };
+    if a.len() == n && b.len() == n {
+        return a.iter().zip(b).map(|(&x, &y)| op(x, y)).collect();
+    }
+    if b.len() == 1 {
+        return a.iter().map(|&x| op(x, b[0])).collect();
+    }
+    if a.len() == 1 {
+        return b.iter().map(|&y| op(a[0], y)).collect();
+    }
+    if a.len() == n && repeats(sb) {
+        return a
+            .chunks_exact(b.len())
+            .flat_map(|row| row.iter().zip(b).map(|(&x, &y)| op(x, y)))
+            .collect();
+    }
+    if b.len() == n && repeats(sa) {
+        return b
+            .chunks_exact(a.len())
+            .flat_map(|row| a.iter().zip(row).map(|(&x, &y)| op(x, y)))
+            .collect();
+    }
     let rank = so.len();
     let strides = |s: &[usize]| {
         let mut st = vec![0usize; rank];
@@ -445,9 +473,15 @@ fn depthwise_conv2d(
                     }
                     let xv = &x[((iy * wd + ix) as usize) * c..][..c];
                     let wv = &w[(ky * kw + kx) * c * m..][..c * m];
-                    for ch in 0..c {
-                        for mm in 0..m {
-                            o[ch * m + mm] += xv[ch] * wv[ch * m + mm];
+                    if m == 1 {
+                        for ((ov, &xi), &wi) in o.iter_mut().zip(xv).zip(wv) {
+                            *ov += xi * wi;
+                        }
+                    } else {
+                        for ch in 0..c {
+                            for mm in 0..m {
+                                o[ch * m + mm] += xv[ch] * wv[ch * m + mm];
+                            }
                         }
                     }
                 }
