@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Latency benchmark (not a test): nibble's generated C vs onnxruntime on the same machine.
-# Usage: scripts/bench.sh [MODEL_DIR] [RUNS]   MODEL_DIR has model.onnx, calib.npy, test_x.npy.
+# Latency benchmark (not a test), one thread, batch 1, on this machine:
+#   - nibble's float interpreter (median per sample over the test inputs),
+#   - nibble's generated INT8 C built with -O2 (median of RUNS runs), where the model compiles,
+#   - onnxruntime FP32 and INT8 (QDQ) when the onnxruntime Python package is importable.
+# Usage: scripts/bench.sh [MODEL_DIR] [RUNS]   MODEL_DIR has model.onnx, meta.json, calib.npy
+# (optional), test_x.npy — e.g. ../shared/models/ppocr_rec.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=${1:-tests-data/mnist_cnn}
 RUNS=${2:-500}
 cargo build --release -q -p nibble-cli
+NIBBLE=target/release/nibble
+SHAPE=$(python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(m['input'] + '=1,' + ','.join(map(str, m['input_shape'])))" "$M/meta.json")
+CALIB="$M/calib.npy"; [ -f "$CALIB" ] || CALIB="$M/test_x.npy"
 OUT=$(mktemp -d)
-target/release/nibble compile "$M/model.onnx" --calib "$M/calib.npy" -o "$OUT" --emit-main 2>/dev/null
-cc -std=c99 -O2 -Wall -Wextra -Werror "$OUT"/*.c -o "$OUT/model"
-echo "model: $M (one thread, batch 1, median of $RUNS runs)"
-echo "nibble int8 C (-O2):  $("$OUT/model" --bench "$RUNS" "$M/test_x.npy")"
-if ort=$(python3 bench/ort_latency.py "$M/model.onnx" "$M/calib.npy" "$M/test_x.npy" "$RUNS" 2>/dev/null); then
-  echo "$ort" | sed 's/^FP32 /onnxruntime FP32:      median /; s/^INT8 \([0-9.]*\)$/onnxruntime INT8 (QDQ): median \1/; s/$/ ms/; s/unavailable\(.*\) ms$/unavailable\1/'
+trap 'rm -rf "$OUT"' EXIT
+echo "model: $M (input $SHAPE; one thread, batch 1)"
+echo "nibble float interpreter: $($NIBBLE run "$M/model.onnx" --input-shape "$SHAPE" --input "$M/test_x.npy" --out-dir "$OUT/fp32" --timing 2>&1 | sed 's/^graph interpreter: //')"
+if $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/c" --emit-main 2>"$OUT/compile.log"; then
+  cc -std=c99 -O2 -Wall -Wextra -Werror "$OUT"/c/*.c -o "$OUT/c/model"
+  echo "nibble int8 C (-O2):      $("$OUT/c/model" --bench "$RUNS" "$M/test_x.npy")"
 else
-  echo "onnxruntime is not installed here (pip install onnxruntime); reference figures from shared/models/README.md:"
+  echo "nibble int8 C:            not available for this model yet ($(head -c 200 "$OUT/compile.log"))"
+fi
+if ort=$(python3 bench/ort_latency.py "$M/model.onnx" "$CALIB" "$M/test_x.npy" "$RUNS" 2>/dev/null); then
+  echo "$ort" | sed 's/^FP32 /onnxruntime FP32:         median /; s/^INT8 \([0-9.]*\)$/onnxruntime INT8 (QDQ):   median \1/; s/\(median [0-9.]*\)$/\1 ms/'
+else
+  echo "onnxruntime is not installed here (pip install onnxruntime onnx); reference figures from shared/models/README.md:"
   grep -E "^\| $(basename "$M") " ../shared/models/README.md 2>/dev/null || echo "  (no shared/models/README.md beside this checkout)"
 fi
-rm -rf "$OUT"
