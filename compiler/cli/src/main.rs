@@ -62,6 +62,8 @@ enum Cmd {
         #[arg(long, default_value = "generic-npu")]
         target: String,
     },
+    /// Print the table of supported ONNX ops (Markdown).
+    Ops,
     /// Score model outputs: top-1 accuracy against labels, agreement and SQNR against a reference.
     Eval {
         /// Outputs as written by `nibble run` or the generated program: float32 .npy [N, classes].
@@ -288,6 +290,10 @@ fn run(cmd: Cmd) -> Res<()> {
                 write(&output.join(&name), &text)?;
             }
             eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
+            Ok(())
+        }
+        Cmd::Ops => {
+            print!("{}", nibble_frontend::ops_markdown());
             Ok(())
         }
         Cmd::Eval {

@@ -273,6 +273,17 @@ fn compile_is_deterministic() {
 }
 
 #[test]
+fn supported_op_table_is_current() {
+    let doc = std::fs::read_to_string(root().join("docs/onnx-ops.md")).unwrap();
+    let out = ok(nibble(&["ops"]));
+    assert_eq!(
+        doc,
+        String::from_utf8_lossy(&out.stdout),
+        "docs/onnx-ops.md is stale: regenerate it with `nibble ops > docs/onnx-ops.md`"
+    );
+}
+
+#[test]
 fn folded_qnt_ir_snapshot() {
     let out = ok(nibble(&[
         "opt",
@@ -348,6 +359,66 @@ fn bad_inputs_give_clear_errors() {
         nibble(&["import", p(&d.join("lstm.onnx"))]),
         "unsupported op 'LSTM' (node 'rnn'); supported ops: Add, AveragePool, BatchNormalization",
     );
+    // Corrupted models: wrong tensor sizes, a cyclic graph, a missing initializer, control flow.
+    use nibble_frontend::onnx::{NodeProto, TensorProto};
+    let node = |op: &str, name: &str, ins: &[&str], outs: &[&str]| NodeProto {
+        op_type: Some(op.into()),
+        name: Some(name.into()),
+        input: ins.iter().map(|s| s.to_string()).collect(),
+        output: outs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let bad_size = TensorProto {
+        name: Some("w".into()),
+        dims: vec![8, 1, 3, 3],
+        data_type: Some(1),
+        raw_data: Some(vec![0; 10]),
+        ..Default::default()
+    };
+    let cases = [
+        (
+            "badsize",
+            vec![node("Conv", "conv", &["x", "w"], &["y"])],
+            vec![bad_size],
+            "has 10 bytes of data for 72 float elements",
+        ),
+        (
+            "cyclic",
+            vec![
+                node("Relu", "a", &["z"], &["y"]),
+                node("Relu", "b", &["y"], &["z"]),
+            ],
+            vec![],
+            "node 'a' (Relu): input 'z' is not defined before this node",
+        ),
+        (
+            "noinit",
+            vec![node("Conv", "conv", &["x", "w_missing"], &["y"])],
+            vec![],
+            "node 'conv' (Conv): input 'w_missing' must be a constant",
+        ),
+        (
+            "loop",
+            vec![node("Loop", "loop", &["x"], &["y"])],
+            vec![],
+            "control flow with subgraphs is not supported",
+        ),
+    ];
+    for (name, nodes, inits, needle) in cases {
+        let model = nibble_frontend::onnx::ModelProto {
+            graph: Some(nibble_frontend::onnx::GraphProto {
+                node: nodes,
+                initializer: inits,
+                input: vec![value_info("x", &[1, 1, 8, 8])],
+                output: vec![value_info("y", &[1, 8, 6, 6])],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let path = d.join(format!("{name}.onnx"));
+        std::fs::write(&path, prost::Message::encode_to_vec(&model)).unwrap();
+        fails_with(nibble(&["import", p(&path)]), needle);
+    }
     // .npy of the wrong dtype and of the wrong shape.
     ArrayD::<i32>::zeros(vec![2, 1, 28, 28])
         .write_npy(std::fs::File::create(d.join("int.npy")).unwrap())

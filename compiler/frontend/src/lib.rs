@@ -17,41 +17,233 @@ use onnx::{AttributeProto, NodeProto, TensorProto};
 use prost::Message;
 
 /// The ONNX ops this importer understands.
-pub const SUPPORTED_OPS: &[&str] = &[
-    "Add",
-    "AveragePool",
-    "BatchNormalization",
-    "Cast",
-    "Clip",
-    "Concat",
-    "Constant",
-    "Conv",
-    "Div",
-    "Flatten",
-    "Floor",
-    "Gather",
-    "Gemm",
-    "GlobalAveragePool",
-    "HardSigmoid",
-    "Identity",
-    "MatMul",
-    "MaxPool",
-    "Mul",
-    "Pow",
-    "PRelu",
-    "ReduceMean",
-    "Relu",
-    "Reshape",
-    "Shape",
-    "Sigmoid",
-    "Slice",
-    "Softmax",
-    "Sqrt",
-    "Squeeze",
-    "Sub",
-    "Transpose",
-    "Unsqueeze",
+/// One supported ONNX op: the opsets it is accepted in, the attributes understood, notes.
+pub struct OpSupport {
+    pub op: &'static str,
+    pub opsets: &'static str,
+    pub attributes: &'static str,
+    pub notes: &'static str,
+}
+
+/// Every ONNX op the importer accepts (docs/onnx-ops.md is generated from this table).
+pub const OPS: &[OpSupport] = &[
+    OpSupport {
+        op: "Add",
+        opsets: "7–21",
+        attributes: "numpy broadcasting",
+        notes: "activation ⊕ constant or activation; constants folded",
+    },
+    OpSupport {
+        op: "AveragePool",
+        opsets: "7–21",
+        attributes: "kernel_shape, strides, pads, count_include_pad (0, or 1 without pads)",
+        notes: "ceil_mode 0",
+    },
+    OpSupport {
+        op: "BatchNormalization",
+        opsets: "7–21",
+        attributes: "epsilon",
+        notes: "inference form: per-channel affine (scale, bias)",
+    },
+    OpSupport {
+        op: "Cast",
+        opsets: "6–21",
+        attributes: "to",
+        notes: "on constants (shape computations), folded at import",
+    },
+    OpSupport {
+        op: "Clip",
+        opsets: "6–21",
+        attributes: "min/max (attributes before opset 11, inputs after)",
+        notes: "constant bounds",
+    },
+    OpSupport {
+        op: "Concat",
+        opsets: "4–21",
+        attributes: "axis",
+        notes: "activations, or constants (folded)",
+    },
+    OpSupport {
+        op: "Constant",
+        opsets: "1–21",
+        attributes: "value",
+        notes: "tensors of float32, int32, int64",
+    },
+    OpSupport {
+        op: "Conv",
+        opsets: "1–21",
+        attributes: "strides, pads, dilations, group (1 or depthwise), auto_pad NOTSET/VALID",
+        notes: "2-D; constant weights and bias",
+    },
+    OpSupport {
+        op: "Div",
+        opsets: "7–21",
+        attributes: "numpy broadcasting",
+        notes:
+            "by a constant: multiply by its reciprocal; by an activation: reciprocal then multiply",
+    },
+    OpSupport {
+        op: "Flatten",
+        opsets: "1–21",
+        attributes: "axis",
+        notes: "",
+    },
+    OpSupport {
+        op: "Floor",
+        opsets: "6–21",
+        attributes: "",
+        notes: "on constants, folded",
+    },
+    OpSupport {
+        op: "Gather",
+        opsets: "1–21",
+        attributes: "axis 0",
+        notes: "on constants, folded",
+    },
+    OpSupport {
+        op: "Gemm",
+        opsets: "7–21",
+        attributes: "alpha, beta, transB (transA 0)",
+        notes: "constant B and C; C a bias of M elements",
+    },
+    OpSupport {
+        op: "GlobalAveragePool",
+        opsets: "1–21",
+        attributes: "",
+        notes: "as tosa.avg_pool2d over H×W",
+    },
+    OpSupport {
+        op: "HardSigmoid",
+        opsets: "6–21",
+        attributes: "alpha, beta",
+        notes: "clamp(alpha·x + beta, 0, 1)",
+    },
+    OpSupport {
+        op: "Identity",
+        opsets: "1–21",
+        attributes: "",
+        notes: "",
+    },
+    OpSupport {
+        op: "MatMul",
+        opsets: "1–21",
+        attributes: "",
+        notes:
+            "activation × constant matrix, or activation × activation with equal batch dimensions",
+    },
+    OpSupport {
+        op: "MaxPool",
+        opsets: "1–21",
+        attributes: "kernel_shape, strides, pads, ceil_mode",
+        notes: "2-D, dilations 1",
+    },
+    OpSupport {
+        op: "Mul",
+        opsets: "7–21",
+        attributes: "numpy broadcasting",
+        notes: "",
+    },
+    OpSupport {
+        op: "Pow",
+        opsets: "7–21",
+        attributes: "",
+        notes: "constant exponent (2 becomes x·x)",
+    },
+    OpSupport {
+        op: "PRelu",
+        opsets: "7–21",
+        attributes: "",
+        notes: "slope scalar or per channel",
+    },
+    OpSupport {
+        op: "ReduceMean",
+        opsets: "1–21",
+        attributes: "axes, keepdims",
+        notes: "as tosa.reduce_sum and a multiplication by 1/n",
+    },
+    OpSupport {
+        op: "Relu",
+        opsets: "6–21",
+        attributes: "",
+        notes: "",
+    },
+    OpSupport {
+        op: "Reshape",
+        opsets: "5–21",
+        attributes: "0 and −1 in the target",
+        notes: "constant target (computed shapes are folded first)",
+    },
+    OpSupport {
+        op: "Shape",
+        opsets: "1–21",
+        attributes: "",
+        notes: "folded to a constant (shapes are static)",
+    },
+    OpSupport {
+        op: "Sigmoid",
+        opsets: "6–21",
+        attributes: "",
+        notes: "",
+    },
+    OpSupport {
+        op: "Slice",
+        opsets: "1–21",
+        attributes: "starts, ends, axes (steps 1)",
+        notes: "constant bounds; data at run time or constant",
+    },
+    OpSupport {
+        op: "Softmax",
+        opsets: "1–21",
+        attributes: "axis",
+        notes: "opset ≥ 13 any axis; before 13 the last axis",
+    },
+    OpSupport {
+        op: "Sqrt",
+        opsets: "6–21",
+        attributes: "",
+        notes: "as pow(x, 0.5)",
+    },
+    OpSupport {
+        op: "Squeeze",
+        opsets: "1–21",
+        attributes: "axes (attribute before 13, input after)",
+        notes: "",
+    },
+    OpSupport {
+        op: "Sub",
+        opsets: "7–21",
+        attributes: "numpy broadcasting",
+        notes: "",
+    },
+    OpSupport {
+        op: "Transpose",
+        opsets: "1–21",
+        attributes: "perm",
+        notes: "",
+    },
+    OpSupport {
+        op: "Unsqueeze",
+        opsets: "1–21",
+        attributes: "axes (attribute before 13, input after)",
+        notes: "",
+    },
 ];
+
+/// The supported-op table as Markdown (the content of docs/onnx-ops.md).
+pub fn ops_markdown() -> String {
+    let mut s = String::from("# Supported ONNX ops\n\nGenerated from `compiler/frontend/src/lib.rs` (`OPS`); a test keeps this file equal to the table. Models must use opsets 1–21 of the default domain; external data, subgraphs (If/Loop) and sequences are refused.\n\n| op | opsets | attributes | notes |\n|---|---|---|---|\n");
+    for o in OPS {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            o.op, o.opsets, o.attributes, o.notes
+        ));
+    }
+    s
+}
+
+fn supported_list() -> String {
+    OPS.iter().map(|o| o.op).collect::<Vec<_>>().join(", ")
+}
 
 /// Import errors; each names the model element at fault.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +252,10 @@ pub enum ImportError {
     Io(String, std::io::Error),
     #[error("'{0}' is not a valid ONNX model: {1}")]
     Decode(String, String),
-    #[error("unsupported op '{op}' (node '{node}'); supported ops: {}", SUPPORTED_OPS.join(", "))]
+    #[error(
+        "unsupported op '{op}' (node '{node}'); supported ops: {}",
+        supported_list()
+    )]
     UnsupportedOp { op: String, node: String },
     #[error("node '{node}' ({op}): {msg}")]
     Node {
@@ -1048,6 +1243,17 @@ impl<'a> Importer<'a> {
                 let r = self.reshape(x, &target);
                 vec![Val { id: r, nhwc: false }]
             }
+            "If" | "Loop" | "Scan" => {
+                return Err(self.err(
+                    "control flow with subgraphs is not supported (nibble compiles static graphs)",
+                ));
+            }
+            o if o.starts_with("Sequence")
+                || o == "SplitToSequence"
+                || o == "ConcatFromSequence" =>
+            {
+                return Err(self.err("sequence types are not supported"));
+            }
             "Shape" | "Cast" | "Gather" | "Floor" => {
                 return Err(self.err("only shape computations on constants are supported (they are folded at import); this one depends on run-time values"));
             }
@@ -1750,6 +1956,25 @@ pub fn import_bytes(
         .find(|o| o.domain().is_empty() || o.domain() == "ai.onnx")
         .and_then(|o| o.version)
         .unwrap_or(13);
+    if !(1..=21).contains(&opset) {
+        return Err(ImportError::Model(format!(
+            "opset {opset} is not supported (1–21)"
+        )));
+    }
+    if let Some(n) = graph
+        .node
+        .iter()
+        .find(|n| !n.domain().is_empty() && n.domain() != "ai.onnx")
+    {
+        return Err(ImportError::Node {
+            op: n.op_type().to_string(),
+            node: n.name().to_string(),
+            msg: format!(
+                "ops of domain '{}' are not supported (only the default ONNX domain)",
+                n.domain()
+            ),
+        });
+    }
     let mut consts = HashMap::new();
     for t in &graph.initializer {
         consts.insert(
