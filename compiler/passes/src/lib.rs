@@ -5,6 +5,7 @@
 //! function through [`nibble_ir::Func`] and replaces the module body with its result, which MLIR
 //! verifies again.
 
+mod fold_batchnorm;
 mod fold_requant;
 mod lower_tile;
 mod pipeline;
@@ -35,7 +36,12 @@ impl Options {
 }
 
 /// Every nibble pass, in pipeline order.
-pub const PASSES: &[PassInfo] = &[quantize::PASS, fold_requant::PASS, lower_tile::PASS];
+pub const PASSES: &[PassInfo] = &[
+    fold_batchnorm::PASS,
+    quantize::PASS,
+    fold_requant::PASS,
+    lower_tile::PASS,
+];
 
 /// An MLIR context with upstream dialects and passes plus the `qnt` and `tile` dialects.
 pub fn context() -> Result<Mlir, IrError> {

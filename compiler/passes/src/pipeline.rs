@@ -63,7 +63,7 @@ fn parse_options(s: &str) -> Result<Options, PassError> {
 
 #[repr(align(8))]
 struct PassIdent(#[allow(dead_code)] u8);
-static PASS_IDS: [PassIdent; 3] = [PassIdent(0), PassIdent(1), PassIdent(2)];
+static PASS_IDS: [PassIdent; 4] = [PassIdent(0), PassIdent(1), PassIdent(2), PassIdent(3)];
 
 /// Runs one nibble pass on a module operation: module → Func → pass → verified module body.
 fn run_on_module(
