@@ -179,6 +179,15 @@ fn progress(n: usize, what: &str) -> ProgressBar {
     pb
 }
 
+/// The graph-level clean-up pipeline every imported model goes through.
+const GRAPH_CLEANUP: &str = "builtin.module(nibble-fold-batchnorm)";
+
+fn graph_cleanup(mlir: &Mlir, f: &Func) -> Res<Func> {
+    let mut m = mlir.module_of(f).map_err(|e| e.to_string())?;
+    nibble_passes::run_pipeline(mlir, &mut m, GRAPH_CLEANUP).map_err(|e| e.to_string())?;
+    nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())
+}
+
 fn module_text(m: &melior::ir::Module) -> String {
     format!("{}\n", m.as_operation().to_string().trim_end())
 }
@@ -376,7 +385,8 @@ fn run(cmd: Cmd) -> Res<()> {
             let mlir = context()?;
             let is_onnx = file.extension().is_some_and(|e| e == "onnx");
             let f = if is_onnx {
-                import(&file, &input_shape)?
+                let f = import(&file, &input_shape)?;
+                graph_cleanup(&mlir, &f)?
             } else {
                 load_func(&mlir, &file)?
             };

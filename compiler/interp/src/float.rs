@@ -210,6 +210,7 @@ impl<'f> FloatProgram<'f> {
                     &dims(f, op.operands[0]),
                     &dims(f, r),
                     f32::NEG_INFINITY,
+                    f32::max,
                 )?,
                 _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
             };

@@ -228,6 +228,7 @@ impl<'f> IntProgram<'f> {
                     &dims(f, op.operands[0]),
                     &dims(f, r),
                     -128,
+                    i32::max,
                 )?),
                 "tile.transpose" => {
                     let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();

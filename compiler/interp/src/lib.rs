@@ -38,12 +38,13 @@ impl InterpError {
 }
 
 /// NHWC max pooling over `x` (shape `xs`) into shape `os`; windows skip padding and start at `init`.
-pub(crate) fn max_pool2d<T: Copy + PartialOrd>(
+pub(crate) fn max_pool2d<T: Copy>(
     op: &nibble_ir::Op,
     x: &[T],
     xs: &[usize],
     os: &[usize],
     init: T,
+    max: impl Fn(T, T) -> T,
 ) -> Result<Vec<T>, InterpError> {
     let k = op.ints("kernel")?;
     let s = op.ints("stride")?;
@@ -61,9 +62,7 @@ pub(crate) fn max_pool2d<T: Copy + PartialOrd>(
                         continue;
                     }
                     for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
-                        if xv > *ov {
-                            *ov = xv;
-                        }
+                        *ov = max(*ov, xv);
                     }
                 }
             }
@@ -89,26 +88,32 @@ pub(crate) fn dims(f: &nibble_ir::Func, v: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Permutes a row-major tensor: `out[i] = in[perm-mapped i]`, `out.shape[k] = in.shape[perms[k]]`.
+/// Permutes a row-major tensor: `out.shape[k] = shape[perms[k]]`. The innermost output
+/// dimension is copied with a fixed input stride; the outer index advances like an odometer.
 pub(crate) fn transpose<T: Copy>(x: &[T], shape: &[usize], perms: &[usize]) -> Vec<T> {
     let rank = shape.len();
+    if rank == 0 || x.is_empty() {
+        return x.to_vec();
+    }
     let out_shape: Vec<usize> = perms.iter().map(|&p| shape[p]).collect();
     let mut in_strides = vec![1; rank];
-    for k in (0..rank.saturating_sub(1)).rev() {
+    for k in (0..rank - 1).rev() {
         in_strides[k] = in_strides[k + 1] * shape[k + 1];
     }
     let strides: Vec<usize> = perms.iter().map(|&p| in_strides[p]).collect();
-    let n = x.len();
-    let mut out = Vec::with_capacity(n);
-    let mut idx = vec![0usize; rank];
-    for _ in 0..n {
-        let off: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
-        out.push(x[off]);
-        for k in (0..rank).rev() {
+    let (inner, inner_stride) = (out_shape[rank - 1], strides[rank - 1]);
+    let mut out = Vec::with_capacity(x.len());
+    let mut idx = vec![0usize; rank - 1];
+    let mut base = 0usize;
+    for _ in 0..x.len() / inner {
+        out.extend((0..inner).map(|i| x[base + i * inner_stride]));
+        for k in (0..rank - 1).rev() {
             idx[k] += 1;
+            base += strides[k];
             if idx[k] < out_shape[k] {
                 break;
             }
+            base -= strides[k] * out_shape[k];
             idx[k] = 0;
         }
     }
