@@ -96,6 +96,20 @@ fn lit_suite_passes() {
     assert!(text.contains("Passed"), "lit ran no test:\n{text}");
 }
 
+/// Same shape, and every element within 1e-4 × max |want|.
+fn assert_close(got: &ArrayD<f32>, want: &ArrayD<f32>, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}");
+    let max_ref = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
+    let max_err = got
+        .iter()
+        .zip(want.iter())
+        .fold(0f32, |a, (&x, &y)| a.max((x - y).abs()));
+    assert!(
+        max_err <= 1e-4 * max_ref,
+        "{what}: max abs error {max_err} > 1e-4 x {max_ref}"
+    );
+}
+
 /// Every output within 1e-4 × max |ref| of onnxruntime FP32.
 fn float_matches_reference(model: &str, outputs: usize, extra: &[&str]) {
     let d = tmp(&format!("float-{model}"));
@@ -107,16 +121,7 @@ fn float_matches_reference(model: &str, outputs: usize, extra: &[&str]) {
     for k in 0..outputs {
         let got = read(&d.join(format!("out{k}.npy")));
         let want = read(&m.join(format!("test_ref_out{k}.npy")));
-        assert_eq!(got.shape(), want.shape(), "{model} output {k}");
-        let max_ref = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
-        let max_err = got
-            .iter()
-            .zip(want.iter())
-            .fold(0f32, |a, (&x, &y)| a.max((x - y).abs()));
-        assert!(
-            max_err <= 1e-4 * max_ref,
-            "{model} output {k}: max abs error {max_err} > 1e-4 x {max_ref}"
-        );
+        assert_close(&got, &want, &format!("{model} output {k}"));
     }
 }
 
@@ -131,6 +136,38 @@ fn float_interpreter_matches_onnxruntime() {
     // Opset 12: SVTR attention (activation × activation MatMul, 5-D transposes, run-time
     // slices), LayerNorm as ReduceMean/Sub/Pow/Sqrt/Div, AveragePool, Concat, 6625-way Softmax.
     float_matches_reference("ppocr_rec", 1, &["--input-shape", "x=1,3,48,320"]);
+}
+
+#[test]
+fn op_models_match_onnxruntime() {
+    // (model, outputs) in tests-data/ops, made by tests-data/ops/make.py.
+    for (name, outputs) in [
+        ("activations", 1),
+        ("reduce_pad_split", 3),
+        ("conv_transpose", 1),
+        ("resize", 2),
+        ("resize_modes", 4),
+    ] {
+        let d = tmp(&format!("ops-{name}"));
+        let m = root().join("tests-data/ops");
+        let (onnx, x) = (
+            m.join(format!("{name}.onnx")),
+            m.join(format!("{name}_x.npy")),
+        );
+        ok(nibble(&[
+            "run",
+            p(&onnx),
+            "--input",
+            p(&x),
+            "--out-dir",
+            p(&d),
+        ]));
+        for k in 0..outputs {
+            let got = read(&d.join(format!("out{k}.npy")));
+            let want = read(&m.join(format!("{name}_ref{k}.npy")));
+            assert_close(&got, &want, &format!("{name} output {k}"));
+        }
+    }
 }
 
 #[test]
@@ -228,11 +265,7 @@ fn generated_c_is_bit_exact_and_accurate() {
     ]));
     let graph = read(&d.join("graph/out0.npy"));
     let reference = read(&m.join("test_ref_out0.npy"));
-    let max_ref = reference.iter().fold(0f32, |a, &b| a.max(b.abs()));
-    assert!(graph
-        .iter()
-        .zip(reference.iter())
-        .all(|(a, b)| (a - b).abs() <= 1e-4 * max_ref));
+    assert_close(&graph, &reference, "graph-level .mlir");
     let float_acc = accuracy(&reference);
     let int8_acc = accuracy(&c);
     assert!(

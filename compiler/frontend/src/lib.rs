@@ -1131,6 +1131,341 @@ impl<'a> Importer<'a> {
                 let r = self.elementwise(op)?;
                 vec![r]
             }
+            "Tanh" | "Erf" => {
+                let x = self.input(0)?;
+                let r = self.unary(
+                    if op == "Tanh" {
+                        "tosa.tanh"
+                    } else {
+                        "tosa.erf"
+                    },
+                    x.id,
+                );
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "LeakyRelu" => {
+                // max(x, 0) + alpha · min(x, 0)
+                let x = self.input(0)?;
+                let alpha = self.float("alpha", 0.01);
+                let rank = self.shape(x.id).len();
+                let a = self.constant(&vec![1; rank], &[alpha]);
+                let pos = self.clamp(x.id, 0.0, f32::MAX);
+                let neg = self.clamp(x.id, f32::MIN, 0.0);
+                let scaled = self.binary("tosa.mul", neg, a)?;
+                let r = self.binary("tosa.add", pos, scaled)?;
+                vec![Val {
+                    id: r,
+                    nhwc: x.nhwc,
+                }]
+            }
+            "Sum" => {
+                let vals: Vec<Val> = (0..self.node.input.len())
+                    .map(|i| self.input(i))
+                    .collect::<Result<_, _>>()?;
+                let nhwc = vals.iter().any(|v| v.nhwc)
+                    && vals.iter().all(|v| self.onnx_shape(*v).len() == 4);
+                let mut ids = Vec::new();
+                for v in &vals {
+                    ids.push(if nhwc { self.nhwc(*v)? } else { self.plain(*v) });
+                }
+                let mut acc = ids[0];
+                for &i in &ids[1..] {
+                    acc = self.binary("tosa.add", acc, i)?;
+                }
+                vec![Val { id: acc, nhwc }]
+            }
+            "ReduceMax" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let rank = self.shape(x).len() as i64;
+                let axes = if self.opset >= 18 && self.node.input.len() > 1 {
+                    self.konst(1)?.data.iter().map(|&v| v as i64).collect()
+                } else {
+                    self.ints("axes", &(0..rank).collect::<Vec<_>>())
+                };
+                let mut axes: Vec<usize> = axes
+                    .iter()
+                    .map(|&a| (if a < 0 { a + rank } else { a }) as usize)
+                    .collect();
+                axes.sort();
+                axes.dedup();
+                let mut r = x;
+                for &a in &axes {
+                    if a as i64 >= rank {
+                        return Err(self.err(format!("axis {a} is out of range for rank {rank}")));
+                    }
+                    r = self.reduce("tosa.reduce_max", r, a);
+                }
+                if self.int("keepdims", 1) == 0 {
+                    let kept: Vec<i64> = self
+                        .shape(r)
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !axes.contains(i))
+                        .map(|(_, &d)| d)
+                        .collect();
+                    r = self.reshape(r, &kept);
+                }
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Pad" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let shape = self.shape(x);
+                let rank = shape.len();
+                let mode = self.string("mode").unwrap_or_else(|| "constant".into());
+                if mode != "constant" {
+                    return Err(self.err(format!("mode '{mode}' is not supported (constant)")));
+                }
+                let (pads, value) = if self.opset >= 11 {
+                    let pads: Vec<i64> = self.konst(1)?.data.iter().map(|&v| v as i64).collect();
+                    let value = match self.node.input.get(2).filter(|n| !n.is_empty()) {
+                        Some(_) => self.konst(2)?.data.first().copied().unwrap_or(0.0),
+                        None => 0.0,
+                    };
+                    (pads, value)
+                } else {
+                    (self.ints("pads", &[]), self.float("value", 0.0))
+                };
+                if self.node.input.get(3).is_some_and(|n| !n.is_empty()) {
+                    return Err(self.err("Pad with explicit axes is not supported"));
+                }
+                if pads.len() != 2 * rank || pads.iter().any(|&p| p < 0) {
+                    return Err(self.err(format!(
+                        "pads {pads:?} must hold {} non-negative values",
+                        2 * rank
+                    )));
+                }
+                // tosa: [begin0, end0, begin1, end1, …]
+                let tosa_pads: Vec<i64> =
+                    (0..rank).flat_map(|k| [pads[k], pads[rank + k]]).collect();
+                let out: Vec<i64> = (0..rank)
+                    .map(|k| shape[k] + pads[k] + pads[rank + k])
+                    .collect();
+                let ps = self.const_shape(&tosa_pads);
+                let pv = self.constant(&[1], &[value]);
+                let r = self.push("tosa.pad", &[x, ps, pv], f32t(&out), vec![]);
+                vec![Val { id: r, nhwc: false }]
+            }
+            "Split" => {
+                let x = self.input(0)?;
+                let x = self.plain(x);
+                let shape = self.shape(x);
+                let rank = shape.len() as i64;
+                let axis = self.int("axis", 0);
+                let axis = (if axis < 0 { axis + rank } else { axis }) as usize;
+                if axis >= shape.len() {
+                    return Err(self.err(format!("axis {axis} is out of range for rank {rank}")));
+                }
+                let n = self.node.output.len() as i64;
+                let sizes: Vec<i64> = if self.opset >= 13
+                    && self.node.input.len() > 1
+                    && !self.node.input[1].is_empty()
+                {
+                    self.konst(1)?.data.iter().map(|&v| v as i64).collect()
+                } else if self.opset < 13 && self.attr("split").is_some() {
+                    self.ints("split", &[])
+                } else {
+                    if shape[axis] % n != 0 {
+                        return Err(
+                            self.err(format!("{} does not split evenly into {n}", shape[axis]))
+                        );
+                    }
+                    vec![shape[axis] / n; n as usize]
+                };
+                if sizes.len() as i64 != n || sizes.iter().sum::<i64>() != shape[axis] {
+                    return Err(self.err(format!(
+                        "split sizes {sizes:?} do not cover dimension {} into {n} outputs",
+                        shape[axis]
+                    )));
+                }
+                let mut outs = Vec::new();
+                let mut start = 0;
+                for size in sizes {
+                    let mut lo = vec![0i64; shape.len()];
+                    lo[axis] = start;
+                    let mut sz = shape.clone();
+                    sz[axis] = size;
+                    let st = self.const_shape(&lo);
+                    let szv = self.const_shape(&sz);
+                    let r = self.push("tosa.slice", &[x, st, szv], f32t(&sz), vec![]);
+                    outs.push(Val { id: r, nhwc: false });
+                    start += size;
+                }
+                outs
+            }
+            "ConvTranspose" => {
+                let x = self.input(0)?;
+                let x = self.nhwc(x)?;
+                let w = self.konst(1)?;
+                if w.dims.len() != 4 {
+                    return Err(self.err("only 2-D ConvTranspose is supported"));
+                }
+                if self.int("group", 1) != 1 || self.ints("dilations", &[1, 1]) != [1, 1] {
+                    return Err(self.err("only group 1 and dilation 1 are supported"));
+                }
+                if self.attr("output_shape").is_some()
+                    || !matches!(self.string("auto_pad").as_deref(), None | Some("NOTSET"))
+                {
+                    return Err(self.err("output_shape and auto_pad are not supported (give pads and output_padding)"));
+                }
+                let [ic, oc, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
+                let xs = self.shape(x);
+                if xs[3] != ic {
+                    return Err(
+                        self.err(format!("input has {} channels, weights expect {ic}", xs[3]))
+                    );
+                }
+                let s = self.ints("strides", &[1, 1]);
+                let p = self.ints("pads", &[0, 0, 0, 0]);
+                let op_ = self.ints("output_padding", &[0, 0]);
+                // [IC, OC, KH, KW] -> [OC, KH, KW, IC]
+                let mut ohwi = vec![0.0f32; w.data.len()];
+                for i in 0..ic {
+                    for o in 0..oc {
+                        for y in 0..kh {
+                            for xk in 0..kw {
+                                ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
+                                    w.data[(((i * oc + o) * kh + y) * kw + xk) as usize];
+                            }
+                        }
+                    }
+                }
+                let bias = if self.node.input.len() > 2 && !self.node.input[2].is_empty() {
+                    self.konst(2)?.data
+                } else {
+                    vec![0.0; oc as usize]
+                };
+                // tosa: out = (in − 1)·stride + out_pad_before + out_pad_after + k
+                let out_pad = vec![-p[0], -p[2] + op_[0], -p[1], -p[3] + op_[1]];
+                let oh = (xs[1] - 1) * s[0] + out_pad[0] + out_pad[1] + kh;
+                let ow = (xs[2] - 1) * s[1] + out_pad[2] + out_pad[3] + kw;
+                let wv = self.constant(&[oc, kh, kw, ic], &ohwi);
+                let bv = self.constant(&[oc], &bias);
+                let z = self.zero_point();
+                let attrs = vec![
+                    ("acc_type", Attr::Raw("f32".into())),
+                    ("out_pad", Attr::I64s(out_pad)),
+                    ("stride", Attr::I64s(s)),
+                ];
+                let r = self.push(
+                    "tosa.transpose_conv2d",
+                    &[x, wv, bv, z, z],
+                    f32t(&[xs[0], oh, ow, oc]),
+                    attrs,
+                );
+                vec![Val { id: r, nhwc: true }]
+            }
+            "Resize" => {
+                let x = self.input(0)?;
+                let x = self.nhwc(x)?;
+                let xs = self.shape(x);
+                if self.opset < 11 {
+                    return Err(self.err("Resize before opset 11 is not supported"));
+                }
+                let mode = self.string("mode").unwrap_or_else(|| "nearest".into());
+                let ctm = self
+                    .string("coordinate_transformation_mode")
+                    .unwrap_or_else(|| "half_pixel".into());
+                let nearest = self
+                    .string("nearest_mode")
+                    .unwrap_or_else(|| "round_prefer_floor".into());
+                let has = |i: usize| self.node.input.get(i).is_some_and(|n| !n.is_empty());
+                // Per spatial dimension: (input, output, scale numerator, denominator).
+                let (onnx_in, mut dims) = (self.onnx_shape(Val { id: x, nhwc: true }), Vec::new());
+                if has(3) {
+                    let sizes: Vec<i64> = self.konst(3)?.data.iter().map(|&v| v as i64).collect();
+                    if sizes.len() != 4 || sizes[0] != onnx_in[0] || sizes[1] != onnx_in[1] {
+                        return Err(
+                            self.err(format!("sizes {sizes:?} must keep N and C of {onnx_in:?}"))
+                        );
+                    }
+                    for k in 2..4 {
+                        dims.push((onnx_in[k], sizes[k], sizes[k], onnx_in[k]));
+                    }
+                } else if has(2) {
+                    let scales = self.konst(2)?.data;
+                    if scales.len() != 4 || scales[0] != 1.0 || scales[1] != 1.0 {
+                        return Err(self.err(format!("scales {scales:?} must be 1 for N and C")));
+                    }
+                    for k in 2..4 {
+                        let (n, d) = (1..=64)
+                            .find_map(|d| {
+                                let n = (scales[k] as f64 * d as f64).round() as i64;
+                                (n > 0 && (n as f32 / d as f32) == scales[k]).then_some((n, d))
+                            })
+                            .ok_or_else(|| {
+                                self.err(format!(
+                                    "scale {} is not a ratio of small integers",
+                                    scales[k]
+                                ))
+                            })?;
+                        dims.push((
+                            onnx_in[k],
+                            (onnx_in[k] as f64 * scales[k] as f64).floor() as i64,
+                            n,
+                            d,
+                        ));
+                    }
+                } else {
+                    return Err(self.err("Resize needs scales or sizes"));
+                }
+                let tosa_mode = match mode.as_str() {
+                    "nearest" => "NEAREST_NEIGHBOR",
+                    "linear" => "BILINEAR",
+                    m => {
+                        return Err(
+                            self.err(format!("mode '{m}' is not supported (nearest, linear)"))
+                        )
+                    }
+                };
+                let (mut scale, mut offset, mut border) = (Vec::new(), Vec::new(), Vec::new());
+                for &(i, o, n, d) in &dims {
+                    // Doubled so half-pixel offsets and nearest-mode shifts are integers.
+                    let (n2, d2) = (2 * n, 2 * d);
+                    let (n2, d2, off) = match ctm.as_str() {
+                        "asymmetric" => (n2, d2, 0),
+                        "half_pixel" | "pytorch_half_pixel" if o > 1 || ctm == "half_pixel" => (n2, d2, d - n),
+                        "pytorch_half_pixel" => (2, 2, 0),
+                        "align_corners" if o > 1 && i > 1 => (2 * (o - 1), 2 * (i - 1), 0),
+                        "align_corners" => (2, 2, 0),
+                        m => return Err(self.err(format!("coordinate_transformation_mode '{m}' is not supported (asymmetric, half_pixel, pytorch_half_pixel, align_corners)"))),
+                    };
+                    // tosa nearest rounds half up; shift the offset for the other ONNX roundings.
+                    let off = if mode == "nearest" {
+                        match nearest.as_str() {
+                            "round_prefer_ceil" => off,
+                            "round_prefer_floor" => off - 1,
+                            "floor" => off - n2 / 2,
+                            "ceil" => off + n2 / 2 - 1,
+                            m => {
+                                return Err(self.err(format!("nearest_mode '{m}' is not supported")))
+                            }
+                        }
+                    } else {
+                        off
+                    };
+                    scale.extend([n2, d2]);
+                    offset.push(off);
+                    border.push((o - 1) * d2 - (i - 1) * n2 + off);
+                }
+                let (sv, ov, bv) = (
+                    self.const_shape(&scale),
+                    self.const_shape(&offset),
+                    self.const_shape(&border),
+                );
+                let out = [xs[0], dims[0].1, dims[1].1, xs[3]];
+                let r = self.push(
+                    "tosa.resize",
+                    &[x, sv, ov, bv],
+                    f32t(&out),
+                    vec![("mode", Attr::Raw(format!("#tosa.resize_mode<{tosa_mode}>")))],
+                );
+                vec![Val { id: r, nhwc: true }]
+            }
             "Sigmoid" => {
                 let x = self.input(0)?;
                 let r = self.unary("tosa.sigmoid", x.id);

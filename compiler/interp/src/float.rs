@@ -28,6 +28,11 @@ const OPS: &[&str] = &[
     "tosa.sigmoid",
     "tosa.pow",
     "tosa.concat",
+    "tosa.tanh",
+    "tosa.erf",
+    "tosa.pad",
+    "tosa.transpose_conv2d",
+    "tosa.resize",
 ];
 
 /// A graph-level function prepared for repeated execution.
@@ -130,6 +135,37 @@ impl<'f> FloatProgram<'f> {
                     |a, b| a * b,
                 ),
                 "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
+                "tosa.tanh" => get(0)?.iter().map(|v| v.tanh()).collect(),
+                "tosa.erf" => get(0)?.iter().map(|&v| erf(v)).collect(),
+                "tosa.pad" => {
+                    let pads = shapes.get(&op.operands[1]).ok_or_else(|| {
+                        InterpError::Invalid("tosa.pad padding must be a tosa.const_shape".into())
+                    })?;
+                    let value = self.consts[op.operands[2]]
+                        .as_deref()
+                        .and_then(|c| c.first().copied())
+                        .unwrap_or(0.0);
+                    pad(get(0)?, &dims(f, op.operands[0]), pads, value, &dims(f, r))
+                }
+                "tosa.transpose_conv2d" => transpose_conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
+                "tosa.resize" => {
+                    let shape_of = |k: usize| {
+                        shapes.get(&op.operands[k]).ok_or_else(|| {
+                            InterpError::Invalid(
+                                "tosa.resize parameters must be tosa.const_shape".into(),
+                            )
+                        })
+                    };
+                    let bilinear = matches!(op.attrs.get("mode"), Some(nibble_ir::Attr::Raw(m)) if m.contains("BILINEAR"));
+                    resize(
+                        get(0)?,
+                        &dims(f, op.operands[0]),
+                        &dims(f, r),
+                        shape_of(1)?,
+                        shape_of(2)?,
+                        bilinear,
+                    )
+                }
                 "tosa.pow" => broadcast(
                     get(0)?,
                     &dims(f, op.operands[0]),
@@ -526,4 +562,145 @@ fn avg_pool2d(
         }
     }
     Ok(out)
+}
+
+/// erf(x): its Taylor series in f64 for |x| < 3 (about 1e-12 after cancellation), and
+/// Abramowitz & Stegun 7.1.26 (error below 1.5e-7) in the tails, where erf is within 2e-5 of ±1.
+fn erf(x: f32) -> f32 {
+    let x = x as f64;
+    if x.abs() >= 3.0 {
+        let t = 1.0 / (1.0 + 0.3275911 * x.abs());
+        let poly = t
+            * (0.254829592
+                + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        return (1.0 - poly * (-x * x).exp()).copysign(x) as f32;
+    }
+    let (mut term, mut sum, x2) = (x, x, x * x);
+    for n in 1..80 {
+        term *= -x2 / n as f64;
+        let add = term / (2 * n + 1) as f64;
+        sum += add;
+        if add.abs() < 1e-17 {
+            break;
+        }
+    }
+    (2.0 / std::f64::consts::PI.sqrt() * sum) as f32
+}
+
+/// Constant padding of a row-major tensor; `pads` is [begin0, end0, begin1, end1, …].
+fn pad(x: &[f32], shape: &[usize], pads: &[i64], value: f32, out_shape: &[usize]) -> Vec<f32> {
+    let rank = shape.len();
+    let n: usize = out_shape.iter().product();
+    let mut out = vec![value; n];
+    let mut idx = vec![0usize; rank];
+    for &v in x {
+        let mut off = 0;
+        for k in 0..rank {
+            off = off * out_shape[k] + idx[k] + pads[2 * k] as usize;
+        }
+        out[off] = v;
+        for k in (0..rank).rev() {
+            idx[k] += 1;
+            if idx[k] < shape[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out
+}
+
+/// NHWC transposed convolution (tosa semantics): every input pixel scatters its kernel window
+/// to `iy·stride + out_pad_top + ky` (rows outside the output are dropped), weights [OC,KH,KW,IC].
+fn transpose_conv2d(
+    f: &Func,
+    op: &nibble_ir::Op,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+) -> Result<Vec<f32>, InterpError> {
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
+    let out_pad = op.ints("out_pad")?;
+    let stride = op.ints("stride")?;
+    let (h, wd, ic) = (xs[1], xs[2], xs[3]);
+    let (oc, kh, kw) = (ws[0], ws[1], ws[2]);
+    let (oh, ow) = (os[1] as i64, os[2] as i64);
+    let mut out = vec![0.0f32; os[1] * os[2] * oc];
+    for px in out.chunks_exact_mut(oc) {
+        px.copy_from_slice(&b[..oc]);
+    }
+    for iy in 0..h {
+        for ix in 0..wd {
+            let xv = &x[(iy * wd + ix) * ic..][..ic];
+            for ky in 0..kh {
+                let oy = iy as i64 * stride[0] + out_pad[0] + ky as i64;
+                if oy < 0 || oy >= oh {
+                    continue;
+                }
+                for kx in 0..kw {
+                    let ox = ix as i64 * stride[1] + out_pad[2] + kx as i64;
+                    if ox < 0 || ox >= ow {
+                        continue;
+                    }
+                    let o = &mut out[((oy * ow + ox) as usize) * oc..][..oc];
+                    for (c, ov) in o.iter_mut().enumerate() {
+                        let wv = &w[((c * kh + ky) * kw + kx) * ic..][..ic];
+                        *ov += xv.iter().zip(wv).map(|(a, b)| a * b).sum::<f32>();
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// tosa.resize on f32 NHWC: output row `oy` samples input `y = oy·d + offset` in units of 1/n;
+/// nearest rounds half up, bilinear interpolates between clamped neighbours.
+fn resize(
+    x: &[f32],
+    xs: &[usize],
+    os: &[usize],
+    scale: &[i64],
+    offset: &[i64],
+    bilinear: bool,
+) -> Vec<f32> {
+    let (ih, iw, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let (oh, ow) = (os[1], os[2]);
+    // For one axis: (low index, high index, weight of high).
+    let axis = |o: usize, n: i64, d: i64, off: i64, len: i64| -> (usize, usize, f32) {
+        let y = o as i64 * d + off;
+        let i = y.div_euclid(n);
+        let frac = y - i * n;
+        if bilinear {
+            (
+                i.clamp(0, len - 1) as usize,
+                (i + 1).clamp(0, len - 1) as usize,
+                frac as f32 / n as f32,
+            )
+        } else {
+            let j = if 2 * frac >= n { i + 1 } else { i };
+            let j = j.clamp(0, len - 1) as usize;
+            (j, j, 0.0)
+        }
+    };
+    let mut out = vec![0.0f32; oh * ow * c];
+    for oy in 0..oh {
+        let (y0, y1, fy) = axis(oy, scale[0], scale[1], offset[0], ih);
+        for ox in 0..ow {
+            let (x0, x1, fx) = axis(ox, scale[2], scale[3], offset[1], iw);
+            let px = |y: usize, xx: usize| &x[(y * iw as usize + xx) * c..][..c];
+            let o = &mut out[(oy * ow + ox) * c..][..c];
+            let (a, b, cc, dd) = (px(y0, x0), px(y0, x1), px(y1, x0), px(y1, x1));
+            for k in 0..c {
+                let top = a[k] * (1.0 - fx) + b[k] * fx;
+                let bottom = cc[k] * (1.0 - fx) + dd[k] * fx;
+                o[k] = top * (1.0 - fy) + bottom * fy;
+            }
+        }
+    }
+    out
 }

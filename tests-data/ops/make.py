@@ -1,0 +1,86 @@
+"""Generates the small single-purpose ONNX models in this folder and their onnxruntime FP32
+reference outputs: `python3 tests-data/ops/make.py` (needs numpy, onnx, onnxruntime).
+Each model NAME has NAME.onnx, NAME_x.npy (inputs, batch of 3) and NAME_ref{k}.npy (output k).
+Deterministic: fixed seeds."""
+import os
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import helper as h, TensorProto as T, numpy_helper as nh
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(7)
+
+
+def model(name, nodes, inits, in_shape, outs, opset=13):
+    g = h.make_graph(
+        nodes, name,
+        [h.make_tensor_value_info("x", T.FLOAT, in_shape)],
+        [h.make_empty_tensor_value_info(o) for o in outs],
+        [nh.from_array(v, k) for k, v in inits.items()],
+    )
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", opset)], producer_name="nibble-tests")
+    m.ir_version = 8
+    path = os.path.join(HERE, name + ".onnx")
+    onnx.save(m, path)
+    x = rng.standard_normal([3] + in_shape[1:]).astype(np.float32)
+    np.save(os.path.join(HERE, name + "_x.npy"), x)
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    res = [s.run(None, {"x": x[i:i + 1]}) for i in range(len(x))]
+    for k in range(len(outs)):
+        np.save(os.path.join(HERE, f"{name}_ref{k}.npy"), np.concatenate([r[k] for r in res]))
+
+
+f32 = lambda *s: rng.standard_normal(s).astype(np.float32) * 0.5
+i64 = lambda *v: np.array(v, dtype=np.int64)
+
+# Activations: LeakyRelu, Tanh, GELU spelled with Erf, Sum of three.
+model("activations", [
+    h.make_node("LeakyRelu", ["x"], ["l"], alpha=0.1, name="leaky"),
+    h.make_node("Tanh", ["l"], ["t"], name="tanh"),
+    h.make_node("Div", ["x", "sqrt2"], ["xs"], name="gelu_div"),
+    h.make_node("Erf", ["xs"], ["e"], name="gelu_erf"),
+    h.make_node("Add", ["e", "one"], ["e1"], name="gelu_add"),
+    h.make_node("Mul", ["x", "e1"], ["xe"], name="gelu_mul"),
+    h.make_node("Mul", ["xe", "half"], ["g"], name="gelu_half"),
+    h.make_node("Sum", ["t", "g", "x"], ["y"], name="sum"),
+], {"sqrt2": np.array(np.sqrt(2), np.float32), "one": np.array(1, np.float32), "half": np.array(0.5, np.float32)},
+    [1, 4, 5, 6], ["y"])
+
+# ReduceMax, constant Pad, Split into two outputs.
+model("reduce_pad_split", [
+    h.make_node("ReduceMax", ["x"], ["m"], axes=[1], keepdims=1, name="rmax"),
+    h.make_node("Pad", ["x", "pads", "pv"], ["p"], mode="constant", name="pad"),
+    h.make_node("Split", ["p", "split"], ["s0", "s1"], axis=1, name="split"),
+    h.make_node("Add", ["s0", "m2"], ["y0"], name="use_s0"),
+], {"pads": i64(0, 0, 1, 2, 0, 0, 2, 1), "pv": np.array(0.25, np.float32), "split": i64(1, 3),
+    "m2": np.zeros((1, 1, 1, 1), np.float32)},
+    [1, 4, 5, 6], ["m", "y0", "s1"])
+
+# ConvTranspose: stride 2, padding 1, output_padding 1, bias.
+model("conv_transpose", [
+    h.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1],
+                output_padding=[1, 1], name="deconv"),
+], {"w": f32(4, 3, 3, 3), "b": f32(3)}, [1, 4, 5, 6], ["y"])
+
+# Resize: nearest (scales, asymmetric, floor) and linear (sizes, half_pixel).
+model("resize", [
+    h.make_node("Resize", ["x", "", "scales"], ["n"], mode="nearest",
+                coordinate_transformation_mode="asymmetric", nearest_mode="floor", name="up_nearest"),
+    h.make_node("Resize", ["x", "", "", "sizes"], ["l"], mode="linear",
+                coordinate_transformation_mode="half_pixel", name="up_linear"),
+], {"scales": np.array([1, 1, 2, 2], np.float32), "sizes": i64(1, 4, 10, 9)}, [1, 4, 5, 6], ["n", "l"])
+
+# More Resize variants: default nearest (half_pixel, round_prefer_floor) at 1.5x, align_corners
+# linear to sizes, nearest downscale by 0.5 with ceil, pytorch_half_pixel linear.
+model("resize_modes", [
+    h.make_node("Resize", ["x", "", "s15"], ["a"], mode="nearest", name="nearest_default"),
+    h.make_node("Resize", ["x", "", "", "sz"], ["b"], mode="linear",
+                coordinate_transformation_mode="align_corners", name="linear_align"),
+    h.make_node("Resize", ["x", "", "s05"], ["c"], mode="nearest",
+                coordinate_transformation_mode="asymmetric", nearest_mode="ceil", name="down_ceil"),
+    h.make_node("Resize", ["x", "", "s2"], ["d"], mode="linear",
+                coordinate_transformation_mode="pytorch_half_pixel", name="linear_pytorch"),
+], {"s15": np.array([1, 1, 1.5, 1.5], np.float32), "sz": i64(1, 4, 7, 11),
+    "s05": np.array([1, 1, 0.5, 0.5], np.float32), "s2": np.array([1, 1, 2, 2], np.float32)},
+    [1, 4, 6, 8], ["a", "b", "c", "d"])
