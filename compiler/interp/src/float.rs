@@ -33,6 +33,7 @@ const OPS: &[&str] = &[
     "tosa.pad",
     "tosa.transpose_conv2d",
     "tosa.resize",
+    "tosa.custom",
 ];
 
 /// A graph-level function prepared for repeated execution.
@@ -136,6 +137,12 @@ impl<'f> FloatProgram<'f> {
                 ),
                 "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
                 "tosa.tanh" => get(0)?.iter().map(|v| v.tanh()).collect(),
+                "tosa.custom" => {
+                    let inputs: Vec<&[f32]> = (0..op.operands.len())
+                        .map(&get)
+                        .collect::<Result<_, _>>()?;
+                    custom(op, &inputs, &dims(f, op.operands[0]))?
+                }
                 "tosa.erf" => get(0)?.iter().map(|&v| erf(v)).collect(),
                 "tosa.pad" => {
                     let pads = shapes.get(&op.operands[1]).ok_or_else(|| {
@@ -703,4 +710,55 @@ fn resize(
         }
     }
     out
+}
+
+/// The `nibble` domain's `tosa.custom` layers (see the `nibble-recognize-layers` pass).
+fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<f32>, InterpError> {
+    let text = |k: &str| match op.attrs.get(k) {
+        Some(nibble_ir::Attr::Str(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let (domain, name, params) = (
+        text("domain_name"),
+        text("operator_name"),
+        text("implementation_attrs"),
+    );
+    let param = |key: &str| -> Result<f32, InterpError> {
+        params
+            .split(',')
+            .find_map(|kv| {
+                kv.split_once('=')
+                    .filter(|(k, _)| *k == key)
+                    .and_then(|(_, v)| v.parse().ok())
+            })
+            .ok_or_else(|| {
+                InterpError::Invalid(format!("tosa.custom {name}: missing parameter '{key}'"))
+            })
+    };
+    let x = inputs[0];
+    Ok(match (domain.as_str(), name.as_str()) {
+        ("nibble", "hard_swish") => x.iter().map(|&v| v * (v + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)).collect(),
+        ("nibble", "hard_sigmoid") => {
+            let (a, b) = (param("alpha")?, param("beta")?);
+            x.iter().map(|&v| (v * a + b).clamp(0.0, 1.0)).collect()
+        }
+        ("nibble", "gelu") => x.iter().map(|&v| v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5).collect(),
+        ("nibble", "layer_norm") => {
+            let eps = param("epsilon")? as f64;
+            let c = *shape.last().unwrap_or(&1);
+            let (gamma, beta) = (inputs.get(1).copied().unwrap_or(&[]), inputs.get(2).copied().unwrap_or(&[]));
+            if gamma.len() != c || beta.len() != c {
+                return Err(InterpError::Invalid("layer_norm: gamma and beta need one value per channel".into()));
+            }
+            let mut out = Vec::with_capacity(x.len());
+            for row in x.chunks_exact(c) {
+                let mean = row.iter().map(|&v| v as f64).sum::<f64>() / c as f64;
+                let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / c as f64;
+                let inv = 1.0 / (var + eps).sqrt();
+                out.extend(row.iter().zip(gamma).zip(beta).map(|((&v, &g), &b)| ((v as f64 - mean) * inv * g as f64 + b as f64) as f32));
+            }
+            out
+        }
+        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, hard_sigmoid, gelu, layer_norm)"))),
+    })
 }

@@ -145,14 +145,22 @@ impl Mlir {
     }
 }
 
+/// The bytes of an MLIR string reference (an empty one may have a null pointer).
+pub fn bytes_of(s: &sys::MlirStringRef) -> &[u8] {
+    if s.data.is_null() || s.length == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) }
+    }
+}
+
 unsafe extern "C" fn string_callback(s: sys::MlirStringRef, data: *mut std::ffi::c_void) {
     let out = unsafe { &mut *(data as *mut Vec<u8>) };
-    out.extend_from_slice(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) });
+    out.extend_from_slice(bytes_of(&s));
 }
 
 fn raw_string(s: sys::MlirStringRef) -> String {
-    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) })
-        .into_owned()
+    String::from_utf8_lossy(bytes_of(&s)).into_owned()
 }
 
 fn type_text(t: sys::MlirType) -> String {
@@ -174,6 +182,9 @@ fn read_attr(a: sys::MlirAttribute) -> Result<Attr, IrError> {
                 _ => return Ok(Attr::Raw(Attribute::from_raw(a).to_string())),
             };
             let data = sys::mlirDenseElementsAttrGetRawData(a) as *const u8;
+            if n == 0 || data.is_null() {
+                return Ok(Attr::Dense(ty, Vec::new()));
+            }
             let bytes = if sys::mlirDenseElementsAttrIsSplat(a) {
                 std::slice::from_raw_parts(data, width).repeat(n)
             } else {

@@ -10,6 +10,7 @@ mod fold_requant;
 mod lower_tile;
 mod pipeline;
 mod quantize;
+mod recognize_layers;
 
 pub use pipeline::{run_pipeline, PassError};
 
@@ -38,6 +39,7 @@ impl Options {
 /// Every nibble pass, in pipeline order.
 pub const PASSES: &[PassInfo] = &[
     fold_batchnorm::PASS,
+    recognize_layers::PASS,
     quantize::PASS,
     fold_requant::PASS,
     lower_tile::PASS,

@@ -63,7 +63,8 @@ fn parse_options(s: &str) -> Result<Options, PassError> {
 
 #[repr(align(8))]
 struct PassIdent(#[allow(dead_code)] u8);
-static PASS_IDS: [PassIdent; 4] = [PassIdent(0), PassIdent(1), PassIdent(2), PassIdent(3)];
+/// One distinct address per pass: MLIR identifies a pass type by it.
+static PASS_IDS: [PassIdent; PASSES.len()] = [const { PassIdent(0) }; PASSES.len()];
 
 /// Runs one nibble pass on a module operation: module → Func → pass → verified module body.
 fn run_on_module(
@@ -95,9 +96,7 @@ fn run_on_module(
 fn add_upstream(pm: &PassManager, elem: &str) -> Result<(), String> {
     unsafe extern "C" fn collect(s: mlir_sys::MlirStringRef, data: *mut std::ffi::c_void) {
         let out = unsafe { &mut *(data as *mut String) };
-        out.push_str(&String::from_utf8_lossy(unsafe {
-            std::slice::from_raw_parts(s.data as *const u8, s.length)
-        }));
+        out.push_str(&String::from_utf8_lossy(nibble_ir::mlir::bytes_of(&s)));
     }
     let mut msg = String::new();
     let c = std::ffi::CString::new(elem).map_err(|e| e.to_string())?;

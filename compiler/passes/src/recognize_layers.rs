@@ -1,0 +1,285 @@
+//! `nibble-recognize-layers`: finds layers that exporters spell as chains of elementwise ops
+//! and replaces each chain by one `tosa.custom` op of domain `nibble`, so the quant level sees
+//! one op per layer (and can give it one integer kernel):
+//!
+//! | `operator_name` | recognised chain (any operand order) | operands |
+//! |---|---|---|
+//! | `hard_swish` | `x · clamp(x + 3, 0, 6) · ⅙`, `x · clamp(x·⅙ + ½, 0, 1)` | x |
+//! | `hard_sigmoid` | `clamp(x·α + β, 0, 1)` (`implementation_attrs = "alpha=…,beta=…"`) | x |
+//! | `gelu` | `x · (erf(x·(1/√2)) + 1) · ½` | x |
+//! | `layer_norm` | `(x − mean) · (mean((x − mean)²) + ε)^-½ · γ + β` over the last axis | x, γ, β |
+//!
+//! Precondition: graph level as the importer writes it (Div → reciprocal/mul, Sqrt → pow ½,
+//! mean → reduce_sum · 1/n). Postcondition: same function, recognised chains replaced; the
+//! float interpreter executes the custom ops with the same formulas.
+//!
+//! Before:
+//! ```mlir
+//! %t = tosa.add %x, %three ; %c = tosa.clamp %t {min_val = 0, max_val = 6}
+//! %p = tosa.mul %x, %c, %s ; %y = tosa.mul %p, %sixth, %s
+//! ```
+//! After:
+//! ```mlir
+//! %y = tosa.custom %x {domain_name = "nibble", operator_name = "hard_swish", implementation_attrs = ""}
+//! ```
+
+use crate::{Options, PassInfo};
+use nibble_ir::{model, Attr, Func, Op, ValueId};
+
+pub const PASS: PassInfo = PassInfo {
+    name: "nibble-recognize-layers",
+    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU and LayerNorm chains by single tosa.custom ops",
+    run,
+};
+
+/// Read-only views of the function for matching.
+struct View<'f> {
+    f: &'f Func,
+    producers: Vec<Option<usize>>,
+    uses: Vec<usize>,
+}
+
+impl<'f> View<'f> {
+    fn def(&self, v: ValueId) -> Option<&'f Op> {
+        self.producers[v].map(|i| &self.f.ops[i])
+    }
+    /// The defining op if it has the given name.
+    fn op(&self, v: ValueId, name: &str) -> Option<&'f Op> {
+        self.def(v).filter(|o| o.name == name)
+    }
+    /// The value of a constant holding one number (any shape of one element).
+    fn scalar(&self, v: ValueId) -> Option<f32> {
+        let op = self.op(v, "tosa.const")?;
+        let (ty, bytes) = op.dense("values").ok()?;
+        (ty.num_elements() == 1 && ty.elem() == Some(&nibble_ir::Elem::F32))
+            .then(|| model::dense_f32(bytes)[0])
+    }
+    fn is_const(&self, v: ValueId) -> bool {
+        self.op(v, "tosa.const").is_some()
+    }
+    /// Binary op `name` with operands in either order: (operand matching `pick`, the other).
+    fn either(
+        &self,
+        v: ValueId,
+        name: &str,
+        pick: impl Fn(ValueId) -> bool,
+    ) -> Option<(ValueId, ValueId)> {
+        let o = self.op(v, name)?;
+        let (a, b) = (o.operands[0], o.operands[1]);
+        if pick(a) {
+            Some((a, b))
+        } else if pick(b) {
+            Some((b, a))
+        } else {
+            None
+        }
+    }
+    fn clamp(&self, v: ValueId) -> Option<(ValueId, f64, f64)> {
+        let o = self.op(v, "tosa.clamp")?;
+        Some((
+            o.operands[0],
+            o.float("min_val").ok()?,
+            o.float("max_val").ok()?,
+        ))
+    }
+    fn single_use(&self, v: ValueId) -> bool {
+        self.uses[v] == 1
+    }
+}
+
+fn near(a: f32, b: f64) -> bool {
+    (a as f64 - b).abs() <= 1e-6 * b.abs().max(1.0)
+}
+
+/// A recognised layer: replaces the op defining `root` by `operator(operands)`.
+struct Found {
+    root: ValueId,
+    operator: &'static str,
+    operands: Vec<ValueId>,
+    attrs: String,
+}
+
+/// `x·clamp(x·a + b, 0, 1)` → Some((x, a, b)); the inner chain must be used once.
+fn hard_sigmoid_of(v: &View, s: ValueId) -> Option<(ValueId, f32, f32)> {
+    let (inner, lo, hi) = v.clamp(s)?;
+    if lo != 0.0 || hi != 1.0 || !v.single_use(inner) {
+        return None;
+    }
+    let (bv, axv) = v.either(inner, "tosa.add", |o| v.scalar(o).is_some())?;
+    let (av, x) = v.either(axv, "tosa.mul", |o| v.scalar(o).is_some())?;
+    v.single_use(axv)
+        .then_some((x, v.scalar(av)?, v.scalar(bv)?))
+}
+
+fn match_at(v: &View, root: ValueId) -> Option<Found> {
+    let op = v.def(root)?;
+    let found = |operator, operands, attrs: String| {
+        Some(Found {
+            root,
+            operator,
+            operands,
+            attrs,
+        })
+    };
+    match op.name.as_str() {
+        "tosa.mul" => {
+            // hard_swish, form 1: (x · clamp(x + 3, 0, 6)) · ⅙
+            if let Some((sixth, p)) = v.either(root, "tosa.mul", |o| {
+                v.scalar(o).is_some_and(|c| near(c, 1.0 / 6.0))
+            }) {
+                if v.single_use(p) {
+                    if let Some((c, x)) = v.either(p, "tosa.mul", |o| v.clamp(o).is_some()) {
+                        let (t, lo, hi) = v.clamp(c)?;
+                        if lo == 0.0 && hi == 6.0 && v.single_use(c) && v.single_use(t) {
+                            if let Some((_, tx)) = v.either(t, "tosa.add", |o| {
+                                v.scalar(o).is_some_and(|k| near(k, 3.0))
+                            }) {
+                                if tx == x {
+                                    let _ = sixth;
+                                    return found("hard_swish", vec![x], String::new());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // hard_swish, form 2: x · hard_sigmoid(x) with α = ⅙, β = ½
+            if let Some((s, x)) = v.either(root, "tosa.mul", |o| v.clamp(o).is_some()) {
+                if let Some((sx, a, b)) = hard_sigmoid_of(v, s) {
+                    if sx == x && near(a, 1.0 / 6.0) && near(b, 0.5) && v.single_use(s) {
+                        return found("hard_swish", vec![x], String::new());
+                    }
+                }
+            }
+            // gelu: (x · (erf(x · 1/√2) + 1)) · ½
+            if let Some((_, p)) = v.either(root, "tosa.mul", |o| {
+                v.scalar(o).is_some_and(|c| near(c, 0.5))
+            }) {
+                if v.single_use(p) {
+                    if let Some((e1, x)) =
+                        v.either(p, "tosa.mul", |o| v.op(o, "tosa.add").is_some())
+                    {
+                        let (_, e) = v.either(e1, "tosa.add", |o| {
+                            v.scalar(o).is_some_and(|c| near(c, 1.0))
+                        })?;
+                        let erf = v.op(e, "tosa.erf")?;
+                        let (_, ex) = v.either(erf.operands[0], "tosa.mul", |o| {
+                            v.scalar(o)
+                                .is_some_and(|c| near(c, std::f64::consts::FRAC_1_SQRT_2))
+                        })?;
+                        if ex == x
+                            && v.single_use(e1)
+                            && v.single_use(e)
+                            && v.single_use(erf.operands[0])
+                        {
+                            return found("gelu", vec![x], String::new());
+                        }
+                    }
+                }
+            }
+            None
+        }
+        "tosa.clamp" => {
+            let (x, a, b) = hard_sigmoid_of(v, root)?;
+            found("hard_sigmoid", vec![x], format!("alpha={a:e},beta={b:e}"))
+        }
+        "tosa.add" => layer_norm(v, root),
+        _ => None,
+    }
+}
+
+/// `(x − μ) · (mean((x − μ)²) + ε)^-½ · γ + β`, μ = reduce_sum(x)·1/n over the last axis.
+fn layer_norm(v: &View, root: ValueId) -> Option<Found> {
+    let (beta, scaled) = v.either(v.def(root)?.results[0], "tosa.add", |o| v.is_const(o))?;
+    let (gamma, y) = v.either(scaled, "tosa.mul", |o| v.is_const(o))?;
+    let (inv, d) = v.either(y, "tosa.mul", |o| v.op(o, "tosa.reciprocal").is_some())?;
+    let den = v.op(inv, "tosa.reciprocal")?.operands[0];
+    let pow = v.op(den, "tosa.pow")?;
+    if !v.scalar(pow.operands[1]).is_some_and(|e| near(e, 0.5)) {
+        return None;
+    }
+    let (eps_v, var) = v.either(pow.operands[0], "tosa.add", |o| v.scalar(o).is_some())?;
+    let eps = v.scalar(eps_v)?;
+    let mean_of = |m: ValueId| -> Option<ValueId> {
+        let (inv_n, sum) = v.either(m, "tosa.mul", |o| v.scalar(o).is_some())?;
+        let rs = v.op(sum, "tosa.reduce_sum")?;
+        let x = rs.operands[0];
+        let shape = v.f.ty(x).shape()?;
+        let axis = rs.int("axis").ok()? as usize;
+        (axis + 1 == shape.len() && near(v.scalar(inv_n)?, 1.0 / shape[axis] as f64)).then_some(x)
+    };
+    let sq = mean_of(var)?;
+    let sqop = v.op(sq, "tosa.mul")?;
+    if sqop.operands[0] != d || sqop.operands[1] != d {
+        return None;
+    }
+    let sub = v.op(d, "tosa.sub")?;
+    let x = sub.operands[0];
+    if mean_of(sub.operands[1])? != x {
+        return None;
+    }
+    let c = *v.f.ty(x).shape()?.last()?;
+    if v.f.ty(gamma).num_elements() as i64 != c || v.f.ty(beta).num_elements() as i64 != c {
+        return None;
+    }
+    // Every intermediate belongs to this layer alone.
+    let inner = [
+        scaled,
+        y,
+        inv,
+        den,
+        pow.operands[0],
+        var,
+        sq,
+        sub.operands[1],
+    ];
+    if !inner.iter().all(|&i| v.single_use(i)) || v.uses[d] != 3 {
+        return None;
+    }
+    Some(Found {
+        root,
+        operator: "layer_norm",
+        operands: vec![x, gamma, beta],
+        attrs: format!("epsilon={eps:e}"),
+    })
+}
+
+#[tracing::instrument(skip_all, name = "nibble-recognize-layers")]
+fn run(f: &Func, _: &Options) -> Result<Func, String> {
+    let mut f = f.clone();
+    let mut counts = std::collections::BTreeMap::new();
+    loop {
+        let view = View {
+            f: &f,
+            producers: f.producers(),
+            uses: f.use_counts(),
+        };
+        // Last op first: an outer layer (hard-swish) is matched before the chain inside it
+        // (a hard-sigmoid) would be.
+        let hit = f
+            .ops
+            .iter()
+            .rev()
+            .find_map(|op| op.results.first().and_then(|&r| match_at(&view, r)));
+        let Some(hit) = hit else { break };
+        let i = view.producers[hit.root].ok_or("a recognised layer has no defining op")?;
+        let loc = f.ops[i].loc.clone();
+        f.ops[i] = Op {
+            name: "tosa.custom".into(),
+            operands: hit.operands,
+            results: vec![hit.root],
+            attrs: [
+                ("domain_name".to_string(), Attr::Str("nibble".into())),
+                ("operator_name".to_string(), Attr::Str(hit.operator.into())),
+                ("implementation_attrs".to_string(), Attr::Str(hit.attrs)),
+            ]
+            .into_iter()
+            .collect(),
+            loc,
+        };
+        *counts.entry(hit.operator).or_insert(0) += 1;
+        f.compact();
+    }
+    tracing::info!(?counts, "layers recognised");
+    Ok(f)
+}
