@@ -138,9 +138,8 @@ impl<'f> FloatProgram<'f> {
                 "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
                 "tosa.tanh" => get(0)?.iter().map(|v| v.tanh()).collect(),
                 "tosa.custom" => {
-                    let inputs: Vec<&[f32]> = (0..op.operands.len())
-                        .map(&get)
-                        .collect::<Result<_, _>>()?;
+                    let inputs: Vec<&[f32]> =
+                        (0..op.operands.len()).map(&get).collect::<Result<_, _>>()?;
                     custom(op, &inputs, &dims(f, op.operands[0]))?
                 }
                 "tosa.erf" => get(0)?.iter().map(|&v| erf(v)).collect(),
@@ -296,6 +295,19 @@ fn sgemm(
             && b.len() > (k - 1) * rsb + (n - 1) * csb
             && c.len() >= m * n
     );
+    // A single row against row-major B (a fully connected layer at batch 1): accumulate rows
+    // of B directly; packing B for a blocked GEMM would cost more than the product.
+    if m == 1 && csb == 1 {
+        let out = &mut c[..n];
+        out.fill(0.0);
+        for kk in 0..k {
+            let av = a[kk * csa];
+            for (o, &bv) in out.iter_mut().zip(&b[kk * rsb..][..n]) {
+                *o += av * bv;
+            }
+        }
+        return;
+    }
     // SAFETY: the bounds above cover every element sgemm reads or writes.
     unsafe {
         matrixmultiply::sgemm(
@@ -428,6 +440,14 @@ fn conv2d(
     let (oc, kh, kw) = (ws[0], ws[1], ws[2]);
     let (oh, ow) = (os[1], os[2]);
     let k = kh * kw * c;
+    let mut out = vec![0.0f32; oh * ow * oc];
+    // A pointwise convolution reads the input as it is: no im2col copy.
+    let pointwise = kh == 1 && kw == 1 && stride == [1, 1] && pad.iter().all(|&p| p == 0);
+    if pointwise {
+        sgemm(oh * ow, k, oc, x, k, 1, w, 1, k, &mut out);
+        add_bias(&mut out, b, oc);
+        return Ok(out);
+    }
     let mut col = vec![0.0f32; oh * ow * k];
     for oy in 0..oh {
         for ox in 0..ow {
@@ -445,14 +465,18 @@ fn conv2d(
             }
         }
     }
-    let mut out = vec![0.0f32; oh * ow * oc];
     sgemm(oh * ow, k, oc, &col, k, 1, w, 1, k, &mut out);
+    add_bias(&mut out, b, oc);
+    Ok(out)
+}
+
+/// Adds a per-channel bias to NHWC data.
+fn add_bias(out: &mut [f32], b: &[f32], oc: usize) {
     for px in out.chunks_exact_mut(oc) {
         for (v, bias) in px.iter_mut().zip(b) {
             *v += bias;
         }
     }
-    Ok(out)
 }
 
 /// Copies the window `[start, start + out_shape)` of a row-major tensor.
