@@ -180,7 +180,8 @@ fn progress(n: usize, what: &str) -> ProgressBar {
 }
 
 /// The graph-level clean-up pipeline every imported model goes through.
-const GRAPH_CLEANUP: &str = "builtin.module(nibble-fold-batchnorm,nibble-recognize-layers)";
+const GRAPH_CLEANUP: &str =
+    "builtin.module(nibble-fold-constants,nibble-fold-batchnorm,nibble-recognize-layers)";
 
 fn graph_cleanup(mlir: &Mlir, f: &Func) -> Res<Func> {
     let mut m = mlir.module_of(f).map_err(|e| e.to_string())?;

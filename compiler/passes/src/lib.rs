@@ -6,6 +6,7 @@
 //! verifies again.
 
 mod fold_batchnorm;
+mod fold_constants;
 mod fold_requant;
 mod lower_tile;
 mod pipeline;
@@ -38,6 +39,7 @@ impl Options {
 
 /// Every nibble pass, in pipeline order.
 pub const PASSES: &[PassInfo] = &[
+    fold_constants::PASS,
     fold_batchnorm::PASS,
     recognize_layers::PASS,
     quantize::PASS,
