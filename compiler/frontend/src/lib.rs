@@ -905,45 +905,7 @@ impl<'a> Importer<'a> {
                 let r = self.matmul()?;
                 vec![Val { id: r, nhwc: false }]
             }
-            "ReduceMean" => {
-                let x = self.input(0)?;
-                let x = self.plain(x);
-                let shape = self.shape(x);
-                let rank = shape.len() as i64;
-                let axes = if self.opset >= 18 && self.node.input.len() > 1 {
-                    self.konst(1)?.data.iter().map(|&v| v as i64).collect()
-                } else {
-                    self.ints("axes", &(0..rank).collect::<Vec<_>>())
-                };
-                let mut y = x;
-                let mut count = 1;
-                let mut axes: Vec<usize> = axes
-                    .iter()
-                    .map(|&a| (if a < 0 { a + rank } else { a }) as usize)
-                    .collect();
-                axes.sort();
-                axes.dedup();
-                for &a in &axes {
-                    if a >= shape.len() {
-                        return Err(self.err(format!("axis {a} is out of range for rank {rank}")));
-                    }
-                    count *= shape[a];
-                    y = self.reduce("tosa.reduce_sum", y, a);
-                }
-                let inv = self.constant(&vec![1; shape.len()], &[1.0 / count as f32]);
-                let mut r = self.binary("tosa.mul", y, inv)?;
-                if self.int("keepdims", 1) == 0 {
-                    let kept: Vec<i64> = self
-                        .shape(r)
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !axes.contains(i))
-                        .map(|(_, &d)| d)
-                        .collect();
-                    r = self.reshape(r, &kept);
-                }
-                vec![Val { id: r, nhwc: false }]
-            }
+            "ReduceMean" => vec![self.reduction("tosa.reduce_sum", true)?],
             "Pow" => {
                 let x = self.input(0)?;
                 let e = self
@@ -1177,40 +1139,7 @@ impl<'a> Importer<'a> {
                 }
                 vec![Val { id: acc, nhwc }]
             }
-            "ReduceMax" => {
-                let x = self.input(0)?;
-                let x = self.plain(x);
-                let rank = self.shape(x).len() as i64;
-                let axes = if self.opset >= 18 && self.node.input.len() > 1 {
-                    self.konst(1)?.data.iter().map(|&v| v as i64).collect()
-                } else {
-                    self.ints("axes", &(0..rank).collect::<Vec<_>>())
-                };
-                let mut axes: Vec<usize> = axes
-                    .iter()
-                    .map(|&a| (if a < 0 { a + rank } else { a }) as usize)
-                    .collect();
-                axes.sort();
-                axes.dedup();
-                let mut r = x;
-                for &a in &axes {
-                    if a as i64 >= rank {
-                        return Err(self.err(format!("axis {a} is out of range for rank {rank}")));
-                    }
-                    r = self.reduce("tosa.reduce_max", r, a);
-                }
-                if self.int("keepdims", 1) == 0 {
-                    let kept: Vec<i64> = self
-                        .shape(r)
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !axes.contains(i))
-                        .map(|(_, &d)| d)
-                        .collect();
-                    r = self.reshape(r, &kept);
-                }
-                vec![Val { id: r, nhwc: false }]
-            }
+            "ReduceMax" => vec![self.reduction("tosa.reduce_max", false)?],
             "Pad" => {
                 let x = self.input(0)?;
                 let x = self.plain(x);
@@ -1627,6 +1556,49 @@ impl<'a> Importer<'a> {
             }
             None => mm2,
         })
+    }
+
+    /// ReduceMean (`mean`: a sum times 1/n) or ReduceMax over `axes` (attribute, or input from
+    /// opset 18), one tosa reduction per axis, then `keepdims = 0` as a reshape.
+    fn reduction(&mut self, name: &str, mean: bool) -> Result<Val, ImportError> {
+        let x = self.input(0)?;
+        let x = self.plain(x);
+        let shape = self.shape(x);
+        let rank = shape.len() as i64;
+        let axes = if self.opset >= 18 && self.node.input.len() > 1 {
+            self.konst(1)?.data.iter().map(|&v| v as i64).collect()
+        } else {
+            self.ints("axes", &(0..rank).collect::<Vec<_>>())
+        };
+        let mut axes: Vec<usize> = axes
+            .iter()
+            .map(|&a| (if a < 0 { a + rank } else { a }) as usize)
+            .collect();
+        axes.sort();
+        axes.dedup();
+        let (mut r, mut count) = (x, 1);
+        for &a in &axes {
+            if a >= shape.len() {
+                return Err(self.err(format!("axis {a} is out of range for rank {rank}")));
+            }
+            count *= shape[a];
+            r = self.reduce(name, r, a);
+        }
+        if mean {
+            let inv = self.constant(&vec![1; shape.len()], &[1.0 / count as f32]);
+            r = self.binary("tosa.mul", r, inv)?;
+        }
+        if self.int("keepdims", 1) == 0 {
+            let kept: Vec<i64> = self
+                .shape(r)
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !axes.contains(i))
+                .map(|(_, &d)| d)
+                .collect();
+            r = self.reshape(r, &kept);
+        }
+        Ok(Val { id: r, nhwc: false })
     }
 
     /// MatMul: activation × constant matrix (leading dimensions flattened), or activation ×

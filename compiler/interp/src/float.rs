@@ -2,7 +2,7 @@
 //! sample at a time. Constants are decoded once in [`FloatProgram::new`]; convolutions run as
 //! im2col + `matrixmultiply::sgemm`.
 
-use crate::{dims, max_pool2d, transpose, InterpError};
+use crate::{advance, dims, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Func};
 
 /// The ops this interpreter executes.
@@ -410,13 +410,7 @@ fn broadcast(
         let ia: usize = idx.iter().zip(&ta).map(|(i, s)| i * s).sum();
         let ib: usize = idx.iter().zip(&tb).map(|(i, s)| i * s).sum();
         out.push(op(a[ia], b[ib]));
-        for k in (0..rank).rev() {
-            idx[k] += 1;
-            if idx[k] < so[k] {
-                break;
-            }
-            idx[k] = 0;
-        }
+        advance(&mut idx, so);
     }
     out
 }
@@ -494,13 +488,7 @@ fn slice(x: &[f32], shape: &[usize], start: &[i64], out_shape: &[usize]) -> Vec<
             .map(|k| (idx[k] + start[k] as usize) * strides[k])
             .sum();
         out.push(x[off]);
-        for k in (0..rank).rev() {
-            idx[k] += 1;
-            if idx[k] < out_shape[k] {
-                break;
-            }
-            idx[k] = 0;
-        }
+        advance(&mut idx, out_shape);
     }
     out
 }
@@ -630,13 +618,7 @@ fn pad(x: &[f32], shape: &[usize], pads: &[i64], value: f32, out_shape: &[usize]
             off = off * out_shape[k] + idx[k] + pads[2 * k] as usize;
         }
         out[off] = v;
-        for k in (0..rank).rev() {
-            idx[k] += 1;
-            if idx[k] < shape[k] {
-                break;
-            }
-            idx[k] = 0;
-        }
+        advance(&mut idx, shape);
     }
     out
 }

@@ -71,6 +71,17 @@ pub(crate) fn max_pool2d<T: Copy>(
     Ok(out)
 }
 
+/// Advances a row-major multi-index over `shape` by one element (odometer order).
+pub(crate) fn advance(idx: &mut [usize], shape: &[usize]) {
+    for k in (0..idx.len()).rev() {
+        idx[k] += 1;
+        if idx[k] < shape[k] {
+            return;
+        }
+        idx[k] = 0;
+    }
+}
+
 pub(crate) fn loc_suffix(op: &nibble_ir::Op) -> String {
     op.loc
         .as_deref()
