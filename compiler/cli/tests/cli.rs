@@ -401,6 +401,12 @@ fn bad_inputs_give_clear_errors() {
         output: outs.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
+    let huge = TensorProto {
+        name: Some("w".into()),
+        dims: vec![1 << 40, 1 << 40],
+        data_type: Some(1),
+        ..Default::default()
+    };
     let bad_size = TensorProto {
         name: Some("w".into()),
         dims: vec![8, 1, 3, 3],
@@ -520,6 +526,46 @@ fn bad_inputs_give_clear_errors() {
     // A wrong flag is clap's usage error (exit 2), not a panic.
     let out = nibble(&["compile", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn mutated_models_never_panic() {
+    // Deterministic corruptions of a real model: byte flips, truncations, insertions.
+    let d = tmp("mutations");
+    let original = std::fs::read(model_dir().join("model.onnx")).unwrap();
+    let mut state: u64 = 0x9e3779b97f4a7c15;
+    let mut next = |bound: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % bound.max(1)
+    };
+    for i in 0..60 {
+        let mut bytes = original.clone();
+        match i % 3 {
+            0 => {
+                for _ in 0..1 + next(20) {
+                    let at = next(bytes.len());
+                    bytes[at] = next(256) as u8;
+                }
+            }
+            1 => bytes.truncate(next(bytes.len())),
+            _ => {
+                let at = next(bytes.len());
+                let junk: Vec<u8> = (0..1 + next(40)).map(|_| next(256) as u8).collect();
+                bytes.splice(at..at, junk);
+            }
+        }
+        let path = d.join("mutated.onnx");
+        std::fs::write(&path, &bytes).unwrap();
+        let out = nibble(&["import", p(&path), "-o", p(&d.join("out.mlir"))]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)) && !err.contains("panicked"),
+            "mutation {i}: {:?} {err}",
+            out.status
+        );
+    }
 }
 
 fn value_info(name: &str, dims: &[i64]) -> nibble_frontend::onnx::ValueInfoProto {

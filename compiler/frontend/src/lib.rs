@@ -291,7 +291,10 @@ fn tensor_data(t: &TensorProto) -> Result<Const, String> {
     if dims.iter().any(|&d| d < 0) {
         return Err(format!("tensor '{}' has a negative dimension", t.name()));
     }
-    let n: i64 = dims.iter().product();
+    let n = dims
+        .iter()
+        .try_fold(1i64, |a, &d| a.checked_mul(d).filter(|&n| n <= 1 << 32))
+        .ok_or_else(|| format!("tensor '{}' of shape {dims:?} is too large", t.name()))?;
     if t.data_location == Some(onnx::tensor_proto::DataLocation::External as i32) {
         return Err(format!(
             "tensor '{}' uses external data files, which nibble does not read",
