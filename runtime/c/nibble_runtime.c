@@ -10,7 +10,7 @@
 /* On x86-64 Linux with GCC, the hot kernels are also compiled for AVX2 and AVX-512 and the best
  * version is picked at load time (function multi-versioning); elsewhere this is empty. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define NB_HOT __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#define NB_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define NB_HOT
 #endif
@@ -28,7 +28,7 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq) {
 }
 
 /* Dot product of two int8 vectors with the input zero point removed, four partial sums. */
-static int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t zp) {
+static inline int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t zp) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int i = 0;
     for (; i + 4 <= n; i += 4) {

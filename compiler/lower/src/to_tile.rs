@@ -232,19 +232,21 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
     Ok(f)
 }
 
-/// Output tile [rows, channels] for a conv: channels a multiple of the MAC rows, then as many
-/// output rows as fit the SRAM together with the input rows they read and the weight slice.
+/// Output tile [rows, channels] for a conv, weights stationary: as many output channels as keep
+/// their weight slice within half the SRAM (halving from all of them, not below the MAC rows,
+/// and at most the runtime's 256), then as many output rows as fit the SRAM together with the
+/// input rows they read and the weight slice.
 fn conv_tile(t: &Target, xs: &[i64], ws: &[i64], os: &[i64], stride: &[i64]) -> [i64; 2] {
     let (oc, kh, kw, ic) = (ws[0], ws[1], ws[2], ws[3]);
     let (w_in, oh, ow) = (xs[2], os[1], os[2]);
     let sram = t.sram_bytes as i64;
-    let mut tc = oc.min(t.mac_rows as i64 * 4).max(1);
+    let mut tc = oc.clamp(1, 256);
     let bytes = |rows: i64, tc: i64| {
         let in_rows = (rows - 1) * stride[0] + kh;
         in_rows * w_in * ic + tc * kh * kw * ic + rows * ow * tc + tc * 4
     };
-    while tc > t.mac_rows as i64 && bytes(1, tc) > sram {
-        tc /= 2;
+    while tc > t.mac_rows as i64 && (tc * kh * kw * ic > sram / 2 || bytes(1, tc) > sram) {
+        tc = (tc / 2).max(t.mac_rows as i64);
     }
     let mut rows = oh;
     while rows > 1 && bytes(rows, tc) > sram {
