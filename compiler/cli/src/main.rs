@@ -58,6 +58,12 @@ enum Cmd {
         /// Also write main.c: a program that reads a .npy batch and writes outK.npy.
         #[arg(long)]
         emit_main: bool,
+        /// How activation ranges come from the calibration vectors.
+        #[arg(long, value_enum, default_value = "minmax")]
+        ranges: Ranges,
+        /// With `--ranges percentile`: clip |x| at this percentile.
+        #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
+        percentile: f64,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
@@ -94,6 +100,24 @@ enum Cmd {
 }
 
 type Res<T> = Result<T, String>;
+
+/// Range methods offered on the command line.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Ranges {
+    /// The observed minimum and maximum.
+    Minmax,
+    /// Clip rare outliers: the --percentile of |x| (two passes over the vectors).
+    Percentile,
+}
+
+fn parse_percentile(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if p > 0.0 && p <= 100.0 {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not in (0, 100]"))
+    }
+}
 
 fn parse_input_shape(s: &str) -> Result<(String, Vec<i64>), String> {
     let (name, dims) = s.split_once('=').ok_or("expected NAME=D0,D1,…")?;
@@ -255,6 +279,8 @@ fn run(cmd: Cmd) -> Res<()> {
             calib,
             output,
             emit_main,
+            ranges,
+            percentile,
             target,
         } => {
             let f = import(&model, &input_shape)?;
@@ -274,9 +300,19 @@ fn run(cmd: Cmd) -> Res<()> {
                 ));
             }
             let per = data.len() / n;
-            let pb = progress(n, "calibrating");
-            let table = nibble_quantize::calibrate(&f, data.chunks_exact(per), || pb.inc(1))
-                .map_err(|e| e.to_string())?;
+            let method = match ranges {
+                Ranges::Minmax => nibble_quantize::RangeMethod::MinMax,
+                Ranges::Percentile => nibble_quantize::RangeMethod::Percentile(percentile),
+            };
+            let passes = if matches!(ranges, Ranges::Percentile) {
+                2
+            } else {
+                1
+            };
+            let pb = progress(n * passes, "calibrating");
+            let table =
+                nibble_quantize::calibrate(&f, data.chunks_exact(per), method, || pb.inc(1))
+                    .map_err(|e| e.to_string())?;
             pb.finish_and_clear();
             nibble_quantize::annotate(&mut f, &table);
             std::fs::create_dir_all(&output)

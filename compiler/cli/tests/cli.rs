@@ -523,7 +523,21 @@ fn bad_inputs_give_clear_errors() {
         ]),
         "error: nibble-quantize: cannot quantize 'tosa.mul' at loc(\"PRelu_2\")",
     );
-    // A wrong flag is clap's usage error (exit 2), not a panic.
+    // A wrong flag or flag value is clap's usage error (exit 2), not a panic.
+    let out = nibble(&[
+        "compile",
+        "m.onnx",
+        "--calib",
+        "c.npy",
+        "-o",
+        "o",
+        "--ranges",
+        "percentile",
+        "--percentile",
+        "150",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("150 is not in (0, 100]"));
     let out = nibble(&["compile", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
 }

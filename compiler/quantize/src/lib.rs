@@ -6,7 +6,7 @@ pub mod fixed;
 pub mod ranges;
 
 pub use fixed::{compose, fixed_multiplier, FixedScale};
-pub use ranges::{annotate, calibrate, RangeTable};
+pub use ranges::{annotate, calibrate, RangeMethod, RangeTable};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuantError {
