@@ -416,6 +416,12 @@ fn bad_inputs_give_clear_errors() {
     };
     let cases = [
         (
+            "huge",
+            vec![node("Conv", "conv", &["x", "w"], &["y"])],
+            vec![huge],
+            "of shape [1099511627776, 1099511627776] is too large",
+        ),
+        (
             "badsize",
             vec![node("Conv", "conv", &["x", "w"], &["y"])],
             vec![bad_size],
