@@ -58,6 +58,10 @@ enum Cmd {
         /// Also write main.c: a program that reads a .npy batch and writes outK.npy.
         #[arg(long)]
         emit_main: bool,
+        /// Quantization scheme: power-of-two scales (shift-only requantization), symmetric, or
+        /// asymmetric activations (zero points; weights stay symmetric).
+        #[arg(long, value_enum, default_value = "symmetric")]
+        scheme: SchemeArg,
         /// How activation ranges come from the calibration vectors.
         #[arg(long, value_enum, default_value = "minmax")]
         ranges: Ranges,
@@ -100,6 +104,24 @@ enum Cmd {
 }
 
 type Res<T> = Result<T, String>;
+
+/// Quantization schemes offered on the command line.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum SchemeArg {
+    Pow2,
+    Symmetric,
+    Asymmetric,
+}
+
+impl SchemeArg {
+    fn name(self) -> &'static str {
+        match self {
+            SchemeArg::Pow2 => "pow2",
+            SchemeArg::Symmetric => "symmetric",
+            SchemeArg::Asymmetric => "asymmetric",
+        }
+    }
+}
 
 /// Range methods offered on the command line.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -279,6 +301,7 @@ fn run(cmd: Cmd) -> Res<()> {
             calib,
             output,
             emit_main,
+            scheme,
             ranges,
             percentile,
             target,
@@ -322,7 +345,10 @@ fn run(cmd: Cmd) -> Res<()> {
             nibble_passes::run_pipeline(
                 &mlir,
                 &mut m,
-                "builtin.module(nibble-quantize,nibble-fold-requant)",
+                &format!(
+                    "builtin.module(nibble-quantize{{scheme={}}},nibble-fold-requant)",
+                    scheme.name()
+                ),
             )
             .map_err(|e| e.to_string())?;
             write(&output.join("model.quant.mlir"), &module_text(&m))?;

@@ -170,9 +170,10 @@ fn op_models_match_onnxruntime() {
     }
 }
 
-#[test]
-fn generated_c_is_bit_exact_and_accurate() {
-    let d = tmp("compile");
+/// Compiles mnist_cnn with `scheme`, builds the C with `cc`, and checks it is integer-only,
+/// bit-exact with the tile and qnt interpreters, and within 0.5 points of FP32 top-1.
+fn compile_and_check(scheme: &str) {
+    let d = tmp(&format!("compile-{scheme}"));
     let m = model_dir();
     let out = d.join("out");
     ok(nibble(&[
@@ -183,6 +184,8 @@ fn generated_c_is_bit_exact_and_accurate() {
         "-o",
         p(&out),
         "--emit-main",
+        "--scheme",
+        scheme,
     ]));
     // Integer-only: no float, double, division or modulo outside the main.c harness.
     for f in ["model.c", "model.h", "nibble_runtime.c", "nibble_runtime.h"] {
@@ -270,8 +273,35 @@ fn generated_c_is_bit_exact_and_accurate() {
     let int8_acc = accuracy(&c);
     assert!(
         (float_acc - int8_acc).abs() <= 0.5,
-        "INT8 {int8_acc} % vs FP32 {float_acc} %"
+        "{scheme} INT8 {int8_acc} % vs FP32 {float_acc} %"
     );
+    if scheme == "pow2" {
+        // Power-of-two scales: every multiplier is 2^30, so requantization is a rounding shift.
+        let tile = std::fs::read_to_string(out.join("model.tile.mlir")).unwrap();
+        let mults: Vec<&str> = tile
+            .match_indices("multiplier = ")
+            .map(|(i, _)| tile[i + 13..].split(' ').next().unwrap_or(""))
+            .collect();
+        assert!(
+            !mults.is_empty() && mults.iter().all(|m| *m == "1073741824"),
+            "{mults:?}"
+        );
+    }
+}
+
+#[test]
+fn generated_c_is_bit_exact_and_accurate() {
+    compile_and_check("symmetric");
+}
+
+#[test]
+fn generated_c_is_bit_exact_and_accurate_pow2() {
+    compile_and_check("pow2");
+}
+
+#[test]
+fn generated_c_is_bit_exact_and_accurate_asymmetric() {
+    compile_and_check("asymmetric");
 }
 
 #[test]

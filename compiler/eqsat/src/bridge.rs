@@ -77,9 +77,14 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
                 let hi = op
                     .int("max")
                     .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let q = f.ty(op.results[0]).quant().ok_or_else(|| {
+                    EqsatError::Invalid(format!("{} result is not quantized", op.name))
+                })?;
                 let leaf = g.add(Qnt::Bounds(Bounds {
                     lo,
                     hi,
+                    zp: q.zero_point,
+                    qmax: q.qmax(),
                     origin: k as u32,
                 }));
                 Qnt::Clamp([leaf, kids[0]])

@@ -15,11 +15,14 @@ pub struct Scale {
     pub origin: u32,
 }
 
-/// A clamp's bounds in stored integers.
+/// A clamp's bounds in stored integers, with the zero point and storage maximum of the clamped
+/// type (a ReLU is `[zp, qmax]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bounds {
     pub lo: i64,
     pub hi: i64,
+    pub zp: i64,
+    pub qmax: i64,
     pub origin: u32,
 }
 
@@ -65,17 +68,23 @@ impl fmt::Display for Scale {
 impl FromStr for Bounds {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let [lo, hi, o] = parse_ints::<3>(s, "bounds:")?;
+        let [lo, hi, zp, qmax, o] = parse_ints::<5>(s, "bounds:")?;
         Ok(Bounds {
             lo,
             hi,
+            zp,
+            qmax,
             origin: o as u32,
         })
     }
 }
 impl fmt::Display for Bounds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bounds:{}/{}/{}", self.lo, self.hi, self.origin)
+        write!(
+            f,
+            "bounds:{}/{}/{}/{}/{}",
+            self.lo, self.hi, self.zp, self.qmax, self.origin
+        )
     }
 }
 impl FromStr for OpRef {

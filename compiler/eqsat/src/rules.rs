@@ -78,9 +78,9 @@ impl Applier<Qnt, ()> for Compose {
     }
 }
 
-/// Builds `(clamp c (requant a x))` from `(requant ?a (clamp ?c ?x))` when the clamp is a ReLU
-/// in a zero-point-0 type: `[0, qmax]`, which any positive rescale to a zero-point-0 type maps
-/// onto `[0, qmax_out]`.
+/// Builds `(clamp c' (requant a x))` from `(requant ?a (clamp ?c ?x))` when the clamp is a ReLU
+/// of its type, `[zp, qmax]`: a positive rescale is monotone and maps zp to the output zero
+/// point, so the ReLU becomes `[zp_out, qmax_out]` after it.
 struct SinkRelu {
     a: Var,
     c: Var,
@@ -104,14 +104,17 @@ impl Applier<Qnt, ()> for SinkRelu {
         let Some(out) = self.facts.types.get(a.ty as usize) else {
             return vec![];
         };
-        // The clamp must be exactly a ReLU of an 8-bit zero-point-0 value.
-        if c.lo != 0 || c.hi != 127 || out.zero_point != 0 || out.bits != 8 {
+        // The clamp must be exactly a ReLU, [zp, qmax], of its type; the requant maps zp to
+        // the output zero point, so the ReLU after it is [zp_out, qmax_out].
+        if c.lo != c.zp || c.hi != c.qmax {
             return vec![];
         }
         let rq = g.add(Qnt::Requant([subst[self.a], subst[self.x]]));
         let bounds = g.add(Qnt::Bounds(Bounds {
-            lo: 0,
+            lo: out.zero_point,
             hi: out.qmax(),
+            zp: out.zero_point,
+            qmax: out.qmax(),
             origin: c.origin,
         }));
         let new = g.add(Qnt::Clamp([bounds, rq]));
@@ -129,7 +132,7 @@ pub fn requant_rules(facts: std::sync::Arc<Facts>) -> Vec<Rewrite<Qnt, ()>> {
     vec![
         // rq_a(rq_b(x)) = rq_{a·b}(x): scaling by b then by a is scaling by a·b.
         rewrite!("fold-requant"; "(requant ?a (requant ?b ?x))" => { Compose { a: v("?a"), b: v("?b"), x: v("?x") } }),
-        // rq_a(relu(x)) = relu(rq_a(x)): a positive scale is monotone and fixes 0.
+        // rq_a(relu(x)) = relu'(rq_a(x)): a positive rescale is monotone and maps zp to zp'.
         rewrite!("sink-requant-through-relu"; "(requant ?a (clamp ?c ?x))" => { SinkRelu { a: v("?a"), c: v("?c"), x: v("?x"), facts: facts.clone() } }),
     ]
 }

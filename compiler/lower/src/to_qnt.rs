@@ -1,7 +1,8 @@
-//! Graph → qnt: symmetric per-tensor INT8 quantization from the range attributes left by
-//! calibration (`nibble.min`/`nibble.max`).
+//! Graph → qnt: per-tensor INT8 quantization (scheme pow2, symmetric or asymmetric) from the
+//! range attributes left by calibration (`nibble.min`/`nibble.max`).
 //!
-//! Every activation gets its own scale from its own range; weights get `max|w|/127`; biases are
+//! Every activation gets its own scale (and, asymmetric, zero point) from its own range; weights
+//! get `max|w|/127` (a power of two under pow2); biases are
 //! i32 at `input_scale · weight_scale`. Accumulators are i32 and each is followed by a
 //! `qnt.requant` to the op's output scale, so a ReLU with its own range yields a
 //! requant → clamp → requant chain that `nibble-fold-requant` folds.
@@ -22,10 +23,23 @@
 use crate::{loc, LowerError};
 use nibble_ir::{model, Attr, Elem, Func, Op, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
-use nibble_quantize::{fixed_multiplier, quantize_value, symmetric_scale};
+use nibble_quantize::{activation_params, fixed_multiplier, quantize_value, weight_scale, Scheme};
 use std::collections::HashMap;
 
 const BITS: u32 = 8;
+
+/// A quantized activation type for the real range [lo, hi].
+fn act_type(shape: &[i64], lo: f64, hi: f64, scheme: Scheme) -> Type {
+    let (scale, zero_point) = activation_params(lo, hi, BITS, scheme);
+    Type::tensor(
+        shape,
+        Elem::Quant(QuantType {
+            bits: BITS,
+            scale,
+            zero_point,
+        }),
+    )
+}
 
 fn qtype(shape: &[i64], bits: u32, scale: f64) -> Type {
     Type::tensor(
@@ -54,7 +68,7 @@ fn range(op: &Op) -> Result<(f64, f64), LowerError> {
 }
 
 /// Converts a calibrated graph-level function to the qnt level.
-pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
+pub fn to_qnt(g: &Func, scheme: Scheme) -> Result<Func, LowerError> {
     let mut f = Func::new(&g.name);
     f.attrs = g
         .attrs
@@ -77,11 +91,7 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
         }
     };
     let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
-    let x = qnt::quantize(
-        &mut f,
-        arg,
-        qtype(&shape, BITS, symmetric_scale(lo, hi, BITS)),
-    );
+    let x = qnt::quantize(&mut f, arg, act_type(&shape, lo, hi, scheme));
 
     let mut map: HashMap<ValueId, ValueId> = HashMap::new();
     map.insert(g.args[0], x);
@@ -180,19 +190,20 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                     .ty(x)
                     .quant()
                     .ok_or_else(|| err(op, "input is not quantized"))?;
+                // Bounds in stored integers: zp + round(bound / scale), saturated to the type.
                 let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
-                let qlo = if lo <= -(q.scale * 128.0) {
-                    q.qmin()
-                } else {
-                    quantize_value(lo, q.scale, q.qmin(), q.qmax())
+                let stored = |b: f64| {
+                    q.zero_point
+                        + quantize_value(
+                            b,
+                            q.scale,
+                            q.qmin() - q.zero_point,
+                            q.qmax() - q.zero_point,
+                        )
                 };
-                let qhi = if hi >= q.scale * 127.0 {
-                    q.qmax()
-                } else {
-                    quantize_value(hi, q.scale, q.qmin(), q.qmax())
-                };
+                let (qlo, qhi) = (stored(lo), stored(hi));
                 let c = qnt::clamp(&mut f, x, qlo, qhi);
-                requant_to_range(&mut f, c, op)?
+                requant_to_range(&mut f, c, op, scheme)?
             }
             "tosa.conv2d" => {
                 let x = input(0)?;
@@ -209,7 +220,7 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                     .get(&op.operands[2])
                     .cloned()
                     .ok_or_else(|| err(op, "bias must be constant"))?;
-                let (wq, sw) = quantize_weights(&mut f, wty.shape().unwrap_or(&[]), &w);
+                let (wq, sw) = quantize_weights(&mut f, wty.shape().unwrap_or(&[]), &w, scheme);
                 let bq = quantize_bias(&mut f, &b, sx * sw);
                 let p = op.ints("pad")?;
                 let s = op.ints("stride")?;
@@ -224,7 +235,7 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                     [s[0], s[1]],
                     [d[0], d[1]],
                 );
-                requant_to_range(&mut f, acc, op)?
+                requant_to_range(&mut f, acc, op, scheme)?
             }
             "tosa.matmul" => {
                 // x[1,N,K] · B[1,K,M], followed by reshape to [N,M] and + bias[1,M]: fully connected.
@@ -270,7 +281,7 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                         }
                     }
                 }
-                let x2 = qnt::reshape(&mut f, x, qtype(&[n, k], BITS, q.scale));
+                let x2 = qnt::reshape(&mut f, x, Type::tensor(&[n, k], Elem::Quant(q)));
                 // weights as [M, K]
                 let mut wt = vec![0.0f32; (m * k) as usize];
                 for kk in 0..k as usize {
@@ -278,12 +289,12 @@ pub fn to_qnt(g: &Func) -> Result<Func, LowerError> {
                         wt[mm * k as usize + kk] = bw[kk * m as usize + mm];
                     }
                 }
-                let (wq, sw) = quantize_weights(&mut f, &[m, k], &wt);
+                let (wq, sw) = quantize_weights(&mut f, &[m, k], &wt, scheme);
                 let bq = quantize_bias(&mut f, &bias, q.scale * sw);
                 let acc =
                     qnt::fully_connected(&mut f, x2, wq, bq, qtype(&[n, m], 32, q.scale * sw));
                 let last_op = &g.ops[last];
-                let out = requant_to_range(&mut f, acc, last_op)?;
+                let out = requant_to_range(&mut f, acc, last_op, scheme)?;
                 let out = if last == i {
                     let elem = f.ty(out).elem().cloned().unwrap_or(Elem::F32);
                     qnt::reshape(&mut f, out, Type::tensor(&shape(op.results[0]), elem))
@@ -321,27 +332,32 @@ fn set_locs(f: &mut Func, start: usize, op: &Op) {
     }
 }
 
-/// Requantizes `v` to the scale of `op`'s own range (nothing if the scale is already that).
-fn requant_to_range(f: &mut Func, v: ValueId, op: &Op) -> Result<ValueId, LowerError> {
+/// Requantizes `v` to the scale and zero point of `op`'s own range (nothing if it has them).
+fn requant_to_range(
+    f: &mut Func,
+    v: ValueId,
+    op: &Op,
+    scheme: Scheme,
+) -> Result<ValueId, LowerError> {
     let (lo, hi) = range(op)?;
     let q = f
         .ty(v)
         .quant()
         .ok_or_else(|| err(op, "input is not quantized"))?;
-    let s_out = symmetric_scale(lo, hi, BITS);
-    if q.bits == BITS && q.scale == s_out {
+    let ty = act_type(f.ty(v).shape().unwrap_or(&[]), lo, hi, scheme);
+    let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+    if q.bits == BITS && q.scale == out.scale && q.zero_point == out.zero_point {
         return Ok(v);
     }
-    let fs = fixed_multiplier(q.scale / s_out)?;
-    let ty = qtype(f.ty(v).shape().unwrap_or(&[]), BITS, s_out);
+    let fs = fixed_multiplier(q.scale / out.scale)?;
     Ok(qnt::requant(f, v, ty, fs.multiplier, fs.shift))
 }
 
-fn quantize_weights(f: &mut Func, shape: &[i64], w: &[f32]) -> (ValueId, f64) {
+fn quantize_weights(f: &mut Func, shape: &[i64], w: &[f32], scheme: Scheme) -> (ValueId, f64) {
     let (lo, hi) = w.iter().fold((0.0f64, 0.0f64), |(a, b), &x| {
         (a.min(x as f64), b.max(x as f64))
     });
-    let s = symmetric_scale(lo, hi, BITS);
+    let s = weight_scale(lo, hi, BITS, scheme);
     let q: Vec<i8> = w
         .iter()
         .map(|&x| quantize_value(x as f64, s, -127, 127) as i8)

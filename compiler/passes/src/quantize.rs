@@ -1,5 +1,5 @@
-//! `nibble-quantize`: graph level → qnt level (symmetric per-tensor INT8 from the calibrated
-//! ranges `nibble.min`/`nibble.max`). See `nibble_lower::to_qnt` for the before/after IR.
+//! `nibble-quantize{scheme=pow2|symmetric|asymmetric}`: graph level → qnt level (per-tensor
+//! INT8 from the calibrated ranges `nibble.min`/`nibble.max`; symmetric by default). See `nibble_lower::to_qnt` for the before/after IR.
 //!
 //! Precondition: a graph-level (tosa, f32) function whose ops carry ranges.
 //! Postcondition: a qnt-level function: f32 in, `qnt.quantize`, integer ops, `qnt.dequantize`.
@@ -15,6 +15,7 @@ pub const PASS: PassInfo = PassInfo {
 };
 
 #[tracing::instrument(skip_all, name = "nibble-quantize")]
-fn run(f: &Func, _: &Options) -> Result<Func, String> {
-    nibble_lower::to_qnt::to_qnt(f).map_err(|e| e.to_string())
+fn run(f: &Func, opts: &Options) -> Result<Func, String> {
+    let scheme = opts.get("scheme").unwrap_or("symmetric").parse()?;
+    nibble_lower::to_qnt::to_qnt(f, scheme).map_err(|e| e.to_string())
 }
