@@ -48,12 +48,17 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
   }
   // Change of scale: out = clamp(zp_out + apply_scale(in - zp_in, multiplier, shift)).
-  // multiplier/shift are normative; the scales in the types are informative.
+  // multiplier/shift are normative (one integer, or an i32 array with one entry per channel of
+  // the last dimension for a per-channel input); the scales in the types are informative.
   irdl.operation @requant {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"
-    %multiplier_attr = irdl.base "#builtin.integer"
-    %shift_attr = irdl.base "#builtin.integer"
+    %multiplier_int = irdl.base "#builtin.integer"
+    %multiplier_arr = irdl.base "#builtin.dense_array"
+    %multiplier_attr = irdl.any_of(%multiplier_int, %multiplier_arr)
+    %shift_int = irdl.base "#builtin.integer"
+    %shift_arr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.any_of(%shift_int, %shift_arr)
     %rounding_mode_attr = irdl.base "#builtin.string"
     irdl.operands(input: %input)
     irdl.results(output: %output)

@@ -59,6 +59,22 @@ pub fn requant(f: &mut Func, x: ValueId, ty: Type, multiplier: i32, shift: i32) 
     ];
     f.push(REQUANT, &[x], ty, attrs)
 }
+/// A per-channel requantization: one multiplier/shift per channel of the last dimension.
+pub fn requant_per_channel(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    multipliers: &[i32],
+    shifts: &[i32],
+) -> ValueId {
+    let attrs = vec![
+        ("multiplier", Attr::I32s(multipliers.to_vec())),
+        ("shift", Attr::I32s(shifts.to_vec())),
+        ("rounding_mode", Attr::Str(SINGLE_ROUND.into())),
+    ];
+    f.push(REQUANT, &[x], ty, attrs)
+}
+
 pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
     let ty = f.ty(x).clone();
     f.push(

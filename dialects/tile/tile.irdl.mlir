@@ -1,6 +1,7 @@
 // The `tile` dialect: the tile level of nibble. Integer-only ops on plain integer tensors
 // (i8 activations, i8 weights, i32 biases), NHWC, each carrying its explicit schedule (`tile`
 // sizes for the target) and its place in the static memory plan (`offset` into the one arena).
+// `multiplier`/`shift` are i32 arrays: one entry (per tensor) or one per output channel.
 // Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
 irdl.dialect @tile {
   // Host boundary (runs in the main.c harness, the only place floats live): f32 -> i8, q = clamp(trunc(x / scale + 0.5*sign) + zero_point).
@@ -41,8 +42,8 @@ irdl.dialect @tile {
     %dilation_attr = irdl.base "#builtin.dense_array"
     %input_zp_attr = irdl.base "#builtin.integer"
     %output_zp_attr = irdl.base "#builtin.integer"
-    %multiplier_attr = irdl.base "#builtin.integer"
-    %shift_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
     %clamp_min_attr = irdl.base "#builtin.integer"
     %clamp_max_attr = irdl.base "#builtin.integer"
     %tile_attr = irdl.base "#builtin.dense_array"
@@ -59,8 +60,8 @@ irdl.dialect @tile {
     %output = irdl.base "!builtin.tensor"
     %input_zp_attr = irdl.base "#builtin.integer"
     %output_zp_attr = irdl.base "#builtin.integer"
-    %multiplier_attr = irdl.base "#builtin.integer"
-    %shift_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
     %clamp_min_attr = irdl.base "#builtin.integer"
     %clamp_max_attr = irdl.base "#builtin.integer"
     %tile_attr = irdl.base "#builtin.dense_array"
@@ -75,8 +76,8 @@ irdl.dialect @tile {
     %output = irdl.base "!builtin.tensor"
     %input_zp_attr = irdl.base "#builtin.integer"
     %output_zp_attr = irdl.base "#builtin.integer"
-    %multiplier_attr = irdl.base "#builtin.integer"
-    %shift_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
     %clamp_min_attr = irdl.base "#builtin.integer"
     %clamp_max_attr = irdl.base "#builtin.integer"
     %offset_attr = irdl.base "#builtin.integer"

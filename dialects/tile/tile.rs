@@ -17,13 +17,14 @@ pub const MAX_POOL2D: &str = "tile.max_pool2d";
 pub const TRANSPOSE: &str = "tile.transpose";
 pub const RESHAPE: &str = "tile.reshape";
 
-/// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
+/// one multiplier/shift for the tensor or one per output channel.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Requant {
     pub input_zp: i64,
     pub output_zp: i64,
-    pub multiplier: i32,
-    pub shift: i32,
+    pub multiplier: Vec<i32>,
+    pub shift: Vec<i32>,
     pub clamp_min: i64,
     pub clamp_max: i64,
 }
@@ -33,8 +34,8 @@ impl Requant {
         vec![
             ("input_zp", Attr::i32(self.input_zp)),
             ("output_zp", Attr::i32(self.output_zp)),
-            ("multiplier", Attr::i32(self.multiplier as i64)),
-            ("shift", Attr::i32(self.shift as i64)),
+            ("multiplier", Attr::I32s(self.multiplier.clone())),
+            ("shift", Attr::I32s(self.shift.clone())),
             ("clamp_min", Attr::i32(self.clamp_min)),
             ("clamp_max", Attr::i32(self.clamp_max)),
         ]

@@ -19,8 +19,10 @@ int64_t nb_floor_shift(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
-int32_t nb_requant(int64_t acc, const nb_rq *rq) {
-    int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier + ((int64_t)1 << (rq->shift - 1)), rq->shift);
+int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
+    const int c = rq->channels == 1 ? 0 : channel;
+    const int shift = rq->shift[c];
+    int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (shift - 1)), shift);
     v += rq->output_zp;
     if (v < rq->clamp_min) v = rq->clamp_min;
     if (v > rq->clamp_max) v = rq->clamp_max;
@@ -82,7 +84,7 @@ NB_HOT void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt,
                         if (v == 0) continue;
                         for (o = 0; o < n; o++) acc[o] += v * wr[o];
                     }
-                    for (o = 0; o < n; o++) out[c0 + o] = (int8_t)nb_requant(acc[o], rq);
+                    for (o = 0; o < n; o++) out[c0 + o] = (int8_t)nb_requant(acc[o], rq, c0 + o);
                 }
             }
         }
@@ -98,15 +100,18 @@ NB_HOT void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *w
             int c1 = c0 + tile_oc < m ? c0 + tile_oc : m;
             for (o = c0; o < c1; o++) {
                 int32_t acc = bias[o] + nb_dot_s8(xr, wt + (long)o * k, k, rq->input_zp);
-                y[(long)r * m + o] = (int8_t)nb_requant(acc, rq);
+                y[(long)r * m + o] = (int8_t)nb_requant(acc, rq, o);
             }
         }
     }
 }
 
 void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq) {
-    int i;
-    for (i = 0; i < n; i++) y[i] = (int8_t)nb_requant((int64_t)x[i] - rq->input_zp, rq);
+    int i, c = 0;
+    for (i = 0; i < n; i++) {
+        y[i] = (int8_t)nb_requant((int64_t)x[i] - rq->input_zp, rq, c);
+        if (++c == rq->channels) c = 0;
+    }
 }
 
 void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi) {

@@ -5,15 +5,18 @@
 #define NIBBLE_RUNTIME_H
 #include <stdint.h>
 
-/* Fused requantization parameters: out = clamp(output_zp + apply_scale(acc)). */
+/* Fused requantization parameters: out = clamp(output_zp + apply_scale(acc)), with one
+ * multiplier/shift (channels == 1) or one per output channel. */
 typedef struct {
-    int32_t input_zp, output_zp, multiplier, shift, clamp_min, clamp_max;
+    int32_t input_zp, output_zp, clamp_min, clamp_max, channels;
+    const int32_t *multiplier, *shift;
 } nb_rq;
 
 /* floor(v / 2^s), written without relying on implementation-defined right shifts. */
 int64_t nb_floor_shift(int64_t v, int s);
-/* tosa.rescale SINGLE_ROUND: (v * multiplier + 2^(shift-1)) >> shift, then zp and clamp. */
-int32_t nb_requant(int64_t acc, const nb_rq *rq);
+/* tosa.rescale SINGLE_ROUND: (v * multiplier + 2^(shift-1)) >> shift, then zp and clamp;
+ * `channel` selects the multiplier/shift when they are per channel. */
+int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel);
 
 /* Limits of the kernels (checked by the tile lowering). */
 #define NB_MAX_PATCH 16384
@@ -28,6 +31,7 @@ void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc
 /* y[n][m] = requant(bias[m] + sum_k (x[n][k] - zp) * w[m][k]), tile_oc channels at a time. */
 void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
                            const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc);
+/* Requantizes n values whose last dimension (channels) is rq->channels long or per tensor. */
 void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq);
 void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi);
 void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,

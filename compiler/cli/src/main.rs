@@ -62,6 +62,9 @@ enum Cmd {
         /// asymmetric activations (zero points; weights stay symmetric).
         #[arg(long, value_enum, default_value = "symmetric")]
         scheme: SchemeArg,
+        /// One weight scale per tensor, or per output channel of each conv/fully connected layer.
+        #[arg(long, value_enum, default_value = "tensor")]
+        granularity: Granularity,
         /// How activation ranges come from the calibration vectors.
         #[arg(long, value_enum, default_value = "minmax")]
         ranges: Ranges,
@@ -121,6 +124,13 @@ impl SchemeArg {
             SchemeArg::Asymmetric => "asymmetric",
         }
     }
+}
+
+/// Weight-scale granularities offered on the command line.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Granularity {
+    Tensor,
+    Channel,
 }
 
 /// Range methods offered on the command line.
@@ -302,6 +312,7 @@ fn run(cmd: Cmd) -> Res<()> {
             output,
             emit_main,
             scheme,
+            granularity,
             ranges,
             percentile,
             target,
@@ -346,8 +357,9 @@ fn run(cmd: Cmd) -> Res<()> {
                 &mlir,
                 &mut m,
                 &format!(
-                    "builtin.module(nibble-quantize{{scheme={}}},nibble-fold-requant)",
-                    scheme.name()
+                    "builtin.module(nibble-quantize{{scheme={} granularity={}}},nibble-fold-requant)",
+                    scheme.name(),
+                    if matches!(granularity, Granularity::Channel) { "channel" } else { "tensor" }
                 ),
             )
             .map_err(|e| e.to_string())?;

@@ -172,8 +172,8 @@ fn op_models_match_onnxruntime() {
 
 /// Compiles mnist_cnn with `scheme`, builds the C with `cc`, and checks it is integer-only,
 /// bit-exact with the tile and qnt interpreters, and within 0.5 points of FP32 top-1.
-fn compile_and_check(scheme: &str) {
-    let d = tmp(&format!("compile-{scheme}"));
+fn compile_and_check(scheme: &str, granularity: &str) {
+    let d = tmp(&format!("compile-{scheme}-{granularity}"));
     let m = model_dir();
     let out = d.join("out");
     ok(nibble(&[
@@ -186,6 +186,8 @@ fn compile_and_check(scheme: &str) {
         "--emit-main",
         "--scheme",
         scheme,
+        "--granularity",
+        granularity,
     ]));
     // Integer-only: no float, double, division or modulo outside the main.c harness.
     for f in ["model.c", "model.h", "nibble_runtime.c", "nibble_runtime.h"] {
@@ -279,11 +281,14 @@ fn compile_and_check(scheme: &str) {
         // Power-of-two scales: every multiplier is 2^30, so requantization is a rounding shift.
         let tile = std::fs::read_to_string(out.join("model.tile.mlir")).unwrap();
         let mults: Vec<&str> = tile
-            .match_indices("multiplier = ")
-            .map(|(i, _)| tile[i + 13..].split(' ').next().unwrap_or(""))
+            .match_indices("multiplier = array<i32: ")
+            .map(|(i, _)| tile[i + 24..].split('>').next().unwrap_or(""))
             .collect();
         assert!(
-            !mults.is_empty() && mults.iter().all(|m| *m == "1073741824"),
+            !mults.is_empty()
+                && mults
+                    .iter()
+                    .all(|m| m.split(", ").all(|v| v == "1073741824")),
             "{mults:?}"
         );
     }
@@ -291,17 +296,23 @@ fn compile_and_check(scheme: &str) {
 
 #[test]
 fn generated_c_is_bit_exact_and_accurate() {
-    compile_and_check("symmetric");
+    compile_and_check("symmetric", "tensor");
 }
 
 #[test]
 fn generated_c_is_bit_exact_and_accurate_pow2() {
-    compile_and_check("pow2");
+    compile_and_check("pow2", "tensor");
 }
 
 #[test]
 fn generated_c_is_bit_exact_and_accurate_asymmetric() {
-    compile_and_check("asymmetric");
+    compile_and_check("asymmetric", "tensor");
+}
+
+#[test]
+fn generated_c_is_bit_exact_and_accurate_per_channel() {
+    compile_and_check("symmetric", "channel");
+    compile_and_check("asymmetric", "channel");
 }
 
 #[test]

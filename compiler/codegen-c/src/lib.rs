@@ -75,15 +75,17 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 .cloned()
                 .ok_or_else(|| err(op, format!("operand {k} has no storage")))
         };
-        let rq = |op: &Op| -> Result<String, CodegenError> {
+        // Requantization: the multiplier/shift arrays at file scope, the nb_rq initializer here.
+        let rq = |op: &Op, weights: &mut String| -> Result<String, CodegenError> {
+            let (m, sh) = (op.int_list("multiplier")?, op.int_list("shift")?);
+            let _ = writeln!(weights, "static const int32_t nb_mult{i}[{}] = {{{}}};\nstatic const int32_t nb_shift{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
             Ok(format!(
-                "{{ {}, {}, {}, {}, {}, {} }}",
+                "{{ {}, {}, {}, {}, {}, nb_mult{i}, nb_shift{i} }}",
                 op.int("input_zp")?,
                 op.int("output_zp")?,
-                op.int("multiplier")?,
-                op.int("shift")?,
                 op.int("clamp_min")?,
-                op.int("clamp_max")?
+                op.int("clamp_max")?,
+                m.len()
             ))
         };
         let _ = writeln!(
@@ -187,7 +189,7 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     }
                 }
                 weights.push_str("\n};\n");
-                let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op)?);
+                let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op, &mut weights)?);
                 let _ = writeln!(
                     body,
                     "      nb_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq, {}, {}); }}",
@@ -197,7 +199,11 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             tile::FULLY_CONNECTED => {
                 let (xs, ws) = (dims(op.operands[0]), dims(op.operands[1]));
                 let t = op.ints("tile")?;
-                let _ = writeln!(body, "    {{ static const nb_rq rq = {};", rq(op)?);
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_rq rq = {};",
+                    rq(op, &mut weights)?
+                );
                 let _ = writeln!(
                     body,
                     "      nb_fully_connected_s8({}, {}, {}, {}, {}, {}, {}, &rq, {}); }}",
@@ -218,7 +224,11 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                         "only i8 inputs are supported by the C requant kernel",
                     ));
                 }
-                let _ = writeln!(body, "    {{ static const nb_rq rq = {};", rq(op)?);
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_rq rq = {};",
+                    rq(op, &mut weights)?
+                );
                 let _ = writeln!(
                     body,
                     "      nb_requant_s8({}, {}, {}, &rq); }}",

@@ -49,6 +49,8 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
         }
         let kids: Vec<Id> = op.operands.iter().map(|o| ids[o]).collect();
         let node = match op.name.as_str() {
+            // Per-tensor requantizations are interpreted; per-channel ones (array attributes)
+            // stay opaque.
             qnt::REQUANT
                 if op.attrs.get("rounding_mode") == Some(&Attr::Str(qnt::SINGLE_ROUND.into())) =>
             {
@@ -56,15 +58,26 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
                     EqsatError::Invalid(format!("{} result is not quantized", op.name))
                 })?;
                 types.push(q);
-                let m = op
-                    .int("multiplier")
-                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
-                let s = op
-                    .int("shift")
-                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let list = |key: &str| {
+                    op.int_list(key)
+                        .map_err(|e| EqsatError::Invalid(e.to_string()))
+                };
+                let (m, s) = (list("multiplier")?, list("shift")?);
+                if m.len() != s.len() {
+                    return Err(EqsatError::Invalid(format!(
+                        "{}: {} multipliers for {} shifts",
+                        op.name,
+                        m.len(),
+                        s.len()
+                    )));
+                }
+                let factors = m
+                    .iter()
+                    .zip(&s)
+                    .map(|(&m, &s)| (m as i32, s as i32))
+                    .collect();
                 let leaf = g.add(Qnt::Scale(Scale {
-                    multiplier: m as i32,
-                    shift: s as i32,
+                    factors,
                     ty: types.len() as u32 - 1,
                     origin: k as u32,
                 }));
@@ -163,7 +176,13 @@ impl Builder<'_> {
                 let origin: &Op = &self.f.ops[s.origin as usize];
                 let q = self.types[s.ty as usize];
                 let ty = self.out.ty(x).with_elem(nibble_ir::Elem::Quant(q));
-                let v = qnt::requant(&mut self.out, x, ty, s.multiplier, s.shift);
+                let v = match s.factors.as_slice() {
+                    [(m, sh)] => qnt::requant(&mut self.out, x, ty, *m, *sh),
+                    f => {
+                        let (ms, shs): (Vec<i32>, Vec<i32>) = f.iter().copied().unzip();
+                        qnt::requant_per_channel(&mut self.out, x, ty, &ms, &shs)
+                    }
+                };
                 if let Some(o) = self.out.ops.last_mut() {
                     o.loc = origin.loc.clone();
                 }

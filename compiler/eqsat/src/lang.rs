@@ -7,10 +7,10 @@ use std::str::FromStr;
 /// A requantization's parameters: the exact fixed-point scale `multiplier · 2^-shift`, the
 /// index of its result type in the bridge's type table, and the op it came from (for
 /// locations and attributes on the way back).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Scale {
-    pub multiplier: i32,
-    pub shift: i32,
+    /// `(multiplier, shift)`: one for the tensor, or one per channel of the last dimension.
+    pub factors: Vec<(i32, i32)>,
     pub ty: u32,
     pub origin: u32,
 }
@@ -46,23 +46,40 @@ fn parse_ints<const N: usize>(s: &str, prefix: &str) -> Result<[i64; N], String>
 
 impl FromStr for Scale {
     type Err = String;
+    /// `scale:TY/ORIGIN/M:S,M:S,…`
     fn from_str(s: &str) -> Result<Self, String> {
-        let [m, sh, ty, o] = parse_ints::<4>(s, "scale:")?;
+        let body = s
+            .strip_prefix("scale:")
+            .ok_or_else(|| format!("not a scale leaf: {s}"))?;
+        let mut parts = body.splitn(3, '/');
+        let mut next = || parts.next().ok_or_else(|| format!("bad scale leaf: {s}"));
+        let ty = next()?.parse().map_err(|e| format!("{e}"))?;
+        let origin = next()?.parse().map_err(|e| format!("{e}"))?;
+        let factors = next()?
+            .split(',')
+            .map(|f| {
+                let (m, sh) = f.split_once(':').ok_or_else(|| format!("bad factor {f}"))?;
+                Ok((
+                    m.parse().map_err(|e| format!("{e}"))?,
+                    sh.parse().map_err(|e| format!("{e}"))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(Scale {
-            multiplier: m as i32,
-            shift: sh as i32,
-            ty: ty as u32,
-            origin: o as u32,
+            factors,
+            ty,
+            origin,
         })
     }
 }
 impl fmt::Display for Scale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "scale:{}/{}/{}/{}",
-            self.multiplier, self.shift, self.ty, self.origin
-        )
+        let factors: Vec<String> = self
+            .factors
+            .iter()
+            .map(|(m, s)| format!("{m}:{s}"))
+            .collect();
+        write!(f, "scale:{}/{}/{}", self.ty, self.origin, factors.join(","))
     }
 }
 impl FromStr for Bounds {

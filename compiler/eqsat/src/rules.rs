@@ -15,7 +15,7 @@ pub type G = EGraph<Qnt, ()>;
 fn leaf_scale(g: &G, id: Id) -> Option<Scale> {
     g[id].nodes.iter().find_map(|n| {
         if let Qnt::Scale(s) = n {
-            Some(*s)
+            Some(s.clone())
         } else {
             None
         }
@@ -51,21 +51,28 @@ impl Applier<Qnt, ()> for Compose {
         else {
             return vec![];
         };
-        let Some(ab) = nibble_quantize::compose(
-            nibble_quantize::FixedScale {
-                multiplier: a.multiplier,
-                shift: a.shift,
-            },
-            nibble_quantize::FixedScale {
-                multiplier: b.multiplier,
-                shift: b.shift,
-            },
-        ) else {
+        // Per channel composes elementwise; a per-tensor factor applies to every channel.
+        let n = a.factors.len().max(b.factors.len());
+        if (a.factors.len() != 1 && a.factors.len() != n)
+            || (b.factors.len() != 1 && b.factors.len() != n)
+        {
+            return vec![];
+        }
+        let pick = |f: &[(i32, i32)], c: usize| {
+            let (multiplier, shift) = f[if f.len() == 1 { 0 } else { c }];
+            nibble_quantize::FixedScale { multiplier, shift }
+        };
+        let Some(factors) = (0..n)
+            .map(|c| {
+                nibble_quantize::compose(pick(&a.factors, c), pick(&b.factors, c))
+                    .map(|f| (f.multiplier, f.shift))
+            })
+            .collect::<Option<Vec<_>>>()
+        else {
             return vec![];
         };
         let leaf = g.add(Qnt::Scale(Scale {
-            multiplier: ab.multiplier,
-            shift: ab.shift,
+            factors,
             ty: a.ty,
             origin: a.origin,
         }));

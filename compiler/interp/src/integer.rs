@@ -46,37 +46,51 @@ pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
     (scale * (q - zp) as f64) as f32
 }
 
-/// Fused requantization of an accumulator, then clamp.
-fn requant(acc: i64, op: &Rq) -> i32 {
-    let v = op.output_zp + apply_scale(acc, op.multiplier, op.shift);
+/// Fused requantization of an accumulator of output channel `channel`, then clamp.
+fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
+    let c = if op.multiplier.len() == 1 { 0 } else { channel };
+    let v = op.output_zp + apply_scale(acc, op.multiplier[c], op.shift[c]);
     v.clamp(op.clamp_min, op.clamp_max) as i32
 }
 
-#[derive(Clone, Copy)]
+/// Requantization parameters: one multiplier/shift, or one per channel.
 struct Rq {
     input_zp: i64,
     output_zp: i64,
-    multiplier: i32,
-    shift: i32,
+    multiplier: Vec<i32>,
+    shift: Vec<i32>,
     clamp_min: i64,
     clamp_max: i64,
 }
 
 impl Rq {
-    fn of(op: &Op) -> Result<Rq, InterpError> {
-        let shift = op.int("shift")?;
-        if !(1..=62).contains(&shift) {
-            return Err(InterpError::Invalid(format!(
-                "'{}'{}: shift {shift} is outside [1, 62]",
-                op.name,
-                loc_suffix(op)
+    /// Reads the parameters of `op`, whose output has `channels` channels.
+    fn of(op: &Op, channels: usize) -> Result<Rq, InterpError> {
+        let bad =
+            |msg: String| InterpError::Invalid(format!("'{}'{}: {msg}", op.name, loc_suffix(op)));
+        let multiplier: Vec<i32> = op
+            .int_list("multiplier")?
+            .iter()
+            .map(|&v| v as i32)
+            .collect();
+        let shift: Vec<i32> = op.int_list("shift")?.iter().map(|&v| v as i32).collect();
+        if let Some(s) = shift.iter().find(|s| !(1..=62).contains(*s)) {
+            return Err(bad(format!("shift {s} is outside [1, 62]")));
+        }
+        if multiplier.len() != shift.len()
+            || (multiplier.len() != 1 && multiplier.len() != channels)
+        {
+            return Err(bad(format!(
+                "{} multipliers and {} shifts for {channels} channels",
+                multiplier.len(),
+                shift.len()
             )));
         }
         Ok(Rq {
             input_zp: op.int("input_zp")?,
             output_zp: op.int("output_zp")?,
-            multiplier: op.int("multiplier")? as i32,
-            shift: shift as i32,
+            multiplier,
+            shift,
             clamp_min: op.int("clamp_min")?,
             clamp_max: op.int("clamp_max")?,
         })
@@ -191,8 +205,8 @@ impl<'f> IntProgram<'f> {
                 }
                 "tile.conv2d" => Val::I(conv2d(f, op, int(0)?, int(1)?, int(2)?)?),
                 "tile.fully_connected" => {
-                    let rq = Rq::of(op)?;
                     let (xs, ws) = (dims(f, op.operands[0]), dims(f, op.operands[1]));
+                    let rq = Rq::of(op, ws[0])?;
                     let (x, w, b) = (int(0)?, int(1)?, int(2)?);
                     let (n, k, m) = (xs[0], xs[1], ws[0]);
                     let mut out = Vec::with_capacity(n * m);
@@ -204,17 +218,21 @@ impl<'f> IntProgram<'f> {
                                     .zip(&w[o * k..][..k])
                                     .map(|(&a, &b)| (a as i64 - rq.input_zp) * b as i64)
                                     .sum::<i64>();
-                            out.push(requant(acc, &rq));
+                            out.push(requant(acc, &rq, o));
                         }
                     }
                     Val::I(out)
                 }
                 "tile.requant" => {
-                    let rq = Rq::of(op)?;
+                    let channels = *dims(f, r).last().unwrap_or(&1);
+                    let rq = Rq::of(op, channels)?;
                     Val::I(
                         int(0)?
                             .iter()
-                            .map(|&v| requant(v as i64 - rq.input_zp, &rq))
+                            .enumerate()
+                            .map(|(i, &v)| {
+                                requant(v as i64 - rq.input_zp, &rq, i % channels.max(1))
+                            })
                             .collect(),
                     )
                 }
@@ -259,12 +277,12 @@ fn storage_range(f: &Func, v: usize) -> (i64, i64) {
 }
 
 fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>, InterpError> {
-    let rq = Rq::of(op)?;
     let (xs, ws, os) = (
         dims(f, op.operands[0]),
         dims(f, op.operands[1]),
         dims(f, op.results[0]),
     );
+    let rq = Rq::of(op, ws[0])?;
     let pad = op.ints("pad")?;
     let stride = op.ints("stride")?;
     let dil = op.ints("dilation")?;
@@ -301,7 +319,7 @@ fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>
                 }
             }
             for (o, &a) in acc.iter().enumerate() {
-                out[(oy * ow + ox) * oc + o] = requant(a, &rq);
+                out[(oy * ow + ox) * oc + o] = requant(a, &rq, o);
             }
         }
     }

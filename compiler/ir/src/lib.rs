@@ -6,7 +6,7 @@ pub mod mlir;
 pub mod model;
 pub mod text;
 
-pub use model::{Attr, Elem, Func, Op, QuantType, Type, ValueId};
+pub use model::{Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, ValueId};
 
 /// Errors of the IR layer.
 #[derive(Debug, thiserror::Error)]

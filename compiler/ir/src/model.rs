@@ -17,6 +17,16 @@ pub enum Elem {
     Index,
     /// `!quant.uniform<iN:f32, scale:zero_point>` (per tensor).
     Quant(QuantType),
+    /// `!quant.uniform<iN:f32:axis, {s0, s1, …}>` (per channel along `axis`, zero points 0).
+    QuantAxis(QuantAxisType),
+}
+
+/// A per-channel uniform quantization with zero points 0: `real = scales[c] * q`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantAxisType {
+    pub bits: u32,
+    pub axis: u32,
+    pub scales: Vec<f64>,
 }
 
 /// A per-tensor uniform quantization: `real = scale * (q - zero_point)`.
@@ -71,6 +81,20 @@ impl Type {
         match self.elem() {
             Some(Elem::Quant(q)) => Some(*q),
             _ => None,
+        }
+    }
+    pub fn quant_axis(&self) -> Option<&QuantAxisType> {
+        match self.elem() {
+            Some(Elem::QuantAxis(q)) => Some(q),
+            _ => None,
+        }
+    }
+    /// The storage integer type of a quantized type (other types unchanged).
+    pub fn storage(&self) -> Type {
+        match self.elem() {
+            Some(Elem::Quant(q)) => self.with_elem(Elem::Int(q.bits)),
+            Some(Elem::QuantAxis(q)) => self.with_elem(Elem::Int(q.bits)),
+            _ => self.clone(),
         }
     }
     pub fn num_elements(&self) -> usize {
@@ -279,6 +303,13 @@ impl Op {
             Some(Attr::I64s(v)) => Ok(v.clone()),
             Some(Attr::I32s(v)) => Ok(v.iter().map(|&x| x as i64).collect()),
             _ => Err(self.missing(key, "an integer array")),
+        }
+    }
+    /// An integer or an integer array, as a list.
+    pub fn int_list(&self, key: &str) -> Result<Vec<i64>, crate::IrError> {
+        match self.attrs.get(key) {
+            Some(Attr::Int(v, _)) => Ok(vec![*v]),
+            _ => self.ints(key),
         }
     }
     /// Integer attribute.

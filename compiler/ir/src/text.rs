@@ -42,6 +42,16 @@ impl std::fmt::Display for Elem {
                 }
                 write!(f, ">")
             }
+            Elem::QuantAxis(q) => {
+                let scales: Vec<String> = q.scales.iter().map(|&s| float_literal(s)).collect();
+                write!(
+                    f,
+                    "!quant.uniform<i{}:f32:{}, {{{}}}>",
+                    q.bits,
+                    q.axis,
+                    scales.join(",")
+                )
+            }
         }
     }
 }
@@ -83,10 +93,7 @@ impl std::fmt::Display for Attr {
             Attr::I32s(v) => write!(f, "array<i32{}>", list(v)),
             Attr::Dense(ty, bytes) => {
                 // Quantized element types are stored as their storage integers.
-                let ty = match ty.elem() {
-                    Some(Elem::Quant(q)) => ty.with_elem(Elem::Int(q.bits)),
-                    _ => ty.clone(),
-                };
+                let ty = ty.storage();
                 write!(f, "dense<\"{}\"> : {ty}", hex(bytes))
             }
             Attr::Raw(s) => write!(f, "{s}"),
@@ -223,6 +230,26 @@ pub fn parse_type(text: &str) -> Result<Type, IrError> {
 
 fn parse_quant(s: &str) -> Option<Elem> {
     let body = s.strip_prefix("!quant.uniform<")?.strip_suffix('>')?;
+    // Per axis: `i8:f32:0, {s0,s1:zp1,…}` (zero points must be 0).
+    if let Some((head, list)) = body.split_once(", {") {
+        let mut parts = head.split(':');
+        let bits = parts.next()?.strip_prefix('i')?.parse().ok()?;
+        let axis = parts.nth(1)?.parse().ok()?;
+        let list = list.strip_suffix('}')?;
+        let mut scales = Vec::new();
+        for item in list.split(',') {
+            let (scale, zp) = item.split_once(':').unwrap_or((item, "0"));
+            if zp.trim() != "0" {
+                return None;
+            }
+            scales.push(scale.trim().parse().ok()?);
+        }
+        return Some(Elem::QuantAxis(crate::model::QuantAxisType {
+            bits,
+            axis,
+            scales,
+        }));
+    }
     let (storage, params) = body.split_once(',')?;
     let bits = storage.split(':').next()?.strip_prefix('i')?.parse().ok()?;
     let params = params.trim();
@@ -245,10 +272,15 @@ mod tests {
         for t in [
             "tensor<1x28x28x1xf32>",
             "tensor<10x!quant.uniform<i8:f32, 1.25e-2:-3>>",
+            "tensor<2x3x!quant.uniform<i8:f32:0, {0.0040440047819783366,2.500000e-01}>>",
             "tensor<f32>",
             "!tosa.shape<3>",
         ] {
             let ty = parse_type(t).unwrap();
+            assert!(
+                !matches!(ty, Type::Other(_)) || t.starts_with('!'),
+                "{t} parsed as {ty:?}"
+            );
             assert_eq!(parse_type(&ty.to_string()).unwrap(), ty, "{t}");
         }
         assert_eq!(float_literal(1e-5), "1.0e-5");

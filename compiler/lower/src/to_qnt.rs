@@ -21,7 +21,7 @@
 //! ```
 
 use crate::{loc, LowerError};
-use nibble_ir::{model, Attr, Elem, Func, Op, QuantType, Type, ValueId};
+use nibble_ir::{model, Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
 use nibble_quantize::{activation_params, fixed_multiplier, quantize_value, weight_scale, Scheme};
 use std::collections::HashMap;
@@ -68,7 +68,7 @@ fn range(op: &Op) -> Result<(f64, f64), LowerError> {
 }
 
 /// Converts a calibrated graph-level function to the qnt level.
-pub fn to_qnt(g: &Func, scheme: Scheme) -> Result<Func, LowerError> {
+pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, LowerError> {
     let mut f = Func::new(&g.name);
     f.attrs = g
         .attrs
@@ -220,8 +220,10 @@ pub fn to_qnt(g: &Func, scheme: Scheme) -> Result<Func, LowerError> {
                     .get(&op.operands[2])
                     .cloned()
                     .ok_or_else(|| err(op, "bias must be constant"))?;
-                let (wq, sw) = quantize_weights(&mut f, wty.shape().unwrap_or(&[]), &w, scheme);
-                let bq = quantize_bias(&mut f, &b, sx * sw);
+                let (wq, sw) =
+                    quantize_weights(&mut f, wty.shape().unwrap_or(&[]), &w, scheme, per_channel);
+                let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
+                let bq = quantize_bias(&mut f, &b, &acc_scales);
                 let p = op.ints("pad")?;
                 let s = op.ints("stride")?;
                 let d = op.ints("dilation")?;
@@ -230,7 +232,7 @@ pub fn to_qnt(g: &Func, scheme: Scheme) -> Result<Func, LowerError> {
                     x,
                     wq,
                     bq,
-                    qtype(&shape(op.results[0]), 32, sx * sw),
+                    acc_type(&shape(op.results[0]), &acc_scales),
                     [p[0], p[1], p[2], p[3]],
                     [s[0], s[1]],
                     [d[0], d[1]],
@@ -289,10 +291,10 @@ pub fn to_qnt(g: &Func, scheme: Scheme) -> Result<Func, LowerError> {
                         wt[mm * k as usize + kk] = bw[kk * m as usize + mm];
                     }
                 }
-                let (wq, sw) = quantize_weights(&mut f, &[m, k], &wt, scheme);
-                let bq = quantize_bias(&mut f, &bias, q.scale * sw);
-                let acc =
-                    qnt::fully_connected(&mut f, x2, wq, bq, qtype(&[n, m], 32, q.scale * sw));
+                let (wq, sw) = quantize_weights(&mut f, &[m, k], &wt, scheme, per_channel);
+                let acc_scales: Vec<f64> = sw.iter().map(|s| q.scale * s).collect();
+                let bq = quantize_bias(&mut f, &bias, &acc_scales);
+                let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
                 let last_op = &g.ops[last];
                 let out = requant_to_range(&mut f, acc, last_op, scheme)?;
                 let out = if last == i {
@@ -340,12 +342,22 @@ fn requant_to_range(
     scheme: Scheme,
 ) -> Result<ValueId, LowerError> {
     let (lo, hi) = range(op)?;
+    let ty = act_type(f.ty(v).shape().unwrap_or(&[]), lo, hi, scheme);
+    let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+    // A per-channel accumulator needs one multiplier per channel.
+    if let Some(qa) = f.ty(v).quant_axis().cloned() {
+        let (mut mults, mut shifts) = (Vec::new(), Vec::new());
+        for s in &qa.scales {
+            let fs = fixed_multiplier(s / out.scale)?;
+            mults.push(fs.multiplier);
+            shifts.push(fs.shift);
+        }
+        return Ok(qnt::requant_per_channel(f, v, ty, &mults, &shifts));
+    }
     let q = f
         .ty(v)
         .quant()
         .ok_or_else(|| err(op, "input is not quantized"))?;
-    let ty = act_type(f.ty(v).shape().unwrap_or(&[]), lo, hi, scheme);
-    let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
     if q.bits == BITS && q.scale == out.scale && q.zero_point == out.zero_point {
         return Ok(v);
     }
@@ -353,26 +365,87 @@ fn requant_to_range(
     Ok(qnt::requant(f, v, ty, fs.multiplier, fs.shift))
 }
 
-fn quantize_weights(f: &mut Func, shape: &[i64], w: &[f32], scheme: Scheme) -> (ValueId, f64) {
-    let (lo, hi) = w.iter().fold((0.0f64, 0.0f64), |(a, b), &x| {
-        (a.min(x as f64), b.max(x as f64))
-    });
-    let s = weight_scale(lo, hi, BITS, scheme);
-    let q: Vec<i8> = w
-        .iter()
-        .map(|&x| quantize_value(x as f64, s, -127, 127) as i8)
-        .collect();
-    let ty = qtype(shape, BITS, s);
-    let attr = Attr::dense_i8(Type::tensor(shape, Elem::Int(8)), &q);
-    (qnt::constant(f, ty, attr), s)
+/// The i32 accumulator type: per tensor, or per channel along the last (NHWC channel) axis.
+fn acc_type(shape: &[i64], scales: &[f64]) -> Type {
+    match scales {
+        [s] => qtype(shape, 32, *s),
+        _ => Type::tensor(
+            shape,
+            Elem::QuantAxis(QuantAxisType {
+                bits: 32,
+                axis: shape.len() as u32 - 1,
+                scales: scales.to_vec(),
+            }),
+        ),
+    }
 }
 
-fn quantize_bias(f: &mut Func, b: &[f32], scale: f64) -> ValueId {
+/// Symmetric int8 weights, one scale for the tensor or one per output channel (axis 0 of OHWI
+/// conv weights and [M, K] matrices). Returns the constant and its scales.
+fn quantize_weights(
+    f: &mut Func,
+    shape: &[i64],
+    w: &[f32],
+    scheme: Scheme,
+    per_channel: bool,
+) -> (ValueId, Vec<f64>) {
+    let channels = if per_channel { shape[0] as usize } else { 1 };
+    let per = w.len() / channels.max(1);
+    let scales: Vec<f64> = w
+        .chunks(per.max(1))
+        .map(|c| {
+            let (lo, hi) = c.iter().fold((0.0f64, 0.0f64), |(a, b), &x| {
+                (a.min(x as f64), b.max(x as f64))
+            });
+            weight_scale(lo, hi, BITS, scheme)
+        })
+        .collect();
+    let q: Vec<i8> = w
+        .iter()
+        .enumerate()
+        .map(|(j, &x)| quantize_value(x as f64, scales[j / per.max(1)], -127, 127) as i8)
+        .collect();
+    let ty = match scales.as_slice() {
+        [s] => qtype(shape, BITS, *s),
+        _ => Type::tensor(
+            shape,
+            Elem::QuantAxis(QuantAxisType {
+                bits: BITS,
+                axis: 0,
+                scales: scales.clone(),
+            }),
+        ),
+    };
+    let attr = Attr::dense_i8(Type::tensor(shape, Elem::Int(8)), &q);
+    (qnt::constant(f, ty, attr), scales)
+}
+
+/// int32 biases at the accumulator scales (one, or one per channel).
+fn quantize_bias(f: &mut Func, b: &[f32], scales: &[f64]) -> ValueId {
     let q: Vec<i32> = b
         .iter()
-        .map(|&x| quantize_value(x as f64, scale, i32::MIN as i64 + 1, i32::MAX as i64) as i32)
+        .enumerate()
+        .map(|(c, &x)| {
+            quantize_value(
+                x as f64,
+                scales[if scales.len() == 1 { 0 } else { c }],
+                i32::MIN as i64 + 1,
+                i32::MAX as i64,
+            ) as i32
+        })
         .collect();
     let shape = [b.len() as i64];
     let attr = Attr::dense_i32(Type::tensor(&shape, Elem::Int(32)), &q);
-    qnt::constant(f, qtype(&shape, 32, scale), attr)
+    let ty = match scales {
+        [s] => qtype(&shape, 32, *s),
+        _ => Type::tensor(
+            &shape,
+            Elem::QuantAxis(QuantAxisType {
+                bits: 32,
+                axis: 0,
+                scales: scales.to_vec(),
+            }),
+        ),
+    };
+    qnt::constant(f, ty, attr)
 }

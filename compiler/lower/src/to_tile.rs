@@ -23,6 +23,10 @@ use nibble_target::Target;
 use nibble_tile as tile;
 use std::collections::HashMap;
 
+fn i32_list(op: &Op, key: &str) -> Result<Vec<i32>, LowerError> {
+    Ok(op.int_list(key)?.iter().map(|&v| v as i32).collect())
+}
+
 fn err(op: &Op, msg: impl Into<String>) -> LowerError {
     LowerError::Tile {
         op: op.name.clone(),
@@ -32,10 +36,7 @@ fn err(op: &Op, msg: impl Into<String>) -> LowerError {
 }
 
 fn storage(ty: &Type) -> Type {
-    match ty.elem() {
-        Some(Elem::Quant(q)) => ty.with_elem(Elem::Int(q.bits)),
-        _ => ty.clone(),
-    }
+    ty.storage()
 }
 
 /// Lowers a qnt-level function to the tile level for `target`.
@@ -130,8 +131,8 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                 let mut rq = tile::Requant {
                     input_zp: in_q.zero_point,
                     output_zp: out_q.zero_point,
-                    multiplier: rq_op.int("multiplier")? as i32,
-                    shift: rq_op.int("shift")? as i32,
+                    multiplier: i32_list(rq_op, "multiplier")?,
+                    shift: i32_list(rq_op, "shift")?,
                     clamp_min: out_q.qmin(),
                     clamp_max: out_q.qmax(),
                 };
@@ -180,8 +181,8 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                 let rq = tile::Requant {
                     input_zp: iq.zero_point,
                     output_zp: oq.zero_point,
-                    multiplier: op.int("multiplier")? as i32,
-                    shift: op.int("shift")? as i32,
+                    multiplier: i32_list(op, "multiplier")?,
+                    shift: i32_list(op, "shift")?,
                     clamp_min: oq.qmin(),
                     clamp_max: oq.qmax(),
                 };

@@ -1,5 +1,6 @@
-//! `nibble-quantize{scheme=pow2|symmetric|asymmetric}`: graph level → qnt level (per-tensor
-//! INT8 from the calibrated ranges `nibble.min`/`nibble.max`; symmetric by default). See `nibble_lower::to_qnt` for the before/after IR.
+//! `nibble-quantize{scheme=pow2|symmetric|asymmetric granularity=tensor|channel}`: graph level →
+//! qnt level (INT8 from the calibrated ranges `nibble.min`/`nibble.max`; symmetric, per-tensor
+//! by default; `channel` gives conv/FC weights one scale per output channel). See `nibble_lower::to_qnt` for the before/after IR.
 //!
 //! Precondition: a graph-level (tosa, f32) function whose ops carry ranges.
 //! Postcondition: a qnt-level function: f32 in, `qnt.quantize`, integer ops, `qnt.dequantize`.
@@ -17,5 +18,10 @@ pub const PASS: PassInfo = PassInfo {
 #[tracing::instrument(skip_all, name = "nibble-quantize")]
 fn run(f: &Func, opts: &Options) -> Result<Func, String> {
     let scheme = opts.get("scheme").unwrap_or("symmetric").parse()?;
-    nibble_lower::to_qnt::to_qnt(f, scheme).map_err(|e| e.to_string())
+    let per_channel = match opts.get("granularity").unwrap_or("tensor") {
+        "tensor" => false,
+        "channel" => true,
+        g => return Err(format!("unknown granularity '{g}' (tensor, channel)")),
+    };
+    nibble_lower::to_qnt::to_qnt(f, scheme, per_channel).map_err(|e| e.to_string())
 }
