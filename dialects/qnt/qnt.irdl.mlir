@@ -90,6 +90,17 @@ irdl.dialect @qnt {
     irdl.operands(input: %input)
     irdl.results(output: %output)
   }
+  // Elementwise lookup table on i8: out = table[in + 128]. Any unary activation (hard-swish,
+  // sigmoid, tanh, GELU, …) becomes one, computed at compile time from its in/out types.
+  irdl.operation @lut {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    %function_attr = irdl.base "#builtin.string"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"table" = %table_attr, "function" = %function_attr}
+  }
   irdl.operation @transpose {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"

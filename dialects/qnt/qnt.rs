@@ -16,6 +16,7 @@ pub const CLAMP: &str = "qnt.clamp";
 pub const MAX_POOL2D: &str = "qnt.max_pool2d";
 pub const RESHAPE: &str = "qnt.reshape";
 pub const TRANSPOSE: &str = "qnt.transpose";
+pub const LUT: &str = "qnt.lut";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -109,4 +110,16 @@ pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
         ty,
         vec![("perms", Attr::I32s(perms.to_vec()))],
     )
+}
+
+/// A 256-entry i8 lookup table applied elementwise (`function` names what it computes).
+pub fn lut(f: &mut Func, x: ValueId, ty: Type, table: &[i8], function: &str) -> ValueId {
+    let attrs = vec![
+        (
+            "table",
+            Attr::dense_i8(Type::tensor(&[256], nibble_ir::Elem::Int(8)), table),
+        ),
+        ("function", Attr::Str(function.into())),
+    ];
+    f.push(LUT, &[x], ty, attrs)
 }

@@ -108,6 +108,16 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"kernel" = %kernel_attr, "stride" = %stride_attr, "pad" = %pad_attr, "offset" = %offset_attr}
   }
+  // Elementwise lookup table on i8: out = table[in + 128] (256 entries).
+  irdl.operation @lut {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"table" = %table_attr, "offset" = %offset_attr}
+  }
   // Permutes dimensions into a new buffer.
   irdl.operation @transpose {
     %input = irdl.base "!builtin.tensor"

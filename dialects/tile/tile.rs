@@ -16,6 +16,7 @@ pub const CLAMP: &str = "tile.clamp";
 pub const MAX_POOL2D: &str = "tile.max_pool2d";
 pub const TRANSPOSE: &str = "tile.transpose";
 pub const RESHAPE: &str = "tile.reshape";
+pub const LUT: &str = "tile.lut";
 
 /// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
 /// one multiplier/shift for the tensor or one per output channel.
@@ -150,4 +151,14 @@ pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
 }
 pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
     f.push(RESHAPE, &[x], ty, vec![("offset", Attr::i64(0))])
+}
+
+/// A 256-entry i8 lookup table: `out = table[in + 128]`.
+pub fn lut(f: &mut Func, x: ValueId, ty: Type, table: Attr) -> ValueId {
+    f.push(
+        LUT,
+        &[x],
+        ty,
+        vec![("table", table), ("offset", Attr::i64(0))],
+    )
 }

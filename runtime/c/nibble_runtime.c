@@ -114,6 +114,11 @@ void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq) {
     }
 }
 
+void nb_lut_s8(const int8_t *x, int n, int8_t *y, const int8_t table[256]) {
+    int i;
+    for (i = 0; i < n; i++) y[i] = table[x[i] + 128];
+}
+
 void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi) {
     int i;
     for (i = 0; i < n; i++) y[i] = (int8_t)(x[i] < lo ? lo : (x[i] > hi ? hi : x[i]));

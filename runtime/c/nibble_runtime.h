@@ -33,6 +33,8 @@ void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int 
                            const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc);
 /* Requantizes n values whose last dimension (channels) is rq->channels long or per tensor. */
 void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq);
+/* y[i] = table[x[i] + 128]: any unary activation, tabulated at compile time. */
+void nb_lut_s8(const int8_t *x, int n, int8_t *y, const int8_t table[256]);
 void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi);
 void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
                       const int kernel[2], const int stride[2], const int pad[4]);

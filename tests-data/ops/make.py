@@ -84,3 +84,38 @@ model("resize_modes", [
 ], {"s15": np.array([1, 1, 1.5, 1.5], np.float32), "sz": i64(1, 4, 7, 11),
     "s05": np.array([1, 1, 0.5, 0.5], np.float32), "s2": np.array([1, 1, 2, 2], np.float32)},
     [1, 4, 6, 8], ["a", "b", "c", "d"])
+
+# A small CNN with activations that the quantizer turns into lookup tables (hard-swish spelled
+# as Add/Clip/Mul/Div, Sigmoid, Tanh), plus calibration inputs: compiles to integer C.
+def cnn_activations():
+    name = "cnn_activations"
+    nodes = [
+        h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        h.make_node("Add", ["c1", "three"], ["a1"], name="hswish_add"),
+        h.make_node("Clip", ["a1", "zero", "six"], ["k1"], name="hswish_clip"),
+        h.make_node("Mul", ["c1", "k1"], ["m1"], name="hswish_mul"),
+        h.make_node("Div", ["m1", "six"], ["h1"], name="hswish_div"),
+        h.make_node("Conv", ["h1", "w2", "b2"], ["c2"], strides=[2, 2], name="conv2"),
+        h.make_node("Sigmoid", ["c2"], ["s2"], name="sigmoid"),
+        h.make_node("Flatten", ["s2"], ["f"], name="flatten"),
+        h.make_node("Gemm", ["f", "wf", "bf"], ["g"], transB=1, name="fc"),
+        h.make_node("Tanh", ["g"], ["y"], name="tanh"),
+    ]
+    inits = {"w1": f32(8, 3, 3, 3), "b1": f32(8), "w2": f32(8, 8, 3, 3) * 0.5, "b2": f32(8),
+             "wf": f32(10, 8 * 4 * 4) * 0.3, "bf": f32(10), "three": np.array(3, np.float32),
+             "zero": np.array(0, np.float32), "six": np.array(6, np.float32)}
+    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, [1, 3, 9, 9])],
+                     [h.make_empty_tensor_value_info("y")], [nh.from_array(v, k) for k, v in inits.items()])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="nibble-tests")
+    m.ir_version = 8
+    path = os.path.join(HERE, name + ".onnx")
+    onnx.save(m, path)
+    calib = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
+    x = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
+    np.save(os.path.join(HERE, name + "_calib.npy"), calib)
+    np.save(os.path.join(HERE, name + "_x.npy"), x)
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    np.save(os.path.join(HERE, name + "_ref0.npy"), np.concatenate([s.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))]))
+
+
+cnn_activations()

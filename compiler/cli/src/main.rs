@@ -321,10 +321,7 @@ fn run(cmd: Cmd) -> Res<()> {
             nibble_target::Target::load(&target).map_err(|e| e.to_string())?;
             // Graph-level clean-up before calibration, so ranges are those of the folded layers.
             let mlir = context()?;
-            let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
-            nibble_passes::run_pipeline(&mlir, &mut m, "builtin.module(nibble-fold-batchnorm)")
-                .map_err(|e| e.to_string())?;
-            let mut f = nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())?;
+            let mut f = graph_cleanup(&mlir, &f)?;
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let (n, data) = read_batch(&calib, &shape)?;
             if n == 0 {

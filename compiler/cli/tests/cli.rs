@@ -316,6 +316,85 @@ fn generated_c_is_bit_exact_and_accurate_per_channel() {
 }
 
 #[test]
+fn activations_become_bit_exact_lookup_tables() {
+    // hard-swish (Add/Clip/Mul/Div), Sigmoid and Tanh compile to 256-entry tables.
+    let d = tmp("lut");
+    let m = root().join("tests-data/ops");
+    let out = d.join("out");
+    ok(nibble(&[
+        "compile",
+        p(&m.join("cnn_activations.onnx")),
+        "--calib",
+        p(&m.join("cnn_activations_calib.npy")),
+        "-o",
+        p(&out),
+        "--emit-main",
+    ]));
+    let quant = std::fs::read_to_string(out.join("model.quant.mlir")).unwrap();
+    for f in ["hard_swish", "sigmoid", "tanh"] {
+        assert!(
+            quant.contains(&format!("function = \"{f}\"")),
+            "no lookup table for {f}"
+        );
+    }
+    let c_files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"])
+        .args(&c_files)
+        .arg("-o")
+        .arg(out.join("model"))
+        .output()
+        .unwrap();
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let x = m.join("cnn_activations_x.npy");
+    let run = Command::new(out.join("model"))
+        .arg(&x)
+        .arg(d.join("c"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    ok(nibble(&[
+        "run",
+        p(&out.join("model.tile.mlir")),
+        "--input",
+        p(&x),
+        "--out-dir",
+        p(&d.join("tile")),
+    ]));
+    let (c, tile) = (read(&d.join("c/out0.npy")), read(&d.join("tile/out0.npy")));
+    assert!(
+        c.iter()
+            .zip(tile.iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "C and interpreter differ"
+    );
+    let reference = read(&m.join("cnn_activations_ref0.npy"));
+    let (sig, noise) = reference
+        .iter()
+        .zip(c.iter())
+        .fold((0f64, 0f64), |(s, e), (&r, &q)| {
+            (s + (r as f64).powi(2), e + ((r - q) as f64).powi(2))
+        });
+    let sqnr = 10.0 * (sig / noise).log10();
+    assert!(
+        sqnr >= 25.0,
+        "INT8 output SQNR {sqnr:.1} dB against onnxruntime FP32"
+    );
+}
+
+#[test]
 fn compile_is_deterministic() {
     let m = model_dir();
     let (a, b) = (tmp("det-a"), tmp("det-b"));

@@ -237,6 +237,29 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     ptr("int8_t")
                 );
             }
+            tile::LUT => {
+                let (_, table) = op.dense("table")?;
+                if table.len() != 256 {
+                    return Err(err(op, "the table needs 256 entries"));
+                }
+                let _ = write!(weights, "static const int8_t nb_lut{i}[256] = {{");
+                for (j, b) in table.iter().enumerate() {
+                    let _ = write!(
+                        weights,
+                        "{}{},",
+                        if j % 32 == 0 { "\n    " } else { "" },
+                        *b as i8
+                    );
+                }
+                weights.push_str("\n};\n");
+                let _ = writeln!(
+                    body,
+                    "    nb_lut_s8({}, {}, {}, nb_lut{i});",
+                    x(0)?,
+                    f.ty(r).num_elements(),
+                    ptr("int8_t")
+                );
+            }
             tile::CLAMP => {
                 let _ = writeln!(
                     body,

@@ -136,13 +136,17 @@ impl<'f> FloatProgram<'f> {
                     |a, b| a * b,
                 ),
                 "tosa.exp" => get(0)?.iter().map(|v| v.exp()).collect(),
-                "tosa.tanh" => get(0)?.iter().map(|v| v.tanh()).collect(),
+                "tosa.tanh" | "tosa.erf" | "tosa.sigmoid" => {
+                    let act = unary_activation(op)?.ok_or_else(|| {
+                        InterpError::Invalid(format!("{} has no activation function", op.name))
+                    })?;
+                    get(0)?.iter().map(|&v| act(v)).collect()
+                }
                 "tosa.custom" => {
                     let inputs: Vec<&[f32]> =
                         (0..op.operands.len()).map(&get).collect::<Result<_, _>>()?;
                     custom(op, &inputs, &dims(f, op.operands[0]))?
                 }
-                "tosa.erf" => get(0)?.iter().map(|&v| erf(v)).collect(),
                 "tosa.pad" => {
                     let pads = shapes.get(&op.operands[1]).ok_or_else(|| {
                         InterpError::Invalid("tosa.pad padding must be a tosa.const_shape".into())
@@ -197,7 +201,6 @@ impl<'f> FloatProgram<'f> {
                     }
                     out
                 }
-                "tosa.sigmoid" => get(0)?.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
                 "tosa.depthwise_conv2d" => depthwise_conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
                 "tosa.avg_pool2d" => {
                     avg_pool2d(op, get(0)?, &dims(f, op.operands[0]), &dims(f, r))?
@@ -718,6 +721,53 @@ fn resize(
     out
 }
 
+/// The function of a unary elementwise activation op (tosa.sigmoid/tanh/erf and the `nibble`
+/// custom hard_swish, hard_sigmoid and gelu), shared by this interpreter and the lookup tables
+/// the quantizer builds; None for any other op.
+pub fn unary_activation(
+    op: &nibble_ir::Op,
+) -> Result<Option<Box<dyn Fn(f32) -> f32>>, InterpError> {
+    Ok(Some(match op.name.as_str() {
+        "tosa.sigmoid" => Box::new(|v: f32| 1.0 / (1.0 + (-v).exp())),
+        "tosa.tanh" => Box::new(f32::tanh),
+        "tosa.erf" => Box::new(erf),
+        "tosa.custom" => {
+            let text = |k: &str| match op.attrs.get(k) {
+                Some(nibble_ir::Attr::Str(s)) => s.clone(),
+                _ => String::new(),
+            };
+            if text("domain_name") != "nibble" {
+                return Ok(None);
+            }
+            let params = text("implementation_attrs");
+            let param = |key: &str| -> Result<f32, InterpError> {
+                params
+                    .split(',')
+                    .find_map(|kv| {
+                        kv.split_once('=')
+                            .filter(|(k, _)| *k == key)
+                            .and_then(|(_, v)| v.parse().ok())
+                    })
+                    .ok_or_else(|| {
+                        InterpError::Invalid(format!("tosa.custom: missing parameter '{key}'"))
+                    })
+            };
+            match text("operator_name").as_str() {
+                "hard_swish" => Box::new(|v: f32| v * (v + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)),
+                "hard_sigmoid" => {
+                    let (a, b) = (param("alpha")?, param("beta")?);
+                    Box::new(move |v: f32| (v * a + b).clamp(0.0, 1.0))
+                }
+                "gelu" => {
+                    Box::new(|v: f32| v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5)
+                }
+                _ => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
 /// The `nibble` domain's `tosa.custom` layers (see the `nibble-recognize-layers` pass).
 fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<f32>, InterpError> {
     let text = |k: &str| match op.attrs.get(k) {
@@ -742,13 +792,10 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             })
     };
     let x = inputs[0];
+    if let Some(act) = unary_activation(op)? {
+        return Ok(x.iter().map(|&v| act(v)).collect());
+    }
     Ok(match (domain.as_str(), name.as_str()) {
-        ("nibble", "hard_swish") => x.iter().map(|&v| v * (v + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)).collect(),
-        ("nibble", "hard_sigmoid") => {
-            let (a, b) = (param("alpha")?, param("beta")?);
-            x.iter().map(|&v| (v * a + b).clamp(0.0, 1.0)).collect()
-        }
-        ("nibble", "gelu") => x.iter().map(|&v| v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5).collect(),
         ("nibble", "layer_norm") => {
             let eps = param("epsilon")? as f64;
             let c = *shape.last().unwrap_or(&1);

@@ -6,7 +6,7 @@
 use crate::{dims, loc_suffix, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
-const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape";
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut";
 
 /// Floor of `v / 2^s` (an arithmetic right shift, written portably).
 pub fn floor_shift(v: i64, s: u32) -> i64 {
@@ -137,7 +137,8 @@ impl<'f> IntProgram<'f> {
                 | "tile.clamp"
                 | "tile.max_pool2d"
                 | "tile.transpose"
-                | "tile.reshape" => {}
+                | "tile.reshape"
+                | "tile.lut" => {}
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             }
         }
@@ -253,6 +254,21 @@ impl<'f> IntProgram<'f> {
                     Val::I(transpose(int(0)?, &dims(f, op.operands[0]), &perms))
                 }
                 "tile.reshape" => Val::I(int(0)?.to_vec()),
+                "tile.lut" => {
+                    let (_, table) = op.dense("table")?;
+                    if table.len() != 256 {
+                        return Err(InterpError::Invalid(format!(
+                            "tile.lut{}: the table needs 256 entries",
+                            loc_suffix(op)
+                        )));
+                    }
+                    Val::I(
+                        int(0)?
+                            .iter()
+                            .map(|&v| table[(v + 128).clamp(0, 255) as usize] as i8 as i32)
+                            .collect(),
+                    )
+                }
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             };
             vals[r] = Some(out);

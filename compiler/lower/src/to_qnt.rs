@@ -205,6 +205,43 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                 let c = qnt::clamp(&mut f, x, qlo, qhi);
                 requant_to_range(&mut f, c, op, scheme)?
             }
+            "tosa.sigmoid" | "tosa.tanh" | "tosa.erf" | "tosa.custom"
+                if nibble_interp::float::unary_activation(op)
+                    .ok()
+                    .flatten()
+                    .is_some() =>
+            {
+                // A unary activation on int8 is a 256-entry table: dequantize every input code,
+                // apply the function, quantize to the output's own range.
+                let x = input(0)?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let act = nibble_interp::float::unary_activation(op)
+                    .map_err(|e| err(op, e.to_string()))?
+                    .ok_or_else(|| err(op, "no activation function"))?;
+                let (lo, hi) = range(op)?;
+                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
+                let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+                let table: Vec<i8> = (-128i64..=127)
+                    .map(|code| {
+                        let y = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
+                        (out.zero_point
+                            + quantize_value(
+                                y,
+                                out.scale,
+                                out.qmin() - out.zero_point,
+                                out.qmax() - out.zero_point,
+                            )) as i8
+                    })
+                    .collect();
+                let name = match op.attrs.get("operator_name") {
+                    Some(Attr::Str(n)) => n.clone(),
+                    _ => op.name.trim_start_matches("tosa.").to_string(),
+                };
+                qnt::lut(&mut f, x, ty, &table, &name)
+            }
             "tosa.conv2d" => {
                 let x = input(0)?;
                 let sx = f
@@ -308,7 +345,7 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                 continue;
             }
             _ => {
-                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.matmul (by a constant, + bias), tosa.clamp, tosa.max_pool2d, tosa.transpose, tosa.reshape"));
+                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.matmul (by a constant, + bias), tosa.clamp, tosa.max_pool2d, tosa.transpose, tosa.reshape, and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
             }
         };
         set_locs(&mut f, start, op);

@@ -188,6 +188,18 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                 };
                 tile::requant(&mut f, input(0)?, storage(q.ty(op.results[0])), rq)
             }
+            qnt::LUT => {
+                if q.ty(op.operands[0]).quant().map(|t| t.bits) != Some(8) {
+                    return Err(err(op, "lookup tables need an 8-bit input"));
+                }
+                let (ty, bytes) = op.dense("table")?;
+                tile::lut(
+                    &mut f,
+                    input(0)?,
+                    storage(q.ty(op.results[0])),
+                    Attr::Dense(ty.clone(), bytes.to_vec()),
+                )
+            }
             qnt::CLAMP => tile::clamp(&mut f, input(0)?, op.int("min")?, op.int("max")?),
             qnt::MAX_POOL2D => tile::max_pool2d(
                 &mut f,
