@@ -721,6 +721,9 @@ fn resize(
     out
 }
 
+/// A scalar activation function.
+pub type Activation = Box<dyn Fn(f32) -> f32>;
+
 /// The function of a unary elementwise activation op (tosa.sigmoid/tanh/erf and the `nibble`
 /// custom hard_swish, hard_sigmoid and gelu), shared by this interpreter and the lookup tables
 /// the quantizer builds; None for any other op.
