@@ -727,9 +727,7 @@ pub type Activation = Box<dyn Fn(f32) -> f32>;
 /// The function of a unary elementwise activation op (tosa.sigmoid/tanh/erf and the `nibble`
 /// custom hard_swish, hard_sigmoid and gelu), shared by this interpreter and the lookup tables
 /// the quantizer builds; None for any other op.
-pub fn unary_activation(
-    op: &nibble_ir::Op,
-) -> Result<Option<Box<dyn Fn(f32) -> f32>>, InterpError> {
+pub fn unary_activation(op: &nibble_ir::Op) -> Result<Option<Activation>, InterpError> {
     Ok(Some(match op.name.as_str() {
         "tosa.sigmoid" => Box::new(|v: f32| 1.0 / (1.0 + (-v).exp())),
         "tosa.tanh" => Box::new(f32::tanh),
