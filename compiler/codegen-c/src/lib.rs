@@ -40,6 +40,22 @@ fn err(op: &Op, msg: impl Into<String>) -> CodegenError {
     }
 }
 
+/// Appends `static const TYPE NAME[n] = {…};` with 32 values a line.
+fn c_array<T: std::fmt::Display>(
+    out: &mut String,
+    ty: &str,
+    name: &str,
+    values: impl Iterator<Item = T>,
+) {
+    let mut body = String::new();
+    let mut n = 0;
+    for v in values {
+        let _ = write!(body, "{}{v},", if n % 32 == 0 { "\n    " } else { "" });
+        n += 1;
+    }
+    let _ = writeln!(out, "static const {ty} {name}[{n}] = {{{body}\n}};");
+}
+
 /// The generated files: (file name, contents).
 pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
     let arena = match f.attrs.get("nibble.arena_bytes") {
@@ -131,29 +147,23 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 let name = format!("nb_const{i}");
                 match ty.elem() {
                     Some(Elem::Int(8)) => {
-                        let _ = write!(weights, "static const int8_t {name}[{}] = {{", bytes.len());
-                        for (j, b) in bytes.iter().enumerate() {
-                            let _ = write!(
-                                weights,
-                                "{}{}",
-                                if j % 32 == 0 { "\n    " } else { "" },
-                                *b as i8
-                            );
-                            weights.push(',');
-                        }
+                        c_array(
+                            &mut weights,
+                            "int8_t",
+                            &name,
+                            bytes.iter().map(|&b| b as i8),
+                        );
                     }
                     Some(Elem::Int(32)) => {
-                        let v = model::dense_i32(bytes);
-                        let _ = write!(weights, "static const int32_t {name}[{}] = {{", v.len());
-                        for (j, b) in v.iter().enumerate() {
-                            let _ =
-                                write!(weights, "{}{}", if j % 16 == 0 { "\n    " } else { "" }, b);
-                            weights.push(',');
-                        }
+                        c_array(
+                            &mut weights,
+                            "int32_t",
+                            &name,
+                            model::dense_i32(bytes).into_iter(),
+                        );
                     }
                     _ => return Err(err(op, "only i8 and i32 constants are supported")),
                 }
-                weights.push_str("\n};\n");
                 place.insert(r, name);
                 continue;
             }
@@ -173,22 +183,10 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     .ok_or_else(|| err(op, "weights must be a tile.const"))?;
                 let (_, wbytes) = wop.dense("value")?;
                 let (oc, k) = (ws[0] as usize, (ws[1] * ws[2] * ws[3]) as usize);
-                let _ = write!(weights, "static const int8_t {packed}[{}] = {{", oc * k);
-                for kk in 0..k {
-                    for o in 0..oc {
-                        let _ = write!(
-                            weights,
-                            "{}{},",
-                            if (kk * oc + o) % 32 == 0 {
-                                "\n    "
-                            } else {
-                                ""
-                            },
-                            wbytes[o * k + kk] as i8
-                        );
-                    }
-                }
-                weights.push_str("\n};\n");
+                let packed_data = (0..k)
+                    .flat_map(|kk| (0..oc).map(move |o| (o, kk)))
+                    .map(|(o, kk)| wbytes[o * k + kk] as i8);
+                c_array(&mut weights, "int8_t", &packed, packed_data);
                 let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op, &mut weights)?);
                 let _ = writeln!(
                     body,
@@ -242,16 +240,12 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 if table.len() != 256 {
                     return Err(err(op, "the table needs 256 entries"));
                 }
-                let _ = write!(weights, "static const int8_t nb_lut{i}[256] = {{");
-                for (j, b) in table.iter().enumerate() {
-                    let _ = write!(
-                        weights,
-                        "{}{},",
-                        if j % 32 == 0 { "\n    " } else { "" },
-                        *b as i8
-                    );
-                }
-                weights.push_str("\n};\n");
+                c_array(
+                    &mut weights,
+                    "int8_t",
+                    &format!("nb_lut{i}"),
+                    table.iter().map(|&b| b as i8),
+                );
                 let _ = writeln!(
                     body,
                     "    nb_lut_s8({}, {}, {}, nb_lut{i});",
