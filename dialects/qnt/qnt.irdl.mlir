@@ -38,6 +38,20 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"pad" = %pad_attr, "stride" = %stride_attr, "dilation" = %dilation_attr}
   }
+  // NHWC depthwise convolution: weights [KH, KW, C, 1] i8, i32 bias, output channel c
+  // accumulates input channel c only; accumulator scale input_scale * weight_scale[c].
+  irdl.operation @depthwise_conv2d {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %dilation_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+    irdl.attributes {"pad" = %pad_attr, "stride" = %stride_attr, "dilation" = %dilation_attr}
+  }
   // [N, IC] x [OC, IC]^T + bias -> [N, OC] i32 accumulator.
   irdl.operation @fully_connected {
     %input = irdl.base "!builtin.tensor"

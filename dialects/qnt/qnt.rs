@@ -10,6 +10,7 @@ pub const QUANTIZE: &str = "qnt.quantize";
 pub const DEQUANTIZE: &str = "qnt.dequantize";
 pub const CONST: &str = "qnt.const";
 pub const CONV2D: &str = "qnt.conv2d";
+pub const DEPTHWISE_CONV2D: &str = "qnt.depthwise_conv2d";
 pub const FULLY_CONNECTED: &str = "qnt.fully_connected";
 pub const REQUANT: &str = "qnt.requant";
 pub const CLAMP: &str = "qnt.clamp";
@@ -48,6 +49,24 @@ pub fn conv2d(
         ("dilation", Attr::I64s(dilation.to_vec())),
     ];
     f.push(CONV2D, &[x, w, b], ty, attrs)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    pad: [i64; 4],
+    stride: [i64; 2],
+    dilation: [i64; 2],
+) -> ValueId {
+    let attrs = vec![
+        ("pad", Attr::I64s(pad.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("dilation", Attr::I64s(dilation.to_vec())),
+    ];
+    f.push(DEPTHWISE_CONV2D, &[x, w, b], ty, attrs)
 }
 pub fn fully_connected(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type) -> ValueId {
     f.push(FULLY_CONNECTED, &[x, w, b], ty, vec![])

@@ -52,6 +52,27 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"pad" = %pad_attr, "stride" = %stride_attr, "dilation" = %dilation_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "tile" = %tile_attr, "offset" = %offset_attr}
   }
+  // Integer NHWC depthwise convolution (weights [KH, KW, C, 1]) with fused requantization and clamp; tile = [rows, channels].
+  irdl.operation @depthwise_conv2d {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %dilation_attr = irdl.base "#builtin.dense_array"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %tile_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+    irdl.attributes {"pad" = %pad_attr, "stride" = %stride_attr, "dilation" = %dilation_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "tile" = %tile_attr, "offset" = %offset_attr}
+  }
   // Integer [N,IC] x [OC,IC]^T + bias with fused requantization and clamp; tile = [channels].
   irdl.operation @fully_connected {
     %input = irdl.base "!builtin.tensor"

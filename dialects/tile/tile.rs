@@ -10,6 +10,7 @@ pub const QUANTIZE: &str = "tile.quantize";
 pub const DEQUANTIZE: &str = "tile.dequantize";
 pub const CONST: &str = "tile.const";
 pub const CONV2D: &str = "tile.conv2d";
+pub const DEPTHWISE_CONV2D: &str = "tile.depthwise_conv2d";
 pub const FULLY_CONNECTED: &str = "tile.fully_connected";
 pub const REQUANT: &str = "tile.requant";
 pub const CLAMP: &str = "tile.clamp";
@@ -90,6 +91,29 @@ pub fn conv2d(
         ("offset", Attr::i64(0)),
     ]);
     f.push(CONV2D, &[x, w, b], ty, attrs)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    pad: &[i64],
+    stride: &[i64],
+    dilation: &[i64],
+    rq: Requant,
+    tile: [i64; 2],
+) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.extend([
+        ("pad", Attr::I64s(pad.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("dilation", Attr::I64s(dilation.to_vec())),
+        ("tile", Attr::I64s(tile.to_vec())),
+        ("offset", Attr::i64(0)),
+    ]);
+    f.push(DEPTHWISE_CONV2D, &[x, w, b], ty, attrs)
 }
 pub fn fully_connected(
     f: &mut Func,

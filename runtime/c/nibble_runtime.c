@@ -91,6 +91,36 @@ NB_HOT void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt,
     }
 }
 
+NB_HOT void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int kh, int kw,
+                            const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
+                            const int stride[2], const int dil[2], const nb_rq *rq) {
+    int32_t acc[NB_MAX_TILE_OC];
+    const int32_t zp = rq->input_zp;
+    int oy, ox, ky, kx, ch, c0;
+    for (oy = 0; oy < oh; oy++) {
+        for (ox = 0; ox < ow; ox++) {
+            int8_t *out = y + ((long)oy * ow + ox) * c;
+            for (c0 = 0; c0 < c; c0 += NB_MAX_TILE_OC) {
+                int n = c - c0 < NB_MAX_TILE_OC ? c - c0 : NB_MAX_TILE_OC;
+                for (ch = 0; ch < n; ch++) acc[ch] = bias[c0 + ch];
+                for (ky = 0; ky < kh; ky++) {
+                    int iy = oy * stride[0] - pad[0] + ky * dil[0];
+                    if (iy < 0 || iy >= h) continue;
+                    for (kx = 0; kx < kw; kx++) {
+                        int ix = ox * stride[1] - pad[2] + kx * dil[1];
+                        const int8_t *xv, *wv;
+                        if (ix < 0 || ix >= w) continue;
+                        xv = x + ((long)iy * w + ix) * c + c0;
+                        wv = wt + ((long)ky * kw + kx) * c + c0;
+                        for (ch = 0; ch < n; ch++) acc[ch] += ((int32_t)xv[ch] - zp) * (int32_t)wv[ch];
+                    }
+                }
+                for (ch = 0; ch < n; ch++) out[c0 + ch] = (int8_t)nb_requant(acc[ch], rq, c0 + ch);
+            }
+        }
+    }
+}
+
 NB_HOT void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
                            const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc) {
     int r, c0, o;

@@ -28,6 +28,10 @@ void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc
                   const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
                   const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
                   int tile_oc);
+/* NHWC depthwise conv, weights [KH][KW][C] (multiplier 1); output channel c reads channel c. */
+void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int kh, int kw,
+                            const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
+                            const int stride[2], const int dil[2], const nb_rq *rq);
 /* y[n][m] = requant(bias[m] + sum_k (x[n][k] - zp) * w[m][k]), tile_oc channels at a time. */
 void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
                            const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc);

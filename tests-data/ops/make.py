@@ -119,3 +119,35 @@ def cnn_activations():
 
 
 cnn_activations()
+
+
+# Conv → ReLU → depthwise conv (stride 2) → ReLU → pointwise conv → Flatten → Gemm, with
+# calibration inputs: the integer depthwise kernel in a compiled model.
+def cnn_depthwise():
+    name = "cnn_depthwise"
+    nodes = [
+        h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        h.make_node("Conv", ["r1", "wd", "bd"], ["c2"], group=8, strides=[2, 2], pads=[1, 1, 1, 1], name="depthwise"),
+        h.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        h.make_node("Conv", ["r2", "wp", "bp"], ["c3"], name="pointwise"),
+        h.make_node("Flatten", ["c3"], ["f"], name="flatten"),
+        h.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1, name="fc"),
+    ]
+    inits = {"w1": f32(8, 3, 3, 3), "b1": f32(8), "wd": f32(8, 1, 3, 3), "bd": f32(8),
+             "wp": f32(12, 8, 1, 1), "bp": f32(12), "wf": f32(10, 12 * 5 * 5) * 0.3, "bf": f32(10)}
+    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, [1, 3, 9, 9])],
+                     [h.make_empty_tensor_value_info("y")], [nh.from_array(v, k) for k, v in inits.items()])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="nibble-tests")
+    m.ir_version = 8
+    path = os.path.join(HERE, name + ".onnx")
+    onnx.save(m, path)
+    calib = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
+    x = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
+    np.save(os.path.join(HERE, name + "_calib.npy"), calib)
+    np.save(os.path.join(HERE, name + "_x.npy"), x)
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    np.save(os.path.join(HERE, name + "_ref0.npy"), np.concatenate([s.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))]))
+
+
+cnn_depthwise()

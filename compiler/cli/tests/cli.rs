@@ -315,28 +315,24 @@ fn generated_c_is_bit_exact_and_accurate_per_channel() {
     compile_and_check("asymmetric", "channel");
 }
 
-#[test]
-fn activations_become_bit_exact_lookup_tables() {
-    // hard-swish (Add/Clip/Mul/Div), Sigmoid and Tanh compile to 256-entry tables.
-    let d = tmp("lut");
+/// Compiles `tests-data/ops/NAME.onnx` with its calibration inputs, builds the C, checks it is
+/// bit-exact with the tile interpreter, and returns the output SQNR against onnxruntime FP32.
+fn compile_op_model(name: &str, granularity: &str) -> (String, f64) {
+    let d = tmp(&format!("{name}-{granularity}"));
     let m = root().join("tests-data/ops");
     let out = d.join("out");
+    let calib = m.join(format!("{name}_calib.npy"));
     ok(nibble(&[
         "compile",
-        p(&m.join("cnn_activations.onnx")),
+        p(&m.join(format!("{name}.onnx"))),
         "--calib",
-        p(&m.join("cnn_activations_calib.npy")),
+        p(&calib),
         "-o",
         p(&out),
         "--emit-main",
+        "--granularity",
+        granularity,
     ]));
-    let quant = std::fs::read_to_string(out.join("model.quant.mlir")).unwrap();
-    for f in ["hard_swish", "sigmoid", "tanh"] {
-        assert!(
-            quant.contains(&format!("function = \"{f}\"")),
-            "no lookup table for {f}"
-        );
-    }
     let c_files: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -354,7 +350,7 @@ fn activations_become_bit_exact_lookup_tables() {
         "{}",
         String::from_utf8_lossy(&cc.stderr)
     );
-    let x = m.join("cnn_activations_x.npy");
+    let x = m.join(format!("{name}_x.npy"));
     let run = Command::new(out.join("model"))
         .arg(&x)
         .arg(d.join("c"))
@@ -378,20 +374,47 @@ fn activations_become_bit_exact_lookup_tables() {
         c.iter()
             .zip(tile.iter())
             .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "C and interpreter differ"
+        "{name}: C and interpreter differ"
     );
-    let reference = read(&m.join("cnn_activations_ref0.npy"));
+    let reference = read(&m.join(format!("{name}_ref0.npy")));
     let (sig, noise) = reference
         .iter()
         .zip(c.iter())
         .fold((0f64, 0f64), |(s, e), (&r, &q)| {
             (s + (r as f64).powi(2), e + ((r - q) as f64).powi(2))
         });
-    let sqnr = 10.0 * (sig / noise).log10();
+    (
+        std::fs::read_to_string(out.join("model.quant.mlir")).unwrap(),
+        10.0 * (sig / noise).log10(),
+    )
+}
+
+#[test]
+fn activations_become_bit_exact_lookup_tables() {
+    // hard-swish (Add/Clip/Mul/Div), Sigmoid and Tanh compile to 256-entry tables.
+    let (quant, sqnr) = compile_op_model("cnn_activations", "tensor");
+    for f in ["hard_swish", "sigmoid", "tanh"] {
+        assert!(
+            quant.contains(&format!("function = \"{f}\"")),
+            "no lookup table for {f}"
+        );
+    }
     assert!(
         sqnr >= 25.0,
         "INT8 output SQNR {sqnr:.1} dB against onnxruntime FP32"
     );
+}
+
+#[test]
+fn depthwise_convolutions_compile_bit_exact() {
+    for granularity in ["tensor", "channel"] {
+        let (quant, sqnr) = compile_op_model("cnn_depthwise", granularity);
+        assert!(quant.contains("qnt.depthwise_conv2d"));
+        assert!(
+            sqnr >= 25.0,
+            "{granularity}: INT8 output SQNR {sqnr:.1} dB against onnxruntime FP32"
+        );
+    }
 }
 
 #[test]

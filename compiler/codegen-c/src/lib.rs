@@ -194,6 +194,18 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     x(0)?, xs[1], xs[2], xs[3], packed, ws[0], ws[1], ws[2], x(2)?, ptr("int8_t"), os[1], os[2], t[0], t[1]
                 );
             }
+            tile::DEPTHWISE_CONV2D => {
+                let (xs, ws, os) = (dims(op.operands[0]), dims(op.operands[1]), dims(r));
+                if ws[3] != 1 {
+                    return Err(err(op, "only depthwise multiplier 1 has a C kernel"));
+                }
+                let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op, &mut weights)?);
+                let _ = writeln!(
+                    body,
+                    "      nb_depthwise_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq); }}",
+                    x(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], x(2)?, ptr("int8_t"), os[1], os[2]
+                );
+            }
             tile::FULLY_CONNECTED => {
                 let (xs, ws) = (dims(op.operands[0]), dims(op.operands[1]));
                 let t = op.ints("tile")?;

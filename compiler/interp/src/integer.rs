@@ -6,7 +6,7 @@
 use crate::{dims, loc_suffix, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
-const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut";
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d";
 
 /// Floor of `v / 2^s` (an arithmetic right shift, written portably).
 pub fn floor_shift(v: i64, s: u32) -> i64 {
@@ -138,7 +138,8 @@ impl<'f> IntProgram<'f> {
                 | "tile.max_pool2d"
                 | "tile.transpose"
                 | "tile.reshape"
-                | "tile.lut" => {}
+                | "tile.lut"
+                | "tile.depthwise_conv2d" => {}
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             }
         }
@@ -205,6 +206,9 @@ impl<'f> IntProgram<'f> {
                     )
                 }
                 "tile.conv2d" => Val::I(conv2d(f, op, int(0)?, int(1)?, int(2)?)?),
+                "tile.depthwise_conv2d" => {
+                    Val::I(depthwise_conv2d(f, op, int(0)?, int(1)?, int(2)?)?)
+                }
                 "tile.fully_connected" => {
                     let (xs, ws) = (dims(f, op.operands[0]), dims(f, op.operands[1]));
                     let rq = Rq::of(op, ws[0])?;
@@ -336,6 +340,47 @@ fn conv2d(f: &Func, op: &Op, x: &[i32], w: &[i32], b: &[i32]) -> Result<Vec<i32>
             }
             for (o, &a) in acc.iter().enumerate() {
                 out[(oy * ow + ox) * oc + o] = requant(a, &rq, o);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// NHWC depthwise convolution, weights [KH, KW, C, 1]: output channel c sums input channel c.
+fn depthwise_conv2d(
+    f: &Func,
+    op: &Op,
+    x: &[i32],
+    w: &[i32],
+    b: &[i32],
+) -> Result<Vec<i32>, InterpError> {
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
+    let rq = Rq::of(op, os[3])?;
+    let (pad, stride, dil) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
+    let (h, wd, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let (kh, kw) = (ws[0], ws[1]);
+    let (oh, ow) = (os[1], os[2]);
+    let mut out = vec![0i32; oh * ow * c];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for ch in 0..c {
+                let mut acc = b[ch] as i64;
+                for ky in 0..kh {
+                    let iy = oy as i64 * stride[0] - pad[0] + ky as i64 * dil[0];
+                    for kx in 0..kw {
+                        let ix = ox as i64 * stride[1] - pad[2] + kx as i64 * dil[1];
+                        if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+                            continue;
+                        }
+                        let xv = x[((iy * wd + ix) as usize) * c + ch] as i64 - rq.input_zp;
+                        acc += xv * w[(ky * kw + kx) * c + ch] as i64;
+                    }
+                }
+                out[(oy * ow + ox) * c + ch] = requant(acc, &rq, ch);
             }
         }
     }

@@ -276,6 +276,41 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                 );
                 requant_to_range(&mut f, acc, op, scheme)?
             }
+            "tosa.depthwise_conv2d" => {
+                let x = input(0)?;
+                let sx = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?
+                    .scale;
+                let (wty, w) = consts
+                    .get(&op.operands[1])
+                    .cloned()
+                    .ok_or_else(|| err(op, "weights must be constant"))?;
+                let (_, b) = consts
+                    .get(&op.operands[2])
+                    .cloned()
+                    .ok_or_else(|| err(op, "bias must be constant"))?;
+                let ws = wty.shape().unwrap_or(&[]).to_vec();
+                if ws.len() != 4 || ws[3] != 1 {
+                    return Err(err(op, "only depthwise multiplier 1 is supported"));
+                }
+                let (wq, sw) = quantize_weights_along(&mut f, &ws, &w, scheme, per_channel, 2);
+                let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
+                let bq = quantize_bias(&mut f, &b, &acc_scales);
+                let (p, s, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
+                let acc = qnt::depthwise_conv2d(
+                    &mut f,
+                    x,
+                    wq,
+                    bq,
+                    acc_type(&shape(op.results[0]), &acc_scales),
+                    [p[0], p[1], p[2], p[3]],
+                    [s[0], s[1]],
+                    [d[0], d[1]],
+                );
+                requant_to_range(&mut f, acc, op, scheme)?
+            }
             "tosa.matmul" => {
                 // x[1,N,K] · B[1,K,M], followed by reshape to [N,M] and + bias[1,M]: fully connected.
                 let x = input(0)?;
@@ -426,21 +461,41 @@ fn quantize_weights(
     scheme: Scheme,
     per_channel: bool,
 ) -> (ValueId, Vec<f64>) {
-    let channels = if per_channel { shape[0] as usize } else { 1 };
-    let per = w.len() / channels.max(1);
-    let scales: Vec<f64> = w
-        .chunks(per.max(1))
-        .map(|c| {
-            let (lo, hi) = c.iter().fold((0.0f64, 0.0f64), |(a, b), &x| {
-                (a.min(x as f64), b.max(x as f64))
-            });
-            weight_scale(lo, hi, BITS, scheme)
-        })
+    quantize_weights_along(f, shape, w, scheme, per_channel, 0)
+}
+
+/// As [`quantize_weights`], with the output channels along `axis` (2 for depthwise [KH,KW,C,1]).
+fn quantize_weights_along(
+    f: &mut Func,
+    shape: &[i64],
+    w: &[f32],
+    scheme: Scheme,
+    per_channel: bool,
+    axis: usize,
+) -> (ValueId, Vec<f64>) {
+    let channels = if per_channel { shape[axis] as usize } else { 1 };
+    // Element j belongs to channel (j / inner) % channels, inner = the elements after `axis`.
+    let inner = shape[axis + 1..].iter().product::<i64>().max(1) as usize;
+    let channel = |j: usize| {
+        if channels == 1 {
+            0
+        } else {
+            (j / inner) % channels
+        }
+    };
+    let mut ranges = vec![(0.0f64, 0.0f64); channels.max(1)];
+    for (j, &x) in w.iter().enumerate() {
+        let r = &mut ranges[channel(j)];
+        *r = (r.0.min(x as f64), r.1.max(x as f64));
+    }
+    let scales: Vec<f64> = ranges
+        .iter()
+        .map(|&(lo, hi)| weight_scale(lo, hi, BITS, scheme))
         .collect();
     let q: Vec<i8> = w
         .iter()
         .enumerate()
-        .map(|(j, &x)| quantize_value(x as f64, scales[j / per.max(1)], -127, 127) as i8)
+        .map(|(j, &x)| quantize_value(x as f64, scales[channel(j)], -127, 127) as i8)
         .collect();
     let ty = match scales.as_slice() {
         [s] => qtype(shape, BITS, *s),
@@ -448,7 +503,7 @@ fn quantize_weights(
             shape,
             Elem::QuantAxis(QuantAxisType {
                 bits: BITS,
-                axis: 0,
+                axis: axis as u32,
                 scales: scales.clone(),
             }),
         ),

@@ -105,7 +105,7 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                     Attr::Dense(ty.clone(), bytes.to_vec()),
                 )
             }
-            qnt::CONV2D | qnt::FULLY_CONNECTED => {
+            qnt::CONV2D | qnt::DEPTHWISE_CONV2D | qnt::FULLY_CONNECTED => {
                 // The accumulator must feed exactly one requant (optionally followed by a clamp).
                 let acc = op.results[0];
                 let rq_i = match users(acc)[..] {
@@ -148,12 +148,20 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                 let out_ty = storage(q.ty(result));
                 let ws = shape(op.operands[1]);
                 // The C kernels accumulate in int32 and gather at most 16384 taps per output.
-                let k: i64 = ws[1..].iter().product();
+                let k: i64 = if op.name == qnt::DEPTHWISE_CONV2D {
+                    ws[0] * ws[1]
+                } else {
+                    ws[1..].iter().product()
+                };
                 let bias_max = 1i64 << 30;
                 if k > 16384 || k * 255 * 128 >= (1i64 << 31) - bias_max {
                     return Err(err(op, format!("a reduction over {k} int8 products may overflow the int32 accumulator or the runtime's 16384-tap patch; split the layer")));
                 }
-                if op.name == qnt::CONV2D {
+                if op.name == qnt::DEPTHWISE_CONV2D {
+                    let os = shape(acc);
+                    let (p, st, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
+                    tile::depthwise_conv2d(&mut f, x, w, b, out_ty, &p, &st, &d, rq, [os[1], os[3]])
+                } else if op.name == qnt::CONV2D {
                     let (xs, os) = (shape(op.operands[0]), shape(acc));
                     let t = conv_tile(target, &xs, &ws, &os, &op.ints("stride")?);
                     tile::conv2d(
