@@ -32,9 +32,11 @@ pub fn dequantize(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
 pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
     f.push(CONST, &[], ty, vec![("value", value)])
 }
+/// A convolution op `name` with its window attributes.
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d(
+fn windowed(
     f: &mut Func,
+    name: &str,
     x: ValueId,
     w: ValueId,
     b: ValueId,
@@ -48,7 +50,20 @@ pub fn conv2d(
         ("stride", Attr::I64s(stride.to_vec())),
         ("dilation", Attr::I64s(dilation.to_vec())),
     ];
-    f.push(CONV2D, &[x, w, b], ty, attrs)
+    f.push(name, &[x, w, b], ty, attrs)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    pad: [i64; 4],
+    stride: [i64; 2],
+    dilation: [i64; 2],
+) -> ValueId {
+    windowed(f, CONV2D, x, w, b, ty, pad, stride, dilation)
 }
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d(
@@ -61,12 +76,7 @@ pub fn depthwise_conv2d(
     stride: [i64; 2],
     dilation: [i64; 2],
 ) -> ValueId {
-    let attrs = vec![
-        ("pad", Attr::I64s(pad.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("dilation", Attr::I64s(dilation.to_vec())),
-    ];
-    f.push(DEPTHWISE_CONV2D, &[x, w, b], ty, attrs)
+    windowed(f, DEPTHWISE_CONV2D, x, w, b, ty, pad, stride, dilation)
 }
 pub fn fully_connected(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type) -> ValueId {
     f.push(FULLY_CONNECTED, &[x, w, b], ty, vec![])

@@ -69,9 +69,11 @@ pub fn dequantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i6
 pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
     f.push(CONST, &[], ty, vec![("value", value)])
 }
+/// A convolution op `name` with fused requantization, window attributes and schedule.
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d(
+fn windowed(
     f: &mut Func,
+    name: &str,
     x: ValueId,
     w: ValueId,
     b: ValueId,
@@ -90,7 +92,22 @@ pub fn conv2d(
         ("tile", Attr::I64s(tile.to_vec())),
         ("offset", Attr::i64(0)),
     ]);
-    f.push(CONV2D, &[x, w, b], ty, attrs)
+    f.push(name, &[x, w, b], ty, attrs)
+}
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    pad: &[i64],
+    stride: &[i64],
+    dilation: &[i64],
+    rq: Requant,
+    tile: [i64; 2],
+) -> ValueId {
+    windowed(f, CONV2D, x, w, b, ty, pad, stride, dilation, rq, tile)
 }
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d(
@@ -105,15 +122,19 @@ pub fn depthwise_conv2d(
     rq: Requant,
     tile: [i64; 2],
 ) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.extend([
-        ("pad", Attr::I64s(pad.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("dilation", Attr::I64s(dilation.to_vec())),
-        ("tile", Attr::I64s(tile.to_vec())),
-        ("offset", Attr::i64(0)),
-    ]);
-    f.push(DEPTHWISE_CONV2D, &[x, w, b], ty, attrs)
+    windowed(
+        f,
+        DEPTHWISE_CONV2D,
+        x,
+        w,
+        b,
+        ty,
+        pad,
+        stride,
+        dilation,
+        rq,
+        tile,
+    )
 }
 pub fn fully_connected(
     f: &mut Func,

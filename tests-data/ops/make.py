@@ -85,6 +85,22 @@ model("resize_modes", [
     "s05": np.array([1, 1, 0.5, 0.5], np.float32), "s2": np.array([1, 1, 2, 2], np.float32)},
     [1, 4, 6, 8], ["a", "b", "c", "d"])
 
+def calibrated_model(name, nodes, inits, in_shape):
+    """Saves a one-output model with 64 calibration and 64 test inputs and ORT references."""
+    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, in_shape)],
+                     [h.make_empty_tensor_value_info("y")], [nh.from_array(v, k) for k, v in inits.items()])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="nibble-tests")
+    m.ir_version = 8
+    path = os.path.join(HERE, name + ".onnx")
+    onnx.save(m, path)
+    calib = rng.standard_normal([64] + in_shape[1:]).astype(np.float32)
+    x = rng.standard_normal([64] + in_shape[1:]).astype(np.float32)
+    np.save(os.path.join(HERE, name + "_calib.npy"), calib)
+    np.save(os.path.join(HERE, name + "_x.npy"), x)
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    np.save(os.path.join(HERE, name + "_ref0.npy"), np.concatenate([s.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))]))
+
+
 # A small CNN with activations that the quantizer turns into lookup tables (hard-swish spelled
 # as Add/Clip/Mul/Div, Sigmoid, Tanh), plus calibration inputs: compiles to integer C.
 def cnn_activations():
@@ -104,18 +120,7 @@ def cnn_activations():
     inits = {"w1": f32(8, 3, 3, 3), "b1": f32(8), "w2": f32(8, 8, 3, 3) * 0.5, "b2": f32(8),
              "wf": f32(10, 8 * 4 * 4) * 0.3, "bf": f32(10), "three": np.array(3, np.float32),
              "zero": np.array(0, np.float32), "six": np.array(6, np.float32)}
-    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, [1, 3, 9, 9])],
-                     [h.make_empty_tensor_value_info("y")], [nh.from_array(v, k) for k, v in inits.items()])
-    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="nibble-tests")
-    m.ir_version = 8
-    path = os.path.join(HERE, name + ".onnx")
-    onnx.save(m, path)
-    calib = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
-    x = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
-    np.save(os.path.join(HERE, name + "_calib.npy"), calib)
-    np.save(os.path.join(HERE, name + "_x.npy"), x)
-    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    np.save(os.path.join(HERE, name + "_ref0.npy"), np.concatenate([s.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))]))
+    calibrated_model(name, nodes, inits, [1, 3, 9, 9])
 
 
 cnn_activations()
@@ -136,18 +141,7 @@ def cnn_depthwise():
     ]
     inits = {"w1": f32(8, 3, 3, 3), "b1": f32(8), "wd": f32(8, 1, 3, 3), "bd": f32(8),
              "wp": f32(12, 8, 1, 1), "bp": f32(12), "wf": f32(10, 12 * 5 * 5) * 0.3, "bf": f32(10)}
-    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, [1, 3, 9, 9])],
-                     [h.make_empty_tensor_value_info("y")], [nh.from_array(v, k) for k, v in inits.items()])
-    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="nibble-tests")
-    m.ir_version = 8
-    path = os.path.join(HERE, name + ".onnx")
-    onnx.save(m, path)
-    calib = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
-    x = rng.standard_normal([64, 3, 9, 9]).astype(np.float32)
-    np.save(os.path.join(HERE, name + "_calib.npy"), calib)
-    np.save(os.path.join(HERE, name + "_x.npy"), x)
-    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    np.save(os.path.join(HERE, name + "_ref0.npy"), np.concatenate([s.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))]))
+    calibrated_model(name, nodes, inits, [1, 3, 9, 9])
 
 
 cnn_depthwise()

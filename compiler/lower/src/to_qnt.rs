@@ -242,41 +242,8 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                 };
                 qnt::lut(&mut f, x, ty, &table, &name)
             }
-            "tosa.conv2d" => {
-                let x = input(0)?;
-                let sx = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?
-                    .scale;
-                let (wty, w) = consts
-                    .get(&op.operands[1])
-                    .cloned()
-                    .ok_or_else(|| err(op, "weights must be constant"))?;
-                let (_, b) = consts
-                    .get(&op.operands[2])
-                    .cloned()
-                    .ok_or_else(|| err(op, "bias must be constant"))?;
-                let (wq, sw) =
-                    quantize_weights(&mut f, wty.shape().unwrap_or(&[]), &w, scheme, per_channel);
-                let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
-                let bq = quantize_bias(&mut f, &b, &acc_scales);
-                let p = op.ints("pad")?;
-                let s = op.ints("stride")?;
-                let d = op.ints("dilation")?;
-                let acc = qnt::conv2d(
-                    &mut f,
-                    x,
-                    wq,
-                    bq,
-                    acc_type(&shape(op.results[0]), &acc_scales),
-                    [p[0], p[1], p[2], p[3]],
-                    [s[0], s[1]],
-                    [d[0], d[1]],
-                );
-                requant_to_range(&mut f, acc, op, scheme)?
-            }
-            "tosa.depthwise_conv2d" => {
+            "tosa.conv2d" | "tosa.depthwise_conv2d" => {
+                let depthwise = op.name == "tosa.depthwise_conv2d";
                 let x = input(0)?;
                 let sx = f
                     .ty(x)
@@ -292,14 +259,27 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                     .cloned()
                     .ok_or_else(|| err(op, "bias must be constant"))?;
                 let ws = wty.shape().unwrap_or(&[]).to_vec();
-                if ws.len() != 4 || ws[3] != 1 {
+                if depthwise && (ws.len() != 4 || ws[3] != 1) {
                     return Err(err(op, "only depthwise multiplier 1 is supported"));
                 }
-                let (wq, sw) = quantize_weights_along(&mut f, &ws, &w, scheme, per_channel, 2);
+                // Output channels: axis 0 of OHWI conv weights, axis 2 of depthwise [KH,KW,C,1].
+                let (wq, sw) = quantize_weights_along(
+                    &mut f,
+                    &ws,
+                    &w,
+                    scheme,
+                    per_channel,
+                    if depthwise { 2 } else { 0 },
+                );
                 let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
                 let bq = quantize_bias(&mut f, &b, &acc_scales);
                 let (p, s, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
-                let acc = qnt::depthwise_conv2d(
+                let build = if depthwise {
+                    qnt::depthwise_conv2d
+                } else {
+                    qnt::conv2d
+                };
+                let acc = build(
                     &mut f,
                     x,
                     wq,
