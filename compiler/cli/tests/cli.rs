@@ -670,7 +670,7 @@ fn bad_inputs_give_clear_errors() {
             "-o",
             p(&d.join("mt")),
         ]),
-        "error: nibble-quantize: cannot quantize 'tosa.mul' at loc(\"PRelu_2\")",
+        "error: nibble-quantize: cannot quantize 'tosa.custom' at loc(\"PRelu_2\")",
     );
     // A wrong flag or flag value is clap's usage error (exit 2), not a panic.
     let out = nibble(&[

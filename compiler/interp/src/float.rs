@@ -813,6 +813,29 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
-        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, hard_sigmoid, gelu, layer_norm)"))),
+        ("nibble", "prelu") => {
+            let c = *shape.last().unwrap_or(&1);
+            let slope = inputs.get(1).copied().unwrap_or(&[]);
+            if slope.len() != 1 && slope.len() != c {
+                return Err(InterpError::Invalid("prelu: the slope needs one value or one per channel".into()));
+            }
+            x.iter()
+                .enumerate()
+                .map(|(i, &v)| if v >= 0.0 { v } else { v * slope[if slope.len() == 1 { 0 } else { i % c }] })
+                .collect()
+        }
+        ("nibble", "softmax") => {
+            let c = *shape.last().unwrap_or(&1);
+            let mut out = Vec::with_capacity(x.len());
+            for row in x.chunks_exact(c) {
+                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let start = out.len();
+                out.extend(row.iter().map(|&v| (v - m).exp()));
+                let inv = 1.0 / out[start..].iter().sum::<f32>();
+                out[start..].iter_mut().for_each(|v| *v *= inv);
+            }
+            out
+        }
+        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, hard_sigmoid, gelu, layer_norm, prelu, softmax)"))),
     })
 }

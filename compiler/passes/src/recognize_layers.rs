@@ -8,6 +8,8 @@
 //! | `hard_sigmoid` | `clamp(x·α + β, 0, 1)` (`implementation_attrs = "alpha=…,beta=…"`) | x |
 //! | `gelu` | `x · (erf(x·(1/√2)) + 1) · ½` | x |
 //! | `layer_norm` | `(x − mean) · (mean((x − mean)²) + ε)^-½ · γ + β` over the last axis | x, γ, β |
+//! | `prelu` | `clamp(x, 0, +∞) + clamp(x, −∞, 0) · slope` (PRelu, LeakyRelu), slope scalar or per last-axis channel | x, slope |
+//! | `softmax` | `e · (Σ e)⁻¹`, `e = exp(x − max(x))`, max and Σ over the last axis | x |
 //!
 //! Precondition: graph level as the importer writes it (Div → reciprocal/mul, Sqrt → pow ½,
 //! mean → reduce_sum · 1/n). Postcondition: same function, recognised chains replaced; the
@@ -28,7 +30,7 @@ use nibble_ir::{model, Attr, Func, Op, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-recognize-layers",
-    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU and LayerNorm chains by single tosa.custom ops",
+    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU, LayerNorm, PReLU and softmax chains by single tosa.custom ops",
     run,
 };
 
@@ -177,13 +179,13 @@ fn match_at(v: &View, root: ValueId) -> Option<Found> {
                     }
                 }
             }
-            None
+            softmax(v, root)
         }
         "tosa.clamp" => {
             let (x, a, b) = hard_sigmoid_of(v, root)?;
             found("hard_sigmoid", vec![x], format!("alpha={a:e},beta={b:e}"))
         }
-        "tosa.add" => layer_norm(v, root),
+        "tosa.add" => layer_norm(v, root).or_else(|| prelu(v, root)),
         _ => None,
     }
 }
@@ -241,6 +243,51 @@ fn layer_norm(v: &View, root: ValueId) -> Option<Found> {
         operator: "layer_norm",
         operands: vec![x, gamma, beta],
         attrs: format!("epsilon={eps:e}"),
+    })
+}
+
+/// `clamp(x, 0, +∞) + clamp(x, −∞, 0) · slope`, the slope a constant with one value or one per
+/// channel of the last axis.
+fn prelu(v: &View, root: ValueId) -> Option<Found> {
+    let is_pos = |o: ValueId| {
+        v.clamp(o)
+            .is_some_and(|(_, lo, hi)| lo == 0.0 && hi >= f32::MAX as f64)
+    };
+    let (pos, scaled) = v.either(root, "tosa.add", is_pos)?;
+    let (slope, neg) = v.either(scaled, "tosa.mul", |o| v.is_const(o))?;
+    let (x, lo, hi) = v.clamp(neg)?;
+    let c = *v.f.ty(x).shape()?.last()?;
+    let n = v.f.ty(slope).num_elements() as i64;
+    let single = [pos, neg, scaled].iter().all(|&i| v.single_use(i));
+    (v.clamp(pos)?.0 == x && lo <= f32::MIN as f64 && hi == 0.0 && (n == 1 || n == c) && single)
+        .then(|| Found {
+            root,
+            operator: "prelu",
+            operands: vec![x, slope],
+            attrs: String::new(),
+        })
+}
+
+/// `e · reciprocal(reduce_sum(e))` with `e = exp(x − reduce_max(x))`, both over the last axis.
+fn softmax(v: &View, root: ValueId) -> Option<Found> {
+    let (inv, e) = v.either(root, "tosa.mul", |o| v.op(o, "tosa.reciprocal").is_some())?;
+    let sum = v.op(v.op(inv, "tosa.reciprocal")?.operands[0], "tosa.reduce_sum")?;
+    let d = v.op(e, "tosa.exp")?.operands[0];
+    let sub = v.op(d, "tosa.sub")?;
+    let (x, m) = (sub.operands[0], sub.operands[1]);
+    let max = v.op(m, "tosa.reduce_max")?;
+    let last = v.f.ty(x).shape()?.len() as i64 - 1;
+    let ok = sum.operands[0] == e
+        && max.operands[0] == x
+        && sum.int("axis").ok()? == last
+        && max.int("axis").ok()? == last
+        && v.uses[e] == 2
+        && [inv, sum.results[0], d, m].iter().all(|&i| v.single_use(i));
+    ok.then(|| Found {
+        root,
+        operator: "softmax",
+        operands: vec![x],
+        attrs: String::new(),
     })
 }
 
