@@ -123,4 +123,72 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"perms" = %perms_attr}
   }
+  // Average pool: out = clamp(zp_out + apply_scale(sum over the window's taps inside the input
+  // of (in - zp_in), multiplier[k], shift[k])), k = 0 when the arrays have one entry (every
+  // window is full), else k = taps - 1 (the multiplier is scale_in / (taps * scale_out)).
+  irdl.operation @avg_pool2d {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %kernel_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"kernel" = %kernel_attr, "stride" = %stride_attr, "pad" = %pad_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr}
+  }
+  // Elementwise sum with rescaling, one rounding: out = clamp(zp_out + floor(((a - zp_a) *
+  // multiplier[0] + (b - zp_b) * multiplier[1] + 2^(shift-1)) / 2^shift)). Same-rank operands,
+  // size-1 dimensions broadcast.
+  irdl.operation @add {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.integer"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(output: %output)
+    irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr}
+  }
+  // Elementwise product: out = clamp(zp_out + apply_scale((a - zp_a) * (b - zp_b), multiplier,
+  // shift)); multiplier = scale_a * scale_b / scale_out. Size-1 dimensions broadcast.
+  irdl.operation @mul {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(output: %output)
+    irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr}
+  }
+  // PReLU: d = in - zp_in; out = clamp(zp_out + apply_scale(d, d >= 0 ? pos : neg[c])), the
+  // negative side's multiplier (signed: slope * scale_in / scale_out) one or one per channel
+  // of the last dimension.
+  irdl.operation @prelu {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pos_multiplier_attr = irdl.base "#builtin.integer"
+    %pos_shift_attr = irdl.base "#builtin.integer"
+    %neg_multiplier_attr = irdl.base "#builtin.dense_array"
+    %neg_shift_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"pos_multiplier" = %pos_multiplier_attr, "pos_shift" = %pos_shift_attr, "neg_multiplier" = %neg_multiplier_attr, "neg_shift" = %neg_shift_attr}
+  }
+  // Softmax over the last dimension in fixed point, without division: per row, e_i =
+  // exp_table[in_i - max + 255] (round(2^15 exp(scale_in * d))), S = sum e_i, R = floor(2^K / S)
+  // with K = 30 + bitlength(S) (a restoring division: shifts and subtractions), out_i =
+  // clamp(zp_out + floor((e_i * R + 2^(K-frac_bits-1)) / 2^(K-frac_bits))); the output scale
+  // is 2^-frac_bits.
+  irdl.operation @softmax {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %exp_table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    %frac_bits_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"exp_table" = %exp_table_attr, "frac_bits" = %frac_bits_attr}
+  }
 }

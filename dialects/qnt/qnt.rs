@@ -18,6 +18,11 @@ pub const MAX_POOL2D: &str = "qnt.max_pool2d";
 pub const RESHAPE: &str = "qnt.reshape";
 pub const TRANSPOSE: &str = "qnt.transpose";
 pub const LUT: &str = "qnt.lut";
+pub const AVG_POOL2D: &str = "qnt.avg_pool2d";
+pub const ADD: &str = "qnt.add";
+pub const MUL: &str = "qnt.mul";
+pub const PRELU: &str = "qnt.prelu";
+pub const SOFTMAX: &str = "qnt.softmax";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -151,4 +156,89 @@ pub fn lut(f: &mut Func, x: ValueId, ty: Type, table: &[i8], function: &str) -> 
         ("function", Attr::Str(function.into())),
     ];
     f.push(LUT, &[x], ty, attrs)
+}
+
+/// An average pool whose requantization divides by the tap count: `multipliers`/`shifts` have
+/// one entry (every window full) or one per tap count.
+pub fn avg_pool2d(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    window: Window,
+    multipliers: &[i32],
+    shifts: &[i32],
+) -> ValueId {
+    let attrs = vec![
+        ("kernel", Attr::I64s(window.kernel.to_vec())),
+        ("stride", Attr::I64s(window.stride.to_vec())),
+        ("pad", Attr::I64s(window.pad.to_vec())),
+        ("multiplier", Attr::I32s(multipliers.to_vec())),
+        ("shift", Attr::I32s(shifts.to_vec())),
+    ];
+    f.push(AVG_POOL2D, &[x], ty, attrs)
+}
+
+/// A pooling window.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub kernel: [i64; 2],
+    pub stride: [i64; 2],
+    pub pad: [i64; 4],
+}
+
+/// `a + b` rescaled to `ty` with one rounding: multipliers for a and b, one shift.
+pub fn add(
+    f: &mut Func,
+    a: ValueId,
+    b: ValueId,
+    ty: Type,
+    multipliers: [i32; 2],
+    shift: i32,
+) -> ValueId {
+    let attrs = vec![
+        ("multiplier", Attr::I32s(multipliers.to_vec())),
+        ("shift", Attr::i32(shift as i64)),
+    ];
+    f.push(ADD, &[a, b], ty, attrs)
+}
+
+/// `a · b` requantized to `ty`.
+pub fn mul(f: &mut Func, a: ValueId, b: ValueId, ty: Type, multiplier: i32, shift: i32) -> ValueId {
+    let attrs = vec![
+        ("multiplier", Attr::i32(multiplier as i64)),
+        ("shift", Attr::i32(shift as i64)),
+    ];
+    f.push(MUL, &[a, b], ty, attrs)
+}
+
+/// PReLU: `pos` scales the non-negative side, `neg` (signed; one or per channel) the other.
+pub fn prelu(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    pos: (i32, i32),
+    neg: (&[i32], &[i32]),
+) -> ValueId {
+    let attrs = vec![
+        ("pos_multiplier", Attr::i32(pos.0 as i64)),
+        ("pos_shift", Attr::i32(pos.1 as i64)),
+        ("neg_multiplier", Attr::I32s(neg.0.to_vec())),
+        ("neg_shift", Attr::I32s(neg.1.to_vec())),
+    ];
+    f.push(PRELU, &[x], ty, attrs)
+}
+
+/// Fixed-point softmax over the last dimension; `exp_table[d + 255]` = round(2^15 exp(s·d)).
+pub fn softmax(f: &mut Func, x: ValueId, ty: Type, exp_table: &[i32], frac_bits: i32) -> ValueId {
+    let attrs = vec![
+        (
+            "exp_table",
+            Attr::dense_i32(
+                Type::tensor(&[exp_table.len() as i64], nibble_ir::Elem::Int(32)),
+                exp_table,
+            ),
+        ),
+        ("frac_bits", Attr::i32(frac_bits as i64)),
+    ];
+    f.push(SOFTMAX, &[x], ty, attrs)
 }

@@ -158,4 +158,85 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"offset" = %offset_attr}
   }
+  // Integer average pool with fused requantization: multiplier/shift one entry (full windows) or one per tap count (entry taps-1).
+  irdl.operation @avg_pool2d {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %kernel_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    %pad_attr = irdl.base "#builtin.dense_array"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"kernel" = %kernel_attr, "stride" = %stride_attr, "pad" = %pad_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
+  // Elementwise (a - input_zp[0]) * multiplier[0] + (b - input_zp[1]) * multiplier[1], one rounding shift, + output_zp, clamp; size-1 dimensions broadcast.
+  irdl.operation @add {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.dense_array"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
+  // Elementwise requant((a - input_zp[0]) * (b - input_zp[1])); size-1 dimensions broadcast.
+  irdl.operation @mul {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.dense_array"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
+  // requant(in - input_zp) with pos_* for d >= 0 and neg_* (one or per channel, signed) below.
+  irdl.operation @prelu {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %pos_multiplier_attr = irdl.base "#builtin.integer"
+    %pos_shift_attr = irdl.base "#builtin.integer"
+    %neg_multiplier_attr = irdl.base "#builtin.dense_array"
+    %neg_shift_attr = irdl.base "#builtin.dense_array"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "pos_multiplier" = %pos_multiplier_attr, "pos_shift" = %pos_shift_attr, "neg_multiplier" = %neg_multiplier_attr, "neg_shift" = %neg_shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
+  // Fixed-point softmax over the last dimension (see qnt.softmax).
+  irdl.operation @softmax {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %exp_table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    %frac_bits_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"exp_table" = %exp_table_attr, "frac_bits" = %frac_bits_attr, "output_zp" = %output_zp_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
 }

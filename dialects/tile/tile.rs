@@ -18,6 +18,11 @@ pub const MAX_POOL2D: &str = "tile.max_pool2d";
 pub const TRANSPOSE: &str = "tile.transpose";
 pub const RESHAPE: &str = "tile.reshape";
 pub const LUT: &str = "tile.lut";
+pub const AVG_POOL2D: &str = "tile.avg_pool2d";
+pub const ADD: &str = "tile.add";
+pub const MUL: &str = "tile.mul";
+pub const PRELU: &str = "tile.prelu";
+pub const SOFTMAX: &str = "tile.softmax";
 
 /// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
 /// one multiplier/shift for the tensor or one per output channel.
@@ -206,4 +211,115 @@ pub fn lut(f: &mut Func, x: ValueId, ty: Type, table: Attr) -> ValueId {
         ty,
         vec![("table", table), ("offset", Attr::i64(0))],
     )
+}
+
+/// Average pool with fused requantization (`rq` holds one entry or one per tap count).
+pub fn avg_pool2d(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    kernel: &[i64],
+    stride: &[i64],
+    pad: &[i64],
+    rq: Requant,
+) -> ValueId {
+    let mut attrs = vec![
+        ("kernel", Attr::I64s(kernel.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("pad", Attr::I64s(pad.to_vec())),
+    ];
+    attrs.extend(rq.attrs());
+    attrs.push(("offset", Attr::i64(0)));
+    f.push(AVG_POOL2D, &[x], ty, attrs)
+}
+
+/// The integer parameters of a binary elementwise op.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binary {
+    pub input_zp: [i64; 2],
+    pub output_zp: i64,
+    pub clamp_min: i64,
+    pub clamp_max: i64,
+}
+
+impl Binary {
+    fn attrs(&self) -> Vec<(&'static str, Attr)> {
+        vec![
+            (
+                "input_zp",
+                Attr::I32s(self.input_zp.iter().map(|&z| z as i32).collect()),
+            ),
+            ("output_zp", Attr::i32(self.output_zp)),
+            ("clamp_min", Attr::i32(self.clamp_min)),
+            ("clamp_max", Attr::i32(self.clamp_max)),
+            ("offset", Attr::i64(0)),
+        ]
+    }
+}
+
+pub fn add(
+    f: &mut Func,
+    a: ValueId,
+    b: ValueId,
+    ty: Type,
+    p: Binary,
+    multipliers: &[i32],
+    shift: i32,
+) -> ValueId {
+    let mut attrs = p.attrs();
+    attrs.push(("multiplier", Attr::I32s(multipliers.to_vec())));
+    attrs.push(("shift", Attr::i32(shift as i64)));
+    f.push(ADD, &[a, b], ty, attrs)
+}
+
+pub fn mul(
+    f: &mut Func,
+    a: ValueId,
+    b: ValueId,
+    ty: Type,
+    p: Binary,
+    multiplier: i32,
+    shift: i32,
+) -> ValueId {
+    let mut attrs = p.attrs();
+    attrs.push(("multiplier", Attr::i32(multiplier as i64)));
+    attrs.push(("shift", Attr::i32(shift as i64)));
+    f.push(MUL, &[a, b], ty, attrs)
+}
+
+/// PReLU: `rq` holds the negative side's multipliers (one or per channel), `pos` the other.
+pub fn prelu(f: &mut Func, x: ValueId, ty: Type, rq: Requant, pos: (i32, i32)) -> ValueId {
+    let mut attrs = vec![
+        ("input_zp", Attr::i32(rq.input_zp)),
+        ("output_zp", Attr::i32(rq.output_zp)),
+        ("pos_multiplier", Attr::i32(pos.0 as i64)),
+        ("pos_shift", Attr::i32(pos.1 as i64)),
+        ("neg_multiplier", Attr::I32s(rq.multiplier.clone())),
+        ("neg_shift", Attr::I32s(rq.shift.clone())),
+        ("clamp_min", Attr::i32(rq.clamp_min)),
+        ("clamp_max", Attr::i32(rq.clamp_max)),
+    ];
+    attrs.push(("offset", Attr::i64(0)));
+    f.push(PRELU, &[x], ty, attrs)
+}
+
+/// Fixed-point softmax over the last dimension.
+pub fn softmax(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    exp_table: Attr,
+    frac_bits: i64,
+    output_zp: i64,
+    clamp: (i64, i64),
+) -> ValueId {
+    let attrs = vec![
+        ("exp_table", exp_table),
+        ("frac_bits", Attr::i32(frac_bits)),
+        ("output_zp", Attr::i32(output_zp)),
+        ("clamp_min", Attr::i32(clamp.0)),
+        ("clamp_max", Attr::i32(clamp.1)),
+        ("offset", Attr::i64(0)),
+    ];
+    f.push(SOFTMAX, &[x], ty, attrs)
 }

@@ -203,3 +203,154 @@ void nb_copy_s8(const int8_t *x, int n, int8_t *y) {
     int i;
     for (i = 0; i < n; i++) y[i] = x[i];
 }
+
+static int8_t nb_sat8(int64_t v, int32_t lo, int32_t hi) {
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+NB_HOT void nb_avg_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                      const int kernel[2], const int stride[2], const int pad[4], const nb_rq *rq) {
+    int32_t acc[NB_MAX_TILE_OC];
+    const int32_t zp = rq->input_zp;
+    int oy, ox, ky, kx, ch, c0;
+    for (oy = 0; oy < oh; oy++) {
+        for (ox = 0; ox < ow; ox++) {
+            int8_t *out = y + ((long)oy * ow + ox) * c;
+            for (c0 = 0; c0 < c; c0 += NB_MAX_TILE_OC) {
+                int n = c - c0 < NB_MAX_TILE_OC ? c - c0 : NB_MAX_TILE_OC, taps = 0;
+                for (ch = 0; ch < n; ch++) acc[ch] = 0;
+                for (ky = 0; ky < kernel[0]; ky++) {
+                    int iy = oy * stride[0] - pad[0] + ky;
+                    if (iy < 0 || iy >= h) continue;
+                    for (kx = 0; kx < kernel[1]; kx++) {
+                        int ix = ox * stride[1] - pad[2] + kx;
+                        const int8_t *xv;
+                        if (ix < 0 || ix >= w) continue;
+                        taps++;
+                        xv = x + ((long)iy * w + ix) * c + c0;
+                        for (ch = 0; ch < n; ch++) acc[ch] += (int32_t)xv[ch] - zp;
+                    }
+                }
+                {
+                    const int j = rq->channels == 1 ? 0 : (taps > 0 ? taps - 1 : 0);
+                    for (ch = 0; ch < n; ch++) out[c0 + ch] = (int8_t)nb_requant(acc[ch], rq, j);
+                }
+            }
+        }
+    }
+}
+
+/* Strides of a broadcast operand over out_shape (0 along its size-1 dimensions). */
+static void nb_broadcast_strides(int rank, const int *shape, const int *out_shape, long *st) {
+    long acc = 1;
+    int k;
+    for (k = rank - 1; k >= 0; k--) {
+        st[k] = shape[k] == 1 && out_shape[k] != 1 ? 0 : acc;
+        acc *= shape[k];
+    }
+}
+
+static void nb_elementwise_s8(const int8_t *a, const int *a_shape, const int8_t *b,
+                              const int *b_shape, int8_t *y, int rank, const int *out_shape,
+                              const nb_binary *p, int is_mul) {
+    long sa[6], sb[6], outer = 1, o, ia = 0, ib = 0;
+    int idx[6], k, i;
+    const int last = rank > 0 ? out_shape[rank - 1] : 1;
+    const int64_t round = (int64_t)1 << (p->shift - 1);
+    nb_broadcast_strides(rank, a_shape, out_shape, sa);
+    nb_broadcast_strides(rank, b_shape, out_shape, sb);
+    for (k = 0; k + 1 < rank; k++) {
+        outer *= out_shape[k];
+        idx[k] = 0;
+    }
+    for (o = 0; o < outer; o++) {
+        const long la = rank > 0 ? sa[rank - 1] : 0, lb = rank > 0 ? sb[rank - 1] : 0;
+        int8_t *yr = y + o * last;
+        if (is_mul) {
+            for (i = 0; i < last; i++) {
+                int64_t v = ((int64_t)a[ia + i * la] - p->a_zp) * ((int64_t)b[ib + i * lb] - p->b_zp);
+                yr[i] = nb_sat8(p->output_zp + nb_floor_shift(v * p->a_multiplier + round, p->shift),
+                                p->clamp_min, p->clamp_max);
+            }
+        } else {
+            for (i = 0; i < last; i++) {
+                int64_t v = ((int64_t)a[ia + i * la] - p->a_zp) * p->a_multiplier +
+                            ((int64_t)b[ib + i * lb] - p->b_zp) * p->b_multiplier;
+                yr[i] = nb_sat8(p->output_zp + nb_floor_shift(v + round, p->shift), p->clamp_min,
+                                p->clamp_max);
+            }
+        }
+        for (k = rank - 2; k >= 0; k--) {
+            idx[k]++;
+            ia += sa[k];
+            ib += sb[k];
+            if (idx[k] < out_shape[k]) break;
+            ia -= sa[k] * out_shape[k];
+            ib -= sb[k] * out_shape[k];
+            idx[k] = 0;
+        }
+    }
+}
+
+void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
+               int rank, const int *out_shape, const nb_binary *p) {
+    nb_elementwise_s8(a, a_shape, b, b_shape, y, rank, out_shape, p, 0);
+}
+
+void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
+               int rank, const int *out_shape, const nb_binary *p) {
+    nb_elementwise_s8(a, a_shape, b, b_shape, y, rank, out_shape, p, 1);
+}
+
+void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, int32_t pos_multiplier,
+                 int32_t pos_shift) {
+    int i, c = 0;
+    for (i = 0; i < n; i++) {
+        const int64_t d = (int64_t)x[i] - neg->input_zp;
+        if (d >= 0) {
+            int64_t v = nb_floor_shift(d * pos_multiplier + ((int64_t)1 << (pos_shift - 1)), pos_shift);
+            y[i] = nb_sat8(neg->output_zp + v, neg->clamp_min, neg->clamp_max);
+        } else {
+            y[i] = (int8_t)nb_requant(d, neg, c);
+        }
+        if (++c == neg->channels) c = 0;
+    }
+}
+
+/* floor(2^k / s), s > 0, k <= 62: restoring division, one shift/compare/subtract per bit. */
+static int64_t nb_reciprocal(int64_t s, int k) {
+    int64_t q = 0, rem = 0;
+    int i;
+    for (i = k; i >= 0; i--) {
+        rem = (rem << 1) | (i == k ? 1 : 0);
+        q <<= 1;
+        if (rem >= s) {
+            rem -= s;
+            q |= 1;
+        }
+    }
+    return q;
+}
+
+void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
+                   int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max) {
+    int r, i;
+    for (r = 0; r < rows; r++) {
+        const int8_t *xr = x + (long)r * c;
+        int8_t *yr = y + (long)r * c;
+        int32_t m = -128;
+        int64_t sum = 0, rcp;
+        int bits = 0, k, sh;
+        for (i = 0; i < c; i++) if (xr[i] > m) m = xr[i];
+        for (i = 0; i < c; i++) sum += exp_table[xr[i] - m + 255];
+        if (sum < 1) sum = 1;
+        while ((sum >> bits) != 0) bits++;
+        k = 30 + bits;
+        rcp = nb_reciprocal(sum, k);
+        sh = k - frac_bits;
+        for (i = 0; i < c; i++) {
+            int64_t v = nb_floor_shift((int64_t)exp_table[xr[i] - m + 255] * rcp + ((int64_t)1 << (sh - 1)), sh);
+            yr[i] = nb_sat8(output_zp + v, clamp_min, clamp_max);
+        }
+    }
+}

@@ -45,4 +45,27 @@ void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, i
 /* Permutes dimensions: y.shape[k] = shape[perms[k]]; rank <= 6. */
 void nb_transpose_s8(const int8_t *x, int rank, const int *shape, const int *perms, int8_t *y);
 void nb_copy_s8(const int8_t *x, int n, int8_t *y);
+/* NHWC average pool: the sum of (x - input_zp) over the taps inside the input, requantized with
+ * entry 0 of rq (rq->channels == 1: every window is full) or entry taps-1. */
+void nb_avg_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                      const int kernel[2], const int stride[2], const int pad[4], const nb_rq *rq);
+/* Parameters of an elementwise binary op. add: out = zp + floor_shift((a - a_zp) * a_multiplier
+ * + (b - b_zp) * b_multiplier + 2^(shift-1), shift); mul: out = zp + apply_scale((a - a_zp) *
+ * (b - b_zp), a_multiplier, shift); then clamp. */
+typedef struct {
+    int32_t a_zp, b_zp, output_zp, clamp_min, clamp_max, a_multiplier, b_multiplier, shift;
+} nb_binary;
+/* Elementwise over out_shape (rank <= 6); a and b have the same rank, size-1 dimensions
+ * broadcast. */
+void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
+               int rank, const int *out_shape, const nb_binary *p);
+void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
+               int rank, const int *out_shape, const nb_binary *p);
+/* PReLU: d = x - neg->input_zp; d >= 0 scales by pos_multiplier/pos_shift, d < 0 by the
+ * (signed) multiplier of its channel in neg; + output_zp, clamp. */
+void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, int32_t pos_multiplier,
+                 int32_t pos_shift);
+/* Softmax over rows of c values in fixed point, no division (docs/numerics.md). */
+void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
+                   int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max);
 #endif

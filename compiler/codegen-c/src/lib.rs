@@ -313,6 +313,107 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     ptr("int8_t")
                 );
             }
+            tile::AVG_POOL2D => {
+                let (xs, os) = (dims(op.operands[0]), dims(r));
+                let _ = writeln!(body, "    {{ static const int kernel[2] = {{{}}}, stride[2] = {{{}}}, pad[4] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("kernel")?), arr(&op.ints("stride")?), arr(&op.ints("pad")?), rq(op, &mut weights)?);
+                let _ = writeln!(
+                    body,
+                    "      nb_avg_pool2d_s8({}, {}, {}, {}, {}, {}, {}, kernel, stride, pad, &rq); }}",
+                    x(0)?,
+                    xs[1],
+                    xs[2],
+                    xs[3],
+                    ptr("int8_t"),
+                    os[1],
+                    os[2]
+                );
+            }
+            tile::ADD | tile::MUL => {
+                let (sa, sb, so) = (dims(op.operands[0]), dims(op.operands[1]), dims(r));
+                if so.len() > 6 || sa.len() != so.len() || sb.len() != so.len() {
+                    return Err(err(op, "operands of equal rank up to 6 are supported"));
+                }
+                let zp = op.int_list("input_zp")?;
+                let (ma, mb) = if op.name == tile::ADD {
+                    let m = op.int_list("multiplier")?;
+                    (m[0], m[1])
+                } else {
+                    (op.int("multiplier")?, 0)
+                };
+                let rank = so.len().max(1);
+                let one = |v: Vec<i64>| if v.is_empty() { vec![1] } else { v };
+                let _ = writeln!(
+                    body,
+                    "    {{ static const int sa[{rank}] = {{{}}}, sb[{rank}] = {{{}}}, so[{rank}] = {{{}}};",
+                    arr(&one(sa)),
+                    arr(&one(sb)),
+                    arr(&one(so))
+                );
+                let _ = writeln!(
+                    body,
+                    "      static const nb_binary p = {{ {}, {}, {}, {}, {}, {ma}, {mb}, {} }};",
+                    zp[0],
+                    zp[1],
+                    op.int("output_zp")?,
+                    op.int("clamp_min")?,
+                    op.int("clamp_max")?,
+                    op.int("shift")?
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_{}_s8({}, sa, {}, sb, {}, {rank}, so, &p); }}",
+                    if op.name == tile::ADD { "add" } else { "mul" },
+                    x(0)?,
+                    x(1)?,
+                    ptr("int8_t")
+                );
+            }
+            tile::PRELU => {
+                let (m, sh) = (op.int_list("neg_multiplier")?, op.int_list("neg_shift")?);
+                let _ = writeln!(weights, "static const int32_t nb_mult{i}[{}] = {{{}}};\nstatic const int32_t nb_shift{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_rq neg = {{ {}, {}, {}, {}, {}, nb_mult{i}, nb_shift{i} }};",
+                    op.int("input_zp")?,
+                    op.int("output_zp")?,
+                    op.int("clamp_min")?,
+                    op.int("clamp_max")?,
+                    m.len()
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_prelu_s8({}, {}, {}, &neg, {}, {}); }}",
+                    x(0)?,
+                    f.ty(r).num_elements(),
+                    ptr("int8_t"),
+                    op.int("pos_multiplier")?,
+                    op.int("pos_shift")?
+                );
+            }
+            tile::SOFTMAX => {
+                let (ty, bytes) = op.dense("exp_table")?;
+                if ty.num_elements() != 256 {
+                    return Err(err(op, "the exp table needs 256 entries"));
+                }
+                c_array(
+                    &mut weights,
+                    "int32_t",
+                    &format!("nb_exp{i}"),
+                    model::dense_i32(bytes).into_iter(),
+                );
+                let c = *dims(r).last().unwrap_or(&1);
+                let _ = writeln!(
+                    body,
+                    "    nb_softmax_s8({}, {}, {c}, {}, nb_exp{i}, {}, {}, {}, {});",
+                    x(0)?,
+                    f.ty(r).num_elements() as i64 / c.max(1),
+                    ptr("int8_t"),
+                    op.int("frac_bits")?,
+                    op.int("output_zp")?,
+                    op.int("clamp_min")?,
+                    op.int("clamp_max")?
+                );
+            }
             tile::RESHAPE => {
                 // Aliases its input: same storage.
                 place.insert(r, x(0)?);

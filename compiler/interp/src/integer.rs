@@ -3,10 +3,11 @@
 //! generated C (runtime/c/nibble_runtime.c) implements the same arithmetic and must agree with
 //! this file bit for bit; docs/numerics.md states the contract.
 
+use crate::integer_layers as layers;
 use crate::{dims, loc_suffix, max_pool2d, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
-const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d";
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.prelu, tile.softmax";
 
 /// Floor of `v / 2^s` (an arithmetic right shift, written portably).
 pub fn floor_shift(v: i64, s: u32) -> i64 {
@@ -139,7 +140,12 @@ impl<'f> IntProgram<'f> {
                 | "tile.transpose"
                 | "tile.reshape"
                 | "tile.lut"
-                | "tile.depthwise_conv2d" => {}
+                | "tile.depthwise_conv2d"
+                | "tile.avg_pool2d"
+                | "tile.add"
+                | "tile.mul"
+                | "tile.prelu"
+                | "tile.softmax" => {}
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             }
         }
@@ -258,6 +264,10 @@ impl<'f> IntProgram<'f> {
                     Val::I(transpose(int(0)?, &dims(f, op.operands[0]), &perms))
                 }
                 "tile.reshape" => Val::I(int(0)?.to_vec()),
+                "tile.avg_pool2d" => Val::I(layers::avg_pool2d(f, op, int(0)?)?),
+                "tile.add" | "tile.mul" => Val::I(layers::binary(f, op, int(0)?, int(1)?)?),
+                "tile.prelu" => Val::I(layers::prelu(f, op, int(0)?)?),
+                "tile.softmax" => Val::I(layers::softmax(f, op, int(0)?)?),
                 "tile.lut" => {
                     let (_, table) = op.dense("table")?;
                     if table.len() != 256 {

@@ -3,6 +3,7 @@
 
 pub mod float;
 pub mod integer;
+pub mod integer_layers;
 
 /// Interpreter errors: an op the interpreter does not know, or inputs that do not fit.
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,10 @@
 use crate::{loc, LowerError};
 use nibble_ir::{model, Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
-use nibble_quantize::{activation_params, fixed_multiplier, quantize_value, weight_scale, Scheme};
+use nibble_quantize::{
+    activation_params, fixed_multiplier, quantize_value, shared_shift, signed_multiplier,
+    weight_scale, Scheme,
+};
 use std::collections::HashMap;
 
 const BITS: u32 = 8;
@@ -112,6 +115,27 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
             map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is not a quantized tensor (a constant where an activation is expected?)")))
         };
         let start = f.ops.len();
+        // An activation operand, or a float constant quantized per tensor (symmetric int8).
+        let operand = |f: &mut Func, k: usize| -> Result<(ValueId, QuantType), LowerError> {
+            let v = match map.get(&op.operands[k]) {
+                Some(&v) => v,
+                None => {
+                    let (ty, c) = consts.get(&op.operands[k]).cloned().ok_or_else(|| {
+                        err(
+                            op,
+                            format!("operand {k} is neither an activation nor a constant"),
+                        )
+                    })?;
+                    let s = ty.shape().unwrap_or(&[]).to_vec();
+                    quantize_weights(f, &s, &c, scheme, false).0
+                }
+            };
+            let q = f
+                .ty(v)
+                .quant()
+                .ok_or_else(|| err(op, format!("operand {k} is not quantized per tensor")))?;
+            Ok((v, q))
+        };
         let out = match op.name.as_str() {
             "tosa.const" => continue,
             "tosa.const_shape" => {
@@ -242,6 +266,110 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                 };
                 qnt::lut(&mut f, x, ty, &table, &name)
             }
+            "tosa.avg_pool2d" => {
+                let x = input(0)?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (k, st, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
+                let (lo, hi) = range(op)?;
+                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
+                let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+                // Windows without padding always hold kh·kw taps (floor mode): one multiplier.
+                // With padding the divisor is the count of taps inside the input.
+                let counts: Vec<i64> = if p.iter().all(|&v| v == 0) {
+                    vec![k[0] * k[1]]
+                } else {
+                    (1..=k[0] * k[1]).collect()
+                };
+                let (mut m, mut sh) = (Vec::new(), Vec::new());
+                for c in counts {
+                    let fs = fixed_multiplier(q.scale / (c as f64 * out.scale))?;
+                    m.push(fs.multiplier);
+                    sh.push(fs.shift);
+                }
+                let window = qnt::Window {
+                    kernel: [k[0], k[1]],
+                    stride: [st[0], st[1]],
+                    pad: [p[0], p[1], p[2], p[3]],
+                };
+                qnt::avg_pool2d(&mut f, x, ty, window, &m, &sh)
+            }
+            "tosa.add" | "tosa.sub" => {
+                let (a, qa) = operand(&mut f, 0)?;
+                let (b, qb) = operand(&mut f, 1)?;
+                let (lo, hi) = range(op)?;
+                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
+                let so = ty
+                    .quant()
+                    .ok_or_else(|| err(op, "no quantized type"))?
+                    .scale;
+                let sign = if op.name == "tosa.sub" { -1.0 } else { 1.0 };
+                let (m, sh) = shared_shift(&[qa.scale / so, sign * qb.scale / so])?;
+                qnt::add(&mut f, a, b, ty, [m[0], m[1]], sh)
+            }
+            "tosa.mul" => {
+                let (a, qa) = operand(&mut f, 0)?;
+                let (b, qb) = operand(&mut f, 1)?;
+                let (lo, hi) = range(op)?;
+                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
+                let so = ty
+                    .quant()
+                    .ok_or_else(|| err(op, "no quantized type"))?
+                    .scale;
+                let fs = fixed_multiplier(qa.scale * qb.scale / so)?;
+                qnt::mul(&mut f, a, b, ty, fs.multiplier, fs.shift)
+            }
+            "tosa.custom" if custom_name(op) == "prelu" => {
+                let x = input(0)?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (_, slope) = consts
+                    .get(&op.operands[1])
+                    .cloned()
+                    .ok_or_else(|| err(op, "the slope must be constant"))?;
+                let (lo, hi) = range(op)?;
+                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
+                let so = ty
+                    .quant()
+                    .ok_or_else(|| err(op, "no quantized type"))?
+                    .scale;
+                let pos = fixed_multiplier(q.scale / so)?;
+                let (mut m, mut sh) = (Vec::new(), Vec::new());
+                for &a in &slope {
+                    let fs = signed_multiplier(a as f64 * q.scale / so)?;
+                    m.push(fs.multiplier);
+                    sh.push(fs.shift);
+                }
+                qnt::prelu(&mut f, x, ty, (pos.multiplier, pos.shift), (&m, &sh))
+            }
+            "tosa.custom" if custom_name(op) == "softmax" => {
+                // Probabilities in [0, 1): 2^-8 with zero point -128 when asymmetric, else 2^-7.
+                let x = input(0)?;
+                let q = f
+                    .ty(x)
+                    .quant()
+                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (frac_bits, zero_point) = match scheme {
+                    Scheme::Asymmetric => (8, -128),
+                    _ => (7, 0),
+                };
+                let ty = Type::tensor(
+                    &shape(op.results[0]),
+                    Elem::Quant(QuantType {
+                        bits: BITS,
+                        scale: (-(frac_bits as f64)).exp2(),
+                        zero_point,
+                    }),
+                );
+                let table: Vec<i32> = (0..256)
+                    .map(|k| ((q.scale * (k - 255) as f64).exp() * 32768.0).round() as i32)
+                    .collect();
+                qnt::softmax(&mut f, x, ty, &table, frac_bits)
+            }
             "tosa.conv2d" | "tosa.depthwise_conv2d" => {
                 let depthwise = op.name == "tosa.depthwise_conv2d";
                 let x = input(0)?;
@@ -360,7 +488,7 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
                 continue;
             }
             _ => {
-                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.matmul (by a constant, + bias), tosa.clamp, tosa.max_pool2d, tosa.transpose, tosa.reshape, and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
+                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.depthwise_conv2d, tosa.matmul (by a constant, + bias), tosa.add, tosa.sub, tosa.mul, tosa.avg_pool2d, tosa.max_pool2d, tosa.clamp, tosa.transpose, tosa.reshape, nibble prelu and softmax (last axis), and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
             }
         };
         set_locs(&mut f, start, op);
@@ -376,6 +504,14 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
         f.returns.push(out);
     }
     Ok(f)
+}
+
+/// The `operator_name` of a `tosa.custom` op ("" for anything else).
+fn custom_name(op: &Op) -> &str {
+    match op.attrs.get("operator_name") {
+        Some(Attr::Str(n)) if op.name == "tosa.custom" => n,
+        _ => "",
+    }
 }
 
 fn set_locs(f: &mut Func, start: usize, op: &Op) {

@@ -227,6 +227,72 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
                     .collect::<Vec<_>>(),
             ),
             qnt::RESHAPE => tile::reshape(&mut f, input(0)?, storage(q.ty(op.results[0]))),
+            qnt::AVG_POOL2D => {
+                let (iq, oq) = quant_io(q, op, 0)?;
+                let rq = tile::Requant {
+                    input_zp: iq.zero_point,
+                    output_zp: oq.zero_point,
+                    multiplier: i32_list(op, "multiplier")?,
+                    shift: i32_list(op, "shift")?,
+                    clamp_min: oq.qmin(),
+                    clamp_max: oq.qmax(),
+                };
+                tile::avg_pool2d(
+                    &mut f,
+                    input(0)?,
+                    storage(q.ty(op.results[0])),
+                    &op.ints("kernel")?,
+                    &op.ints("stride")?,
+                    &op.ints("pad")?,
+                    rq,
+                )
+            }
+            qnt::ADD | qnt::MUL => {
+                let (aq, oq) = quant_io(q, op, 0)?;
+                let (bq, _) = quant_io(q, op, 1)?;
+                let p = tile::Binary {
+                    input_zp: [aq.zero_point, bq.zero_point],
+                    output_zp: oq.zero_point,
+                    clamp_min: oq.qmin(),
+                    clamp_max: oq.qmax(),
+                };
+                let (a, b, ty) = (input(0)?, input(1)?, storage(q.ty(op.results[0])));
+                let shift = op.int("shift")? as i32;
+                if op.name == qnt::ADD {
+                    tile::add(&mut f, a, b, ty, p, &i32_list(op, "multiplier")?, shift)
+                } else {
+                    tile::mul(&mut f, a, b, ty, p, op.int("multiplier")? as i32, shift)
+                }
+            }
+            qnt::PRELU => {
+                let (iq, oq) = quant_io(q, op, 0)?;
+                let rq = tile::Requant {
+                    input_zp: iq.zero_point,
+                    output_zp: oq.zero_point,
+                    multiplier: i32_list(op, "neg_multiplier")?,
+                    shift: i32_list(op, "neg_shift")?,
+                    clamp_min: oq.qmin(),
+                    clamp_max: oq.qmax(),
+                };
+                let pos = (
+                    op.int("pos_multiplier")? as i32,
+                    op.int("pos_shift")? as i32,
+                );
+                tile::prelu(&mut f, input(0)?, storage(q.ty(op.results[0])), rq, pos)
+            }
+            qnt::SOFTMAX => {
+                let (_, oq) = quant_io(q, op, 0)?;
+                let (ty, bytes) = op.dense("exp_table")?;
+                tile::softmax(
+                    &mut f,
+                    input(0)?,
+                    storage(q.ty(op.results[0])),
+                    Attr::Dense(ty.clone(), bytes.to_vec()),
+                    op.int("frac_bits")?,
+                    oq.zero_point,
+                    (oq.qmin(), oq.qmax()),
+                )
+            }
             other => return Err(err(op, format!("'{other}' has no tile-level form"))),
         };
         if op.name == qnt::REQUANT
@@ -251,6 +317,21 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
     }
     plan_memory(&mut f);
     Ok(f)
+}
+
+/// The per-tensor quantized types of operand `k` and of the result of `op`.
+fn quant_io(
+    q: &Func,
+    op: &Op,
+    k: usize,
+) -> Result<(nibble_ir::QuantType, nibble_ir::QuantType), LowerError> {
+    match (q.ty(op.operands[k]).quant(), q.ty(op.results[0]).quant()) {
+        (Some(i), Some(o)) => Ok((i, o)),
+        _ => Err(err(
+            op,
+            format!("operand {k} and the result must be quantized per tensor"),
+        )),
+    }
 }
 
 /// Output tile [rows, channels] for a conv, weights stationary: as many output channels as keep

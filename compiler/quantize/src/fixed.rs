@@ -93,6 +93,44 @@ pub fn compose(a: FixedScale, b: FixedScale) -> Option<FixedScale> {
     )
 }
 
+/// A signed ratio: the fixed-point form of `|ratio|` with the multiplier negated for a
+/// negative ratio (apply_scale rounds half up either way).
+pub fn signed_multiplier(ratio: f64) -> Result<FixedScale, QuantError> {
+    let f = fixed_multiplier(ratio.abs())?;
+    Ok(if ratio < 0.0 {
+        FixedScale {
+            multiplier: -f.multiplier,
+            shift: f.shift,
+        }
+    } else {
+        f
+    })
+}
+
+/// Signed ratios over one shared shift, for a sum rescaled with a single rounding
+/// (`Σ vᵢ·mᵢ >> shift`): the largest shift ≤ 62 at which every |mᵢ| < 2^31.
+pub fn shared_shift(ratios: &[f64]) -> Result<(Vec<i32>, i32), QuantError> {
+    let max = ratios.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+    if let Some(&bad) = ratios.iter().find(|r| !r.is_finite()) {
+        return Err(QuantError::Ratio(bad));
+    }
+    if max == 0.0 {
+        return Ok((vec![0; ratios.len()], 1));
+    }
+    let mut shift = (30 - max.log2().floor() as i32).min(62);
+    while shift >= 1 && (max * (shift as f64).exp2()).round() >= 2f64.powi(31) {
+        shift -= 1;
+    }
+    if shift < 1 {
+        return Err(QuantError::Ratio(max));
+    }
+    let m = ratios
+        .iter()
+        .map(|r| (r * (shift as f64).exp2()).round() as i32)
+        .collect();
+    Ok((m, shift))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +159,15 @@ mod tests {
         let c = compose(a, b).unwrap();
         assert!((c.value() - 0.013 * 2.9).abs() < 1e-9);
         assert_eq!(compose(a, fixed_multiplier(1.0).unwrap()), Some(a));
+    }
+    #[test]
+    fn shared_shifts_keep_every_multiplier_in_31_bits() {
+        let (m, s) = shared_shift(&[0.75, -0.003]).unwrap();
+        assert_eq!(s, 31);
+        assert_eq!(m[0], (0.75 * 2f64.powi(31)).round() as i32);
+        assert!((m[1] as f64 / 2f64.powi(31) + 0.003).abs() < 1e-9);
+        assert_eq!(shared_shift(&[1e-30]).unwrap().1, 62);
+        assert!(shared_shift(&[3e9]).is_err());
+        assert_eq!(signed_multiplier(-0.5).unwrap().multiplier, -(1 << 30));
     }
 }

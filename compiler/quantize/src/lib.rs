@@ -5,7 +5,7 @@
 pub mod fixed;
 pub mod ranges;
 
-pub use fixed::{compose, fixed_multiplier, FixedScale};
+pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
 pub use ranges::{annotate, calibrate, RangeMethod, RangeTable};
 
 #[derive(Debug, thiserror::Error)]

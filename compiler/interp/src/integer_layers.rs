@@ -1,0 +1,246 @@
+//! Integer kernels of the tile level beyond convolution: average pooling, elementwise add and
+//! mul with rescaling, PReLU and fixed-point softmax. Bit-exact definitions: the C runtime
+//! (`runtime/c/nibble_runtime.c`) implements the same arithmetic; docs/numerics.md states it.
+
+use crate::integer::{apply_scale, floor_shift};
+use crate::{dims, loc_suffix, InterpError};
+use nibble_ir::{Func, Op};
+
+fn i32s(op: &Op, key: &str) -> Result<Vec<i32>, InterpError> {
+    Ok(op.int_list(key)?.iter().map(|&v| v as i32).collect())
+}
+
+fn invalid(op: &Op, msg: impl std::fmt::Display) -> InterpError {
+    InterpError::Invalid(format!("'{}'{}: {msg}", op.name, loc_suffix(op)))
+}
+
+fn check_shifts(op: &Op, shifts: &[i32]) -> Result<(), InterpError> {
+    match shifts.iter().find(|s| !(1..=62).contains(*s)) {
+        Some(s) => Err(invalid(op, format!("shift {s} is outside [1, 62]"))),
+        None => Ok(()),
+    }
+}
+
+/// NHWC average pool: the sum of the taps inside the input, requantized by the multiplier of
+/// its tap count (one entry: every window is full).
+pub fn avg_pool2d(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let (xs, os) = (dims(f, op.operands[0]), dims(f, op.results[0]));
+    let (k, s, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
+    let (m, sh) = (i32s(op, "multiplier")?, i32s(op, "shift")?);
+    check_shifts(op, &sh)?;
+    if m.len() != sh.len() || (m.len() != 1 && m.len() as i64 != k[0] * k[1]) {
+        return Err(invalid(op, "needs one multiplier or one per tap count"));
+    }
+    let (zi, zo) = (op.int("input_zp")?, op.int("output_zp")?);
+    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let mut out = vec![0i32; os[1] * os[2] * c];
+    let mut acc = vec![0i64; c];
+    for oy in 0..os[1] {
+        for ox in 0..os[2] {
+            acc.iter_mut().for_each(|a| *a = 0);
+            let mut taps = 0usize;
+            for ky in 0..k[0] {
+                let iy = oy as i64 * s[0] - p[0] + ky;
+                for kx in 0..k[1] {
+                    let ix = ox as i64 * s[1] - p[2] + kx;
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
+                        continue;
+                    }
+                    taps += 1;
+                    let row = &x[((iy * w + ix) as usize) * c..][..c];
+                    for (a, &v) in acc.iter_mut().zip(row) {
+                        *a += v as i64 - zi;
+                    }
+                }
+            }
+            let j = if m.len() == 1 { 0 } else { taps.max(1) - 1 };
+            for (ch, &a) in acc.iter().enumerate() {
+                out[(oy * os[2] + ox) * c + ch] =
+                    (zo + apply_scale(a, m[j], sh[j])).clamp(lo, hi) as i32;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Calls `g(i, j)` with the flat offsets into `a` (shape `sa`) and `b` (shape `sb`) of every
+/// element of the broadcast output (shape `so`), in row-major order.
+fn broadcast2(sa: &[usize], sb: &[usize], so: &[usize], mut g: impl FnMut(usize, usize)) {
+    let strides = |s: &[usize]| {
+        let mut st = vec![0usize; so.len()];
+        let mut acc = 1;
+        for k in (0..so.len()).rev() {
+            st[k] = if s[k] == 1 { 0 } else { acc };
+            acc *= s[k];
+        }
+        st
+    };
+    let (ta, tb) = (strides(sa), strides(sb));
+    let n: usize = so.iter().product();
+    let mut idx = vec![0usize; so.len()];
+    let (mut i, mut j) = (0usize, 0usize);
+    for _ in 0..n {
+        g(i, j);
+        for k in (0..so.len()).rev() {
+            idx[k] += 1;
+            i += ta[k];
+            j += tb[k];
+            if idx[k] < so[k] {
+                break;
+            }
+            i -= ta[k] * so[k];
+            j -= tb[k] * so[k];
+            idx[k] = 0;
+        }
+    }
+}
+
+/// tile.add and tile.mul: elementwise with size-1 broadcasting.
+pub fn binary(f: &Func, op: &Op, a: &[i32], b: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let (sa, sb, so) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
+    if sa.len() != so.len() || sb.len() != so.len() {
+        return Err(invalid(op, "operands and result need the same rank"));
+    }
+    let zp = op.int_list("input_zp")?;
+    if zp.len() != 2 {
+        return Err(invalid(op, "input_zp needs two entries"));
+    }
+    let (za, zb, zo) = (zp[0], zp[1], op.int("output_zp")?);
+    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let shift = op.int("shift")? as i32;
+    check_shifts(op, &[shift])?;
+    let mut out = Vec::with_capacity(so.iter().product());
+    if op.name == "tile.add" {
+        let m = i32s(op, "multiplier")?;
+        if m.len() != 2 {
+            return Err(invalid(op, "needs two multipliers"));
+        }
+        broadcast2(&sa, &sb, &so, |i, j| {
+            let acc = (a[i] as i64 - za) * m[0] as i64 + (b[j] as i64 - zb) * m[1] as i64;
+            let v = zo + floor_shift(acc + (1i64 << (shift - 1)), shift as u32);
+            out.push(v.clamp(lo, hi) as i32);
+        });
+    } else {
+        let m = op.int("multiplier")? as i32;
+        broadcast2(&sa, &sb, &so, |i, j| {
+            let p = (a[i] as i64 - za) * (b[j] as i64 - zb);
+            out.push((zo + apply_scale(p, m, shift)).clamp(lo, hi) as i32);
+        });
+    }
+    Ok(out)
+}
+
+/// PReLU: the non-negative side and the (per-channel, signed) negative side rescale separately.
+pub fn prelu(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let c = *dims(f, op.results[0]).last().unwrap_or(&1);
+    let (nm, ns) = (i32s(op, "neg_multiplier")?, i32s(op, "neg_shift")?);
+    let (pm, ps) = (
+        op.int("pos_multiplier")? as i32,
+        op.int("pos_shift")? as i32,
+    );
+    check_shifts(op, &ns)?;
+    check_shifts(op, &[ps])?;
+    if nm.len() != ns.len() || (nm.len() != 1 && nm.len() != c) {
+        return Err(invalid(
+            op,
+            "needs one negative-side multiplier or one per channel",
+        ));
+    }
+    let (zi, zo) = (op.int("input_zp")?, op.int("output_zp")?);
+    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    Ok(x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let d = v as i64 - zi;
+            let r = if d >= 0 {
+                apply_scale(d, pm, ps)
+            } else {
+                let k = if nm.len() == 1 { 0 } else { i % c };
+                apply_scale(d, nm[k], ns[k])
+            };
+            (zo + r).clamp(lo, hi) as i32
+        })
+        .collect())
+}
+
+/// `floor(2^k / s)` for s > 0, k ≤ 62, by restoring division: one shift, compare and
+/// subtraction per quotient bit, as hardware without a divider computes it.
+pub fn reciprocal(s: i64, k: u32) -> i64 {
+    let (mut q, mut rem) = (0i64, 0i64);
+    for i in (0..=k).rev() {
+        rem = (rem << 1) | (i == k) as i64;
+        q <<= 1;
+        if rem >= s {
+            rem -= s;
+            q |= 1;
+        }
+    }
+    q
+}
+
+/// Fixed-point softmax over the last dimension (see `qnt.softmax` in qnt.irdl.mlir).
+pub fn softmax(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let c = *dims(f, op.results[0]).last().unwrap_or(&1);
+    let (_, bytes) = op.dense("exp_table")?;
+    let table = nibble_ir::model::dense_i32(bytes);
+    if table.len() != 256 || c == 0 || c > 1 << 17 {
+        return Err(invalid(
+            op,
+            "needs a 256-entry exp table and 1..=131072 classes",
+        ));
+    }
+    let frac = op.int("frac_bits")?;
+    let zo = op.int("output_zp")?;
+    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let mut out = Vec::with_capacity(x.len());
+    let mut e = vec![0i64; c];
+    for row in x.chunks_exact(c) {
+        let m = *row.iter().max().unwrap_or(&0);
+        let mut sum = 0i64;
+        for (ei, &v) in e.iter_mut().zip(row) {
+            *ei = table[(v - m + 255).clamp(0, 255) as usize] as i64;
+            sum += *ei;
+        }
+        let sum = sum.max(1);
+        let k = 30 + (64 - sum.leading_zeros());
+        let r = reciprocal(sum, k);
+        let sh = k - frac as u32;
+        out.extend(
+            e.iter().map(|&ei| {
+                (zo + floor_shift(ei * r + (1i64 << (sh - 1)), sh)).clamp(lo, hi) as i32
+            }),
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn reciprocal_is_floor_division() {
+        for (s, k) in [
+            (3i64, 10u32),
+            (32768, 46),
+            (123_456_789, 57),
+            (1, 20),
+            (7, 3),
+        ] {
+            assert_eq!(reciprocal(s, k), (1i64 << k) / s, "{s} {k}");
+        }
+    }
+    #[test]
+    fn broadcast_walks_size_one_dimensions() {
+        let mut seen = Vec::new();
+        broadcast2(&[1, 2, 3], &[1, 1, 3], &[1, 2, 3], |i, j| seen.push((i, j)));
+        assert_eq!(seen, [(0, 0), (1, 1), (2, 2), (3, 0), (4, 1), (5, 2)]);
+        seen.clear();
+        broadcast2(&[2, 1], &[1, 3], &[2, 3], |i, j| seen.push((i, j)));
+        assert_eq!(seen, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
+    }
+}
