@@ -315,24 +315,30 @@ fn generated_c_is_bit_exact_and_accurate_per_channel() {
     compile_and_check("asymmetric", "channel");
 }
 
-/// Compiles `tests-data/ops/NAME.onnx` with its calibration inputs, builds the C, checks it is
-/// bit-exact with the tile interpreter, and returns the output SQNR against onnxruntime FP32.
-fn compile_op_model(name: &str, granularity: &str) -> (String, f64) {
-    let d = tmp(&format!("{name}-{granularity}"));
-    let m = root().join("tests-data/ops");
+/// Compiles `model` with calibration inputs `calib` and extra flags, builds the generated C with
+/// the documented command, runs it and the tile interpreter on `x`, asserts every output is
+/// bit-identical, and returns the C outputs and the qnt-level text.
+fn compile_to_c(
+    name: &str,
+    model: &Path,
+    calib: &Path,
+    x: &Path,
+    flags: &[&str],
+    outputs: usize,
+) -> (Vec<ArrayD<f32>>, String) {
+    let d = tmp(name);
     let out = d.join("out");
-    let calib = m.join(format!("{name}_calib.npy"));
-    ok(nibble(&[
+    let mut args = vec![
         "compile",
-        p(&m.join(format!("{name}.onnx"))),
+        p(model),
         "--calib",
-        p(&calib),
+        p(calib),
         "-o",
         p(&out),
         "--emit-main",
-        "--granularity",
-        granularity,
-    ]));
+    ];
+    args.extend_from_slice(flags);
+    ok(nibble(&args));
     let c_files: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -350,9 +356,8 @@ fn compile_op_model(name: &str, granularity: &str) -> (String, f64) {
         "{}",
         String::from_utf8_lossy(&cc.stderr)
     );
-    let x = m.join(format!("{name}_x.npy"));
     let run = Command::new(out.join("model"))
-        .arg(&x)
+        .arg(x)
         .arg(d.join("c"))
         .output()
         .unwrap();
@@ -365,28 +370,112 @@ fn compile_op_model(name: &str, granularity: &str) -> (String, f64) {
         "run",
         p(&out.join("model.tile.mlir")),
         "--input",
-        p(&x),
+        p(x),
         "--out-dir",
         p(&d.join("tile")),
     ]));
-    let (c, tile) = (read(&d.join("c/out0.npy")), read(&d.join("tile/out0.npy")));
-    assert!(
-        c.iter()
-            .zip(tile.iter())
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "{name}: C and interpreter differ"
-    );
-    let reference = read(&m.join(format!("{name}_ref0.npy")));
+    let mut got = Vec::new();
+    for k in 0..outputs {
+        let (c, tile) = (
+            read(&d.join(format!("c/out{k}.npy"))),
+            read(&d.join(format!("tile/out{k}.npy"))),
+        );
+        assert!(
+            c.iter()
+                .zip(tile.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{name}: output {k}: C and interpreter differ"
+        );
+        got.push(c);
+    }
+    (
+        got,
+        std::fs::read_to_string(out.join("model.quant.mlir")).unwrap(),
+    )
+}
+
+/// Output SQNR in dB of `got` against `reference`.
+fn sqnr(got: &ArrayD<f32>, reference: &ArrayD<f32>) -> f64 {
     let (sig, noise) = reference
         .iter()
-        .zip(c.iter())
+        .zip(got.iter())
         .fold((0f64, 0f64), |(s, e), (&r, &q)| {
             (s + (r as f64).powi(2), e + ((r - q) as f64).powi(2))
         });
-    (
-        std::fs::read_to_string(out.join("model.quant.mlir")).unwrap(),
-        10.0 * (sig / noise).log10(),
-    )
+    10.0 * (sig / noise).log10()
+}
+
+/// Compiles `tests-data/ops/NAME.onnx` with its calibration inputs, checks the C is bit-exact
+/// with the tile interpreter, and returns the qnt text and the output SQNR against onnxruntime.
+fn compile_op_model(name: &str, granularity: &str) -> (String, f64) {
+    let m = root().join("tests-data/ops");
+    let (c, quant) = compile_to_c(
+        &format!("{name}-{granularity}"),
+        &m.join(format!("{name}.onnx")),
+        &m.join(format!("{name}_calib.npy")),
+        &m.join(format!("{name}_x.npy")),
+        &["--granularity", granularity],
+        1,
+    );
+    let reference = read(&m.join(format!("{name}_ref0.npy")));
+    (quant, sqnr(&c[0], &reference))
+}
+
+/// The shared models beyond MNIST compile to integer-only C that matches the integer
+/// interpreter bit for bit: ppocr_cls (depthwise convs, hard-swish tables, squeeze-excite
+/// average pools and gates, residual adds, softmax) and mtcnn_onet (PReLU, three heads).
+#[test]
+fn shared_models_compile_bit_exact() {
+    let cls = root().join("tests-data/ppocr_cls");
+    let flags = [
+        "--input-shape",
+        "x=1,3,48,192",
+        "--scheme",
+        "asymmetric",
+        "--granularity",
+        "channel",
+    ];
+    let (out, quant) = compile_to_c(
+        "ppocr_cls",
+        &cls.join("model.onnx"),
+        &cls.join("calib.npy"),
+        &cls.join("test_x.npy"),
+        &flags,
+        1,
+    );
+    for op in [
+        "qnt.avg_pool2d",
+        "qnt.mul",
+        "qnt.add",
+        "qnt.softmax",
+        "qnt.lut",
+    ] {
+        assert!(quant.contains(op), "ppocr_cls: no {op}");
+    }
+    let reference = read(&cls.join("test_ref_out0.npy"));
+    assert_eq!(
+        top1(&out[0]),
+        top1(&reference),
+        "ppocr_cls: INT8 and FP32 decisions differ"
+    );
+    let s = sqnr(&out[0], &reference);
+    assert!(s >= 20.0, "ppocr_cls: SQNR {s:.1} dB");
+
+    let mt = root().join("tests-data/mtcnn_onet");
+    let (out, quant) = compile_to_c(
+        "mtcnn_onet",
+        &mt.join("model.onnx"),
+        &mt.join("calib.npy"),
+        &mt.join("test_x.npy"),
+        &["--scheme", "asymmetric", "--granularity", "channel"],
+        3,
+    );
+    assert!(quant.contains("qnt.prelu"), "mtcnn: no qnt.prelu");
+    for (k, min_db) in [(1, 33.0), (2, 33.0)] {
+        let reference = read(&mt.join(format!("test_ref_out{k}.npy")));
+        let s = sqnr(&out[k], &reference);
+        assert!(s >= min_db, "mtcnn output {k}: SQNR {s:.1} dB");
+    }
 }
 
 #[test]
@@ -660,17 +749,17 @@ fn bad_inputs_give_clear_errors() {
     std::fs::write(d.join("bad.mlir"), "func.func @f( {\n").unwrap();
     fails_with(nibble(&["opt", p(&d.join("bad.mlir"))]), "bad.mlir:1:");
     // An op without a quantized form is reported with its layer, not left in float.
-    let mt = root().join("tests-data/mtcnn_onet");
+    let ops = root().join("tests-data/ops");
     fails_with(
         nibble(&[
             "compile",
-            p(&mt.join("model.onnx")),
+            p(&ops.join("resize.onnx")),
             "--calib",
-            p(&mt.join("test_x.npy")),
+            p(&ops.join("resize_x.npy")),
             "-o",
-            p(&d.join("mt")),
+            p(&d.join("resize")),
         ]),
-        "error: nibble-quantize: cannot quantize 'tosa.custom' at loc(\"PRelu_2\")",
+        "error: nibble-quantize: cannot quantize 'tosa.resize' at loc(\"up_nearest\")",
     );
     // A wrong flag or flag value is clap's usage error (exit 2), not a panic.
     let out = nibble(&[

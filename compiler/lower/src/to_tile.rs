@@ -396,7 +396,16 @@ pub fn plan_memory(f: &mut Func) {
             }
         }
     }
-    for &r in &f.returns {
+    // Outputs are copied out after the last op: what a host-boundary dequantize reads (and any
+    // returned value) stays live to the end.
+    let outputs = f
+        .ops
+        .iter()
+        .filter(|o| o.name == tile::DEQUANTIZE)
+        .map(|o| o.operands[0])
+        .chain(f.returns.iter().copied())
+        .collect::<Vec<_>>();
+    for r in outputs {
         if let Some(l) = last.get_mut(&root[r]) {
             *l = n;
         }
