@@ -1,5 +1,7 @@
 //! `nibble`: compile trained networks to integer-only C for edge accelerators.
 
+mod report;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::ArrayD;
@@ -74,6 +76,32 @@ enum Cmd {
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
+    },
+    /// Where accuracy goes: FP32 vs every configuration (scheme × granularity × range method)
+    /// on an evaluation set, and the per-layer SQNR of the best one; text and an HTML page.
+    Report {
+        model: PathBuf,
+        /// Fix the input shape where the model leaves it dynamic: NAME=1,3,48,192.
+        #[arg(long, value_parser = parse_input_shape)]
+        input_shape: Option<(String, Vec<i64>)>,
+        /// Calibration inputs: float32 .npy, N x the model's input shape.
+        #[arg(long)]
+        calib: PathBuf,
+        /// Evaluation inputs: float32 .npy.
+        #[arg(long)]
+        eval: PathBuf,
+        /// Integer class labels of the evaluation inputs (.npy, N) for top-1 accuracy.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Use at most this many evaluation inputs.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Percentile of the `percentile` range method.
+        #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
+        percentile: f64,
+        /// Also write a self-contained HTML page (tables, per-layer SQNR chart, accuracy vs size).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Print the table of supported ONNX ops (Markdown).
     Ops,
@@ -376,6 +404,137 @@ fn run(cmd: Cmd) -> Res<()> {
                 write(&output.join(&name), &text)?;
             }
             eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
+            Ok(())
+        }
+        Cmd::Report {
+            model,
+            input_shape,
+            calib,
+            eval,
+            labels,
+            limit,
+            percentile,
+            html,
+        } => {
+            let mlir = context()?;
+            let g = graph_cleanup(&mlir, &import(&model, &input_shape)?)?;
+            let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
+            let (n, cdata) = read_batch(&calib, &shape)?;
+            let (m, edata) = read_batch(&eval, &shape)?;
+            if n == 0 || m == 0 {
+                return Err("calibration and evaluation sets must not be empty".into());
+            }
+            let m = limit.map_or(m, |l| l.min(m));
+            let per = cdata.len() / n;
+            let labels = match labels {
+                Some(l) => {
+                    let file = std::fs::File::open(&l)
+                        .map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
+                    let a: ndarray::Array1<i64> =
+                        ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| {
+                            format!("'{}' is not an int64 label vector: {e}", l.display())
+                        })?;
+                    if a.len() < m {
+                        return Err(format!("{} labels for {m} evaluation inputs", a.len()));
+                    }
+                    Some(a.to_vec())
+                }
+                None => None,
+            };
+            let set = report::EvalSet {
+                samples: edata.chunks_exact(per).take(m).collect(),
+                labels,
+            };
+            // One calibrated graph per range method.
+            let methods = [
+                ("minmax".to_string(), nibble_quantize::RangeMethod::MinMax),
+                (
+                    format!("percentile {percentile}"),
+                    nibble_quantize::RangeMethod::Percentile(percentile),
+                ),
+            ];
+            let pb = progress(n * 3, "calibrating");
+            let mut graphs = Vec::new();
+            for (_, method) in &methods {
+                let table =
+                    nibble_quantize::calibrate(&g, cdata.chunks_exact(per), *method, || pb.inc(1))
+                        .map_err(|e| e.to_string())?;
+                let mut a = g.clone();
+                nibble_quantize::annotate(&mut a, &table);
+                graphs.push(a);
+            }
+            pb.finish_and_clear();
+            let names: Vec<String> = methods.iter().map(|m| m.0.clone()).collect();
+            let reference = report::float_outputs(&g, &set)?;
+            let mut configs = Vec::new();
+            for ranges in 0..methods.len() {
+                for scheme in [
+                    nibble_quantize::Scheme::Symmetric,
+                    nibble_quantize::Scheme::Asymmetric,
+                    nibble_quantize::Scheme::Pow2,
+                ] {
+                    for per_channel in [false, true] {
+                        configs.push(report::Config {
+                            scheme,
+                            per_channel,
+                            ranges,
+                        });
+                    }
+                }
+            }
+            let pb = progress((configs.len() + 1) * m, "evaluating");
+            let outcomes: Vec<report::Outcome> = configs
+                .iter()
+                .map(|c| {
+                    report::evaluate(
+                        &graphs[c.ranges],
+                        c,
+                        report::config_name(c, &names),
+                        &set,
+                        &reference,
+                        &|| pb.inc(1),
+                    )
+                })
+                .collect();
+            // The best configuration: task metric, then agreement, then SQNR.
+            let key = |o: &report::Outcome| match &o.result {
+                Ok(r) => (r.top1.unwrap_or(0.0), r.agreement, r.sqnr),
+                Err(_) => (f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY),
+            };
+            let best = (0..configs.len())
+                .max_by(|&a, &b| {
+                    key(&outcomes[a])
+                        .partial_cmp(&key(&outcomes[b]))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then(b.cmp(&a))
+                })
+                .ok_or("no configuration")?;
+            let layers = if outcomes[best].result.is_ok() {
+                report::layers(&graphs[configs[best].ranges], &configs[best], &set, &|| {
+                    pb.inc(1)
+                })?
+            } else {
+                Vec::new()
+            };
+            pb.finish_and_clear();
+            let ftop = report::float_top1(&reference, &set);
+            let fbytes = report::float_weight_bytes(&g);
+            print!(
+                "{}",
+                report::text(ftop, fbytes, &outcomes, &outcomes[best].name, &layers)
+            );
+            if let Some(h) = html {
+                let page = report::html(
+                    &model.display().to_string(),
+                    ftop,
+                    fbytes,
+                    &outcomes,
+                    &outcomes[best].name,
+                    &layers,
+                )?;
+                write(&h, &page)?;
+                eprintln!("wrote {}", h.display());
+            }
             Ok(())
         }
         Cmd::Ops => {

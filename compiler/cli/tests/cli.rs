@@ -842,3 +842,57 @@ fn value_info(name: &str, dims: &[i64]) -> nibble_frontend::onnx::ValueInfoProto
         ..Default::default()
     }
 }
+
+/// `nibble report` scores every configuration against FP32 and names the layers that lose the
+/// most; the HTML page is self-contained (inline SVG charts, no external references).
+#[test]
+fn report_shows_configurations_and_layers() {
+    let d = tmp("report");
+    let m = model_dir();
+    let html = d.join("report.html");
+    let out = ok(nibble(&[
+        "report",
+        p(&m.join("model.onnx")),
+        "--calib",
+        p(&m.join("calib.npy")),
+        "--eval",
+        p(&m.join("test_x.npy")),
+        "--labels",
+        p(&m.join("test_labels.npy")),
+        "--limit",
+        "100",
+        "--html",
+        p(&html),
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" / ") && l.contains(" dB"))
+        .collect();
+    assert_eq!(rows.len(), 12, "{text}");
+    assert!(!text.contains("FAILED"), "{text}");
+    // FP32's top-1 and every INT8 configuration's, within a point of it on MNIST.
+    let pct = |l: &str| -> f64 {
+        l.split_whitespace()
+            .find_map(|w| w.parse::<f64>().ok())
+            .unwrap()
+    };
+    let fp32 = pct(text.lines().find(|l| l.starts_with("FP32")).unwrap());
+    for r in &rows {
+        let v = pct(r.split_once("  ").unwrap().1);
+        assert!((fp32 - v).abs() <= 1.0, "{r} vs FP32 {fp32}");
+    }
+    let layers: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("vs its inputs"))
+        .collect();
+    assert_eq!(layers.len(), 10, "{text}");
+    assert!(layers.iter().any(|l| l.contains("Relu_2")), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(
+        !page.contains("src=") && !page.contains("<link"),
+        "not self-contained"
+    );
+    assert!(page.contains("Per-layer SQNR") && page.contains("Relu_8"));
+}

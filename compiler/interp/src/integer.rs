@@ -158,6 +158,15 @@ impl<'f> IntProgram<'f> {
 
     /// Runs one float sample through the host boundary and the integer ops.
     pub fn run(&self, input: &[f32]) -> Result<Vec<Vec<f32>>, InterpError> {
+        self.run_observed(input, |_, _| {})
+    }
+
+    /// [`Self::run`], calling `observe(value, integers)` for every integer result.
+    pub fn run_observed(
+        &self,
+        input: &[f32],
+        mut observe: impl FnMut(usize, &[i32]),
+    ) -> Result<Vec<Vec<f32>>, InterpError> {
         let f = self.func;
         let want = self.input_len();
         if input.len() != want {
@@ -285,6 +294,9 @@ impl<'f> IntProgram<'f> {
                 }
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             };
+            if let Val::I(v) = &out {
+                observe(r, v);
+            }
             vals[r] = Some(out);
         }
         f.returns

@@ -72,6 +72,15 @@ fn range(op: &Op) -> Result<(f64, f64), LowerError> {
 
 /// Converts a calibrated graph-level function to the qnt level.
 pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, LowerError> {
+    Ok(to_qnt_mapped(g, scheme, per_channel)?.0)
+}
+
+/// [`to_qnt`], also returning which qnt value holds each graph value (for per-layer reports).
+pub fn to_qnt_mapped(
+    g: &Func,
+    scheme: Scheme,
+    per_channel: bool,
+) -> Result<(Func, HashMap<ValueId, ValueId>), LowerError> {
     let mut f = Func::new(&g.name);
     f.attrs = g
         .attrs
@@ -503,7 +512,7 @@ pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, Lower
         let out = qnt::dequantize(&mut f, v, g.ty(r).clone());
         f.returns.push(out);
     }
-    Ok(f)
+    Ok((f, map))
 }
 
 /// The `operator_name` of a `tosa.custom` op ("" for anything else).

@@ -41,6 +41,15 @@ fn storage(ty: &Type) -> Type {
 
 /// Lowers a qnt-level function to the tile level for `target`.
 pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
+    Ok(to_tile_mapped(q, target)?.0)
+}
+
+/// [`to_tile`], also returning which tile value holds each qnt value that survives lowering
+/// (a requant or clamp fused into its producer maps only through the fused op's result).
+pub fn to_tile_mapped(
+    q: &Func,
+    target: &Target,
+) -> Result<(Func, HashMap<ValueId, ValueId>), LowerError> {
     let mut f = Func::new(&q.name);
     f.attrs = q.attrs.clone();
     f.attrs
@@ -316,7 +325,7 @@ pub fn to_tile(q: &Func, target: &Target) -> Result<Func, LowerError> {
         })?);
     }
     plan_memory(&mut f);
-    Ok(f)
+    Ok((f, map))
 }
 
 /// The per-tensor quantized types of operand `k` and of the result of `op`.

@@ -1,0 +1,537 @@
+//! `nibble report`: where accuracy goes. Every quantization configuration (scheme ×
+//! granularity × range method) is compiled in-process to the tile level and run by the integer
+//! interpreter on an evaluation set next to the FP32 graph: task metric (top-1 with labels),
+//! top-1 agreement with FP32, output SQNR and weight bytes per configuration; then, for the best
+//! configuration, the SQNR of every quantized layer against its FP32 value, and how much each
+//! layer lost relative to its inputs. Text for the terminal, and a self-contained HTML page with
+//! the per-layer SQNR chart and accuracy against model size.
+
+use nibble_interp::float::FloatProgram;
+use nibble_interp::integer::IntProgram;
+use nibble_ir::{Func, ValueId};
+use nibble_quantize::Scheme;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// One quantization configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub scheme: Scheme,
+    pub per_channel: bool,
+    /// Index into the calibrated graphs (one per range method).
+    pub ranges: usize,
+}
+
+/// The evaluation set and what to score it against.
+pub struct EvalSet<'a> {
+    pub samples: Vec<&'a [f32]>,
+    pub labels: Option<Vec<i64>>,
+}
+
+/// A configuration's end-to-end numbers (or why it failed).
+pub struct Outcome {
+    pub name: String,
+    pub result: Result<Scores, String>,
+}
+
+pub struct Scores {
+    pub top1: Option<f64>,
+    pub agreement: f64,
+    pub sqnr: f64,
+    pub weight_bytes: usize,
+}
+
+/// Per-layer fidelity of one configuration.
+pub struct Layer {
+    pub name: String,
+    pub sqnr: f64,
+    /// This layer's SQNR minus the lowest SQNR among its quantized inputs (the loss it adds).
+    pub delta: f64,
+}
+
+fn scheme_name(s: Scheme) -> &'static str {
+    match s {
+        Scheme::Pow2 => "pow2",
+        Scheme::Symmetric => "symmetric",
+        Scheme::Asymmetric => "asymmetric",
+    }
+}
+
+pub fn config_name(c: &Config, range_names: &[String]) -> String {
+    format!(
+        "{} / {} / {}",
+        scheme_name(c.scheme),
+        if c.per_channel { "channel" } else { "tensor" },
+        range_names[c.ranges]
+    )
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
+}
+
+fn db(sig: f64, noise: f64) -> f64 {
+    if noise <= 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / noise).log10()
+    }
+}
+
+/// FP32 outputs of the graph for every sample.
+pub fn float_outputs(g: &Func, set: &EvalSet) -> Result<Vec<Vec<Vec<f32>>>, String> {
+    let p = FloatProgram::new(g).map_err(|e| e.to_string())?;
+    set.samples
+        .iter()
+        .map(|s| p.run(s, |_, _| {}).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// The tile-level program of a configuration: quantize, fold requant chains, lower.
+fn compile(g: &Func, c: &Config) -> Result<Func, String> {
+    let q = nibble_lower::to_qnt::to_qnt(g, c.scheme, c.per_channel).map_err(|e| e.to_string())?;
+    let (q, _) = nibble_eqsat::fold_requant(&q).map_err(|e| e.to_string())?;
+    nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic()).map_err(|e| e.to_string())
+}
+
+fn weight_bytes(t: &Func) -> usize {
+    t.ops
+        .iter()
+        .filter(|o| o.name == nibble_tile::CONST)
+        .map(|o| {
+            let ty = t.ty(o.results[0]);
+            ty.num_elements()
+                * match ty.elem() {
+                    Some(nibble_ir::Elem::Int(32)) => 4,
+                    _ => 1,
+                }
+        })
+        .sum()
+}
+
+/// FP32 weight bytes of the graph (f32 constants).
+pub fn float_weight_bytes(g: &Func) -> usize {
+    g.ops
+        .iter()
+        .filter(|o| o.name == "tosa.const")
+        .map(|o| g.ty(o.results[0]))
+        .filter(|t| t.elem() == Some(&nibble_ir::Elem::F32))
+        .map(|t| t.num_elements() * 4)
+        .sum()
+}
+
+/// Scores the outputs `got` against FP32 `reference` (and labels on output 0).
+fn score(
+    got: &[Vec<Vec<f32>>],
+    reference: &[Vec<Vec<f32>>],
+    set: &EvalSet,
+) -> (Option<f64>, f64, f64) {
+    let n = got.len().max(1) as f64;
+    let (mut sig, mut noise, mut agree, mut correct) = (0.0, 0.0, 0usize, 0usize);
+    for (s, (g, r)) in got.iter().zip(reference).enumerate() {
+        for (go, ro) in g.iter().zip(r) {
+            for (&a, &b) in go.iter().zip(ro) {
+                sig += (b as f64).powi(2);
+                noise += ((a - b) as f64).powi(2);
+            }
+        }
+        let top = argmax(&g[0]);
+        agree += (top == argmax(&r[0])) as usize;
+        if let Some(l) = &set.labels {
+            correct += (top as i64 == l[s]) as usize;
+        }
+    }
+    (
+        set.labels.as_ref().map(|_| 100.0 * correct as f64 / n),
+        100.0 * agree as f64 / n,
+        db(sig, noise),
+    )
+}
+
+/// Labels' task metric of the FP32 outputs.
+pub fn float_top1(reference: &[Vec<Vec<f32>>], set: &EvalSet) -> Option<f64> {
+    let l = set.labels.as_ref()?;
+    let ok = reference
+        .iter()
+        .zip(l)
+        .filter(|(r, &l)| argmax(&r[0]) as i64 == l)
+        .count();
+    Some(100.0 * ok as f64 / reference.len().max(1) as f64)
+}
+
+/// Compiles and evaluates one configuration.
+pub fn evaluate(
+    g: &Func,
+    c: &Config,
+    name: String,
+    set: &EvalSet,
+    reference: &[Vec<Vec<f32>>],
+    tick: &dyn Fn(),
+) -> Outcome {
+    let result = (|| {
+        let t = compile(g, c)?;
+        let p = IntProgram::new(&t).map_err(|e| e.to_string())?;
+        let mut got = Vec::with_capacity(set.samples.len());
+        for s in &set.samples {
+            got.push(p.run(s).map_err(|e| e.to_string())?);
+            tick();
+        }
+        let (top1, agreement, sqnr) = score(&got, reference, set);
+        Ok(Scores {
+            top1,
+            agreement,
+            sqnr,
+            weight_bytes: weight_bytes(&t),
+        })
+    })();
+    Outcome { name, result }
+}
+
+/// Per-layer SQNR of configuration `c`: every graph value that has a per-tensor quantized
+/// counterpart at the tile level, dequantized and compared with its FP32 value. Measured on the
+/// program before requant folding, so every layer's own output is observable.
+pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Vec<Layer>, String> {
+    let (q, gq) = nibble_lower::to_qnt::to_qnt_mapped(g, c.scheme, c.per_channel)
+        .map_err(|e| e.to_string())?;
+    let (t, qt) = nibble_lower::to_tile::to_tile_mapped(&q, &nibble_target::Target::generic())
+        .map_err(|e| e.to_string())?;
+    // graph value → (tile value, scale, zero point), in program order.
+    let mut watched: Vec<(ValueId, ValueId, f64, i64)> = Vec::new();
+    for op in &g.ops {
+        let Some(&r) = op.results.first() else {
+            continue;
+        };
+        let (Some(&qv), true) = (gq.get(&r), op.name != "tosa.const") else {
+            continue;
+        };
+        let (Some(&tv), Some(qty)) = (qt.get(&qv), q.ty(qv).quant()) else {
+            continue;
+        };
+        if q.ty(qv).num_elements() == g.ty(r).num_elements() {
+            watched.push((r, tv, qty.scale, qty.zero_point));
+        }
+    }
+    let by_tile: HashMap<ValueId, usize> =
+        watched.iter().enumerate().map(|(i, w)| (w.1, i)).collect();
+    let by_graph: HashMap<ValueId, usize> =
+        watched.iter().enumerate().map(|(i, w)| (w.0, i)).collect();
+    let fp = FloatProgram::new(g).map_err(|e| e.to_string())?;
+    let ip = IntProgram::new(&t).map_err(|e| e.to_string())?;
+    let mut acc = vec![(0f64, 0f64); watched.len()];
+    let mut floats: Vec<Option<Vec<f32>>> = vec![None; g.values.len()];
+    for s in &set.samples {
+        fp.run(s, |v, d| {
+            if by_graph.contains_key(&v) {
+                floats[v] = Some(d.to_vec());
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        ip.run_observed(s, |v, ints| {
+            let Some(&i) = by_tile.get(&v) else { return };
+            let (gv, _, scale, zp) = watched[i];
+            let Some(reference) = floats[gv].as_ref() else {
+                return;
+            };
+            let (sig, noise) = &mut acc[i];
+            for (&x, &qv) in reference.iter().zip(ints) {
+                let y = scale * (qv as i64 - zp) as f64;
+                *sig += (x as f64).powi(2);
+                *noise += (x as f64 - y).powi(2);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        tick();
+    }
+    let producers = g.producers();
+    let sqnr: Vec<f64> = acc.iter().map(|&(s, n)| db(s, n)).collect();
+    let mut memo = HashMap::new();
+    Ok(watched
+        .iter()
+        .enumerate()
+        .map(|(i, &(gv, ..))| {
+            let op = &g.ops[producers[gv].unwrap_or(0)];
+            // The loss this layer adds: against the worst of its quantized inputs (the
+            // function input counts as exact).
+            let base = op
+                .operands
+                .iter()
+                .map(|&o| upstream(g, &producers, o, &by_graph, &sqnr, &mut memo))
+                .fold(f64::INFINITY, f64::min);
+            let what = match op.attrs.get("operator_name") {
+                Some(nibble_ir::Attr::Str(n)) => n.clone(),
+                _ => op.name.trim_start_matches("tosa.").to_string(),
+            };
+            let loc = op
+                .loc
+                .as_deref()
+                .unwrap_or("")
+                .trim_start_matches("loc(")
+                .trim_end_matches(')')
+                .trim_matches('"');
+            Layer {
+                name: format!("{loc} ({what})"),
+                sqnr: sqnr[i],
+                delta: if base.is_finite() {
+                    sqnr[i] - base
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect())
+}
+
+/// The SQNR reaching value `v`: its own if it is measured, else the lowest among the measured
+/// values it is computed from (constants and the function input count as exact).
+fn upstream(
+    g: &Func,
+    producers: &[Option<usize>],
+    v: ValueId,
+    measured: &HashMap<ValueId, usize>,
+    sqnr: &[f64],
+    memo: &mut HashMap<ValueId, f64>,
+) -> f64 {
+    if let Some(&k) = measured.get(&v) {
+        return sqnr[k];
+    }
+    if let Some(&b) = memo.get(&v) {
+        return b;
+    }
+    let b = match producers[v] {
+        Some(i) => g.ops[i]
+            .operands
+            .iter()
+            .map(|&o| upstream(g, producers, o, measured, sqnr, memo))
+            .fold(f64::INFINITY, f64::min),
+        None => f64::INFINITY,
+    };
+    memo.insert(v, b);
+    b
+}
+
+fn fmt_pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2} %")).unwrap_or_else(|| "—".into())
+}
+
+/// The terminal text: the configuration table and the layers that lose the most.
+pub fn text(
+    float_top1: Option<f64>,
+    float_bytes: usize,
+    outcomes: &[Outcome],
+    best: &str,
+    layers: &[Layer],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<40} {:>9} {:>10} {:>9} {:>12}",
+        "configuration", "top-1", "agreement", "SQNR", "weights"
+    );
+    let _ = writeln!(
+        s,
+        "{:<40} {:>9} {:>10} {:>9} {:>12}",
+        "FP32",
+        fmt_pct(float_top1),
+        "100.00 %",
+        "—",
+        format!("{float_bytes} B")
+    );
+    for o in outcomes {
+        match &o.result {
+            Ok(r) => {
+                let _ = writeln!(
+                    s,
+                    "{:<40} {:>9} {:>9.2} % {:>6.1} dB {:>12}",
+                    o.name,
+                    fmt_pct(r.top1),
+                    r.agreement,
+                    r.sqnr,
+                    format!("{} B", r.weight_bytes)
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(s, "{:<40} FAILED: {e}", o.name);
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nper-layer SQNR of the best configuration ({best}); the 10 layers that lose the most:"
+    );
+    let mut worst: Vec<&Layer> = layers.iter().collect();
+    worst.sort_by(|a, b| a.delta.total_cmp(&b.delta));
+    for l in worst.iter().take(10) {
+        let _ = writeln!(
+            s,
+            "  {:>6.1} dB  ({:+5.1} dB vs its inputs)  {}",
+            l.sqnr, l.delta, l.name
+        );
+    }
+    s
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Per-layer SQNR bar chart as an SVG string.
+fn layer_chart(layers: &[Layer]) -> Result<String, String> {
+    use plotters::prelude::*;
+    let mut svg = String::new();
+    {
+        let width = (layers.len() as u32 * 8).clamp(640, 2400);
+        let root = SVGBackend::with_string(&mut svg, (width, 360)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let top = layers
+            .iter()
+            .map(|l| l.sqnr)
+            .filter(|v| v.is_finite())
+            .fold(10.0, f64::max)
+            + 5.0;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("per-layer SQNR (dB), program order", ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0usize..layers.len().max(1), 0f64..top)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("layer")
+            .y_desc("dB")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(layers.iter().enumerate().map(|(i, l)| {
+                let v = if l.sqnr.is_finite() {
+                    l.sqnr.max(0.0)
+                } else {
+                    top
+                };
+                let color = if l.delta < -3.0 { RED } else { BLUE };
+                Rectangle::new([(i, 0.0), (i + 1, v)], color.mix(0.7).filled())
+            }))
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Task metric (or agreement) against weight bytes, FP32 included.
+fn size_chart(
+    float: (usize, f64),
+    points: &[(String, usize, f64)],
+    metric: &str,
+) -> Result<String, String> {
+    use plotters::prelude::*;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let xmax = points.iter().map(|p| p.1).max().unwrap_or(0).max(float.0) as f64 * 1.1 + 1.0;
+        let ymin = points.iter().map(|p| p.2).fold(float.1, f64::min).floor() - 1.0;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{metric} vs weight bytes"), ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0f64..xmax, ymin.max(0.0)..100.5)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("weight bytes")
+            .y_desc(metric)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (float.0 as f64, float.1),
+                5,
+                BLACK.filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|p| Circle::new((p.1 as f64, p.2), 4, BLUE.mix(0.6).filled())),
+            )
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// The self-contained HTML page.
+pub fn html(
+    model: &str,
+    float_top1: Option<f64>,
+    float_bytes: usize,
+    outcomes: &[Outcome],
+    best: &str,
+    layers: &[Layer],
+) -> Result<String, String> {
+    let mut s = String::new();
+    let _ = write!(s, "<!doctype html><html><head><meta charset=\"utf-8\"><title>nibble report: {m}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.bad{{color:#b00}}</style></head><body><h1>nibble report: {m}</h1>", m = escape(model));
+    let _ = write!(s, "<h2>Configurations</h2><table><tr><th>configuration</th><th>top-1</th><th>agreement with FP32</th><th>output SQNR</th><th>weight bytes</th></tr><tr><td>FP32</td><td>{}</td><td>100.00 %</td><td>—</td><td>{float_bytes}</td></tr>", fmt_pct(float_top1));
+    let mut points = Vec::new();
+    for o in outcomes {
+        match &o.result {
+            Ok(r) => {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.1} dB</td><td>{}</td></tr>",
+                    escape(&o.name),
+                    fmt_pct(r.top1),
+                    r.agreement,
+                    r.sqnr,
+                    r.weight_bytes
+                );
+                points.push((
+                    o.name.clone(),
+                    r.weight_bytes,
+                    r.top1.unwrap_or(r.agreement),
+                ));
+            }
+            Err(e) => {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td class=\"bad\" colspan=\"4\">FAILED: {}</td></tr>",
+                    escape(&o.name),
+                    escape(e)
+                );
+            }
+        }
+    }
+    s.push_str("</table>");
+    let metric = if float_top1.is_some() {
+        "top-1 %"
+    } else {
+        "agreement with FP32 %"
+    };
+    s.push_str(&size_chart(
+        (float_bytes, float_top1.unwrap_or(100.0)),
+        &points,
+        metric,
+    )?);
+    let _ = write!(s, "<h2>Per-layer SQNR: {}</h2><p>Each quantized layer's output, dequantized, against its FP32 value over the evaluation set (before requant folding). Red: the layer loses more than 3 dB relative to its inputs.</p>", escape(best));
+    s.push_str(&layer_chart(layers)?);
+    s.push_str("<table><tr><th>#</th><th>layer</th><th>SQNR</th><th>vs its inputs</th></tr>");
+    for (i, l) in layers.iter().enumerate() {
+        let class = if l.delta < -3.0 { " class=\"bad\"" } else { "" };
+        let _ = write!(s, "<tr{class}><td>{i}</td><td style=\"text-align:left\">{}</td><td>{:.1} dB</td><td>{:+.1} dB</td></tr>", escape(&l.name), l.sqnr, l.delta);
+    }
+    s.push_str("</table></body></html>\n");
+    Ok(s)
+}
