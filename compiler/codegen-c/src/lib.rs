@@ -92,8 +92,12 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 .ok_or_else(|| err(op, format!("operand {k} has no storage")))
         };
         // Requantization: the multiplier/shift arrays at file scope, the nb_rq initializer here.
-        let rq = |op: &Op, weights: &mut String| -> Result<String, CodegenError> {
-            let (m, sh) = (op.int_list("multiplier")?, op.int_list("shift")?);
+        let rq_keys = |op: &Op,
+                       weights: &mut String,
+                       mkey: &str,
+                       skey: &str|
+         -> Result<String, CodegenError> {
+            let (m, sh) = (op.int_list(mkey)?, op.int_list(skey)?);
             let _ = writeln!(weights, "static const int32_t nb_mult{i}[{}] = {{{}}};\nstatic const int32_t nb_shift{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
             Ok(format!(
                 "{{ {}, {}, {}, {}, {}, nb_mult{i}, nb_shift{i} }}",
@@ -104,6 +108,7 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 m.len()
             ))
         };
+        let rq = |op: &Op, weights: &mut String| rq_keys(op, weights, "multiplier", "shift");
         let _ = writeln!(
             body,
             "    /* {} {} */",
@@ -369,16 +374,10 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 );
             }
             tile::PRELU => {
-                let (m, sh) = (op.int_list("neg_multiplier")?, op.int_list("neg_shift")?);
-                let _ = writeln!(weights, "static const int32_t nb_mult{i}[{}] = {{{}}};\nstatic const int32_t nb_shift{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
                 let _ = writeln!(
                     body,
-                    "    {{ static const nb_rq neg = {{ {}, {}, {}, {}, {}, nb_mult{i}, nb_shift{i} }};",
-                    op.int("input_zp")?,
-                    op.int("output_zp")?,
-                    op.int("clamp_min")?,
-                    op.int("clamp_max")?,
-                    m.len()
+                    "    {{ static const nb_rq neg = {};",
+                    rq_keys(op, &mut weights, "neg_multiplier", "neg_shift")?
                 );
                 let _ = writeln!(
                     body,

@@ -48,33 +48,42 @@ pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
 }
 
 /// Fused requantization of an accumulator of output channel `channel`, then clamp.
-fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
+pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     let c = if op.multiplier.len() == 1 { 0 } else { channel };
     let v = op.output_zp + apply_scale(acc, op.multiplier[c], op.shift[c]);
     v.clamp(op.clamp_min, op.clamp_max) as i32
 }
 
 /// Requantization parameters: one multiplier/shift, or one per channel.
-struct Rq {
-    input_zp: i64,
-    output_zp: i64,
-    multiplier: Vec<i32>,
-    shift: Vec<i32>,
-    clamp_min: i64,
-    clamp_max: i64,
+pub(crate) struct Rq {
+    pub input_zp: i64,
+    pub output_zp: i64,
+    pub multiplier: Vec<i32>,
+    pub shift: Vec<i32>,
+    pub clamp_min: i64,
+    pub clamp_max: i64,
 }
 
 impl Rq {
     /// Reads the parameters of `op`, whose output has `channels` channels.
     fn of(op: &Op, channels: usize) -> Result<Rq, InterpError> {
+        Rq::with_keys(op, channels, "multiplier", "shift")
+    }
+
+    /// As [`Rq::of`], with the multipliers and shifts under the given attribute names (one
+    /// entry, or `channels` of them: output channels, or an average pool's tap counts).
+    pub(crate) fn with_keys(
+        op: &Op,
+        channels: usize,
+        multiplier_key: &str,
+        shift_key: &str,
+    ) -> Result<Rq, InterpError> {
         let bad =
             |msg: String| InterpError::Invalid(format!("'{}'{}: {msg}", op.name, loc_suffix(op)));
-        let multiplier: Vec<i32> = op
-            .int_list("multiplier")?
-            .iter()
-            .map(|&v| v as i32)
-            .collect();
-        let shift: Vec<i32> = op.int_list("shift")?.iter().map(|&v| v as i32).collect();
+        let ints = |key: &str| -> Result<Vec<i32>, InterpError> {
+            Ok(op.int_list(key)?.iter().map(|&v| v as i32).collect())
+        };
+        let (multiplier, shift) = (ints(multiplier_key)?, ints(shift_key)?);
         if let Some(s) = shift.iter().find(|s| !(1..=62).contains(*s)) {
             return Err(bad(format!("shift {s} is outside [1, 62]")));
         }

@@ -2,22 +2,19 @@
 //! mul with rescaling, PReLU and fixed-point softmax. Bit-exact definitions: the C runtime
 //! (`runtime/c/nibble_runtime.c`) implements the same arithmetic; docs/numerics.md states it.
 
-use crate::integer::{apply_scale, floor_shift};
+use crate::integer::{apply_scale, floor_shift, requant, Rq};
 use crate::{dims, loc_suffix, InterpError};
 use nibble_ir::{Func, Op};
-
-fn i32s(op: &Op, key: &str) -> Result<Vec<i32>, InterpError> {
-    Ok(op.int_list(key)?.iter().map(|&v| v as i32).collect())
-}
 
 fn invalid(op: &Op, msg: impl std::fmt::Display) -> InterpError {
     InterpError::Invalid(format!("'{}'{}: {msg}", op.name, loc_suffix(op)))
 }
 
-fn check_shifts(op: &Op, shifts: &[i32]) -> Result<(), InterpError> {
-    match shifts.iter().find(|s| !(1..=62).contains(*s)) {
-        Some(s) => Err(invalid(op, format!("shift {s} is outside [1, 62]"))),
-        None => Ok(()),
+fn check_shift(op: &Op, shift: i64) -> Result<u32, InterpError> {
+    if (1..=62).contains(&shift) {
+        Ok(shift as u32)
+    } else {
+        Err(invalid(op, format!("shift {shift} is outside [1, 62]")))
     }
 }
 
@@ -26,13 +23,8 @@ fn check_shifts(op: &Op, shifts: &[i32]) -> Result<(), InterpError> {
 pub fn avg_pool2d(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
     let (xs, os) = (dims(f, op.operands[0]), dims(f, op.results[0]));
     let (k, s, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
-    let (m, sh) = (i32s(op, "multiplier")?, i32s(op, "shift")?);
-    check_shifts(op, &sh)?;
-    if m.len() != sh.len() || (m.len() != 1 && m.len() as i64 != k[0] * k[1]) {
-        return Err(invalid(op, "needs one multiplier or one per tap count"));
-    }
-    let (zi, zo) = (op.int("input_zp")?, op.int("output_zp")?);
-    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let window = (k[0] * k[1]).max(1) as usize;
+    let rq = Rq::with_keys(op, window, "multiplier", "shift")?;
     let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
     let mut out = vec![0i32; os[1] * os[2] * c];
     let mut acc = vec![0i64; c];
@@ -50,14 +42,12 @@ pub fn avg_pool2d(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError>
                     taps += 1;
                     let row = &x[((iy * w + ix) as usize) * c..][..c];
                     for (a, &v) in acc.iter_mut().zip(row) {
-                        *a += v as i64 - zi;
+                        *a += v as i64 - rq.input_zp;
                     }
                 }
             }
-            let j = if m.len() == 1 { 0 } else { taps.max(1) - 1 };
             for (ch, &a) in acc.iter().enumerate() {
-                out[(oy * os[2] + ox) * c + ch] =
-                    (zo + apply_scale(a, m[j], sh[j])).clamp(lo, hi) as i32;
+                out[(oy * os[2] + ox) * c + ch] = requant(a, &rq, taps.max(1) - 1);
             }
         }
     }
@@ -112,24 +102,23 @@ pub fn binary(f: &Func, op: &Op, a: &[i32], b: &[i32]) -> Result<Vec<i32>, Inter
     }
     let (za, zb, zo) = (zp[0], zp[1], op.int("output_zp")?);
     let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
-    let shift = op.int("shift")? as i32;
-    check_shifts(op, &[shift])?;
+    let shift = check_shift(op, op.int("shift")?)?;
     let mut out = Vec::with_capacity(so.iter().product());
     if op.name == "tile.add" {
-        let m = i32s(op, "multiplier")?;
+        let m = op.int_list("multiplier")?;
         if m.len() != 2 {
             return Err(invalid(op, "needs two multipliers"));
         }
         broadcast2(&sa, &sb, &so, |i, j| {
-            let acc = (a[i] as i64 - za) * m[0] as i64 + (b[j] as i64 - zb) * m[1] as i64;
-            let v = zo + floor_shift(acc + (1i64 << (shift - 1)), shift as u32);
+            let acc = (a[i] as i64 - za) * m[0] + (b[j] as i64 - zb) * m[1];
+            let v = zo + floor_shift(acc + (1i64 << (shift - 1)), shift);
             out.push(v.clamp(lo, hi) as i32);
         });
     } else {
         let m = op.int("multiplier")? as i32;
         broadcast2(&sa, &sb, &so, |i, j| {
             let p = (a[i] as i64 - za) * (b[j] as i64 - zb);
-            out.push((zo + apply_scale(p, m, shift)).clamp(lo, hi) as i32);
+            out.push((zo + apply_scale(p, m, shift as i32)).clamp(lo, hi) as i32);
         });
     }
     Ok(out)
@@ -138,32 +127,20 @@ pub fn binary(f: &Func, op: &Op, a: &[i32], b: &[i32]) -> Result<Vec<i32>, Inter
 /// PReLU: the non-negative side and the (per-channel, signed) negative side rescale separately.
 pub fn prelu(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
     let c = *dims(f, op.results[0]).last().unwrap_or(&1);
-    let (nm, ns) = (i32s(op, "neg_multiplier")?, i32s(op, "neg_shift")?);
+    let neg = Rq::with_keys(op, c, "neg_multiplier", "neg_shift")?;
     let (pm, ps) = (
         op.int("pos_multiplier")? as i32,
-        op.int("pos_shift")? as i32,
+        check_shift(op, op.int("pos_shift")?)? as i32,
     );
-    check_shifts(op, &ns)?;
-    check_shifts(op, &[ps])?;
-    if nm.len() != ns.len() || (nm.len() != 1 && nm.len() != c) {
-        return Err(invalid(
-            op,
-            "needs one negative-side multiplier or one per channel",
-        ));
-    }
-    let (zi, zo) = (op.int("input_zp")?, op.int("output_zp")?);
-    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
     Ok(x.iter()
         .enumerate()
         .map(|(i, &v)| {
-            let d = v as i64 - zi;
-            let r = if d >= 0 {
-                apply_scale(d, pm, ps)
+            let d = v as i64 - neg.input_zp;
+            if d >= 0 {
+                (neg.output_zp + apply_scale(d, pm, ps)).clamp(neg.clamp_min, neg.clamp_max) as i32
             } else {
-                let k = if nm.len() == 1 { 0 } else { i % c };
-                apply_scale(d, nm[k], ns[k])
-            };
-            (zo + r).clamp(lo, hi) as i32
+                requant(d, &neg, i % c.max(1))
+            }
         })
         .collect())
 }

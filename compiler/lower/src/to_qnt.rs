@@ -44,6 +44,14 @@ fn act_type(shape: &[i64], lo: f64, hi: f64, scheme: Scheme) -> Type {
     )
 }
 
+/// The quantized type `op`'s result gets from its own calibrated range.
+fn out_type(op: &Op, shape: &[i64], scheme: Scheme) -> Result<(Type, QuantType), LowerError> {
+    let (lo, hi) = range(op)?;
+    let ty = act_type(shape, lo, hi, scheme);
+    let q = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+    Ok((ty, q))
+}
+
 fn qtype(shape: &[i64], bits: u32, scale: f64) -> Type {
     Type::tensor(
         shape,
@@ -123,6 +131,15 @@ pub fn to_qnt_mapped(
         let input = |k: usize| {
             map.get(&op.operands[k]).copied().ok_or_else(|| err(op, format!("operand {k} is not a quantized tensor (a constant where an activation is expected?)")))
         };
+        // An activation operand and its per-tensor quantized type.
+        let quant_input = |f: &Func, k: usize| -> Result<(ValueId, QuantType), LowerError> {
+            let x = input(k)?;
+            let q = f
+                .ty(x)
+                .quant()
+                .ok_or_else(|| err(op, "input is not quantized"))?;
+            Ok((x, q))
+        };
         let start = f.ops.len();
         // An activation operand, or a float constant quantized per tensor (symmetric int8).
         let operand = |f: &mut Func, k: usize| -> Result<(ValueId, QuantType), LowerError> {
@@ -173,11 +190,7 @@ pub fn to_qnt_mapped(
                 continue;
             }
             "tosa.transpose" => {
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 qnt::transpose(
                     &mut f,
                     x,
@@ -189,11 +202,7 @@ pub fn to_qnt_mapped(
                 )
             }
             "tosa.reshape" => {
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 qnt::reshape(
                     &mut f,
                     x,
@@ -201,11 +210,7 @@ pub fn to_qnt_mapped(
                 )
             }
             "tosa.max_pool2d" => {
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 let ints = |k: &str| op.ints(k);
                 let (k, s, p) = (ints("kernel")?, ints("stride")?, ints("pad")?);
                 qnt::max_pool2d(
@@ -218,11 +223,7 @@ pub fn to_qnt_mapped(
                 )
             }
             "tosa.clamp" => {
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 // Bounds in stored integers: zp + round(bound / scale), saturated to the type.
                 let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
                 let stored = |b: f64| {
@@ -246,17 +247,11 @@ pub fn to_qnt_mapped(
             {
                 // A unary activation on int8 is a 256-entry table: dequantize every input code,
                 // apply the function, quantize to the output's own range.
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 let act = nibble_interp::float::unary_activation(op)
                     .map_err(|e| err(op, e.to_string()))?
                     .ok_or_else(|| err(op, "no activation function"))?;
-                let (lo, hi) = range(op)?;
-                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
-                let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
                 let table: Vec<i8> = (-128i64..=127)
                     .map(|code| {
                         let y = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
@@ -276,15 +271,9 @@ pub fn to_qnt_mapped(
                 qnt::lut(&mut f, x, ty, &table, &name)
             }
             "tosa.avg_pool2d" => {
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 let (k, st, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
-                let (lo, hi) = range(op)?;
-                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
-                let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
                 // Windows without padding always hold kh·kw taps (floor mode): one multiplier.
                 // With padding the divisor is the count of taps inside the input.
                 let counts: Vec<i64> = if p.iter().all(|&v| v == 0) {
@@ -308,12 +297,8 @@ pub fn to_qnt_mapped(
             "tosa.add" | "tosa.sub" => {
                 let (a, qa) = operand(&mut f, 0)?;
                 let (b, qb) = operand(&mut f, 1)?;
-                let (lo, hi) = range(op)?;
-                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
-                let so = ty
-                    .quant()
-                    .ok_or_else(|| err(op, "no quantized type"))?
-                    .scale;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let so = out.scale;
                 let sign = if op.name == "tosa.sub" { -1.0 } else { 1.0 };
                 let (m, sh) = shared_shift(&[qa.scale / so, sign * qb.scale / so])?;
                 qnt::add(&mut f, a, b, ty, [m[0], m[1]], sh)
@@ -321,31 +306,19 @@ pub fn to_qnt_mapped(
             "tosa.mul" => {
                 let (a, qa) = operand(&mut f, 0)?;
                 let (b, qb) = operand(&mut f, 1)?;
-                let (lo, hi) = range(op)?;
-                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
-                let so = ty
-                    .quant()
-                    .ok_or_else(|| err(op, "no quantized type"))?
-                    .scale;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let so = out.scale;
                 let fs = fixed_multiplier(qa.scale * qb.scale / so)?;
                 qnt::mul(&mut f, a, b, ty, fs.multiplier, fs.shift)
             }
             "tosa.custom" if custom_name(op) == "prelu" => {
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 let (_, slope) = consts
                     .get(&op.operands[1])
                     .cloned()
                     .ok_or_else(|| err(op, "the slope must be constant"))?;
-                let (lo, hi) = range(op)?;
-                let ty = act_type(&shape(op.results[0]), lo, hi, scheme);
-                let so = ty
-                    .quant()
-                    .ok_or_else(|| err(op, "no quantized type"))?
-                    .scale;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let so = out.scale;
                 let pos = fixed_multiplier(q.scale / so)?;
                 let (mut m, mut sh) = (Vec::new(), Vec::new());
                 for &a in &slope {
@@ -357,11 +330,7 @@ pub fn to_qnt_mapped(
             }
             "tosa.custom" if custom_name(op) == "softmax" => {
                 // Probabilities in [0, 1): 2^-8 with zero point -128 when asymmetric, else 2^-7.
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 let (frac_bits, zero_point) = match scheme {
                     Scheme::Asymmetric => (8, -128),
                     _ => (7, 0),
@@ -381,12 +350,8 @@ pub fn to_qnt_mapped(
             }
             "tosa.conv2d" | "tosa.depthwise_conv2d" => {
                 let depthwise = op.name == "tosa.depthwise_conv2d";
-                let x = input(0)?;
-                let sx = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?
-                    .scale;
+                let (x, qx) = quant_input(&f, 0)?;
+                let sx = qx.scale;
                 let (wty, w) = consts
                     .get(&op.operands[1])
                     .cloned()
@@ -430,11 +395,7 @@ pub fn to_qnt_mapped(
             }
             "tosa.matmul" => {
                 // x[1,N,K] · B[1,K,M], followed by reshape to [N,M] and + bias[1,M]: fully connected.
-                let x = input(0)?;
-                let q = f
-                    .ty(x)
-                    .quant()
-                    .ok_or_else(|| err(op, "input is not quantized"))?;
+                let (x, q) = quant_input(&f, 0)?;
                 let (bty, bw) = consts.get(&op.operands[1]).cloned().ok_or_else(|| {
                     err(
                         op,
@@ -538,9 +499,7 @@ fn requant_to_range(
     op: &Op,
     scheme: Scheme,
 ) -> Result<ValueId, LowerError> {
-    let (lo, hi) = range(op)?;
-    let ty = act_type(f.ty(v).shape().unwrap_or(&[]), lo, hi, scheme);
-    let out = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
+    let (ty, out) = out_type(op, f.ty(v).shape().unwrap_or(&[]), scheme)?;
     // A per-channel accumulator needs one multiplier per channel.
     if let Some(qa) = f.ty(v).quant_axis().cloned() {
         let (mut mults, mut shifts) = (Vec::new(), Vec::new());

@@ -137,14 +137,7 @@ pub fn to_tile_mapped(
                     .ty(op.operands[0])
                     .quant()
                     .ok_or_else(|| err(op, "input must be quantized"))?;
-                let mut rq = tile::Requant {
-                    input_zp: in_q.zero_point,
-                    output_zp: out_q.zero_point,
-                    multiplier: i32_list(rq_op, "multiplier")?,
-                    shift: i32_list(rq_op, "shift")?,
-                    clamp_min: out_q.qmin(),
-                    clamp_max: out_q.qmax(),
-                };
+                let mut rq = requant_params(rq_op, in_q, out_q, "multiplier", "shift")?;
                 if let [c] = users(result)[..] {
                     if q.ops[c].name == qnt::CLAMP && uses[result] == 1 {
                         rq.clamp_min = rq.clamp_min.max(q.ops[c].int("min")?);
@@ -191,18 +184,8 @@ pub fn to_tile_mapped(
                 }
             }
             qnt::REQUANT => {
-                let (iq, oq) = (q.ty(op.operands[0]).quant(), q.ty(op.results[0]).quant());
-                let (Some(iq), Some(oq)) = (iq, oq) else {
-                    return Err(err(op, "operand and result must be quantized"));
-                };
-                let rq = tile::Requant {
-                    input_zp: iq.zero_point,
-                    output_zp: oq.zero_point,
-                    multiplier: i32_list(op, "multiplier")?,
-                    shift: i32_list(op, "shift")?,
-                    clamp_min: oq.qmin(),
-                    clamp_max: oq.qmax(),
-                };
+                let (iq, oq) = quant_io(q, op, 0)?;
+                let rq = requant_params(op, iq, oq, "multiplier", "shift")?;
                 tile::requant(&mut f, input(0)?, storage(q.ty(op.results[0])), rq)
             }
             qnt::LUT => {
@@ -238,14 +221,7 @@ pub fn to_tile_mapped(
             qnt::RESHAPE => tile::reshape(&mut f, input(0)?, storage(q.ty(op.results[0]))),
             qnt::AVG_POOL2D => {
                 let (iq, oq) = quant_io(q, op, 0)?;
-                let rq = tile::Requant {
-                    input_zp: iq.zero_point,
-                    output_zp: oq.zero_point,
-                    multiplier: i32_list(op, "multiplier")?,
-                    shift: i32_list(op, "shift")?,
-                    clamp_min: oq.qmin(),
-                    clamp_max: oq.qmax(),
-                };
+                let rq = requant_params(op, iq, oq, "multiplier", "shift")?;
                 tile::avg_pool2d(
                     &mut f,
                     input(0)?,
@@ -275,14 +251,7 @@ pub fn to_tile_mapped(
             }
             qnt::PRELU => {
                 let (iq, oq) = quant_io(q, op, 0)?;
-                let rq = tile::Requant {
-                    input_zp: iq.zero_point,
-                    output_zp: oq.zero_point,
-                    multiplier: i32_list(op, "neg_multiplier")?,
-                    shift: i32_list(op, "neg_shift")?,
-                    clamp_min: oq.qmin(),
-                    clamp_max: oq.qmax(),
-                };
+                let rq = requant_params(op, iq, oq, "neg_multiplier", "neg_shift")?;
                 let pos = (
                     op.int("pos_multiplier")? as i32,
                     op.int("pos_shift")? as i32,
@@ -326,6 +295,25 @@ pub fn to_tile_mapped(
     }
     plan_memory(&mut f);
     Ok((f, map))
+}
+
+/// Requantization from `iq` to `oq` (zero points, the full output range as clamp) with the
+/// multipliers and shifts `op` holds under the given attribute names.
+fn requant_params(
+    op: &Op,
+    iq: nibble_ir::QuantType,
+    oq: nibble_ir::QuantType,
+    multiplier_key: &str,
+    shift_key: &str,
+) -> Result<tile::Requant, LowerError> {
+    Ok(tile::Requant {
+        input_zp: iq.zero_point,
+        output_zp: oq.zero_point,
+        multiplier: i32_list(op, multiplier_key)?,
+        shift: i32_list(op, shift_key)?,
+        clamp_min: oq.qmin(),
+        clamp_max: oq.qmax(),
+    })
 }
 
 /// The per-tensor quantized types of operand `k` and of the result of `op`.
