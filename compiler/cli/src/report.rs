@@ -67,16 +67,7 @@ pub fn config_name(c: &Config, range_names: &[String]) -> String {
 }
 
 fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv {
-                (i, x)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0
+    crate::argmax(v.iter().copied())
 }
 
 fn db(sig: f64, noise: f64) -> f64 {
