@@ -119,20 +119,8 @@ pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
         vec![("min", Attr::i64(min)), ("max", Attr::i64(max))],
     )
 }
-pub fn max_pool2d(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    kernel: [i64; 2],
-    stride: [i64; 2],
-    pad: [i64; 4],
-) -> ValueId {
-    let attrs = vec![
-        ("kernel", Attr::I64s(kernel.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("pad", Attr::I64s(pad.to_vec())),
-    ];
-    f.push(MAX_POOL2D, &[x], ty, attrs)
+pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, window: Window) -> ValueId {
+    f.push(MAX_POOL2D, &[x], ty, window.attrs())
 }
 pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
     f.push(RESHAPE, &[x], ty, vec![])
@@ -168,13 +156,11 @@ pub fn avg_pool2d(
     multipliers: &[i32],
     shifts: &[i32],
 ) -> ValueId {
-    let attrs = vec![
-        ("kernel", Attr::I64s(window.kernel.to_vec())),
-        ("stride", Attr::I64s(window.stride.to_vec())),
-        ("pad", Attr::I64s(window.pad.to_vec())),
+    let mut attrs = window.attrs();
+    attrs.extend([
         ("multiplier", Attr::I32s(multipliers.to_vec())),
         ("shift", Attr::I32s(shifts.to_vec())),
-    ];
+    ]);
     f.push(AVG_POOL2D, &[x], ty, attrs)
 }
 
@@ -184,6 +170,16 @@ pub struct Window {
     pub kernel: [i64; 2],
     pub stride: [i64; 2],
     pub pad: [i64; 4],
+}
+
+impl Window {
+    fn attrs(&self) -> Vec<(&'static str, Attr)> {
+        vec![
+            ("kernel", Attr::I64s(self.kernel.to_vec())),
+            ("stride", Attr::I64s(self.stride.to_vec())),
+            ("pad", Attr::I64s(self.pad.to_vec())),
+        ]
+    }
 }
 
 /// `a + b` rescaled to `ty` with one rounding: multipliers for a and b, one shift.

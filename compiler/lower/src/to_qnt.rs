@@ -44,6 +44,19 @@ fn act_type(shape: &[i64], lo: f64, hi: f64, scheme: Scheme) -> Type {
     )
 }
 
+/// The `kernel`, `stride` and `pad` of a pooling op.
+fn pool_window(op: &Op) -> Result<qnt::Window, LowerError> {
+    let (k, s, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
+    if k.len() != 2 || s.len() != 2 || p.len() != 4 {
+        return Err(err(op, "kernel, stride and pad need 2, 2 and 4 values"));
+    }
+    Ok(qnt::Window {
+        kernel: [k[0], k[1]],
+        stride: [s[0], s[1]],
+        pad: [p[0], p[1], p[2], p[3]],
+    })
+}
+
 /// The quantized type `op`'s result gets from its own calibrated range.
 fn out_type(op: &Op, shape: &[i64], scheme: Scheme) -> Result<(Type, QuantType), LowerError> {
     let (lo, hi) = range(op)?;
@@ -211,16 +224,8 @@ pub fn to_qnt_mapped(
             }
             "tosa.max_pool2d" => {
                 let (x, q) = quant_input(&f, 0)?;
-                let ints = |k: &str| op.ints(k);
-                let (k, s, p) = (ints("kernel")?, ints("stride")?, ints("pad")?);
-                qnt::max_pool2d(
-                    &mut f,
-                    x,
-                    Type::tensor(&shape(op.results[0]), Elem::Quant(q)),
-                    [k[0], k[1]],
-                    [s[0], s[1]],
-                    [p[0], p[1], p[2], p[3]],
-                )
+                let ty = Type::tensor(&shape(op.results[0]), Elem::Quant(q));
+                qnt::max_pool2d(&mut f, x, ty, pool_window(op)?)
             }
             "tosa.clamp" => {
                 let (x, q) = quant_input(&f, 0)?;
@@ -272,14 +277,15 @@ pub fn to_qnt_mapped(
             }
             "tosa.avg_pool2d" => {
                 let (x, q) = quant_input(&f, 0)?;
-                let (k, st, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
+                let window = pool_window(op)?;
                 let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
                 // Windows without padding always hold kh·kw taps (floor mode): one multiplier.
                 // With padding the divisor is the count of taps inside the input.
-                let counts: Vec<i64> = if p.iter().all(|&v| v == 0) {
-                    vec![k[0] * k[1]]
+                let taps = window.kernel[0] * window.kernel[1];
+                let counts: Vec<i64> = if window.pad.iter().all(|&v| v == 0) {
+                    vec![taps]
                 } else {
-                    (1..=k[0] * k[1]).collect()
+                    (1..=taps).collect()
                 };
                 let (mut m, mut sh) = (Vec::new(), Vec::new());
                 for c in counts {
@@ -287,11 +293,6 @@ pub fn to_qnt_mapped(
                     m.push(fs.multiplier);
                     sh.push(fs.shift);
                 }
-                let window = qnt::Window {
-                    kernel: [k[0], k[1]],
-                    stride: [st[0], st[1]],
-                    pad: [p[0], p[1], p[2], p[3]],
-                };
                 qnt::avg_pool2d(&mut f, x, ty, window, &m, &sh)
             }
             "tosa.add" | "tosa.sub" => {
