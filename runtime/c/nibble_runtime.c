@@ -302,17 +302,11 @@ void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *
     nb_elementwise_s8(a, a_shape, b, b_shape, y, rank, out_shape, p, 1);
 }
 
-void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, int32_t pos_multiplier,
-                 int32_t pos_shift) {
+void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, const nb_rq *pos) {
     int i, c = 0;
     for (i = 0; i < n; i++) {
         const int64_t d = (int64_t)x[i] - neg->input_zp;
-        if (d >= 0) {
-            int64_t v = nb_floor_shift(d * pos_multiplier + ((int64_t)1 << (pos_shift - 1)), pos_shift);
-            y[i] = nb_sat8(neg->output_zp + v, neg->clamp_min, neg->clamp_max);
-        } else {
-            y[i] = (int8_t)nb_requant(d, neg, c);
-        }
+        y[i] = (int8_t)(d >= 0 ? nb_requant(d, pos, 0) : nb_requant(d, neg, c));
         if (++c == neg->channels) c = 0;
     }
 }

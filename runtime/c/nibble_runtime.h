@@ -61,10 +61,9 @@ void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *
                int rank, const int *out_shape, const nb_binary *p);
 void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
                int rank, const int *out_shape, const nb_binary *p);
-/* PReLU: d = x - neg->input_zp; d >= 0 scales by pos_multiplier/pos_shift, d < 0 by the
- * (signed) multiplier of its channel in neg; + output_zp, clamp. */
-void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, int32_t pos_multiplier,
-                 int32_t pos_shift);
+/* PReLU: d = x - input_zp requantized by pos (one multiplier) when d >= 0, else by the
+ * (signed) multiplier of its channel in neg. */
+void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, const nb_rq *pos);
 /* Softmax over rows of c values in fixed point, no division (docs/numerics.md). */
 void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
                    int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max);

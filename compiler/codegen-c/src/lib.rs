@@ -98,9 +98,9 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                        skey: &str|
          -> Result<String, CodegenError> {
             let (m, sh) = (op.int_list(mkey)?, op.int_list(skey)?);
-            let _ = writeln!(weights, "static const int32_t nb_mult{i}[{}] = {{{}}};\nstatic const int32_t nb_shift{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
+            let _ = writeln!(weights, "static const int32_t nb_{mkey}{i}[{}] = {{{}}};\nstatic const int32_t nb_{skey}{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
             Ok(format!(
-                "{{ {}, {}, {}, {}, {}, nb_mult{i}, nb_shift{i} }}",
+                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i} }}",
                 op.int("input_zp")?,
                 op.int("output_zp")?,
                 op.int("clamp_min")?,
@@ -376,17 +376,16 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             tile::PRELU => {
                 let _ = writeln!(
                     body,
-                    "    {{ static const nb_rq neg = {};",
-                    rq_keys(op, &mut weights, "neg_multiplier", "neg_shift")?
+                    "    {{ static const nb_rq neg = {}, pos = {};",
+                    rq_keys(op, &mut weights, "neg_multiplier", "neg_shift")?,
+                    rq_keys(op, &mut weights, "pos_multiplier", "pos_shift")?
                 );
                 let _ = writeln!(
                     body,
-                    "      nb_prelu_s8({}, {}, {}, &neg, {}, {}); }}",
+                    "      nb_prelu_s8({}, {}, {}, &neg, &pos); }}",
                     x(0)?,
                     f.ty(r).num_elements(),
-                    ptr("int8_t"),
-                    op.int("pos_multiplier")?,
-                    op.int("pos_shift")?
+                    ptr("int8_t")
                 );
             }
             tile::SOFTMAX => {

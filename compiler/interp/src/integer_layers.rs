@@ -128,16 +128,13 @@ pub fn binary(f: &Func, op: &Op, a: &[i32], b: &[i32]) -> Result<Vec<i32>, Inter
 pub fn prelu(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
     let c = *dims(f, op.results[0]).last().unwrap_or(&1);
     let neg = Rq::with_keys(op, c, "neg_multiplier", "neg_shift")?;
-    let (pm, ps) = (
-        op.int("pos_multiplier")? as i32,
-        check_shift(op, op.int("pos_shift")?)? as i32,
-    );
+    let pos = Rq::with_keys(op, 1, "pos_multiplier", "pos_shift")?;
     Ok(x.iter()
         .enumerate()
         .map(|(i, &v)| {
             let d = v as i64 - neg.input_zp;
             if d >= 0 {
-                (neg.output_zp + apply_scale(d, pm, ps)).clamp(neg.clamp_min, neg.clamp_max) as i32
+                requant(d, &pos, 0)
             } else {
                 requant(d, &neg, i % c.max(1))
             }
