@@ -2,7 +2,7 @@
 //! sample at a time. Constants are decoded once in [`FloatProgram::new`]; convolutions run as
 //! im2col + `matrixmultiply::sgemm`.
 
-use crate::{advance, dims, max_pool2d, transpose, InterpError};
+use crate::{advance, dims, pool2d, transpose, InterpError};
 use nibble_ir::{model, Func};
 
 /// The ops this interpreter executes.
@@ -249,13 +249,14 @@ impl<'f> FloatProgram<'f> {
                     out
                 }
                 "tosa.conv2d" => conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
-                "tosa.max_pool2d" => max_pool2d(
+                "tosa.max_pool2d" => pool2d(
                     op,
                     get(0)?,
                     &dims(f, op.operands[0]),
                     &dims(f, r),
                     f32::NEG_INFINITY,
                     f32::max,
+                    |a, _| a,
                 )?,
                 _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
             };
@@ -557,33 +558,15 @@ fn avg_pool2d(
     xs: &[usize],
     os: &[usize],
 ) -> Result<Vec<f32>, InterpError> {
-    let k = op.ints("kernel")?;
-    let s = op.ints("stride")?;
-    let p = op.ints("pad")?;
-    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let mut out = vec![0.0f32; os[1] * os[2] * c];
-    for oy in 0..os[1] {
-        for ox in 0..os[2] {
-            let o = &mut out[(oy * os[2] + ox) * c..][..c];
-            let mut count = 0;
-            for ky in 0..k[0] {
-                let iy = oy as i64 * s[0] - p[0] + ky;
-                for kx in 0..k[1] {
-                    let ix = ox as i64 * s[1] - p[2] + kx;
-                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
-                        continue;
-                    }
-                    count += 1;
-                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
-                        *ov += xv;
-                    }
-                }
-            }
-            let inv = 1.0 / count.max(1) as f32;
-            o.iter_mut().for_each(|v| *v *= inv);
-        }
-    }
-    Ok(out)
+    pool2d(
+        op,
+        x,
+        xs,
+        os,
+        0.0f32,
+        |a, v| a + v,
+        |a, taps| a * (1.0 / taps.max(1) as f32),
+    )
 }
 
 /// erf(x): its Taylor series in f64 for |x| < 3 (about 1e-12 after cancellation), and

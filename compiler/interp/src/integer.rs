@@ -4,7 +4,7 @@
 //! this file bit for bit; docs/numerics.md states the contract.
 
 use crate::integer_layers as layers;
-use crate::{dims, loc_suffix, max_pool2d, transpose, InterpError};
+use crate::{dims, loc_suffix, pool2d, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
 const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.prelu, tile.softmax";
@@ -269,13 +269,14 @@ impl<'f> IntProgram<'f> {
                     let (lo, hi) = (op.int("min")? as i32, op.int("max")? as i32);
                     Val::I(int(0)?.iter().map(|&v| v.clamp(lo, hi)).collect())
                 }
-                "tile.max_pool2d" => Val::I(max_pool2d(
+                "tile.max_pool2d" => Val::I(pool2d(
                     op,
                     int(0)?,
                     &dims(f, op.operands[0]),
                     &dims(f, r),
                     -128,
                     i32::max,
+                    |a, _| a,
                 )?),
                 "tile.transpose" => {
                     let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();

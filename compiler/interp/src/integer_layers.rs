@@ -3,7 +3,7 @@
 //! (`runtime/c/nibble_runtime.c`) implements the same arithmetic; docs/numerics.md states it.
 
 use crate::integer::{apply_scale, floor_shift, requant, Rq};
-use crate::{dims, loc_suffix, InterpError};
+use crate::{dims, loc_suffix, pool2d, InterpError};
 use nibble_ir::{Func, Op};
 
 fn invalid(op: &Op, msg: impl std::fmt::Display) -> InterpError {
@@ -21,37 +21,19 @@ fn check_shift(op: &Op, shift: i64) -> Result<u32, InterpError> {
 /// NHWC average pool: the sum of the taps inside the input, requantized by the multiplier of
 /// its tap count (one entry: every window is full).
 pub fn avg_pool2d(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
-    let (xs, os) = (dims(f, op.operands[0]), dims(f, op.results[0]));
-    let (k, s, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
-    let window = (k[0] * k[1]).max(1) as usize;
+    let k = op.ints("kernel")?;
+    let window = k.iter().product::<i64>().max(1) as usize;
     let rq = Rq::with_keys(op, window, "multiplier", "shift")?;
-    let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let mut out = vec![0i32; os[1] * os[2] * c];
-    let mut acc = vec![0i64; c];
-    for oy in 0..os[1] {
-        for ox in 0..os[2] {
-            acc.iter_mut().for_each(|a| *a = 0);
-            let mut taps = 0usize;
-            for ky in 0..k[0] {
-                let iy = oy as i64 * s[0] - p[0] + ky;
-                for kx in 0..k[1] {
-                    let ix = ox as i64 * s[1] - p[2] + kx;
-                    if iy < 0 || iy >= h || ix < 0 || ix >= w {
-                        continue;
-                    }
-                    taps += 1;
-                    let row = &x[((iy * w + ix) as usize) * c..][..c];
-                    for (a, &v) in acc.iter_mut().zip(row) {
-                        *a += v as i64 - rq.input_zp;
-                    }
-                }
-            }
-            for (ch, &a) in acc.iter().enumerate() {
-                out[(oy * os[2] + ox) * c + ch] = requant(a, &rq, taps.max(1) - 1);
-            }
-        }
-    }
-    Ok(out)
+    let (xs, os) = (dims(f, op.operands[0]), dims(f, op.results[0]));
+    pool2d(
+        op,
+        x,
+        &xs,
+        &os,
+        0i64,
+        |a, v| a + (v as i64 - rq.input_zp),
+        |a, taps| requant(a, &rq, taps.max(1) - 1),
+    )
 }
 
 /// Calls `g(i, j)` with the flat offsets into `a` (shape `sa`) and `b` (shape `sb`) of every

@@ -38,23 +38,28 @@ impl InterpError {
     }
 }
 
-/// NHWC max pooling over `x` (shape `xs`) into shape `os`; windows skip padding and start at `init`.
-pub(crate) fn max_pool2d<T: Copy>(
+/// NHWC pooling of `x` (shape `xs`) into shape `os`: for every output pixel, each window tap
+/// inside the input is folded into the pixel's per-channel accumulators (starting at `init`) by
+/// `step`, and `finish(accumulator, taps)` gives the output (padding taps are not counted).
+pub(crate) fn pool2d<T: Copy, A: Copy, R: Copy + Default>(
     op: &nibble_ir::Op,
     x: &[T],
     xs: &[usize],
     os: &[usize],
-    init: T,
-    max: impl Fn(T, T) -> T,
-) -> Result<Vec<T>, InterpError> {
+    init: A,
+    step: impl Fn(A, T) -> A,
+    finish: impl Fn(A, usize) -> R,
+) -> Result<Vec<R>, InterpError> {
     let k = op.ints("kernel")?;
     let s = op.ints("stride")?;
     let p = op.ints("pad")?;
     let (h, w, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let mut out = vec![init; os[1] * os[2] * c];
+    let mut out = vec![R::default(); os[1] * os[2] * c];
+    let mut acc = vec![init; c];
     for oy in 0..os[1] {
         for ox in 0..os[2] {
-            let o = &mut out[(oy * os[2] + ox) * c..][..c];
+            acc.iter_mut().for_each(|a| *a = init);
+            let mut taps = 0;
             for ky in 0..k[0] {
                 let iy = oy as i64 * s[0] - p[0] + ky;
                 for kx in 0..k[1] {
@@ -62,10 +67,15 @@ pub(crate) fn max_pool2d<T: Copy>(
                     if iy < 0 || iy >= h || ix < 0 || ix >= w {
                         continue;
                     }
-                    for (ov, &xv) in o.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
-                        *ov = max(*ov, xv);
+                    taps += 1;
+                    for (a, &xv) in acc.iter_mut().zip(&x[((iy * w + ix) as usize) * c..][..c]) {
+                        *a = step(*a, xv);
                     }
                 }
+            }
+            let o = &mut out[(oy * os[2] + ox) * c..][..c];
+            for (ov, &a) in o.iter_mut().zip(&acc) {
+                *ov = finish(a, taps);
             }
         }
     }
