@@ -191,4 +191,50 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"exp_table" = %exp_table_attr, "frac_bits" = %frac_bits_attr}
   }
+  // A box of the input: out[i] = in[start + i] in every dimension; the result type gives the
+  // sizes. Same quantization as the input.
+  irdl.operation @slice {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %start_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"start" = %start_attr}
+  }
+  // Concatenation along `axis`; every input already has the result's quantization (the
+  // quantizer requantizes inputs to the output scale first).
+  irdl.operation @concat {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %axis_attr = irdl.base "#builtin.integer"
+    irdl.operands(inputs: variadic %input)
+    irdl.results(output: %output)
+    irdl.attributes {"axis" = %axis_attr}
+  }
+  // Batched product of two activations, lhs [B, N, K] · rhs [B, K, M], into an i32 accumulator
+  // at scale_lhs * scale_rhs: acc = sum_k (lhs - zp_lhs) * (rhs - zp_rhs).
+  irdl.operation @matmul {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(output: %output)
+  }
+  // LayerNorm over the last dimension (N values per row) in fixed point, no division: d = in -
+  // zp_in, c_i = N d_i - sum(d), r = isqrt(sum(c^2) + eps_term) (bitwise), R = floor(2^46 / r)
+  // (restoring division), t_i = floor_shift(c_i R + 2^15, 16) (~ 2^30 (x - mean) / (sqrt(N)
+  // std)), out_i = clamp(zp_out + floor_shift(t_i m_i + bias_i + 2^(s_i - 1), s_i)) with
+  // m_i 2^-s_i = gamma_i sqrt(N) / (scale_out 2^30) (signed) and bias_i = round(beta_i /
+  // scale_out 2^s_i); eps_term = round(N^3 eps / scale_in^2).
+  irdl.operation @layer_norm {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %bias_attr = irdl.base "#builtin.dense_array"
+    %eps_term_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr, "eps_term" = %eps_term_attr}
+  }
 }

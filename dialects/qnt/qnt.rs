@@ -23,6 +23,10 @@ pub const ADD: &str = "qnt.add";
 pub const MUL: &str = "qnt.mul";
 pub const PRELU: &str = "qnt.prelu";
 pub const SOFTMAX: &str = "qnt.softmax";
+pub const SLICE: &str = "qnt.slice";
+pub const CONCAT: &str = "qnt.concat";
+pub const MATMUL: &str = "qnt.matmul";
+pub const LAYER_NORM: &str = "qnt.layer_norm";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -237,4 +241,43 @@ pub fn softmax(f: &mut Func, x: ValueId, ty: Type, exp_table: &[i32], frac_bits:
         ("frac_bits", Attr::i32(frac_bits as i64)),
     ];
     f.push(SOFTMAX, &[x], ty, attrs)
+}
+
+/// The box of `x` starting at `start` with the sizes of `ty`.
+pub fn slice(f: &mut Func, x: ValueId, ty: Type, start: &[i64]) -> ValueId {
+    f.push(SLICE, &[x], ty, vec![("start", Attr::I64s(start.to_vec()))])
+}
+
+/// Concatenation along `axis` of inputs quantized like `ty`.
+pub fn concat(f: &mut Func, inputs: &[ValueId], ty: Type, axis: i64) -> ValueId {
+    f.push(CONCAT, inputs, ty, vec![("axis", Attr::i32(axis))])
+}
+
+/// Batched activation × activation product into an i32 accumulator `ty`.
+pub fn matmul(f: &mut Func, lhs: ValueId, rhs: ValueId, ty: Type) -> ValueId {
+    f.push(MATMUL, &[lhs, rhs], ty, vec![])
+}
+
+/// Fixed-point LayerNorm parameters, one entry per channel of the last dimension.
+pub struct LayerNorm {
+    pub multiplier: Vec<i32>,
+    pub shift: Vec<i32>,
+    pub bias: Vec<i64>,
+    pub eps_term: i64,
+}
+
+impl LayerNorm {
+    pub fn attrs(&self) -> Vec<(&'static str, Attr)> {
+        vec![
+            ("multiplier", Attr::I32s(self.multiplier.clone())),
+            ("shift", Attr::I32s(self.shift.clone())),
+            ("bias", Attr::I64s(self.bias.clone())),
+            ("eps_term", Attr::i64(self.eps_term)),
+        ]
+    }
+}
+
+/// LayerNorm over the last dimension in fixed point (see qnt.irdl.mlir).
+pub fn layer_norm(f: &mut Func, x: ValueId, ty: Type, p: &LayerNorm) -> ValueId {
+    f.push(LAYER_NORM, &[x], ty, p.attrs())
 }

@@ -239,4 +239,60 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"exp_table" = %exp_table_attr, "frac_bits" = %frac_bits_attr, "output_zp" = %output_zp_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
   }
+  // Copies the box of the input starting at `start` (sizes: the result's shape).
+  irdl.operation @slice {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %start_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"start" = %start_attr, "offset" = %offset_attr}
+  }
+  // Concatenation along `axis` of inputs stored like the result (a copy per input).
+  irdl.operation @concat {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %axis_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(inputs: variadic %input)
+    irdl.results(output: %output)
+    irdl.attributes {"axis" = %axis_attr, "offset" = %offset_attr}
+  }
+  // Batched activation product lhs [B,N,K] · rhs [B,K,M] with fused requantization:
+  // out = clamp(zp_out + apply_scale(sum_k (lhs - input_zp) (rhs - rhs_zp))).
+  irdl.operation @matmul {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %rhs_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "rhs_zp" = %rhs_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
+  // Fixed-point LayerNorm over the last dimension (qnt.layer_norm's arithmetic, with the zero
+  // points and the clamp explicit).
+  irdl.operation @layer_norm {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %bias_attr = irdl.base "#builtin.dense_array"
+    %eps_term_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr, "eps_term" = %eps_term_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
 }

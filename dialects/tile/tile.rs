@@ -23,6 +23,10 @@ pub const ADD: &str = "tile.add";
 pub const MUL: &str = "tile.mul";
 pub const PRELU: &str = "tile.prelu";
 pub const SOFTMAX: &str = "tile.softmax";
+pub const SLICE: &str = "tile.slice";
+pub const CONCAT: &str = "tile.concat";
+pub const MATMUL: &str = "tile.matmul";
+pub const LAYER_NORM: &str = "tile.layer_norm";
 
 /// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
 /// one multiplier/shift for the tensor or one per output channel.
@@ -322,4 +326,54 @@ pub fn softmax(
         ("offset", Attr::i64(0)),
     ];
     f.push(SOFTMAX, &[x], ty, attrs)
+}
+
+/// Copies the box of `x` at `start` with the sizes of `ty`.
+pub fn slice(f: &mut Func, x: ValueId, ty: Type, start: &[i64]) -> ValueId {
+    let attrs = vec![
+        ("start", Attr::I64s(start.to_vec())),
+        ("offset", Attr::i64(0)),
+    ];
+    f.push(SLICE, &[x], ty, attrs)
+}
+
+/// Concatenation along `axis`.
+pub fn concat(f: &mut Func, inputs: &[ValueId], ty: Type, axis: i64) -> ValueId {
+    let attrs = vec![("axis", Attr::i32(axis)), ("offset", Attr::i64(0))];
+    f.push(CONCAT, inputs, ty, attrs)
+}
+
+/// Batched activation × activation product with fused requantization (`rq.input_zp` is the
+/// left operand's zero point).
+pub fn matmul(
+    f: &mut Func,
+    lhs: ValueId,
+    rhs: ValueId,
+    ty: Type,
+    rq: Requant,
+    rhs_zp: i64,
+) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.extend([("rhs_zp", Attr::i32(rhs_zp)), ("offset", Attr::i64(0))]);
+    f.push(MATMUL, &[lhs, rhs], ty, attrs)
+}
+
+/// Fixed-point LayerNorm: `params` are the qnt op's (multiplier, shift, bias, eps_term).
+pub fn layer_norm(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    params: Vec<(&str, Attr)>,
+    zero_points: (i64, i64),
+    clamp: (i64, i64),
+) -> ValueId {
+    let mut attrs = params;
+    attrs.extend([
+        ("input_zp", Attr::i32(zero_points.0)),
+        ("output_zp", Attr::i32(zero_points.1)),
+        ("clamp_min", Attr::i32(clamp.0)),
+        ("clamp_max", Attr::i32(clamp.1)),
+        ("offset", Attr::i64(0)),
+    ]);
+    f.push(LAYER_NORM, &[x], ty, attrs)
 }

@@ -348,3 +348,87 @@ void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t ex
         }
     }
 }
+
+void nb_slice_s8(const int8_t *x, int rank, const int *shape, const int *start,
+                 const int *out_shape, int8_t *y) {
+    long strides[6], total = 1, n;
+    int idx[6], k;
+    strides[rank - 1] = 1;
+    for (k = rank - 2; k >= 0; k--) strides[k] = strides[k + 1] * shape[k + 1];
+    for (k = 0; k < rank; k++) {
+        idx[k] = 0;
+        total *= out_shape[k];
+    }
+    for (n = 0; n < total; n++) {
+        long off = 0;
+        for (k = 0; k < rank; k++) off += (long)(idx[k] + start[k]) * strides[k];
+        y[n] = x[off];
+        for (k = rank - 1; k >= 0; k--) {
+            if (++idx[k] < out_shape[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+void nb_concat_part_s8(const int8_t *x, int outer, int chunk, int8_t *y, int out_chunk, int at) {
+    int o;
+    for (o = 0; o < outer; o++) nb_copy_s8(x + (long)o * chunk, chunk, y + (long)o * out_chunk + at);
+}
+
+void nb_matmul_s8(const int8_t *a, const int8_t *b, int batch, int n, int k, int m, int32_t b_zp,
+                  int8_t *y, const nb_rq *rq) {
+    int t, i, j, kk;
+    for (t = 0; t < batch; t++) {
+        const int8_t *at = a + (long)t * n * k, *bt = b + (long)t * k * m;
+        int8_t *yt = y + (long)t * n * m;
+        for (i = 0; i < n; i++) {
+            for (j = 0; j < m; j++) {
+                int32_t acc = 0;
+                for (kk = 0; kk < k; kk++)
+                    acc += ((int32_t)at[(long)i * k + kk] - rq->input_zp) * ((int32_t)bt[(long)kk * m + j] - b_zp);
+                yt[(long)i * m + j] = (int8_t)nb_requant(acc, rq, 0);
+            }
+        }
+    }
+}
+
+/* floor(sqrt(v)) bit by bit: shifts, compares and subtractions. */
+static uint64_t nb_isqrt(uint64_t v) {
+    uint64_t x = v, r = 0, bit = (uint64_t)1 << 62;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (x >= r + bit) {
+            x -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_layer_norm *p) {
+    static int64_t cs[4096];
+    int r, i;
+    for (r = 0; r < rows; r++) {
+        const int8_t *xr = x + (long)r * c;
+        int8_t *yr = y + (long)r * c;
+        int64_t sum = 0, rt, inv;
+        uint64_t q = (uint64_t)(p->eps_term > 0 ? p->eps_term : 0);
+        for (i = 0; i < c; i++) sum += (int64_t)xr[i] - p->input_zp;
+        for (i = 0; i < c; i++) {
+            cs[i] = (int64_t)c * ((int64_t)xr[i] - p->input_zp) - sum;
+            q += (uint64_t)(cs[i] * cs[i]);
+        }
+        rt = (int64_t)nb_isqrt(q);
+        if (rt < 1) rt = 1;
+        inv = nb_reciprocal(rt, 46);
+        for (i = 0; i < c; i++) {
+            const int64_t t = nb_floor_shift(cs[i] * inv + ((int64_t)1 << 15), 16);
+            const int s = p->shift[i];
+            const int64_t v = nb_floor_shift(t * p->multiplier[i] + p->bias[i] + ((int64_t)1 << (s - 1)), s);
+            yr[i] = nb_sat8(p->output_zp + v, p->clamp_min, p->clamp_max);
+        }
+    }
+}

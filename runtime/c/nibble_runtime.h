@@ -67,4 +67,24 @@ void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, const nb_r
 /* Softmax over rows of c values in fixed point, no division (docs/numerics.md). */
 void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
                    int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max);
+/* Copies the box of x (rank <= 6) at start with sizes out_shape. */
+void nb_slice_s8(const int8_t *x, int rank, const int *shape, const int *start,
+                 const int *out_shape, int8_t *y);
+/* One input of a concatenation: for o < outer, copy chunk bytes of x to y + o * out_chunk + at. */
+void nb_concat_part_s8(const int8_t *x, int outer, int chunk, int8_t *y, int out_chunk, int at);
+/* y[t][i][j] = requant(sum_k (a[t][i][k] - rq->input_zp) * (b[t][k][j] - b_zp)); a [batch][n][k],
+ * b [batch][k][m]. */
+void nb_matmul_s8(const int8_t *a, const int8_t *b, int batch, int n, int k, int m, int32_t b_zp,
+                  int8_t *y, const nb_rq *rq);
+/* Fixed-point LayerNorm parameters (docs/numerics.md): per channel a signed multiplier, a shift
+ * and an int64 bias at 2^shift. */
+typedef struct {
+    int32_t input_zp, output_zp, clamp_min, clamp_max;
+    int64_t eps_term;
+    const int32_t *multiplier, *shift;
+    const int64_t *bias;
+} nb_layer_norm;
+/* LayerNorm over rows of c values (c <= 4096), no division: integer square root and restoring
+ * division. */
+void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_layer_norm *p);
 #endif

@@ -412,6 +412,103 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     op.int("clamp_max")?
                 );
             }
+            tile::SLICE => {
+                let (xs, os) = (dims(op.operands[0]), dims(r));
+                if xs.is_empty() || xs.len() > 6 {
+                    return Err(err(op, "ranks 1 to 6 are supported"));
+                }
+                let n = xs.len();
+                let _ = writeln!(
+                    body,
+                    "    {{ static const int shape[{n}] = {{{}}}, start[{n}] = {{{}}}, out_shape[{n}] = {{{}}};",
+                    arr(&xs),
+                    arr(&op.ints("start")?),
+                    arr(&os)
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_slice_s8({}, {n}, shape, start, out_shape, {}); }}",
+                    x(0)?,
+                    ptr("int8_t")
+                );
+            }
+            tile::CONCAT => {
+                let os = dims(r);
+                let axis = op.int("axis")? as usize;
+                if axis >= os.len() {
+                    return Err(err(op, "axis out of range"));
+                }
+                let outer: i64 = os[..axis].iter().product();
+                let out_chunk: i64 = os[axis..].iter().product();
+                let mut at = 0;
+                for k in 0..op.operands.len() {
+                    let chunk: i64 = dims(op.operands[k])[axis..].iter().product();
+                    let _ = writeln!(
+                        body,
+                        "    nb_concat_part_s8({}, {outer}, {chunk}, {}, {out_chunk}, {at});",
+                        x(k)?,
+                        ptr("int8_t")
+                    );
+                    at += chunk;
+                }
+            }
+            tile::MATMUL => {
+                let (sa, sb) = (dims(op.operands[0]), dims(op.operands[1]));
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_rq rq = {};",
+                    rq(op, &mut weights)?
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_matmul_s8({}, {}, {}, {}, {}, {}, {}, {}, &rq); }}",
+                    x(0)?,
+                    x(1)?,
+                    sa[0],
+                    sa[1],
+                    sa[2],
+                    sb[2],
+                    op.int("rhs_zp")?,
+                    ptr("int8_t")
+                );
+            }
+            tile::LAYER_NORM => {
+                let c = *dims(r).last().unwrap_or(&1);
+                let (m, sh, b) = (
+                    op.int_list("multiplier")?,
+                    op.int_list("shift")?,
+                    op.int_list("bias")?,
+                );
+                c_array(
+                    &mut weights,
+                    "int32_t",
+                    &format!("nb_multiplier{i}"),
+                    m.iter(),
+                );
+                c_array(&mut weights, "int32_t", &format!("nb_shift{i}"), sh.iter());
+                c_array(
+                    &mut weights,
+                    "int64_t",
+                    &format!("nb_bias{i}"),
+                    b.iter().map(|v| format!("INT64_C({v})")),
+                );
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_layer_norm p = {{ {}, {}, {}, {}, INT64_C({}), nb_multiplier{i}, nb_shift{i}, nb_bias{i} }};",
+                    op.int("input_zp")?,
+                    op.int("output_zp")?,
+                    op.int("clamp_min")?,
+                    op.int("clamp_max")?,
+                    op.int("eps_term")?
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_layer_norm_s8({}, {}, {c}, {}, &p); }}",
+                    x(0)?,
+                    f.ty(r).num_elements() as i64 / c.max(1),
+                    ptr("int8_t")
+                );
+            }
             tile::RESHAPE => {
                 // Aliases its input: same storage.
                 place.insert(r, x(0)?);

@@ -2,7 +2,7 @@
 //! sample at a time. Constants are decoded once in [`FloatProgram::new`]; convolutions run as
 //! im2col + `matrixmultiply::sgemm`.
 
-use crate::{advance, dims, pool2d, transpose, InterpError};
+use crate::{advance, concat, dims, pool2d, slice, transpose, InterpError};
 use nibble_ir::{model, Func};
 
 /// The ops this interpreter executes.
@@ -185,21 +185,16 @@ impl<'f> FloatProgram<'f> {
                     f32::powf,
                 ),
                 "tosa.concat" => {
-                    let axis = op.int("axis")? as usize;
-                    let out_shape = dims(f, r);
-                    let outer: usize = out_shape[..axis].iter().product();
-                    let mut out = Vec::with_capacity(out_shape.iter().product());
-                    for o in 0..outer {
-                        for &v in &op.operands {
-                            let s = dims(f, v);
-                            let chunk: usize = s[axis..].iter().product();
-                            let data = vals[v].as_deref().ok_or_else(|| {
+                    let parts = op
+                        .operands
+                        .iter()
+                        .map(|&v| {
+                            vals[v].as_deref().map(|d| (d, dims(f, v))).ok_or_else(|| {
                                 InterpError::Invalid("tosa.concat reads an undefined value".into())
-                            })?;
-                            out.extend_from_slice(&data[o * chunk..][..chunk]);
-                        }
-                    }
-                    out
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    concat(&parts, op.int("axis")? as usize, &dims(f, r))
                 }
                 "tosa.depthwise_conv2d" => depthwise_conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
                 "tosa.avg_pool2d" => {
@@ -477,26 +472,6 @@ fn add_bias(out: &mut [f32], b: &[f32], oc: usize) {
     }
 }
 
-/// Copies the window `[start, start + out_shape)` of a row-major tensor.
-fn slice(x: &[f32], shape: &[usize], start: &[i64], out_shape: &[usize]) -> Vec<f32> {
-    let rank = shape.len();
-    let mut strides = vec![1usize; rank];
-    for k in (0..rank.saturating_sub(1)).rev() {
-        strides[k] = strides[k + 1] * shape[k + 1];
-    }
-    let n: usize = out_shape.iter().product();
-    let mut idx = vec![0usize; rank];
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let off: usize = (0..rank)
-            .map(|k| (idx[k] + start[k] as usize) * strides[k])
-            .sum();
-        out.push(x[off]);
-        advance(&mut idx, out_shape);
-    }
-    out
-}
-
 /// NHWC depthwise convolution, weights [KH, KW, C, M], output channel c·M + m.
 fn depthwise_conv2d(
     f: &Func,
@@ -742,6 +717,10 @@ pub fn unary_activation(op: &nibble_ir::Op) -> Result<Option<Activation>, Interp
                     let (a, b) = (param("alpha")?, param("beta")?);
                     Box::new(move |v: f32| (v * a + b).clamp(0.0, 1.0))
                 }
+                "swish" => {
+                    let beta = param("beta")?;
+                    Box::new(move |v: f32| v / (1.0 + (-beta * v).exp()))
+                }
                 "gelu" => {
                     Box::new(|v: f32| v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5)
                 }
@@ -819,6 +798,6 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
-        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, hard_sigmoid, gelu, layer_norm, prelu, softmax)"))),
+        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax)"))),
     })
 }

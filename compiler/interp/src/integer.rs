@@ -4,10 +4,10 @@
 //! this file bit for bit; docs/numerics.md states the contract.
 
 use crate::integer_layers as layers;
-use crate::{dims, loc_suffix, pool2d, transpose, InterpError};
+use crate::{concat, dims, loc_suffix, pool2d, slice, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
-const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.prelu, tile.softmax";
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.prelu, tile.softmax, tile.slice, tile.concat, tile.matmul, tile.layer_norm";
 
 /// Floor of `v / 2^s` (an arithmetic right shift, written portably).
 pub fn floor_shift(v: i64, s: u32) -> i64 {
@@ -66,7 +66,7 @@ pub(crate) struct Rq {
 
 impl Rq {
     /// Reads the parameters of `op`, whose output has `channels` channels.
-    fn of(op: &Op, channels: usize) -> Result<Rq, InterpError> {
+    pub(crate) fn of(op: &Op, channels: usize) -> Result<Rq, InterpError> {
         Rq::with_keys(op, channels, "multiplier", "shift")
     }
 
@@ -154,7 +154,11 @@ impl<'f> IntProgram<'f> {
                 | "tile.add"
                 | "tile.mul"
                 | "tile.prelu"
-                | "tile.softmax" => {}
+                | "tile.softmax"
+                | "tile.slice"
+                | "tile.concat"
+                | "tile.matmul"
+                | "tile.layer_norm" => {}
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             }
         }
@@ -287,6 +291,20 @@ impl<'f> IntProgram<'f> {
                 "tile.add" | "tile.mul" => Val::I(layers::binary(f, op, int(0)?, int(1)?)?),
                 "tile.prelu" => Val::I(layers::prelu(f, op, int(0)?)?),
                 "tile.softmax" => Val::I(layers::softmax(f, op, int(0)?)?),
+                "tile.matmul" => Val::I(layers::matmul(f, op, int(0)?, int(1)?)?),
+                "tile.layer_norm" => Val::I(layers::layer_norm(f, op, int(0)?)?),
+                "tile.slice" => Val::I(slice(
+                    int(0)?,
+                    &dims(f, op.operands[0]),
+                    &op.ints("start")?,
+                    &dims(f, r),
+                )),
+                "tile.concat" => {
+                    let parts = (0..op.operands.len())
+                        .map(|k| Ok((int(k)?, dims(f, op.operands[k]))))
+                        .collect::<Result<Vec<_>, InterpError>>()?;
+                    Val::I(concat(&parts, op.int("axis")? as usize, &dims(f, r)))
+                }
                 "tile.lut" => {
                     let (_, table) = op.dense("table")?;
                     if table.len() != 256 {

@@ -175,9 +175,119 @@ pub fn softmax(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
     Ok(out)
 }
 
+/// Batched activation product [B,N,K] · [B,K,M] with the fused requantization.
+pub fn matmul(f: &Func, op: &Op, a: &[i32], b: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let (sa, sb) = (dims(f, op.operands[0]), dims(f, op.operands[1]));
+    if sa.len() != 3 || sb.len() != 3 || sa[0] != sb[0] || sa[2] != sb[1] {
+        return Err(invalid(op, "operands must be [B,N,K] and [B,K,M]"));
+    }
+    let (bn, n, k, m) = (sa[0], sa[1], sa[2], sb[2]);
+    let rq = Rq::of(op, 1)?;
+    let zb = op.int("rhs_zp")?;
+    let mut out = Vec::with_capacity(bn * n * m);
+    for t in 0..bn {
+        let (at, bt) = (&a[t * n * k..][..n * k], &b[t * k * m..][..k * m]);
+        for i in 0..n {
+            for j in 0..m {
+                let acc: i64 = (0..k)
+                    .map(|kk| (at[i * k + kk] as i64 - rq.input_zp) * (bt[kk * m + j] as i64 - zb))
+                    .sum();
+                out.push(requant(acc, &rq, 0));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `floor(sqrt(v))` bit by bit (shifts, compares and subtractions only).
+pub fn isqrt(v: u64) -> u64 {
+    let (mut x, mut r) = (v, 0u64);
+    let mut bit = 1u64 << 62;
+    while bit > v {
+        bit >>= 2;
+    }
+    while bit != 0 {
+        if x >= r + bit {
+            x -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    r
+}
+
+/// Fixed-point LayerNorm over the last dimension (see `qnt.layer_norm` in qnt.irdl.mlir).
+pub fn layer_norm(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let c = *dims(f, op.results[0]).last().unwrap_or(&1);
+    let (m, sh, bias) = (
+        op.int_list("multiplier")?,
+        op.int_list("shift")?,
+        op.int_list("bias")?,
+    );
+    if c == 0 || c > 4096 || m.len() != c || sh.len() != c || bias.len() != c {
+        return Err(invalid(
+            op,
+            "needs 1..=4096 channels and one multiplier, shift and bias each",
+        ));
+    }
+    for &s in &sh {
+        check_shift(op, s)?;
+    }
+    let (zi, zo, eps) = (
+        op.int("input_zp")?,
+        op.int("output_zp")?,
+        op.int("eps_term")?,
+    );
+    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let n = c as i64;
+    let mut out = Vec::with_capacity(x.len());
+    let mut cs = vec![0i64; c];
+    for row in x.chunks_exact(c) {
+        let sum: i64 = row.iter().map(|&v| v as i64 - zi).sum();
+        let mut q = eps.max(0) as u64;
+        for (ci, &v) in cs.iter_mut().zip(row) {
+            *ci = n * (v as i64 - zi) - sum;
+            q += (*ci * *ci) as u64;
+        }
+        let r = (isqrt(q) as i64).max(1);
+        let inv = reciprocal(r, 46);
+        for (i, &ci) in cs.iter().enumerate() {
+            let t = floor_shift(ci * inv + (1 << 15), 16);
+            let s = sh[i] as u32;
+            let y = zo + floor_shift(t * m[i] + bias[i] + (1i64 << (s - 1)), s);
+            out.push(y.clamp(lo, hi) as i32);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn isqrt_is_floor_sqrt() {
+        for v in [
+            0u64,
+            1,
+            2,
+            3,
+            4,
+            15,
+            16,
+            17,
+            99,
+            100,
+            1 << 40,
+            (1 << 62) + 12345,
+            u64::MAX >> 1,
+        ] {
+            let r = isqrt(v);
+            assert!(r * r <= v && (r + 1) * (r + 1) > v, "{v}");
+        }
+    }
+
     #[test]
     fn reciprocal_is_floor_division() {
         for (s, k) in [

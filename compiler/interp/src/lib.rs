@@ -141,3 +141,45 @@ pub(crate) fn transpose<T: Copy>(x: &[T], shape: &[usize], perms: &[usize]) -> V
     }
     out
 }
+
+/// Copies the window `[start, start + out_shape)` of a row-major tensor.
+pub(crate) fn slice<T: Copy>(
+    x: &[T],
+    shape: &[usize],
+    start: &[i64],
+    out_shape: &[usize],
+) -> Vec<T> {
+    let rank = shape.len();
+    let mut strides = vec![1usize; rank];
+    for k in (0..rank.saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1];
+    }
+    let n: usize = out_shape.iter().product();
+    let mut idx = vec![0usize; rank];
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let off: usize = (0..rank)
+            .map(|k| (idx[k] + start[k] as usize) * strides[k])
+            .sum();
+        out.push(x[off]);
+        advance(&mut idx, out_shape);
+    }
+    out
+}
+
+/// Concatenates row-major tensors (data, shape) along `axis`.
+pub(crate) fn concat<T: Copy>(
+    parts: &[(&[T], Vec<usize>)],
+    axis: usize,
+    out_shape: &[usize],
+) -> Vec<T> {
+    let outer: usize = out_shape[..axis].iter().product();
+    let mut out = Vec::with_capacity(out_shape.iter().product());
+    for o in 0..outer {
+        for (data, s) in parts {
+            let chunk: usize = s[axis..].iter().product();
+            out.extend_from_slice(&data[o * chunk..][..chunk]);
+        }
+    }
+    out
+}

@@ -193,14 +193,58 @@ pub fn to_qnt_mapped(
                     .iter()
                     .filter(|o| o.operands.contains(&op.results[0]))
                     .all(|o| o.name == "tosa.max_pool2d");
-                if !(at_origin && only_pools) {
-                    return Err(err(
-                        op,
-                        "only slices at the origin feeding max pools are supported",
-                    ));
+                if at_origin && only_pools {
+                    map.insert(op.results[0], input(0)?);
+                    continue;
                 }
-                map.insert(op.results[0], input(0)?);
-                continue;
+                let start = shapes
+                    .get(&op.operands[1])
+                    .cloned()
+                    .ok_or_else(|| err(op, "the slice start must be constant"))?;
+                let (x, q) = quant_input(&f, 0)?;
+                qnt::slice(
+                    &mut f,
+                    x,
+                    Type::tensor(&shape(op.results[0]), Elem::Quant(q)),
+                    &start,
+                )
+            }
+            "tosa.concat" => {
+                // Every input is requantized to the output's range, then copied.
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let mut inputs = Vec::new();
+                for k in 0..op.operands.len() {
+                    let (x, q) = operand(&mut f, k)?;
+                    inputs.push(if q == out {
+                        x
+                    } else {
+                        let fs = fixed_multiplier(q.scale / out.scale)?;
+                        let t = Type::tensor(&shape(op.operands[k]), Elem::Quant(out));
+                        qnt::requant(&mut f, x, t, fs.multiplier, fs.shift)
+                    });
+                }
+                qnt::concat(&mut f, &inputs, ty, op.int("axis")?)
+            }
+            "tosa.custom" if custom_name(op) == "layer_norm" => {
+                let (x, q) = quant_input(&f, 0)?;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let param = |k: usize| {
+                    consts
+                        .get(&op.operands[k])
+                        .map(|c| c.1.clone())
+                        .ok_or_else(|| err(op, "gamma and beta must be constant"))
+                };
+                let eps = match op.attrs.get("implementation_attrs") {
+                    Some(Attr::Str(t)) => t
+                        .strip_prefix("epsilon=")
+                        .and_then(|v| v.parse::<f64>().ok()),
+                    _ => None,
+                }
+                .ok_or_else(|| err(op, "missing epsilon"))?;
+                let n = *shape(op.operands[0]).last().unwrap_or(&1);
+                let p = layer_norm_params(&param(1)?, &param(2)?, n, eps, q.scale, out.scale)
+                    .map_err(|m| err(op, m))?;
+                qnt::layer_norm(&mut f, x, ty, &p)
             }
             "tosa.transpose" => {
                 let (x, q) = quant_input(&f, 0)?;
@@ -397,12 +441,24 @@ pub fn to_qnt_mapped(
             "tosa.matmul" => {
                 // x[1,N,K] · B[1,K,M], followed by reshape to [N,M] and + bias[1,M]: fully connected.
                 let (x, q) = quant_input(&f, 0)?;
-                let (bty, bw) = consts.get(&op.operands[1]).cloned().ok_or_else(|| {
-                    err(
-                        op,
-                        "only matmul by a constant (a fully connected layer) is supported",
-                    )
-                })?;
+                let Some((bty, bw)) = consts.get(&op.operands[1]).cloned() else {
+                    // Activation × activation (attention): an i32 accumulator at sa·sb.
+                    let (b, qb) = quant_input(&f, 1)?;
+                    let (sa, sb) = (shape(op.operands[0]), shape(op.operands[1]));
+                    if sa.len() != 3 || sb.len() != 3 || sa[0] != sb[0] || sa[2] != sb[1] {
+                        return Err(err(op, "matmul operands must be [B,N,K] and [B,K,M]"));
+                    }
+                    let acc = qnt::matmul(
+                        &mut f,
+                        x,
+                        b,
+                        qtype(&shape(op.results[0]), 32, q.scale * qb.scale),
+                    );
+                    let out = requant_to_range(&mut f, acc, op, scheme)?;
+                    set_locs(&mut f, start, op);
+                    map.insert(op.results[0], out);
+                    continue;
+                };
                 let bs = bty.shape().unwrap_or(&[]).to_vec();
                 let xs = shape(op.operands[0]);
                 if xs[0] != 1 || bs[0] != 1 {
@@ -413,24 +469,27 @@ pub fn to_qnt_mapped(
                 let user = |v: ValueId| g.ops.iter().position(|o| o.operands.contains(&v));
                 let mut last = i;
                 let mut bias = vec![0.0f32; m as usize];
-                if let Some(r) = user(op.results[0])
-                    .filter(|&r| g.ops[r].name == "tosa.reshape" && uses[op.results[0]] == 1)
+                // The exporter may reshape more than once ([1,N,M] → [N,M] → [1,N,M]).
+                let mut chain = Vec::new();
+                let mut v = op.results[0];
+                while let Some(r) =
+                    user(v).filter(|&r| g.ops[r].name == "tosa.reshape" && uses[v] == 1)
                 {
-                    if let Some(a) = user(g.ops[r].results[0])
-                        .filter(|&a| g.ops[a].name == "tosa.add" && uses[g.ops[r].results[0]] == 1)
-                    {
-                        let other = g.ops[a]
-                            .operands
-                            .iter()
-                            .copied()
-                            .find(|&v| v != g.ops[r].results[0]);
-                        if let Some((_, c)) = other.and_then(|v| consts.get(&v)) {
-                            if c.len() == m as usize {
-                                bias = c.clone();
+                    chain.push(r);
+                    v = g.ops[r].results[0];
+                }
+                if let Some(a) = user(v)
+                    .filter(|&a| g.ops[a].name == "tosa.add" && uses[v] == 1 && !chain.is_empty())
+                {
+                    let other = g.ops[a].operands.iter().copied().find(|&o| o != v);
+                    if let Some((_, c)) = other.and_then(|o| consts.get(&o)) {
+                        if c.len() == m as usize {
+                            bias = c.clone();
+                            for &r in &chain {
                                 skip[r] = true;
-                                skip[a] = true;
-                                last = a;
                             }
+                            skip[a] = true;
+                            last = a;
                         }
                     }
                 }
@@ -448,9 +507,10 @@ pub fn to_qnt_mapped(
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
                 let last_op = &g.ops[last];
                 let out = requant_to_range(&mut f, acc, last_op, scheme)?;
-                let out = if last == i {
+                let want = shape(last_op.results[0]);
+                let out = if f.ty(out).shape() != Some(want.as_slice()) {
                     let elem = f.ty(out).elem().cloned().unwrap_or(Elem::F32);
-                    qnt::reshape(&mut f, out, Type::tensor(&shape(op.results[0]), elem))
+                    qnt::reshape(&mut f, out, Type::tensor(&want, elem))
                 } else {
                     out
                 };
@@ -625,4 +685,53 @@ fn quantize_bias(f: &mut Func, b: &[f32], scales: &[f64]) -> ValueId {
         ),
     };
     qnt::constant(f, ty, attr)
+}
+
+/// The fixed-point parameters of `qnt.layer_norm` (see qnt.irdl.mlir) for `n` channels with
+/// `gamma`, `beta`, `eps` and the input/output scales.
+fn layer_norm_params(
+    gamma: &[f32],
+    beta: &[f32],
+    n: i64,
+    eps: f64,
+    s_in: f64,
+    s_out: f64,
+) -> Result<qnt::LayerNorm, String> {
+    let c = n as usize;
+    if !(1..=4096).contains(&n) || gamma.len() != c || beta.len() != c {
+        return Err(format!(
+            "layer_norm needs 1..=4096 channels with one gamma and beta each (got {n}, {}, {})",
+            gamma.len(),
+            beta.len()
+        ));
+    }
+    let eps_term = (n as f64).powi(3) * eps / (s_in * s_in);
+    if !(0.0..4e18).contains(&eps_term) {
+        return Err(format!(
+            "epsilon {eps:e} at input scale {s_in:e} overflows the fixed-point variance"
+        ));
+    }
+    let (mut multiplier, mut shift, mut bias) = (Vec::new(), Vec::new(), Vec::new());
+    for (&g, &b) in gamma.iter().zip(beta) {
+        let ratio = g as f64 * (n as f64).sqrt() / (s_out * 2f64.powi(30));
+        let (mut m, mut sh) = match signed_multiplier(ratio) {
+            Ok(fs) if ratio != 0.0 => (fs.multiplier as i64, fs.shift),
+            _ => (0, 1),
+        };
+        // Keep t·m + bias within i64: at most 46 fractional bits (a tiny gamma loses precision
+        // it cannot use anyway).
+        while sh > 46 {
+            m = (m + 1).div_euclid(2);
+            sh -= 1;
+        }
+        multiplier.push(m as i32);
+        shift.push(sh);
+        bias.push((b as f64 / s_out * (sh as f64).exp2()).round() as i64);
+    }
+    Ok(qnt::LayerNorm {
+        multiplier,
+        shift,
+        bias,
+        eps_term: eps_term.round() as i64,
+    })
 }

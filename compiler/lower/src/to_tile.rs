@@ -271,6 +271,78 @@ pub fn to_tile_mapped(
                     (oq.qmin(), oq.qmax()),
                 )
             }
+            qnt::SLICE => tile::slice(
+                &mut f,
+                input(0)?,
+                storage(q.ty(op.results[0])),
+                &op.ints("start")?,
+            ),
+            qnt::CONCAT => {
+                let inputs = (0..op.operands.len())
+                    .map(input)
+                    .collect::<Result<Vec<_>, _>>()?;
+                tile::concat(
+                    &mut f,
+                    &inputs,
+                    storage(q.ty(op.results[0])),
+                    op.int("axis")?,
+                )
+            }
+            qnt::MATMUL => {
+                // The accumulator must feed exactly one requant, fused into the product.
+                let acc = op.results[0];
+                let rq_i = match users(acc)[..] {
+                    [r] if q.ops[r].name == qnt::REQUANT && uses[acc] == 1 => r,
+                    _ => {
+                        return Err(err(
+                            op,
+                            "its i32 accumulator must be used by exactly one qnt.requant",
+                        ))
+                    }
+                };
+                done[rq_i] = true;
+                result = q.ops[rq_i].results[0];
+                let (aq, _) = quant_io(q, op, 0)?;
+                let (bq, _) = quant_io(q, op, 1)?;
+                let (_, oq) = quant_io(q, &q.ops[rq_i], 0)?;
+                let k = shape(op.operands[0])[2];
+                if k * 255 * 255 >= 1i64 << 31 {
+                    return Err(err(
+                        op,
+                        format!("a reduction over {k} products may overflow the int32 accumulator"),
+                    ));
+                }
+                let rq = requant_params(&q.ops[rq_i], aq, oq, "multiplier", "shift")?;
+                tile::matmul(
+                    &mut f,
+                    input(0)?,
+                    input(1)?,
+                    storage(q.ty(result)),
+                    rq,
+                    bq.zero_point,
+                )
+            }
+            qnt::LAYER_NORM => {
+                let (iq, oq) = quant_io(q, op, 0)?;
+                let params = ["multiplier", "shift", "bias", "eps_term"]
+                    .iter()
+                    .map(|&k| {
+                        op.attrs
+                            .get(k)
+                            .cloned()
+                            .map(|a| (k, a))
+                            .ok_or_else(|| err(op, format!("missing attribute '{k}'")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                tile::layer_norm(
+                    &mut f,
+                    input(0)?,
+                    storage(q.ty(op.results[0])),
+                    params,
+                    (iq.zero_point, oq.zero_point),
+                    (oq.qmin(), oq.qmax()),
+                )
+            }
             other => return Err(err(op, format!("'{other}' has no tile-level form"))),
         };
         if op.name == qnt::REQUANT

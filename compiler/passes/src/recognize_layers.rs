@@ -7,6 +7,7 @@
 //! | `hard_swish` | `x · clamp(x + 3, 0, 6) · ⅙`, `x · clamp(x·⅙ + ½, 0, 1)` | x |
 //! | `hard_sigmoid` | `clamp(x·α + β, 0, 1)` (`implementation_attrs = "alpha=…,beta=…"`) | x |
 //! | `gelu` | `x · (erf(x·(1/√2)) + 1) · ½` | x |
+//! | `swish` | `x · sigmoid(x·β)` (SiLU when β = 1; `implementation_attrs = "beta=…"`) | x |
 //! | `layer_norm` | `(x − mean) · (mean((x − mean)²) + ε)^-½ · γ + β` over the last axis | x, γ, β |
 //! | `prelu` | `clamp(x, 0, +∞) + clamp(x, −∞, 0) · slope` (PRelu, LeakyRelu), slope scalar or per last-axis channel | x, slope |
 //! | `softmax` | `e · (Σ e)⁻¹`, `e = exp(x − max(x))`, max and Σ over the last axis | x |
@@ -30,7 +31,7 @@ use nibble_ir::{model, Attr, Func, Op, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-recognize-layers",
-    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU, LayerNorm, PReLU and softmax chains by single tosa.custom ops",
+    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU, swish, LayerNorm, PReLU and softmax chains by single tosa.custom ops",
     run,
 };
 
@@ -151,6 +152,21 @@ fn match_at(v: &View, root: ValueId) -> Option<Found> {
                     if sx == x && near(a, 1.0 / 6.0) && near(b, 0.5) && v.single_use(s) {
                         return found("hard_swish", vec![x], String::new());
                     }
+                }
+            }
+            // swish (SiLU): x · sigmoid(x · β) or x · sigmoid(x)
+            if let Some((s, x)) = v.either(root, "tosa.mul", |o| v.op(o, "tosa.sigmoid").is_some())
+            {
+                let t = v.op(s, "tosa.sigmoid")?.operands[0];
+                let beta = if t == x {
+                    Some(1.0)
+                } else {
+                    v.either(t, "tosa.mul", |o| v.scalar(o).is_some())
+                        .filter(|&(_, tx)| tx == x && v.single_use(t))
+                        .and_then(|(b, _)| v.scalar(b))
+                };
+                if let Some(beta) = beta.filter(|_| v.single_use(s)) {
+                    return found("swish", vec![x], format!("beta={beta:e}"));
                 }
             }
             // gelu: (x · (erf(x · 1/√2) + 1)) · ½
