@@ -1,5 +1,6 @@
 //! `nibble`: compile trained networks to integer-only C for edge accelerators.
 
+mod metrics;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -90,9 +91,14 @@ enum Cmd {
         /// Evaluation inputs: float32 .npy.
         #[arg(long)]
         eval: PathBuf,
-        /// Integer class labels of the evaluation inputs (.npy, N) for top-1 accuracy.
+        /// Labels of the evaluation inputs: integer classes (.npy, N) for top-1 accuracy, or text
+        /// lines (.txt; needs --keys) for CTC character accuracy.
         #[arg(long)]
         labels: Option<PathBuf>,
+        /// Character set of a CTC text output (one character per line): decisions are decoded
+        /// lines.
+        #[arg(long)]
+        keys: Option<PathBuf>,
         /// Use at most this many evaluation inputs.
         #[arg(long)]
         limit: Option<usize>,
@@ -105,13 +111,17 @@ enum Cmd {
     },
     /// Print the table of supported ONNX ops (Markdown).
     Ops,
-    /// Score model outputs: top-1 accuracy against labels, agreement and SQNR against a reference.
+    /// Score model outputs: top-1 (or CTC character) accuracy against labels, decision agreement and SQNR against a reference.
     Eval {
-        /// Outputs as written by `nibble run` or the generated program: float32 .npy [N, classes].
+        /// Outputs as written by `nibble run` or the generated program: float32 .npy [N, …] (the first output).
         outputs: PathBuf,
-        /// Integer class labels (.npy, N).
+        /// Labels: integer classes (.npy, N), or text lines (.txt, one per sample; needs --keys).
         #[arg(long)]
         labels: Option<PathBuf>,
+        /// Character set of a CTC text output [N, T, keys + 2] (one character per line): decode
+        /// greedily, score character accuracy and exact lines.
+        #[arg(long)]
+        keys: Option<PathBuf>,
         /// Reference outputs (e.g. the float model's) for top-1 agreement and SQNR.
         #[arg(long)]
         reference: Option<PathBuf>,
@@ -412,6 +422,7 @@ fn run(cmd: Cmd) -> Res<()> {
             calib,
             eval,
             labels,
+            keys,
             limit,
             percentile,
             html,
@@ -426,24 +437,9 @@ fn run(cmd: Cmd) -> Res<()> {
             }
             let m = limit.map_or(m, |l| l.min(m));
             let per = cdata.len() / n;
-            let labels = match labels {
-                Some(l) => {
-                    let file = std::fs::File::open(&l)
-                        .map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
-                    let a: ndarray::Array1<i64> =
-                        ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| {
-                            format!("'{}' is not an int64 label vector: {e}", l.display())
-                        })?;
-                    if a.len() < m {
-                        return Err(format!("{} labels for {m} evaluation inputs", a.len()));
-                    }
-                    Some(a.to_vec())
-                }
-                None => None,
-            };
             let set = report::EvalSet {
                 samples: edata.chunks_exact(per).take(m).collect(),
-                labels,
+                task: metrics::Task::load(labels.as_deref(), keys.as_deref(), m)?,
             };
             // One calibrated graph per range method.
             let methods = [
@@ -498,7 +494,7 @@ fn run(cmd: Cmd) -> Res<()> {
                 .collect();
             // The best configuration: task metric, then agreement, then SQNR.
             let key = |o: &report::Outcome| match &o.result {
-                Ok(r) => (r.top1.unwrap_or(0.0), r.agreement, r.sqnr),
+                Ok(r) => (r.metric.unwrap_or(0.0), r.agreement, r.sqnr),
                 Err(_) => (f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY),
             };
             let best = (0..configs.len())
@@ -517,16 +513,25 @@ fn run(cmd: Cmd) -> Res<()> {
                 Vec::new()
             };
             pb.finish_and_clear();
-            let ftop = report::float_top1(&reference, &set);
+            let ftop = report::float_metric(&reference, &set)?;
+            let metric = set.task.metric_name();
             let fbytes = report::float_weight_bytes(&g);
             print!(
                 "{}",
-                report::text(ftop, fbytes, &outcomes, &outcomes[best].name, &layers)
+                report::text(
+                    ftop,
+                    metric,
+                    fbytes,
+                    &outcomes,
+                    &outcomes[best].name,
+                    &layers
+                )
             );
             if let Some(h) = html {
                 let page = report::html(
                     &model.display().to_string(),
                     ftop,
+                    metric,
                     fbytes,
                     &outcomes,
                     &outcomes[best].name,
@@ -544,38 +549,30 @@ fn run(cmd: Cmd) -> Res<()> {
         Cmd::Eval {
             outputs,
             labels,
+            keys,
             reference,
         } => {
             let out = read_f32(&outputs)?;
             let n = out.shape().first().copied().unwrap_or(0);
-            if n == 0 || out.ndim() != 2 {
+            if n == 0 || out.ndim() < 2 {
                 return Err(format!(
-                    "'{}' must be a non-empty [N, classes] array",
+                    "'{}' must be a non-empty [N, …] array",
                     outputs.display()
                 ));
             }
-            let top1: Vec<usize> = out
-                .outer_iter()
-                .map(|r| argmax(r.iter().copied()))
-                .collect();
+            let task = metrics::Task::load(labels.as_deref(), keys.as_deref(), n)?;
+            let decide = |a: &ndarray::ArrayD<f32>| -> Result<Vec<String>, String> {
+                a.outer_iter()
+                    .map(|r| task.decode(&r.iter().copied().collect::<Vec<_>>()))
+                    .collect()
+            };
+            let decisions = decide(&out)?;
             let mut parts = Vec::new();
-            if let Some(l) = labels {
-                let file = std::fs::File::open(&l)
-                    .map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
-                let labels: ndarray::Array1<i64> = ndarray_npy::ReadNpyExt::read_npy(file)
-                    .map_err(|e| format!("'{}' is not an int64 label vector: {e}", l.display()))?;
-                if labels.len() != n {
-                    return Err(format!("{} labels for {n} outputs", labels.len()));
+            if let Some((metric, exact)) = task.score(&decisions) {
+                parts.push(format!("{} {metric:.2} %", task.metric_name()));
+                if let Some(e) = exact {
+                    parts.push(format!("lines exact {e:.2} %"));
                 }
-                let ok = top1
-                    .iter()
-                    .zip(&labels)
-                    .filter(|(p, &l)| **p as i64 == l)
-                    .count();
-                parts.push(format!(
-                    "top-1 {:.2} % ({ok}/{n})",
-                    100.0 * ok as f64 / n as f64
-                ));
             }
             if let Some(r) = reference {
                 let refa = read_f32(&r)?;
@@ -586,11 +583,7 @@ fn run(cmd: Cmd) -> Res<()> {
                         out.shape()
                     ));
                 }
-                let agree = refa
-                    .outer_iter()
-                    .zip(&top1)
-                    .filter(|(row, &p)| argmax(row.iter().copied()) == p)
-                    .count();
+                let agree = metrics::agreement(&decisions, &decide(&refa)?);
                 let (sig, noise) = refa
                     .iter()
                     .zip(out.iter())
@@ -598,8 +591,7 @@ fn run(cmd: Cmd) -> Res<()> {
                         (s + (a as f64).powi(2), e + ((a - b) as f64).powi(2))
                     });
                 parts.push(format!(
-                    "top-1 agreement with reference {:.2} %, SQNR {:.1} dB",
-                    100.0 * agree as f64 / n as f64,
+                    "decisions equal to the reference's {agree:.2} %, SQNR {:.1} dB",
                     10.0 * (sig / noise.max(1e-30)).log10()
                 ));
             }

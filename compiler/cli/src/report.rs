@@ -1,7 +1,7 @@
 //! `nibble report`: where accuracy goes. Every quantization configuration (scheme ×
 //! granularity × range method) is compiled in-process to the tile level and run by the integer
-//! interpreter on an evaluation set next to the FP32 graph: task metric (top-1 with labels),
-//! top-1 agreement with FP32, output SQNR and weight bytes per configuration; then, for the best
+//! interpreter on an evaluation set next to the FP32 graph: task metric (top-1 or CTC character accuracy with labels),
+//! decisions equal to FP32 (class or decoded line), output SQNR and weight bytes per configuration; then, for the best
 //! configuration, the SQNR of every quantized layer against its FP32 value, and how much each
 //! layer lost relative to its inputs. Text for the terminal, and a self-contained HTML page with
 //! the per-layer SQNR chart and accuracy against model size.
@@ -25,7 +25,7 @@ pub struct Config {
 /// The evaluation set and what to score it against.
 pub struct EvalSet<'a> {
     pub samples: Vec<&'a [f32]>,
-    pub labels: Option<Vec<i64>>,
+    pub task: crate::metrics::Task,
 }
 
 /// A configuration's end-to-end numbers (or why it failed).
@@ -35,7 +35,8 @@ pub struct Outcome {
 }
 
 pub struct Scores {
-    pub top1: Option<f64>,
+    /// The task metric (top-1 or character accuracy) where there are labels.
+    pub metric: Option<f64>,
     pub agreement: f64,
     pub sqnr: f64,
     pub weight_bytes: usize,
@@ -64,10 +65,6 @@ pub fn config_name(c: &Config, range_names: &[String]) -> String {
         if c.per_channel { "channel" } else { "tensor" },
         range_names[c.ranges]
     )
-}
-
-fn argmax(v: &[f32]) -> usize {
-    crate::argmax(v.iter().copied())
 }
 
 fn db(sig: f64, noise: f64) -> f64 {
@@ -120,43 +117,38 @@ pub fn float_weight_bytes(g: &Func) -> usize {
         .sum()
 }
 
-/// Scores the outputs `got` against FP32 `reference` (and labels on output 0).
+/// The decisions of output 0 of every sample.
+fn decisions(outs: &[Vec<Vec<f32>>], set: &EvalSet) -> Result<Vec<String>, String> {
+    outs.iter().map(|o| set.task.decode(&o[0])).collect()
+}
+
+/// Scores the outputs `got` against FP32 `reference`: (task metric, decision agreement, SQNR
+/// of all outputs).
 fn score(
     got: &[Vec<Vec<f32>>],
     reference: &[Vec<Vec<f32>>],
     set: &EvalSet,
-) -> (Option<f64>, f64, f64) {
-    let n = got.len().max(1) as f64;
-    let (mut sig, mut noise, mut agree, mut correct) = (0.0, 0.0, 0usize, 0usize);
-    for (s, (g, r)) in got.iter().zip(reference).enumerate() {
+) -> Result<(Option<f64>, f64, f64), String> {
+    let (mut sig, mut noise) = (0.0, 0.0);
+    for (g, r) in got.iter().zip(reference) {
         for (go, ro) in g.iter().zip(r) {
             for (&a, &b) in go.iter().zip(ro) {
                 sig += (b as f64).powi(2);
                 noise += ((a - b) as f64).powi(2);
             }
         }
-        let top = argmax(&g[0]);
-        agree += (top == argmax(&r[0])) as usize;
-        if let Some(l) = &set.labels {
-            correct += (top as i64 == l[s]) as usize;
-        }
     }
-    (
-        set.labels.as_ref().map(|_| 100.0 * correct as f64 / n),
-        100.0 * agree as f64 / n,
+    let d = decisions(got, set)?;
+    Ok((
+        set.task.score(&d).map(|s| s.0),
+        crate::metrics::agreement(&d, &decisions(reference, set)?),
         db(sig, noise),
-    )
+    ))
 }
 
-/// Labels' task metric of the FP32 outputs.
-pub fn float_top1(reference: &[Vec<Vec<f32>>], set: &EvalSet) -> Option<f64> {
-    let l = set.labels.as_ref()?;
-    let ok = reference
-        .iter()
-        .zip(l)
-        .filter(|(r, &l)| argmax(&r[0]) as i64 == l)
-        .count();
-    Some(100.0 * ok as f64 / reference.len().max(1) as f64)
+/// The task metric of the FP32 outputs (where there are labels).
+pub fn float_metric(reference: &[Vec<Vec<f32>>], set: &EvalSet) -> Result<Option<f64>, String> {
+    Ok(set.task.score(&decisions(reference, set)?).map(|s| s.0))
 }
 
 /// Compiles and evaluates one configuration.
@@ -176,9 +168,9 @@ pub fn evaluate(
             got.push(p.run(s).map_err(|e| e.to_string())?);
             tick();
         }
-        let (top1, agreement, sqnr) = score(&got, reference, set);
+        let (metric, agreement, sqnr) = score(&got, reference, set)?;
         Ok(Scores {
-            top1,
+            metric,
             agreement,
             sqnr,
             weight_bytes: weight_bytes(&t),
@@ -315,7 +307,8 @@ fn fmt_pct(v: Option<f64>) -> String {
 
 /// The terminal text: the configuration table and the layers that lose the most.
 pub fn text(
-    float_top1: Option<f64>,
+    float_metric: Option<f64>,
+    metric_name: &str,
     float_bytes: usize,
     outcomes: &[Outcome],
     best: &str,
@@ -325,13 +318,13 @@ pub fn text(
     let _ = writeln!(
         s,
         "{:<40} {:>9} {:>10} {:>9} {:>12}",
-        "configuration", "top-1", "agreement", "SQNR", "weights"
+        "configuration", metric_name, "agreement", "SQNR", "weights"
     );
     let _ = writeln!(
         s,
         "{:<40} {:>9} {:>10} {:>9} {:>12}",
         "FP32",
-        fmt_pct(float_top1),
+        fmt_pct(float_metric),
         "100.00 %",
         "—",
         format!("{float_bytes} B")
@@ -343,7 +336,7 @@ pub fn text(
                     s,
                     "{:<40} {:>9} {:>9.2} % {:>6.1} dB {:>12}",
                     o.name,
-                    fmt_pct(r.top1),
+                    fmt_pct(r.metric),
                     r.agreement,
                     r.sqnr,
                     format!("{} B", r.weight_bytes)
@@ -467,7 +460,8 @@ fn size_chart(
 /// The self-contained HTML page.
 pub fn html(
     model: &str,
-    float_top1: Option<f64>,
+    float_metric: Option<f64>,
+    metric_name: &str,
     float_bytes: usize,
     outcomes: &[Outcome],
     best: &str,
@@ -475,7 +469,7 @@ pub fn html(
 ) -> Result<String, String> {
     let mut s = String::new();
     let _ = write!(s, "<!doctype html><html><head><meta charset=\"utf-8\"><title>nibble report: {m}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.bad{{color:#b00}}</style></head><body><h1>nibble report: {m}</h1>", m = escape(model));
-    let _ = write!(s, "<h2>Configurations</h2><table><tr><th>configuration</th><th>top-1</th><th>agreement with FP32</th><th>output SQNR</th><th>weight bytes</th></tr><tr><td>FP32</td><td>{}</td><td>100.00 %</td><td>—</td><td>{float_bytes}</td></tr>", fmt_pct(float_top1));
+    let _ = write!(s, "<h2>Configurations</h2><table><tr><th>configuration</th><th>{metric_name}</th><th>decisions equal to FP32</th><th>output SQNR</th><th>weight bytes</th></tr><tr><td>FP32</td><td>{}</td><td>100.00 %</td><td>—</td><td>{float_bytes}</td></tr>", fmt_pct(float_metric));
     let mut points = Vec::new();
     for o in outcomes {
         match &o.result {
@@ -484,7 +478,7 @@ pub fn html(
                     s,
                     "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.1} dB</td><td>{}</td></tr>",
                     escape(&o.name),
-                    fmt_pct(r.top1),
+                    fmt_pct(r.metric),
                     r.agreement,
                     r.sqnr,
                     r.weight_bytes
@@ -492,7 +486,7 @@ pub fn html(
                 points.push((
                     o.name.clone(),
                     r.weight_bytes,
-                    r.top1.unwrap_or(r.agreement),
+                    r.metric.unwrap_or(r.agreement),
                 ));
             }
             Err(e) => {
@@ -506,15 +500,15 @@ pub fn html(
         }
     }
     s.push_str("</table>");
-    let metric = if float_top1.is_some() {
-        "top-1 %"
+    let metric = if float_metric.is_some() {
+        format!("{metric_name} %")
     } else {
-        "agreement with FP32 %"
+        "decisions equal to FP32 %".to_string()
     };
     s.push_str(&size_chart(
-        (float_bytes, float_top1.unwrap_or(100.0)),
+        (float_bytes, float_metric.unwrap_or(100.0)),
         &points,
-        metric,
+        &metric,
     )?);
     let _ = write!(s, "<h2>Per-layer SQNR: {}</h2><p>Each quantized layer's output, dequantized, against its FP32 value over the evaluation set (before requant folding). Red: the layer loses more than 3 dB relative to its inputs.</p>", escape(best));
     s.push_str(&layer_chart(layers)?);
