@@ -85,7 +85,7 @@ impl Task {
             Decoder::Argmax => Ok(crate::argmax(out.iter().copied()).to_string()),
             Decoder::Ctc { keys } => {
                 let c = keys.len() + 2;
-                if out.is_empty() || out.len() % c != 0 {
+                if out.is_empty() || !out.len().is_multiple_of(c) {
                     return Err(format!(
                         "a CTC output must be [T, {c}] ({} characters + blank + space); got {} values",
                         keys.len(),
