@@ -102,6 +102,14 @@ enum Cmd {
         /// Use at most this many evaluation inputs.
         #[arg(long)]
         limit: Option<usize>,
+        /// Range methods to compare (comma-separated).
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "minmax,percentile,mse,entropy"
+        )]
+        ranges: Vec<Ranges>,
         /// Percentile of the `percentile` range method.
         #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
         percentile: f64,
@@ -178,6 +186,37 @@ enum Ranges {
     Minmax,
     /// Clip rare outliers: the --percentile of |x| (two passes over the vectors).
     Percentile,
+    /// The clipped range whose 8-bit grid has the least expected squared error (two passes).
+    Mse,
+    /// The |x| threshold with the least KL divergence after 128-level quantization (two passes).
+    Entropy,
+}
+
+impl Ranges {
+    /// The calibration method for activations quantized with `scheme`.
+    fn method(
+        self,
+        percentile: f64,
+        scheme: nibble_quantize::Scheme,
+    ) -> nibble_quantize::RangeMethod {
+        use nibble_quantize::RangeMethod as M;
+        match self {
+            Ranges::Minmax => M::MinMax,
+            Ranges::Percentile => M::Percentile(percentile),
+            Ranges::Mse => M::Mse {
+                symmetric: scheme != nibble_quantize::Scheme::Asymmetric,
+            },
+            Ranges::Entropy => M::Entropy,
+        }
+    }
+    fn name(self, percentile: f64) -> String {
+        match self {
+            Ranges::Minmax => "minmax".into(),
+            Ranges::Percentile => format!("percentile {percentile}"),
+            Ranges::Mse => "mse".into(),
+            Ranges::Entropy => "entropy".into(),
+        }
+    }
 }
 
 fn parse_percentile(s: &str) -> Result<f64, String> {
@@ -369,14 +408,11 @@ fn run(cmd: Cmd) -> Res<()> {
                 ));
             }
             let per = data.len() / n;
-            let method = match ranges {
-                Ranges::Minmax => nibble_quantize::RangeMethod::MinMax,
-                Ranges::Percentile => nibble_quantize::RangeMethod::Percentile(percentile),
-            };
-            let passes = if matches!(ranges, Ranges::Percentile) {
-                2
-            } else {
+            let method = ranges.method(percentile, scheme.name().parse()?);
+            let passes = if matches!(ranges, Ranges::Minmax) {
                 1
+            } else {
+                2
             };
             let pb = progress(n * passes, "calibrating");
             let table =
@@ -424,6 +460,7 @@ fn run(cmd: Cmd) -> Res<()> {
             labels,
             keys,
             limit,
+            ranges,
             percentile,
             html,
         } => {
@@ -441,17 +478,24 @@ fn run(cmd: Cmd) -> Res<()> {
                 samples: edata.chunks_exact(per).take(m).collect(),
                 task: metrics::Task::load(labels.as_deref(), keys.as_deref(), m)?,
             };
-            // One calibrated graph per range method.
-            let methods = [
-                ("minmax".to_string(), nibble_quantize::RangeMethod::MinMax),
-                (
-                    format!("percentile {percentile}"),
-                    nibble_quantize::RangeMethod::Percentile(percentile),
-                ),
+            // One calibrated graph per distinct range method (mse differs by scheme).
+            let schemes = [
+                nibble_quantize::Scheme::Symmetric,
+                nibble_quantize::Scheme::Asymmetric,
+                nibble_quantize::Scheme::Pow2,
             ];
-            let pb = progress(n * 3, "calibrating");
+            let mut wanted: Vec<(String, nibble_quantize::RangeMethod)> = Vec::new();
+            for r in &ranges {
+                for &scheme in &schemes {
+                    let m = r.method(percentile, scheme);
+                    if !wanted.iter().any(|w| w.1 == m) {
+                        wanted.push((r.name(percentile), m));
+                    }
+                }
+            }
+            let pb = progress(n * (2 * wanted.len()), "calibrating");
             let mut graphs = Vec::new();
-            for (_, method) in &methods {
+            for (_, method) in &wanted {
                 let table =
                     nibble_quantize::calibrate(&g, cdata.chunks_exact(per), *method, || pb.inc(1))
                         .map_err(|e| e.to_string())?;
@@ -460,20 +504,18 @@ fn run(cmd: Cmd) -> Res<()> {
                 graphs.push(a);
             }
             pb.finish_and_clear();
-            let names: Vec<String> = methods.iter().map(|m| m.0.clone()).collect();
+            let names: Vec<String> = wanted.iter().map(|m| m.0.clone()).collect();
             let reference = report::float_outputs(&g, &set)?;
             let mut configs = Vec::new();
-            for ranges in 0..methods.len() {
-                for scheme in [
-                    nibble_quantize::Scheme::Symmetric,
-                    nibble_quantize::Scheme::Asymmetric,
-                    nibble_quantize::Scheme::Pow2,
-                ] {
+            for r in &ranges {
+                for &scheme in &schemes {
+                    let m = r.method(percentile, scheme);
+                    let graph = wanted.iter().position(|w| w.1 == m).unwrap_or(0);
                     for per_channel in [false, true] {
                         configs.push(report::Config {
                             scheme,
                             per_channel,
-                            ranges,
+                            ranges: graph,
                         });
                     }
                 }
