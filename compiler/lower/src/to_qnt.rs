@@ -295,15 +295,67 @@ pub fn to_qnt_mapped(
                     .is_some() =>
             {
                 // A unary activation on int8 is a 256-entry table: dequantize every input code,
-                // apply the function, quantize to the output's own range.
+                // apply the function, quantize to the output's own range. Scalar affine steps and
+                // clamps that follow (`a·f(x) + b`, as in learnable-affine blocks) join the table,
+                // so the chain rounds once.
                 let (x, q) = quant_input(&f, 0)?;
                 let act = nibble_interp::float::unary_activation(op)
                     .map_err(|e| err(op, e.to_string()))?
                     .ok_or_else(|| err(op, "no activation function"))?;
-                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let mut steps: Vec<Box<dyn Fn(f64) -> f64>> = Vec::new();
+                let mut last = i;
+                loop {
+                    let v = g.ops[last].results[0];
+                    let Some(u) = g.ops.iter().position(|o| o.operands.contains(&v)) else {
+                        break;
+                    };
+                    let user = &g.ops[u];
+                    if uses[v] != 1 || g.returns.contains(&v) {
+                        break;
+                    }
+                    let scalar = |k: usize| {
+                        consts
+                            .get(&user.operands[k])
+                            .filter(|c| c.1.len() == 1)
+                            .map(|c| c.1[0] as f64)
+                    };
+                    let step: Box<dyn Fn(f64) -> f64> = match user.name.as_str() {
+                        "tosa.mul" | "tosa.add" | "tosa.sub" if user.operands.len() >= 2 => {
+                            let (c, x_first) = match (user.operands[0] == v, user.operands[1] == v)
+                            {
+                                (true, false) => (scalar(1), true),
+                                (false, true) => (scalar(0), false),
+                                _ => (None, true),
+                            };
+                            let Some(c) = c else { break };
+                            match (user.name.as_str(), x_first) {
+                                ("tosa.mul", _) => Box::new(move |y| y * c),
+                                ("tosa.add", _) => Box::new(move |y| y + c),
+                                (_, true) => Box::new(move |y| y - c),
+                                _ => Box::new(move |y| c - y),
+                            }
+                        }
+                        "tosa.clamp" => {
+                            let (lo, hi) = (user.float("min_val")?, user.float("max_val")?);
+                            Box::new(move |y: f64| y.clamp(lo, hi))
+                        }
+                        _ => break,
+                    };
+                    if user.float("nibble.min").is_err() {
+                        break;
+                    }
+                    steps.push(step);
+                    skip[u] = true;
+                    last = u;
+                }
+                let last_op = &g.ops[last];
+                let (ty, out) = out_type(last_op, &shape(last_op.results[0]), scheme)?;
                 let table: Vec<i8> = (-128i64..=127)
                     .map(|code| {
-                        let y = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
+                        let mut y = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
+                        for s in &steps {
+                            y = s(y);
+                        }
                         (out.zero_point
                             + quantize_value(
                                 y,
@@ -317,7 +369,10 @@ pub fn to_qnt_mapped(
                     Some(Attr::Str(n)) => n.clone(),
                     _ => op.name.trim_start_matches("tosa.").to_string(),
                 };
-                qnt::lut(&mut f, x, ty, &table, &name)
+                let out = qnt::lut(&mut f, x, ty, &table, &name);
+                set_locs(&mut f, start, op);
+                map.insert(last_op.results[0], out);
+                continue;
             }
             "tosa.avg_pool2d" => {
                 let (x, q) = quant_input(&f, 0)?;
