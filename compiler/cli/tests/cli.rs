@@ -430,6 +430,55 @@ fn shared_models_compile_bit_exact() {
     }
 }
 
+/// PP-OCRv4's recogniser — LayerNorm, attention (activation × activation matmul, softmax),
+/// swish, slices and a concat — compiles integer-only; its C is bit-exact with the tile
+/// interpreter and decodes both test lines as their labels read.
+#[test]
+fn ppocr_rec_compiles_integer_only_bit_exact() {
+    let rec = root().join("tests-data/ppocr_rec");
+    let (_, quant, dir) = compile_to_c(
+        "ppocr_rec",
+        &rec.join("model.onnx"),
+        &rec.join("calib.npy"),
+        &rec.join("test_x.npy"),
+        &[
+            "--input-shape",
+            "x=1,3,48,320",
+            "--scheme",
+            "asymmetric",
+            "--granularity",
+            "channel",
+        ],
+        1,
+    );
+    for op in [
+        "qnt.layer_norm",
+        "qnt.matmul",
+        "qnt.softmax",
+        "qnt.slice",
+        "qnt.concat",
+        "function = \"swish\"",
+    ] {
+        assert!(quant.contains(op), "ppocr_rec: no {op}");
+    }
+    let out = ok(nibble(&[
+        "eval",
+        p(&dir.join("c/out0.npy")),
+        "--labels",
+        p(&rec.join("test_labels.txt")),
+        "--keys",
+        p(&rec.join("keys.txt")),
+        "--reference",
+        p(&rec.join("test_ref_out0.npy")),
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("char acc 100.00 %")
+            && text.contains("decisions equal to the reference's 100.00 %"),
+        "{text}"
+    );
+}
+
 #[test]
 fn activations_become_bit_exact_lookup_tables() {
     // hard-swish (Add/Clip/Mul/Div), Sigmoid and Tanh compile to 256-entry tables.
