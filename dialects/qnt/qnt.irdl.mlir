@@ -163,14 +163,15 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr}
   }
-  // PReLU: d = in - zp_in; out = clamp(zp_out + apply_scale(d, d >= 0 ? pos : neg[c])), the
-  // negative side's multiplier (signed: slope * scale_in / scale_out) one or one per channel
-  // of the last dimension.
+  // PReLU: d = in - zp_in (an i8 activation, or the i32 accumulator of a conv / fully connected
+  // layer, zp 0); out = clamp(zp_out + apply_scale(d, d >= 0 ? pos[c] : neg[c])). Both sides
+  // have one multiplier or one per channel of the last dimension; the negative side's are
+  // signed (slope * scale_in / scale_out).
   irdl.operation @prelu {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"
-    %pos_multiplier_attr = irdl.base "#builtin.integer"
-    %pos_shift_attr = irdl.base "#builtin.integer"
+    %pos_multiplier_attr = irdl.base "#builtin.dense_array"
+    %pos_shift_attr = irdl.base "#builtin.dense_array"
     %neg_multiplier_attr = irdl.base "#builtin.dense_array"
     %neg_shift_attr = irdl.base "#builtin.dense_array"
     irdl.operands(input: %input)

@@ -211,17 +211,18 @@ pub fn mul(f: &mut Func, a: ValueId, b: ValueId, ty: Type, multiplier: i32, shif
     f.push(MUL, &[a, b], ty, attrs)
 }
 
-/// PReLU: `pos` scales the non-negative side, `neg` (signed; one or per channel) the other.
+/// PReLU: `pos` scales the non-negative side, `neg` (signed) the other; each one entry or one
+/// per channel.
 pub fn prelu(
     f: &mut Func,
     x: ValueId,
     ty: Type,
-    pos: (i32, i32),
+    pos: (&[i32], &[i32]),
     neg: (&[i32], &[i32]),
 ) -> ValueId {
     let attrs = vec![
-        ("pos_multiplier", Attr::i32(pos.0 as i64)),
-        ("pos_shift", Attr::i32(pos.1 as i64)),
+        ("pos_multiplier", Attr::I32s(pos.0.to_vec())),
+        ("pos_shift", Attr::I32s(pos.1.to_vec())),
         ("neg_multiplier", Attr::I32s(neg.0.to_vec())),
         ("neg_shift", Attr::I32s(neg.1.to_vec())),
     ];

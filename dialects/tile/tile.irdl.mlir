@@ -1,7 +1,10 @@
 // The `tile` dialect: the tile level of nibble. Integer-only ops on plain integer tensors
 // (i8 activations, i8 weights, i32 biases), NHWC, each carrying its explicit schedule (`tile`
 // sizes for the target) and its place in the static memory plan (`offset` into the one arena).
-// `multiplier`/`shift` are i32 arrays: one entry (per tensor) or one per output channel.
+// `multiplier`/`shift` are i32 arrays: one entry (per tensor) or one per output channel. Ops with
+// requantization fields (conv2d, depthwise_conv2d, fully_connected, requant) may also carry
+// `neg_multiplier`/`neg_shift` (as many entries, signed): a negative accumulator is rescaled by
+// those instead — PReLU/LeakyReLU fused into the requantization.
 // Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
 irdl.dialect @tile {
   // Host boundary (runs in the main.c harness, the only place floats live): f32 -> i8, q = clamp(trunc(x / scale + 0.5*sign) + zero_point).
@@ -207,23 +210,6 @@ irdl.dialect @tile {
     irdl.operands(lhs: %lhs, rhs: %rhs)
     irdl.results(output: %output)
     irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
-  }
-  // requant(in - input_zp) with pos_* for d >= 0 and neg_* (one or per channel, signed) below.
-  irdl.operation @prelu {
-    %input = irdl.base "!builtin.tensor"
-    %output = irdl.base "!builtin.tensor"
-    %input_zp_attr = irdl.base "#builtin.integer"
-    %output_zp_attr = irdl.base "#builtin.integer"
-    %pos_multiplier_attr = irdl.base "#builtin.integer"
-    %pos_shift_attr = irdl.base "#builtin.integer"
-    %neg_multiplier_attr = irdl.base "#builtin.dense_array"
-    %neg_shift_attr = irdl.base "#builtin.dense_array"
-    %clamp_min_attr = irdl.base "#builtin.integer"
-    %clamp_max_attr = irdl.base "#builtin.integer"
-    %offset_attr = irdl.base "#builtin.integer"
-    irdl.operands(input: %input)
-    irdl.results(output: %output)
-    irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "pos_multiplier" = %pos_multiplier_attr, "pos_shift" = %pos_shift_attr, "neg_multiplier" = %neg_multiplier_attr, "neg_shift" = %neg_shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
   }
   // Fixed-point softmax over the last dimension (see qnt.softmax).
   irdl.operation @softmax {

@@ -21,7 +21,6 @@ pub const LUT: &str = "tile.lut";
 pub const AVG_POOL2D: &str = "tile.avg_pool2d";
 pub const ADD: &str = "tile.add";
 pub const MUL: &str = "tile.mul";
-pub const PRELU: &str = "tile.prelu";
 pub const SOFTMAX: &str = "tile.softmax";
 pub const SLICE: &str = "tile.slice";
 pub const CONCAT: &str = "tile.concat";
@@ -38,18 +37,26 @@ pub struct Requant {
     pub shift: Vec<i32>,
     pub clamp_min: i64,
     pub clamp_max: i64,
+    /// Signed multipliers and shifts for negative accumulators (PReLU fused into the
+    /// requantization), as many as `multiplier`; written as `neg_multiplier`/`neg_shift`.
+    pub neg: Option<(Vec<i32>, Vec<i32>)>,
 }
 
 impl Requant {
     fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        vec![
+        let mut a = vec![
             ("input_zp", Attr::i32(self.input_zp)),
             ("output_zp", Attr::i32(self.output_zp)),
             ("multiplier", Attr::I32s(self.multiplier.clone())),
             ("shift", Attr::I32s(self.shift.clone())),
             ("clamp_min", Attr::i32(self.clamp_min)),
             ("clamp_max", Attr::i32(self.clamp_max)),
-        ]
+        ];
+        if let Some((m, s)) = &self.neg {
+            a.push(("neg_multiplier", Attr::I32s(m.clone())));
+            a.push(("neg_shift", Attr::I32s(s.clone())));
+        }
+        a
     }
 }
 
@@ -289,22 +296,6 @@ pub fn mul(
     attrs.push(("multiplier", Attr::i32(multiplier as i64)));
     attrs.push(("shift", Attr::i32(shift as i64)));
     f.push(MUL, &[a, b], ty, attrs)
-}
-
-/// PReLU: `rq` holds the negative side's multipliers (one or per channel), `pos` the other.
-pub fn prelu(f: &mut Func, x: ValueId, ty: Type, rq: Requant, pos: (i32, i32)) -> ValueId {
-    let mut attrs = vec![
-        ("input_zp", Attr::i32(rq.input_zp)),
-        ("output_zp", Attr::i32(rq.output_zp)),
-        ("pos_multiplier", Attr::i32(pos.0 as i64)),
-        ("pos_shift", Attr::i32(pos.1 as i64)),
-        ("neg_multiplier", Attr::I32s(rq.multiplier.clone())),
-        ("neg_shift", Attr::I32s(rq.shift.clone())),
-        ("clamp_min", Attr::i32(rq.clamp_min)),
-        ("clamp_max", Attr::i32(rq.clamp_max)),
-    ];
-    attrs.push(("offset", Attr::i64(0)));
-    f.push(PRELU, &[x], ty, attrs)
 }
 
 /// Fixed-point softmax over the last dimension.

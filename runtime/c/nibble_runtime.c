@@ -21,8 +21,10 @@ int64_t nb_floor_shift(int64_t v, int s) {
 
 int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     const int c = rq->channels == 1 ? 0 : channel;
-    const int shift = rq->shift[c];
-    int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (shift - 1)), shift);
+    const int neg = acc < 0 && rq->neg_multiplier;
+    const int shift = neg ? rq->neg_shift[c] : rq->shift[c];
+    const int64_t m = neg ? rq->neg_multiplier[c] : rq->multiplier[c];
+    int64_t v = nb_floor_shift(acc * m + ((int64_t)1 << (shift - 1)), shift);
     v += rq->output_zp;
     if (v < rq->clamp_min) v = rq->clamp_min;
     if (v > rq->clamp_max) v = rq->clamp_max;
@@ -300,15 +302,6 @@ void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *
 void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
                int rank, const int *out_shape, const nb_binary *p) {
     nb_elementwise_s8(a, a_shape, b, b_shape, y, rank, out_shape, p, 1);
-}
-
-void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, const nb_rq *pos) {
-    int i, c = 0;
-    for (i = 0; i < n; i++) {
-        const int64_t d = (int64_t)x[i] - neg->input_zp;
-        y[i] = (int8_t)(d >= 0 ? nb_requant(d, pos, 0) : nb_requant(d, neg, c));
-        if (++c == neg->channels) c = 0;
-    }
 }
 
 /* floor(2^k / s), s > 0, k <= 62: restoring division, one shift/compare/subtract per bit. */

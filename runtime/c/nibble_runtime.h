@@ -6,10 +6,12 @@
 #include <stdint.h>
 
 /* Fused requantization parameters: out = clamp(output_zp + apply_scale(acc)), with one
- * multiplier/shift (channels == 1) or one per output channel. */
+ * multiplier/shift (channels == 1) or one per output channel. A negative accumulator uses
+ * neg_multiplier/neg_shift instead when they are set (PReLU fused into the requantization). */
 typedef struct {
     int32_t input_zp, output_zp, clamp_min, clamp_max, channels;
     const int32_t *multiplier, *shift;
+    const int32_t *neg_multiplier, *neg_shift;
 } nb_rq;
 
 /* floor(v / 2^s), written without relying on implementation-defined right shifts. */
@@ -61,9 +63,6 @@ void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *
                int rank, const int *out_shape, const nb_binary *p);
 void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
                int rank, const int *out_shape, const nb_binary *p);
-/* PReLU: d = x - input_zp requantized by pos (one multiplier) when d >= 0, else by the
- * (signed) multiplier of its channel in neg. */
-void nb_prelu_s8(const int8_t *x, int n, int8_t *y, const nb_rq *neg, const nb_rq *pos);
 /* Softmax over rows of c values in fixed point, no division (docs/numerics.md). */
 void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
                    int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max);

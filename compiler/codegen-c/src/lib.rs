@@ -99,8 +99,16 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
          -> Result<String, CodegenError> {
             let (m, sh) = (op.int_list(mkey)?, op.int_list(skey)?);
             let _ = writeln!(weights, "static const int32_t nb_{mkey}{i}[{}] = {{{}}};\nstatic const int32_t nb_{skey}{i}[{}] = {{{}}};", m.len(), arr(&m), sh.len(), arr(&sh));
+            // PReLU fused into the requantization: the negative side's multipliers, else none.
+            let neg = if op.attrs.contains_key("neg_multiplier") {
+                let (nm, ns) = (op.int_list("neg_multiplier")?, op.int_list("neg_shift")?);
+                let _ = writeln!(weights, "static const int32_t nb_neg_multiplier{i}[{}] = {{{}}};\nstatic const int32_t nb_neg_shift{i}[{}] = {{{}}};", nm.len(), arr(&nm), ns.len(), arr(&ns));
+                format!("nb_neg_multiplier{i}, nb_neg_shift{i}")
+            } else {
+                "0, 0".to_string()
+            };
             Ok(format!(
-                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i} }}",
+                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i}, {neg} }}",
                 op.int("input_zp")?,
                 op.int("output_zp")?,
                 op.int("clamp_min")?,
@@ -370,21 +378,6 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     if op.name == tile::ADD { "add" } else { "mul" },
                     x(0)?,
                     x(1)?,
-                    ptr("int8_t")
-                );
-            }
-            tile::PRELU => {
-                let _ = writeln!(
-                    body,
-                    "    {{ static const nb_rq neg = {}, pos = {};",
-                    rq_keys(op, &mut weights, "neg_multiplier", "neg_shift")?,
-                    rq_keys(op, &mut weights, "pos_multiplier", "pos_shift")?
-                );
-                let _ = writeln!(
-                    body,
-                    "      nb_prelu_s8({}, {}, {}, &neg, &pos); }}",
-                    x(0)?,
-                    f.ty(r).num_elements(),
                     ptr("int8_t")
                 );
             }

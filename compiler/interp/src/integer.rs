@@ -7,7 +7,7 @@ use crate::integer_layers as layers;
 use crate::{concat, dims, loc_suffix, pool2d, slice, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
-const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.prelu, tile.softmax, tile.slice, tile.concat, tile.matmul, tile.layer_norm";
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.softmax, tile.slice, tile.concat, tile.matmul, tile.layer_norm";
 
 /// Floor of `v / 2^s` (an arithmetic right shift, written portably).
 pub fn floor_shift(v: i64, s: u32) -> i64 {
@@ -47,10 +47,15 @@ pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
     (scale * (q - zp) as f64) as f32
 }
 
-/// Fused requantization of an accumulator of output channel `channel`, then clamp.
+/// Fused requantization of an accumulator of output channel `channel`, then clamp; a negative
+/// accumulator uses the negative-side multipliers where there are some (PReLU).
 pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     let c = if op.multiplier.len() == 1 { 0 } else { channel };
-    let v = op.output_zp + apply_scale(acc, op.multiplier[c], op.shift[c]);
+    let (m, s) = match &op.neg {
+        Some((nm, ns)) if acc < 0 => (nm[c], ns[c]),
+        _ => (op.multiplier[c], op.shift[c]),
+    };
+    let v = op.output_zp + apply_scale(acc, m, s);
     v.clamp(op.clamp_min, op.clamp_max) as i32
 }
 
@@ -62,6 +67,9 @@ pub(crate) struct Rq {
     pub shift: Vec<i32>,
     pub clamp_min: i64,
     pub clamp_max: i64,
+    /// Signed multipliers and shifts for negative accumulators (`neg_multiplier`/`neg_shift`,
+    /// as many as `multiplier`): PReLU fused into the requantization.
+    pub neg: Option<(Vec<i32>, Vec<i32>)>,
 }
 
 impl Rq {
@@ -84,7 +92,22 @@ impl Rq {
             Ok(op.int_list(key)?.iter().map(|&v| v as i32).collect())
         };
         let (multiplier, shift) = (ints(multiplier_key)?, ints(shift_key)?);
-        if let Some(s) = shift.iter().find(|s| !(1..=62).contains(*s)) {
+        let neg = match op.attrs.contains_key("neg_multiplier") {
+            true => Some((ints("neg_multiplier")?, ints("neg_shift")?)),
+            false => None,
+        };
+        if let Some((nm, ns)) = &neg {
+            if nm.len() != multiplier.len() || ns.len() != multiplier.len() {
+                return Err(bad(format!(
+                    "{} negative-side multipliers and {} shifts for {} multipliers",
+                    nm.len(),
+                    ns.len(),
+                    multiplier.len()
+                )));
+            }
+        }
+        let mut all_shifts = shift.iter().chain(neg.iter().flat_map(|n| n.1.iter()));
+        if let Some(s) = all_shifts.find(|s| !(1..=62).contains(*s)) {
             return Err(bad(format!("shift {s} is outside [1, 62]")));
         }
         if multiplier.len() != shift.len()
@@ -103,6 +126,7 @@ impl Rq {
             shift,
             clamp_min: op.int("clamp_min")?,
             clamp_max: op.int("clamp_max")?,
+            neg,
         })
     }
 }
@@ -153,7 +177,6 @@ impl<'f> IntProgram<'f> {
                 | "tile.avg_pool2d"
                 | "tile.add"
                 | "tile.mul"
-                | "tile.prelu"
                 | "tile.softmax"
                 | "tile.slice"
                 | "tile.concat"
@@ -289,7 +312,6 @@ impl<'f> IntProgram<'f> {
                 "tile.reshape" => Val::I(int(0)?.to_vec()),
                 "tile.avg_pool2d" => Val::I(layers::avg_pool2d(f, op, int(0)?)?),
                 "tile.add" | "tile.mul" => Val::I(layers::binary(f, op, int(0)?, int(1)?)?),
-                "tile.prelu" => Val::I(layers::prelu(f, op, int(0)?)?),
                 "tile.softmax" => Val::I(layers::softmax(f, op, int(0)?)?),
                 "tile.matmul" => Val::I(layers::matmul(f, op, int(0)?, int(1)?)?),
                 "tile.layer_norm" => Val::I(layers::layer_norm(f, op, int(0)?)?),

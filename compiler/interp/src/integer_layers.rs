@@ -1,5 +1,5 @@
 //! Integer kernels of the tile level beyond convolution: average pooling, elementwise add and
-//! mul with rescaling, PReLU and fixed-point softmax. Bit-exact definitions: the C runtime
+//! mul with rescaling, fixed-point softmax, activation matmul and LayerNorm. Bit-exact definitions: the C runtime
 //! (`runtime/c/nibble_runtime.c`) implements the same arithmetic; docs/numerics.md states it.
 
 use crate::integer::{apply_scale, floor_shift, requant, Rq};
@@ -104,24 +104,6 @@ pub fn binary(f: &Func, op: &Op, a: &[i32], b: &[i32]) -> Result<Vec<i32>, Inter
         });
     }
     Ok(out)
-}
-
-/// PReLU: the non-negative side and the (per-channel, signed) negative side rescale separately.
-pub fn prelu(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
-    let c = *dims(f, op.results[0]).last().unwrap_or(&1);
-    let neg = Rq::with_keys(op, c, "neg_multiplier", "neg_shift")?;
-    let pos = Rq::with_keys(op, 1, "pos_multiplier", "pos_shift")?;
-    Ok(x.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let d = v as i64 - neg.input_zp;
-            if d >= 0 {
-                requant(d, &pos, 0)
-            } else {
-                requant(d, &neg, i % c.max(1))
-            }
-        })
-        .collect())
 }
 
 /// `floor(2^k / s)` for s > 0, k ≤ 62, by restoring division: one shift, compare and

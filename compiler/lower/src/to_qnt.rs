@@ -417,16 +417,7 @@ pub fn to_qnt_mapped(
                     .get(&op.operands[1])
                     .cloned()
                     .ok_or_else(|| err(op, "the slope must be constant"))?;
-                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
-                let so = out.scale;
-                let pos = fixed_multiplier(q.scale / so)?;
-                let (mut m, mut sh) = (Vec::new(), Vec::new());
-                for &a in &slope {
-                    let fs = signed_multiplier(a as f64 * q.scale / so)?;
-                    m.push(fs.multiplier);
-                    sh.push(fs.shift);
-                }
-                qnt::prelu(&mut f, x, ty, (pos.multiplier, pos.shift), (&m, &sh))
+                prelu_to_range(&mut f, x, &[q.scale], &slope, op, scheme)?
             }
             "tosa.custom" if custom_name(op) == "softmax" => {
                 // Probabilities in [0, 1): 2^-8 with zero point -128 when asymmetric, else 2^-7.
@@ -491,6 +482,14 @@ pub fn to_qnt_mapped(
                     [s[0], s[1]],
                     [d[0], d[1]],
                 );
+                // A PReLU that alone reads the conv rescales the accumulator directly.
+                if let Some((pi, slope)) = prelu_user(g, op.results[0], &uses, &consts) {
+                    skip[pi] = true;
+                    let out = prelu_to_range(&mut f, acc, &acc_scales, &slope, &g.ops[pi], scheme)?;
+                    set_locs(&mut f, start, op);
+                    map.insert(g.ops[pi].results[0], out);
+                    continue;
+                }
                 requant_to_range(&mut f, acc, op, scheme)?
             }
             "tosa.matmul" => {
@@ -560,8 +559,15 @@ pub fn to_qnt_mapped(
                 let acc_scales: Vec<f64> = sw.iter().map(|s| q.scale * s).collect();
                 let bq = quantize_bias(&mut f, &bias, &acc_scales);
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
+                let out = match prelu_user(g, g.ops[last].results[0], &uses, &consts) {
+                    Some((pi, slope)) => {
+                        skip[pi] = true;
+                        last = pi;
+                        prelu_to_range(&mut f, acc, &acc_scales, &slope, &g.ops[pi], scheme)?
+                    }
+                    None => requant_to_range(&mut f, acc, &g.ops[last], scheme)?,
+                };
                 let last_op = &g.ops[last];
-                let out = requant_to_range(&mut f, acc, last_op, scheme)?;
                 let want = shape(last_op.results[0]);
                 let out = if f.ty(out).shape() != Some(want.as_slice()) {
                     let elem = f.ty(out).elem().cloned().unwrap_or(Elem::F32);
@@ -789,4 +795,63 @@ fn layer_norm_params(
         bias,
         eps_term: eps_term.round() as i64,
     })
+}
+
+/// The PReLU (with a constant slope) that alone reads `v`: its op index and slope.
+fn prelu_user(
+    g: &Func,
+    v: ValueId,
+    uses: &[usize],
+    consts: &HashMap<ValueId, (&Type, Vec<f32>)>,
+) -> Option<(usize, Vec<f32>)> {
+    if uses[v] != 1 || g.returns.contains(&v) {
+        return None;
+    }
+    let i = g.ops.iter().position(|o| o.operands.contains(&v))?;
+    let op = &g.ops[i];
+    (custom_name(op) == "prelu" && op.operands[0] == v)
+        .then(|| consts.get(&op.operands[1]).map(|c| (i, c.1.clone())))
+        .flatten()
+}
+
+/// `qnt.prelu` of `x` (scale one, or per channel of the last axis: a conv accumulator) to the
+/// range of the PReLU `op`: the non-negative side rescales by `s_in / s_out`, the negative side
+/// by the signed `slope · s_in / s_out`, per channel wherever either varies.
+fn prelu_to_range(
+    f: &mut Func,
+    x: ValueId,
+    in_scales: &[f64],
+    slope: &[f32],
+    op: &Op,
+    scheme: Scheme,
+) -> Result<ValueId, LowerError> {
+    let (ty, out) = out_type(op, f.ty(x).shape().unwrap_or(&[]), scheme)?;
+    let n = in_scales.len().max(slope.len());
+    let c = *f.ty(x).shape().unwrap_or(&[]).last().unwrap_or(&1) as usize;
+    if n != 1 && n != c
+        || in_scales.len() != 1 && in_scales.len() != n
+        || slope.len() != 1 && slope.len() != n
+    {
+        return Err(err(
+            op,
+            format!(
+                "{} slopes and {} input scales for {c} channels",
+                slope.len(),
+                in_scales.len()
+            ),
+        ));
+    }
+    let at = |v: &[f64], k: usize| v[if v.len() == 1 { 0 } else { k }];
+    let slope: Vec<f64> = slope.iter().map(|&a| a as f64).collect();
+    let (mut pm, mut ps, mut nm, mut ns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for k in 0..n {
+        let s = at(in_scales, k) / out.scale;
+        let pos = fixed_multiplier(s)?;
+        let neg = signed_multiplier(at(&slope, k) * s)?;
+        pm.push(pos.multiplier);
+        ps.push(pos.shift);
+        nm.push(neg.multiplier);
+        ns.push(neg.shift);
+    }
+    Ok(qnt::prelu(f, x, ty, (&pm, &ps), (&nm, &ns)))
 }

@@ -115,16 +115,19 @@ pub fn to_tile_mapped(
                 )
             }
             qnt::CONV2D | qnt::DEPTHWISE_CONV2D | qnt::FULLY_CONNECTED => {
-                // The accumulator must feed exactly one requant (optionally followed by a clamp).
+                // The accumulator must feed exactly one requant or PReLU (optionally followed by
+                // a clamp).
                 let acc = op.results[0];
                 let rq_i = match users(acc)[..] {
-                    [r] if q.ops[r].name == qnt::REQUANT && uses[acc] == 1 => r,
-                    _ => {
-                        return Err(err(
-                            op,
-                            "its i32 accumulator must be used by exactly one qnt.requant",
-                        ))
+                    [r] if matches!(q.ops[r].name.as_str(), qnt::REQUANT | qnt::PRELU)
+                        && uses[acc] == 1 =>
+                    {
+                        r
                     }
+                    _ => return Err(err(
+                        op,
+                        "its i32 accumulator must be used by exactly one qnt.requant or qnt.prelu",
+                    )),
                 };
                 let rq_op = &q.ops[rq_i];
                 done[rq_i] = true;
@@ -137,7 +140,11 @@ pub fn to_tile_mapped(
                     .ty(op.operands[0])
                     .quant()
                     .ok_or_else(|| err(op, "input must be quantized"))?;
-                let mut rq = requant_params(rq_op, in_q, out_q, "multiplier", "shift")?;
+                let mut rq = if rq_op.name == qnt::PRELU {
+                    prelu_requant(rq_op, in_q.zero_point, out_q)?
+                } else {
+                    requant_params(rq_op, in_q, out_q, "multiplier", "shift")?
+                };
                 if let [c] = users(result)[..] {
                     if q.ops[c].name == qnt::CLAMP && uses[result] == 1 {
                         rq.clamp_min = rq.clamp_min.max(q.ops[c].int("min")?);
@@ -250,13 +257,10 @@ pub fn to_tile_mapped(
                 }
             }
             qnt::PRELU => {
+                // A standalone requantization with negative-side multipliers.
                 let (iq, oq) = quant_io(q, op, 0)?;
-                let rq = requant_params(op, iq, oq, "neg_multiplier", "neg_shift")?;
-                let pos = (
-                    op.int("pos_multiplier")? as i32,
-                    op.int("pos_shift")? as i32,
-                );
-                tile::prelu(&mut f, input(0)?, storage(q.ty(op.results[0])), rq, pos)
+                let rq = prelu_requant(op, iq.zero_point, oq)?;
+                tile::requant(&mut f, input(0)?, storage(q.ty(op.results[0])), rq)
             }
             qnt::SOFTMAX => {
                 let (_, oq) = quant_io(q, op, 0)?;
@@ -385,6 +389,39 @@ fn requant_params(
         shift: i32_list(op, shift_key)?,
         clamp_min: oq.qmin(),
         clamp_max: oq.qmax(),
+        neg: None,
+    })
+}
+
+/// The requantization of a `qnt.prelu`: its positive side as the multipliers, its negative side
+/// as `neg`, one entry or the same number per channel for both.
+fn prelu_requant(
+    op: &Op,
+    input_zp: i64,
+    oq: nibble_ir::QuantType,
+) -> Result<tile::Requant, LowerError> {
+    let (mut pm, mut ps) = (i32_list(op, "pos_multiplier")?, i32_list(op, "pos_shift")?);
+    let (mut nm, mut ns) = (i32_list(op, "neg_multiplier")?, i32_list(op, "neg_shift")?);
+    let n = pm.len().max(nm.len());
+    for v in [&mut pm, &mut ps, &mut nm, &mut ns] {
+        if v.len() == 1 && n > 1 {
+            *v = vec![v[0]; n];
+        }
+        if v.len() != n {
+            return Err(err(
+                op,
+                "PReLU multipliers must have one entry or one per channel",
+            ));
+        }
+    }
+    Ok(tile::Requant {
+        input_zp,
+        output_zp: oq.zero_point,
+        multiplier: pm,
+        shift: ps,
+        clamp_min: oq.qmin(),
+        clamp_max: oq.qmax(),
+        neg: Some((nm, ns)),
     })
 }
 
