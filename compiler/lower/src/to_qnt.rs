@@ -302,60 +302,16 @@ pub fn to_qnt_mapped(
                 let act = nibble_interp::float::unary_activation(op)
                     .map_err(|e| err(op, e.to_string()))?
                     .ok_or_else(|| err(op, "no activation function"))?;
-                let mut steps: Vec<Box<dyn Fn(f64) -> f64>> = Vec::new();
-                let mut last = i;
-                loop {
-                    let v = g.ops[last].results[0];
-                    let Some(u) = g.ops.iter().position(|o| o.operands.contains(&v)) else {
-                        break;
-                    };
-                    let user = &g.ops[u];
-                    if uses[v] != 1 || g.returns.contains(&v) {
-                        break;
-                    }
-                    let scalar = |k: usize| {
-                        consts
-                            .get(&user.operands[k])
-                            .filter(|c| c.1.len() == 1)
-                            .map(|c| c.1[0] as f64)
-                    };
-                    let step: Box<dyn Fn(f64) -> f64> = match user.name.as_str() {
-                        "tosa.mul" | "tosa.add" | "tosa.sub" if user.operands.len() >= 2 => {
-                            let (c, x_first) = match (user.operands[0] == v, user.operands[1] == v)
-                            {
-                                (true, false) => (scalar(1), true),
-                                (false, true) => (scalar(0), false),
-                                _ => (None, true),
-                            };
-                            let Some(c) = c else { break };
-                            match (user.name.as_str(), x_first) {
-                                ("tosa.mul", _) => Box::new(move |y| y * c),
-                                ("tosa.add", _) => Box::new(move |y| y + c),
-                                (_, true) => Box::new(move |y| y - c),
-                                _ => Box::new(move |y| c - y),
-                            }
-                        }
-                        "tosa.clamp" => {
-                            let (lo, hi) = (user.float("min_val")?, user.float("max_val")?);
-                            Box::new(move |y: f64| y.clamp(lo, hi))
-                        }
-                        _ => break,
-                    };
-                    if user.float("nibble.min").is_err() {
-                        break;
-                    }
-                    steps.push(step);
-                    skip[u] = true;
-                    last = u;
+                let (last, steps) = elementwise_chain(g, i, &uses, &consts);
+                for k in chain_ops(g, i, last) {
+                    skip[k] = true;
                 }
                 let last_op = &g.ops[last];
                 let (ty, out) = out_type(last_op, &shape(last_op.results[0]), scheme)?;
                 let table: Vec<i8> = (-128i64..=127)
                     .map(|code| {
-                        let mut y = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
-                        for s in &steps {
-                            y = s(y);
-                        }
+                        let x = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
+                        let y = steps.iter().fold(x, |y, s| s.apply(y));
                         (out.zero_point
                             + quantize_value(
                                 y,
@@ -854,4 +810,96 @@ fn prelu_to_range(
         ns.push(neg.shift);
     }
     Ok(qnt::prelu(f, x, ty, (&pm, &ps), (&nm, &ns)))
+}
+
+/// A scalar elementwise step after an activation.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Mul(f64),
+    Add(f64),
+    /// `c − y`.
+    SubFrom(f64),
+    Clamp(f64, f64),
+}
+
+impl Step {
+    fn apply(self, y: f64) -> f64 {
+        match self {
+            Step::Mul(c) => y * c,
+            Step::Add(c) => y + c,
+            Step::SubFrom(c) => c - y,
+            Step::Clamp(lo, hi) => y.clamp(lo, hi),
+        }
+    }
+}
+
+/// The calibrated scalar mul/add/sub-by-constant and clamp ops that alone follow op `i` in a
+/// chain: the last op's index and the steps in order.
+fn elementwise_chain(
+    g: &Func,
+    i: usize,
+    uses: &[usize],
+    consts: &HashMap<ValueId, (&Type, Vec<f32>)>,
+) -> (usize, Vec<Step>) {
+    let (mut last, mut steps) = (i, Vec::new());
+    loop {
+        let v = g.ops[last].results[0];
+        if uses[v] != 1 || g.returns.contains(&v) {
+            break;
+        }
+        let Some(u) = g.ops.iter().position(|o| o.operands.contains(&v)) else {
+            break;
+        };
+        let user = &g.ops[u];
+        let scalar = |k: usize| {
+            consts
+                .get(&user.operands[k])
+                .filter(|c| c.1.len() == 1)
+                .map(|c| c.1[0] as f64)
+        };
+        let step = match user.name.as_str() {
+            "tosa.mul" | "tosa.add" | "tosa.sub" if user.operands.len() >= 2 => {
+                let (c, x_first) = match (user.operands[0] == v, user.operands[1] == v) {
+                    (true, false) => (scalar(1), true),
+                    (false, true) => (scalar(0), false),
+                    _ => (None, true),
+                };
+                let Some(c) = c else { break };
+                match (user.name.as_str(), x_first) {
+                    ("tosa.mul", _) => Step::Mul(c),
+                    ("tosa.add", _) => Step::Add(c),
+                    (_, true) => Step::Add(-c),
+                    _ => Step::SubFrom(c),
+                }
+            }
+            "tosa.clamp" => match (user.float("min_val"), user.float("max_val")) {
+                (Ok(lo), Ok(hi)) => Step::Clamp(lo, hi),
+                _ => break,
+            },
+            _ => break,
+        };
+        if user.float("nibble.min").is_err() {
+            break;
+        }
+        steps.push(step);
+        last = u;
+    }
+    (last, steps)
+}
+
+/// The ops of the chain after op `i` up to `last` (each the single user of the one before).
+fn chain_ops(g: &Func, i: usize, last: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut k = i;
+    while k != last {
+        let v = g.ops[k].results[0];
+        match g.ops.iter().position(|o| o.operands.contains(&v)) {
+            Some(u) => {
+                out.push(u);
+                k = u;
+            }
+            None => break,
+        }
+    }
+    out
 }
