@@ -238,4 +238,23 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr, "eps_term" = %eps_term_attr}
   }
+  // Hard-swish (then a·y + b) of a conv / fully connected i32 accumulator in fixed point, one
+  // rounding to the output: v = apply_scale(acc, mid_multiplier[c], mid_shift[c]) at the
+  // activation's input scale s_v (|v| clamped to 2^20), t = clamp(v + three, 0, six) (3/s_v and
+  // 6/s_v), out = clamp(zp_out + floor_shift(v t multiplier + bias + 2^(shift-1), shift)) with
+  // multiplier 2^-shift = a s_v^2 / (6 scale_out) and bias = round(b / scale_out 2^shift).
+  irdl.operation @hard_swish {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %mid_multiplier_attr = irdl.base "#builtin.dense_array"
+    %mid_shift_attr = irdl.base "#builtin.dense_array"
+    %three_attr = irdl.base "#builtin.integer"
+    %six_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %bias_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"mid_multiplier" = %mid_multiplier_attr, "mid_shift" = %mid_shift_attr, "three" = %three_attr, "six" = %six_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr}
+  }
 }

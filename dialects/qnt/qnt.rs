@@ -27,6 +27,7 @@ pub const SLICE: &str = "qnt.slice";
 pub const CONCAT: &str = "qnt.concat";
 pub const MATMUL: &str = "qnt.matmul";
 pub const LAYER_NORM: &str = "qnt.layer_norm";
+pub const HARD_SWISH: &str = "qnt.hard_swish";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -281,4 +282,28 @@ impl LayerNorm {
 /// LayerNorm over the last dimension in fixed point (see qnt.irdl.mlir).
 pub fn layer_norm(f: &mut Func, x: ValueId, ty: Type, p: &LayerNorm) -> ValueId {
     f.push(LAYER_NORM, &[x], ty, p.attrs())
+}
+
+/// Fixed-point hard-swish (then `a·y + b`) of an i32 accumulator (see qnt.irdl.mlir).
+pub struct HardSwish {
+    pub mid_multiplier: Vec<i32>,
+    pub mid_shift: Vec<i32>,
+    pub three: i64,
+    pub six: i64,
+    pub multiplier: i32,
+    pub shift: i32,
+    pub bias: i64,
+}
+
+pub fn hard_swish(f: &mut Func, acc: ValueId, ty: Type, p: &HardSwish) -> ValueId {
+    let attrs = vec![
+        ("mid_multiplier", Attr::I32s(p.mid_multiplier.clone())),
+        ("mid_shift", Attr::I32s(p.mid_shift.clone())),
+        ("three", Attr::i64(p.three)),
+        ("six", Attr::i64(p.six)),
+        ("multiplier", Attr::i32(p.multiplier as i64)),
+        ("shift", Attr::i32(p.shift as i64)),
+        ("bias", Attr::i64(p.bias)),
+    ];
+    f.push(HARD_SWISH, &[acc], ty, attrs)
 }

@@ -4,7 +4,10 @@
 // `multiplier`/`shift` are i32 arrays: one entry (per tensor) or one per output channel. Ops with
 // requantization fields (conv2d, depthwise_conv2d, fully_connected, requant) may also carry
 // `neg_multiplier`/`neg_shift` (as many entries, signed): a negative accumulator is rescaled by
-// those instead — PReLU/LeakyReLU fused into the requantization.
+// those instead — PReLU/LeakyReLU fused into the requantization. They may instead carry
+// `hswish = [three, six, m, s, bias]` (i64): hard-swish fused into the requantization, v =
+// clamp(apply_scale(acc), ±2^20) (no zero point), out = clamp(zp_out + floor_shift(v ·
+// clamp(v + three, 0, six) · m + bias + 2^(s-1), s)).
 // Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
 irdl.dialect @tile {
   // Host boundary (runs in the main.c harness, the only place floats live): f32 -> i8, q = clamp(trunc(x / scale + 0.5*sign) + zero_point).

@@ -40,6 +40,10 @@ pub struct Requant {
     /// Signed multipliers and shifts for negative accumulators (PReLU fused into the
     /// requantization), as many as `multiplier`; written as `neg_multiplier`/`neg_shift`.
     pub neg: Option<(Vec<i32>, Vec<i32>)>,
+    /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias]`
+    /// (`multiplier`/`shift` above then rescale the accumulator to the activation's fixed-point
+    /// input); written as `hswish`.
+    pub hswish: Option<[i64; 5]>,
 }
 
 impl Requant {
@@ -55,6 +59,9 @@ impl Requant {
         if let Some((m, s)) = &self.neg {
             a.push(("neg_multiplier", Attr::I32s(m.clone())));
             a.push(("neg_shift", Attr::I32s(s.clone())));
+        }
+        if let Some(h) = &self.hswish {
+            a.push(("hswish", Attr::I64s(h.to_vec())));
         }
         a
     }

@@ -22,6 +22,21 @@ int64_t nb_floor_shift(int64_t v, int s) {
 int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     const int c = rq->channels == 1 ? 0 : channel;
     const int neg = acc < 0 && rq->neg_multiplier;
+    if (rq->hswish) {
+        const nb_hswish *h = rq->hswish;
+        const int s = rq->shift[c];
+        int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (s - 1)), s);
+        int64_t t, y;
+        if (v < -((int64_t)1 << 20)) v = -((int64_t)1 << 20);
+        if (v > ((int64_t)1 << 20)) v = (int64_t)1 << 20;
+        t = v + h->three;
+        if (t < 0) t = 0;
+        if (t > h->six) t = h->six;
+        y = rq->output_zp + nb_floor_shift(v * t * h->multiplier + h->bias + ((int64_t)1 << (h->shift - 1)), h->shift);
+        if (y < rq->clamp_min) y = rq->clamp_min;
+        if (y > rq->clamp_max) y = rq->clamp_max;
+        return (int32_t)y;
+    }
     const int shift = neg ? rq->neg_shift[c] : rq->shift[c];
     const int64_t m = neg ? rq->neg_multiplier[c] : rq->multiplier[c];
     int64_t v = nb_floor_shift(acc * m + ((int64_t)1 << (shift - 1)), shift);

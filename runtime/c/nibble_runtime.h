@@ -9,9 +9,17 @@
  * multiplier/shift (channels == 1) or one per output channel. A negative accumulator uses
  * neg_multiplier/neg_shift instead when they are set (PReLU fused into the requantization). */
 typedef struct {
+    int64_t three, six, multiplier;
+    int shift;
+    int64_t bias;
+} nb_hswish;
+typedef struct {
     int32_t input_zp, output_zp, clamp_min, clamp_max, channels;
     const int32_t *multiplier, *shift;
     const int32_t *neg_multiplier, *neg_shift;
+    /* Hard-swish fused into the requantization (multiplier/shift then give its fixed-point
+     * input v): out = clamp(zp + floor_shift(v * clamp(v + three, 0, six) * m + bias + round)). */
+    const nb_hswish *hswish;
 } nb_rq;
 
 /* floor(v / 2^s), written without relying on implementation-defined right shifts. */

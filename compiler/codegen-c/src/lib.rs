@@ -107,8 +107,16 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             } else {
                 "0, 0".to_string()
             };
+            // Hard-swish fused into the requantization, else none.
+            let hswish = if op.attrs.contains_key("hswish") {
+                let h = op.int_list("hswish")?;
+                let _ = writeln!(weights, "static const nb_hswish nb_hswish{i} = {{ INT64_C({}), INT64_C({}), INT64_C({}), {}, INT64_C({}) }};", h[0], h[1], h[2], h[3], h[4]);
+                format!("&nb_hswish{i}")
+            } else {
+                "0".to_string()
+            };
             Ok(format!(
-                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i}, {neg} }}",
+                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i}, {neg}, {hswish} }}",
                 op.int("input_zp")?,
                 op.int("output_zp")?,
                 op.int("clamp_min")?,

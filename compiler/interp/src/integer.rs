@@ -51,6 +51,13 @@ pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
 /// accumulator uses the negative-side multipliers where there are some (PReLU).
 pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     let c = if op.multiplier.len() == 1 { 0 } else { channel };
+    if let Some([three, six, m, s, bias]) = op.hswish {
+        // Hard-swish in fixed point: v at the activation's input scale, v·clamp(v + 3, 0, 6).
+        let v = apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20);
+        let t = (v + three).clamp(0, six);
+        let y = op.output_zp + floor_shift(v * t * m + bias + (1i64 << (s - 1)), s as u32);
+        return y.clamp(op.clamp_min, op.clamp_max) as i32;
+    }
     let (m, s) = match &op.neg {
         Some((nm, ns)) if acc < 0 => (nm[c], ns[c]),
         _ => (op.multiplier[c], op.shift[c]),
@@ -70,6 +77,8 @@ pub(crate) struct Rq {
     /// Signed multipliers and shifts for negative accumulators (`neg_multiplier`/`neg_shift`,
     /// as many as `multiplier`): PReLU fused into the requantization.
     pub neg: Option<(Vec<i32>, Vec<i32>)>,
+    /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias]`.
+    pub hswish: Option<[i64; 5]>,
 }
 
 impl Rq {
@@ -106,6 +115,20 @@ impl Rq {
                 )));
             }
         }
+        let hswish = match op.attrs.contains_key("hswish") {
+            true => match op.int_list("hswish")?[..] {
+                [three, six, m, s, bias]
+                    if (1..=62).contains(&s)
+                        && m.abs() < 1 << 24
+                        && (0..=1 << 15).contains(&six)
+                        && bias.abs() < 1 << 58 =>
+                {
+                    Some([three, six, m, s, bias])
+                }
+                _ => return Err(bad("hswish needs [three, six ≤ 2^15, |multiplier| < 2^24, shift in [1, 62], |bias| < 2^58]".into())),
+            },
+            false => None,
+        };
         let mut all_shifts = shift.iter().chain(neg.iter().flat_map(|n| n.1.iter()));
         if let Some(s) = all_shifts.find(|s| !(1..=62).contains(*s)) {
             return Err(bad(format!("shift {s} is outside [1, 62]")));
@@ -127,6 +150,7 @@ impl Rq {
             clamp_min: op.int("clamp_min")?,
             clamp_max: op.int("clamp_max")?,
             neg,
+            hswish,
         })
     }
 }

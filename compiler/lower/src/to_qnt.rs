@@ -446,6 +446,17 @@ pub fn to_qnt_mapped(
                     map.insert(g.ops[pi].results[0], out);
                     continue;
                 }
+                // So does a hard-swish (with the affine steps after it), in fixed point.
+                if let Some((last, out)) =
+                    fused_hard_swish(&mut f, acc, &acc_scales, g, i, &uses, &consts, scheme)?
+                {
+                    for k in chain_ops(g, i, last) {
+                        skip[k] = true;
+                    }
+                    set_locs(&mut f, start, op);
+                    map.insert(g.ops[last].results[0], out);
+                    continue;
+                }
                 requant_to_range(&mut f, acc, op, scheme)?
             }
             "tosa.matmul" => {
@@ -515,13 +526,22 @@ pub fn to_qnt_mapped(
                 let acc_scales: Vec<f64> = sw.iter().map(|s| q.scale * s).collect();
                 let bq = quantize_bias(&mut f, &bias, &acc_scales);
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
-                let out = match prelu_user(g, g.ops[last].results[0], &uses, &consts) {
-                    Some((pi, slope)) => {
+                let fused =
+                    fused_hard_swish(&mut f, acc, &acc_scales, g, last, &uses, &consts, scheme)?;
+                let out = match (prelu_user(g, g.ops[last].results[0], &uses, &consts), fused) {
+                    (Some((pi, slope)), _) => {
                         skip[pi] = true;
                         last = pi;
                         prelu_to_range(&mut f, acc, &acc_scales, &slope, &g.ops[pi], scheme)?
                     }
-                    None => requant_to_range(&mut f, acc, &g.ops[last], scheme)?,
+                    (None, Some((end, out))) => {
+                        for k in chain_ops(g, last, end) {
+                            skip[k] = true;
+                        }
+                        last = end;
+                        out
+                    }
+                    (None, None) => requant_to_range(&mut f, acc, &g.ops[last], scheme)?,
                 };
                 let last_op = &g.ops[last];
                 let want = shape(last_op.results[0]);
@@ -902,4 +922,81 @@ fn chain_ops(g: &Func, i: usize, last: usize) -> Vec<usize> {
         }
     }
     out
+}
+
+/// Fuses a hard-swish that alone reads op `i` (a conv or fully connected layer whose i32
+/// accumulator is `acc`), together with the scalar affine steps after it (`a·y + b`), into one
+/// fixed-point `qnt.hard_swish` of the accumulator (see qnt.irdl.mlir): the pre-activation
+/// value is never rounded to 8 bits. Returns the last fused op and the result, or None (nothing
+/// to fuse, or pow2, whose requantizations must stay shifts).
+#[allow(clippy::too_many_arguments)]
+fn fused_hard_swish(
+    f: &mut Func,
+    acc: ValueId,
+    acc_scales: &[f64],
+    g: &Func,
+    i: usize,
+    uses: &[usize],
+    consts: &HashMap<ValueId, (&Type, Vec<f32>)>,
+    scheme: Scheme,
+) -> Result<Option<(usize, ValueId)>, LowerError> {
+    let v = g.ops[i].results[0];
+    if scheme == Scheme::Pow2 || uses[v] != 1 || g.returns.contains(&v) {
+        return Ok(None);
+    }
+    let Some(h) = g.ops.iter().position(|o| o.operands.first() == Some(&v)) else {
+        return Ok(None);
+    };
+    if custom_name(&g.ops[h]) != "hard_swish" {
+        return Ok(None);
+    }
+    // The affine prefix of the steps after it.
+    let (end, steps) = elementwise_chain(g, h, uses, consts);
+    let ops = chain_ops(g, h, end);
+    let (mut a, mut b, mut last) = (1.0f64, 0.0f64, h);
+    for (s, &k) in steps.iter().zip(&ops) {
+        (a, b) = match *s {
+            Step::Mul(c) => (a * c, b * c),
+            Step::Add(c) => (a, b + c),
+            Step::SubFrom(c) => (-a, c - b),
+            Step::Clamp(..) => break,
+        };
+        last = k;
+    }
+    // The activation's fixed-point input: 2^15 steps over the larger of the calibrated
+    // pre-activation magnitude and 6 (so six = 6/s_v ≤ 2^15 and every product fits 64 bits).
+    let (lo, hi) = range(&g.ops[i])?;
+    let s_v = lo.abs().max(hi.abs()).max(6.0) / 32768.0;
+    let (mut mid_m, mut mid_s) = (Vec::new(), Vec::new());
+    for s in acc_scales {
+        let fs = fixed_multiplier(s / s_v)?;
+        mid_m.push(fs.multiplier);
+        mid_s.push(fs.shift);
+    }
+    let last_op = &g.ops[last];
+    let (ty, out) = out_type(last_op, f.ty(acc).shape().unwrap_or(&[]), scheme)?;
+    let ratio = a * s_v * s_v / (6.0 * out.scale);
+    let fs = signed_multiplier(ratio).map_err(|e| err(last_op, e.to_string()))?;
+    // A 24-bit multiplier and at most 50 fractional bits: v·t·m + bias stays below 2^62.
+    let (mut m, mut sh) = (fs.multiplier as i64, fs.shift);
+    while m.abs() >= 1 << 24 || sh > 50 {
+        m = (m + 1).div_euclid(2);
+        sh -= 1;
+    }
+    if sh < 1 {
+        return Err(err(
+            last_op,
+            format!("the hard-swish rescaling {ratio:e} is too large"),
+        ));
+    }
+    let p = qnt::HardSwish {
+        mid_multiplier: mid_m,
+        mid_shift: mid_s,
+        three: (3.0 / s_v).round() as i64,
+        six: (6.0 / s_v).round() as i64,
+        multiplier: m as i32,
+        shift: sh,
+        bias: (b / out.scale * (sh as f64).exp2()).round() as i64,
+    };
+    Ok(Some((last, qnt::hard_swish(f, acc, ty, &p))))
 }

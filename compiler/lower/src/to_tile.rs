@@ -119,14 +119,16 @@ pub fn to_tile_mapped(
                 // a clamp).
                 let acc = op.results[0];
                 let rq_i = match users(acc)[..] {
-                    [r] if matches!(q.ops[r].name.as_str(), qnt::REQUANT | qnt::PRELU)
-                        && uses[acc] == 1 =>
+                    [r] if matches!(
+                        q.ops[r].name.as_str(),
+                        qnt::REQUANT | qnt::PRELU | qnt::HARD_SWISH
+                    ) && uses[acc] == 1 =>
                     {
                         r
                     }
                     _ => return Err(err(
                         op,
-                        "its i32 accumulator must be used by exactly one qnt.requant or qnt.prelu",
+                        "its i32 accumulator must be used by exactly one qnt.requant, qnt.prelu or qnt.hard_swish",
                     )),
                 };
                 let rq_op = &q.ops[rq_i];
@@ -140,10 +142,21 @@ pub fn to_tile_mapped(
                     .ty(op.operands[0])
                     .quant()
                     .ok_or_else(|| err(op, "input must be quantized"))?;
-                let mut rq = if rq_op.name == qnt::PRELU {
-                    prelu_requant(rq_op, in_q.zero_point, out_q)?
-                } else {
-                    requant_params(rq_op, in_q, out_q, "multiplier", "shift")?
+                let mut rq = match rq_op.name.as_str() {
+                    qnt::PRELU => prelu_requant(rq_op, in_q.zero_point, out_q)?,
+                    qnt::HARD_SWISH => {
+                        let mut rq =
+                            requant_params(rq_op, in_q, out_q, "mid_multiplier", "mid_shift")?;
+                        rq.hswish = Some([
+                            rq_op.int("three")?,
+                            rq_op.int("six")?,
+                            rq_op.int("multiplier")?,
+                            rq_op.int("shift")?,
+                            rq_op.int("bias")?,
+                        ]);
+                        rq
+                    }
+                    _ => requant_params(rq_op, in_q, out_q, "multiplier", "shift")?,
                 };
                 if let [c] = users(result)[..] {
                     if q.ops[c].name == qnt::CLAMP && uses[result] == 1 {
@@ -390,6 +403,7 @@ fn requant_params(
         clamp_min: oq.qmin(),
         clamp_max: oq.qmax(),
         neg: None,
+        hswish: None,
     })
 }
 
@@ -422,6 +436,7 @@ fn prelu_requant(
         clamp_min: oq.qmin(),
         clamp_max: oq.qmax(),
         neg: Some((nm, ns)),
+        hswish: None,
     })
 }
 
