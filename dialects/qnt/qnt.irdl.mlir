@@ -257,4 +257,22 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"mid_multiplier" = %mid_multiplier_attr, "mid_shift" = %mid_shift_attr, "three" = %three_attr, "six" = %six_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr}
   }
+  // Swish (x sigmoid(beta x), then a·y + b) of a conv / fully connected i32 accumulator in
+  // fixed point: v = clamp(apply_scale(acc, mid_multiplier[c], mid_shift[c]), ±2^20) is beta x
+  // in units of 2^-12; u = clamp(v, -2^15, 2^15 - 1) + 2^15, k = u >> 8, r = u & 255, S =
+  // T[k] + (((T[k+1] - T[k]) r + 128) >> 8) interpolates sigmoid_table T (257 x Q15 over
+  // [-8, 8]); out = clamp(zp_out + floor_shift(v S multiplier + bias + 2^(shift-1), shift)).
+  irdl.operation @swish {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %mid_multiplier_attr = irdl.base "#builtin.dense_array"
+    %mid_shift_attr = irdl.base "#builtin.dense_array"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %bias_attr = irdl.base "#builtin.integer"
+    %sigmoid_table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"mid_multiplier" = %mid_multiplier_attr, "mid_shift" = %mid_shift_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr, "sigmoid_table" = %sigmoid_table_attr}
+  }
 }

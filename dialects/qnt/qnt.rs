@@ -28,6 +28,7 @@ pub const CONCAT: &str = "qnt.concat";
 pub const MATMUL: &str = "qnt.matmul";
 pub const LAYER_NORM: &str = "qnt.layer_norm";
 pub const HARD_SWISH: &str = "qnt.hard_swish";
+pub const SWISH: &str = "qnt.swish";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -284,26 +285,52 @@ pub fn layer_norm(f: &mut Func, x: ValueId, ty: Type, p: &LayerNorm) -> ValueId 
     f.push(LAYER_NORM, &[x], ty, p.attrs())
 }
 
-/// Fixed-point hard-swish (then `a·y + b`) of an i32 accumulator (see qnt.irdl.mlir).
-pub struct HardSwish {
+/// The common parameters of a fixed-point activation epilogue of an i32 accumulator: `mid`
+/// rescales it to the activation's input, `multiplier`/`shift`/`bias` the product to the output.
+pub struct Epilogue {
     pub mid_multiplier: Vec<i32>,
     pub mid_shift: Vec<i32>,
-    pub three: i64,
-    pub six: i64,
     pub multiplier: i32,
     pub shift: i32,
     pub bias: i64,
 }
 
-pub fn hard_swish(f: &mut Func, acc: ValueId, ty: Type, p: &HardSwish) -> ValueId {
-    let attrs = vec![
-        ("mid_multiplier", Attr::I32s(p.mid_multiplier.clone())),
-        ("mid_shift", Attr::I32s(p.mid_shift.clone())),
-        ("three", Attr::i64(p.three)),
-        ("six", Attr::i64(p.six)),
-        ("multiplier", Attr::i32(p.multiplier as i64)),
-        ("shift", Attr::i32(p.shift as i64)),
-        ("bias", Attr::i64(p.bias)),
-    ];
+impl Epilogue {
+    fn attrs(&self) -> Vec<(&'static str, Attr)> {
+        vec![
+            ("mid_multiplier", Attr::I32s(self.mid_multiplier.clone())),
+            ("mid_shift", Attr::I32s(self.mid_shift.clone())),
+            ("multiplier", Attr::i32(self.multiplier as i64)),
+            ("shift", Attr::i32(self.shift as i64)),
+            ("bias", Attr::i64(self.bias)),
+        ]
+    }
+}
+
+/// Fixed-point `a·hard_swish(y) + b` of an accumulator (see qnt.irdl.mlir).
+pub fn hard_swish(
+    f: &mut Func,
+    acc: ValueId,
+    ty: Type,
+    p: &Epilogue,
+    three: i64,
+    six: i64,
+) -> ValueId {
+    let mut attrs = p.attrs();
+    attrs.extend([("three", Attr::i64(three)), ("six", Attr::i64(six))]);
     f.push(HARD_SWISH, &[acc], ty, attrs)
+}
+
+/// Fixed-point `a·swish(y) + b` of an accumulator with the interpolated sigmoid `table` (257 ×
+/// Q15 over [-8, 8]).
+pub fn swish(f: &mut Func, acc: ValueId, ty: Type, p: &Epilogue, table: &[i32]) -> ValueId {
+    let mut attrs = p.attrs();
+    attrs.push((
+        "sigmoid_table",
+        Attr::dense_i32(
+            Type::tensor(&[table.len() as i64], nibble_ir::Elem::Int(32)),
+            table,
+        ),
+    ));
+    f.push(SWISH, &[acc], ty, attrs)
 }

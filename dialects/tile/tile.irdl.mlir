@@ -8,6 +8,7 @@
 // `hswish = [three, six, m, s, bias]` (i64): hard-swish fused into the requantization, v =
 // clamp(apply_scale(acc), ±2^20) (no zero point), out = clamp(zp_out + floor_shift(v ·
 // clamp(v + three, 0, six) · m + bias + 2^(s-1), s)).
+// Or `swish = [m, s, bias]` (i64) with `sigmoid_table` (257 × i32): qnt.swish fused.
 // Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
 irdl.dialect @tile {
   // Host boundary (runs in the main.c harness, the only place floats live): f32 -> i8, q = clamp(trunc(x / scale + 0.5*sign) + zero_point).

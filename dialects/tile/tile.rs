@@ -44,6 +44,9 @@ pub struct Requant {
     /// (`multiplier`/`shift` above then rescale the accumulator to the activation's fixed-point
     /// input); written as `hswish`.
     pub hswish: Option<[i64; 5]>,
+    /// Swish fused into the requantization: `[multiplier, shift, bias]` and the sigmoid table
+    /// (257 × Q15 over [-8, 8]); written as `swish` and `sigmoid_table`.
+    pub swish: Option<([i64; 3], Vec<i32>)>,
 }
 
 impl Requant {
@@ -62,6 +65,11 @@ impl Requant {
         }
         if let Some(h) = &self.hswish {
             a.push(("hswish", Attr::I64s(h.to_vec())));
+        }
+        if let Some((p, table)) = &self.swish {
+            a.push(("swish", Attr::I64s(p.to_vec())));
+            let ty = Type::tensor(&[table.len() as i64], nibble_ir::Elem::Int(32));
+            a.push(("sigmoid_table", Attr::dense_i32(ty, table)));
         }
         a
     }

@@ -22,6 +22,22 @@ int64_t nb_floor_shift(int64_t v, int s) {
 int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     const int c = rq->channels == 1 ? 0 : channel;
     const int neg = acc < 0 && rq->neg_multiplier;
+    if (rq->swish) {
+        const nb_swish *w = rq->swish;
+        const int s = rq->shift[c];
+        int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (s - 1)), s);
+        int64_t u, sig, y;
+        int k;
+        if (v < -((int64_t)1 << 20)) v = -((int64_t)1 << 20);
+        if (v > ((int64_t)1 << 20)) v = (int64_t)1 << 20;
+        u = v < -32768 ? 0 : (v > 32767 ? 65535 : v + 32768);
+        k = (int)(u >> 8);
+        sig = w->table[k] + ((((int64_t)w->table[k + 1] - w->table[k]) * (u & 255) + 128) >> 8);
+        y = rq->output_zp + nb_floor_shift(v * sig * w->multiplier + w->bias + ((int64_t)1 << (w->shift - 1)), w->shift);
+        if (y < rq->clamp_min) y = rq->clamp_min;
+        if (y > rq->clamp_max) y = rq->clamp_max;
+        return (int32_t)y;
+    }
     if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
         const int s = rq->shift[c];

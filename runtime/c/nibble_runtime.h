@@ -13,6 +13,12 @@ typedef struct {
     int shift;
     int64_t bias;
 } nb_hswish;
+typedef struct nb_swish {
+    const int32_t *table;
+    int64_t multiplier;
+    int shift;
+    int64_t bias;
+} nb_swish;
 typedef struct {
     int32_t input_zp, output_zp, clamp_min, clamp_max, channels;
     const int32_t *multiplier, *shift;
@@ -20,6 +26,9 @@ typedef struct {
     /* Hard-swish fused into the requantization (multiplier/shift then give its fixed-point
      * input v): out = clamp(zp + floor_shift(v * clamp(v + three, 0, six) * m + bias + round)). */
     const nb_hswish *hswish;
+    /* Swish fused into the requantization: v = beta x in units of 2^-12 from multiplier/shift,
+     * the sigmoid interpolated from table (257 x Q15 over [-8, 8]). */
+    const struct nb_swish *swish;
 } nb_rq;
 
 /* floor(v / 2^s), written without relying on implementation-defined right shifts. */

@@ -457,7 +457,8 @@ fn ppocr_rec_compiles_integer_only_bit_exact() {
         "qnt.softmax",
         "qnt.slice",
         "qnt.concat",
-        "function = \"swish\"",
+        "qnt.swish",
+        "qnt.hard_swish",
     ] {
         assert!(quant.contains(op), "ppocr_rec: no {op}");
     }

@@ -115,8 +115,23 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             } else {
                 "0".to_string()
             };
+            // Swish fused into the requantization, else none.
+            let swish = if op.attrs.contains_key("swish") {
+                let p = op.int_list("swish")?;
+                let (_, table) = op.dense("sigmoid_table")?;
+                c_array(
+                    weights,
+                    "int32_t",
+                    &format!("nb_sigmoid{i}"),
+                    model::dense_i32(table).into_iter(),
+                );
+                let _ = writeln!(weights, "static const nb_swish nb_swish{i} = {{ nb_sigmoid{i}, INT64_C({}), {}, INT64_C({}) }};", p[0], p[1], p[2]);
+                format!("&nb_swish{i}")
+            } else {
+                "0".to_string()
+            };
             Ok(format!(
-                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i}, {neg}, {hswish} }}",
+                "{{ {}, {}, {}, {}, {}, nb_{mkey}{i}, nb_{skey}{i}, {neg}, {hswish}, {swish} }}",
                 op.int("input_zp")?,
                 op.int("output_zp")?,
                 op.int("clamp_min")?,

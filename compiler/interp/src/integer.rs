@@ -51,6 +51,16 @@ pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
 /// accumulator uses the negative-side multipliers where there are some (PReLU).
 pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     let c = if op.multiplier.len() == 1 { 0 } else { channel };
+    if let Some(([m, s, bias], table)) = &op.swish {
+        // Swish in fixed point: v = β·x in units of 2^-12, sigmoid interpolated from the table.
+        let v = apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20);
+        let u = v.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
+        let (k, r) = ((u >> 8) as usize, u & 255);
+        let (t0, t1) = (table[k] as i64, table[k + 1] as i64);
+        let sig = t0 + (((t1 - t0) * r + 128) >> 8);
+        let y = op.output_zp + floor_shift(v * sig * m + bias + (1i64 << (s - 1)), *s as u32);
+        return y.clamp(op.clamp_min, op.clamp_max) as i32;
+    }
     if let Some([three, six, m, s, bias]) = op.hswish {
         // Hard-swish in fixed point: v at the activation's input scale, v·clamp(v + 3, 0, 6).
         let v = apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20);
@@ -79,6 +89,8 @@ pub(crate) struct Rq {
     pub neg: Option<(Vec<i32>, Vec<i32>)>,
     /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias]`.
     pub hswish: Option<[i64; 5]>,
+    /// Swish fused into the requantization: `[multiplier, shift, bias]` and the sigmoid table.
+    pub swish: Option<([i64; 3], Vec<i32>)>,
 }
 
 impl Rq {
@@ -129,6 +141,25 @@ impl Rq {
             },
             false => None,
         };
+        let swish = match op.attrs.contains_key("swish") {
+            true => {
+                let (_, bytes) = op.dense("sigmoid_table")?;
+                let table = model::dense_i32(bytes);
+                match op.int_list("swish")?[..] {
+                    [m, s, bias]
+                        if (1..=62).contains(&s)
+                            && m.abs() < 1 << 24
+                            && bias.abs() < 1 << 58
+                            && table.len() == 257
+                            && table.iter().all(|t| (0..=1 << 15).contains(t)) =>
+                    {
+                        Some(([m, s, bias], table))
+                    }
+                    _ => return Err(bad("swish needs [|multiplier| < 2^24, shift in [1, 62], |bias| < 2^58] and a 257-entry Q15 sigmoid_table".into())),
+                }
+            }
+            false => None,
+        };
         let mut all_shifts = shift.iter().chain(neg.iter().flat_map(|n| n.1.iter()));
         if let Some(s) = all_shifts.find(|s| !(1..=62).contains(*s)) {
             return Err(bad(format!("shift {s} is outside [1, 62]")));
@@ -151,6 +182,7 @@ impl Rq {
             clamp_max: op.int("clamp_max")?,
             neg,
             hswish,
+            swish,
         })
     }
 }

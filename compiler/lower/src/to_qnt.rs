@@ -234,13 +234,7 @@ pub fn to_qnt_mapped(
                         .map(|c| c.1.clone())
                         .ok_or_else(|| err(op, "gamma and beta must be constant"))
                 };
-                let eps = match op.attrs.get("implementation_attrs") {
-                    Some(Attr::Str(t)) => t
-                        .strip_prefix("epsilon=")
-                        .and_then(|v| v.parse::<f64>().ok()),
-                    _ => None,
-                }
-                .ok_or_else(|| err(op, "missing epsilon"))?;
+                let eps = op_param(op, "epsilon").ok_or_else(|| err(op, "missing epsilon"))?;
                 let n = *shape(op.operands[0]).last().unwrap_or(&1);
                 let p = layer_norm_params(&param(1)?, &param(2)?, n, eps, q.scale, out.scale)
                     .map_err(|m| err(op, m))?;
@@ -446,9 +440,9 @@ pub fn to_qnt_mapped(
                     map.insert(g.ops[pi].results[0], out);
                     continue;
                 }
-                // So does a hard-swish (with the affine steps after it), in fixed point.
+                // So does a hard-swish or swish (with the affine steps after it), in fixed point.
                 if let Some((last, out)) =
-                    fused_hard_swish(&mut f, acc, &acc_scales, g, i, &uses, &consts, scheme)?
+                    fused_activation(&mut f, acc, &acc_scales, g, i, &uses, &consts, scheme)?
                 {
                     for k in chain_ops(g, i, last) {
                         skip[k] = true;
@@ -527,7 +521,7 @@ pub fn to_qnt_mapped(
                 let bq = quantize_bias(&mut f, &bias, &acc_scales);
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
                 let fused =
-                    fused_hard_swish(&mut f, acc, &acc_scales, g, last, &uses, &consts, scheme)?;
+                    fused_activation(&mut f, acc, &acc_scales, g, last, &uses, &consts, scheme)?;
                 let out = match (prelu_user(g, g.ops[last].results[0], &uses, &consts), fused) {
                     (Some((pi, slope)), _) => {
                         skip[pi] = true;
@@ -924,13 +918,13 @@ fn chain_ops(g: &Func, i: usize, last: usize) -> Vec<usize> {
     out
 }
 
-/// Fuses a hard-swish that alone reads op `i` (a conv or fully connected layer whose i32
-/// accumulator is `acc`), together with the scalar affine steps after it (`a·y + b`), into one
-/// fixed-point `qnt.hard_swish` of the accumulator (see qnt.irdl.mlir): the pre-activation
-/// value is never rounded to 8 bits. Returns the last fused op and the result, or None (nothing
-/// to fuse, or pow2, whose requantizations must stay shifts).
+/// Fuses a hard-swish or swish that alone reads op `i` (a conv or fully connected layer whose
+/// i32 accumulator is `acc`), together with the scalar affine steps after it (`a·y + b`), into
+/// one fixed-point `qnt.hard_swish` / `qnt.swish` of the accumulator (see qnt.irdl.mlir): the
+/// pre-activation value is never rounded to 8 bits. Returns the last fused op and the result,
+/// or None (nothing to fuse, or pow2, whose requantizations must stay shifts).
 #[allow(clippy::too_many_arguments)]
-fn fused_hard_swish(
+fn fused_activation(
     f: &mut Func,
     acc: ValueId,
     acc_scales: &[f64],
@@ -947,9 +941,12 @@ fn fused_hard_swish(
     let Some(h) = g.ops.iter().position(|o| o.operands.first() == Some(&v)) else {
         return Ok(None);
     };
-    if custom_name(&g.ops[h]) != "hard_swish" {
-        return Ok(None);
-    }
+    let kind = custom_name(&g.ops[h]);
+    let beta = match op_param(&g.ops[h], "beta") {
+        Some(b) if kind == "swish" && b > 0.0 => b,
+        _ if kind == "hard_swish" => 1.0,
+        _ => return Ok(None),
+    };
     // The affine prefix of the steps after it.
     let (end, steps) = elementwise_chain(g, h, uses, consts);
     let ops = chain_ops(g, h, end);
@@ -963,10 +960,17 @@ fn fused_hard_swish(
         };
         last = k;
     }
-    // The activation's fixed-point input: 2^15 steps over the larger of the calibrated
-    // pre-activation magnitude and 6 (so six = 6/s_v ≤ 2^15 and every product fits 64 bits).
-    let (lo, hi) = range(&g.ops[i])?;
-    let s_v = lo.abs().max(hi.abs()).max(6.0) / 32768.0;
+    // The activation's fixed-point input v = x / s_v. Hard-swish: 2^15 steps over the larger of
+    // the calibrated pre-activation magnitude and 6 (six = 6/s_v ≤ 2^15); swish: β·x in units
+    // of 2^-12, the sigmoid table's index. The product v·(…) then has a scale `unit`.
+    let (s_v, unit) = if kind == "hard_swish" {
+        let (lo, hi) = range(&g.ops[i])?;
+        let s_v = lo.abs().max(hi.abs()).max(6.0) / 32768.0;
+        (s_v, s_v * s_v / 6.0)
+    } else {
+        let s_v = 2f64.powi(-12) / beta;
+        (s_v, s_v * 2f64.powi(-15))
+    };
     let (mut mid_m, mut mid_s) = (Vec::new(), Vec::new());
     for s in acc_scales {
         let fs = fixed_multiplier(s / s_v)?;
@@ -975,7 +979,7 @@ fn fused_hard_swish(
     }
     let last_op = &g.ops[last];
     let (ty, out) = out_type(last_op, f.ty(acc).shape().unwrap_or(&[]), scheme)?;
-    let ratio = a * s_v * s_v / (6.0 * out.scale);
+    let ratio = a * unit / out.scale;
     let fs = signed_multiplier(ratio).map_err(|e| err(last_op, e.to_string()))?;
     // A 24-bit multiplier and at most 50 fractional bits: v·t·m + bias stays below 2^62.
     let (mut m, mut sh) = (fs.multiplier as i64, fs.shift);
@@ -986,17 +990,47 @@ fn fused_hard_swish(
     if sh < 1 {
         return Err(err(
             last_op,
-            format!("the hard-swish rescaling {ratio:e} is too large"),
+            format!("the {kind} rescaling {ratio:e} is too large"),
         ));
     }
-    let p = qnt::HardSwish {
+    let p = qnt::Epilogue {
         mid_multiplier: mid_m,
         mid_shift: mid_s,
-        three: (3.0 / s_v).round() as i64,
-        six: (6.0 / s_v).round() as i64,
         multiplier: m as i32,
         shift: sh,
         bias: (b / out.scale * (sh as f64).exp2()).round() as i64,
     };
-    Ok(Some((last, qnt::hard_swish(f, acc, ty, &p))))
+    let r = if kind == "hard_swish" {
+        qnt::hard_swish(
+            f,
+            acc,
+            ty,
+            &p,
+            (3.0 / s_v).round() as i64,
+            (6.0 / s_v).round() as i64,
+        )
+    } else {
+        qnt::swish(f, acc, ty, &p, &sigmoid_table())
+    };
+    Ok(Some((last, r)))
+}
+
+/// `round(2^15 · sigmoid((k − 128) / 16))` for k in 0..=256: the sigmoid over [-8, 8] that
+/// `qnt.swish` interpolates.
+fn sigmoid_table() -> Vec<i32> {
+    (0..=256)
+        .map(|k| (32768.0 / (1.0 + (-(k as f64 - 128.0) / 16.0).exp())).round() as i32)
+        .collect()
+}
+
+/// A numeric parameter of a `tosa.custom` op's `implementation_attrs` ("key=value,…").
+fn op_param(op: &Op, key: &str) -> Option<f64> {
+    match op.attrs.get("implementation_attrs") {
+        Some(Attr::Str(t)) => t.split(',').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.parse().ok())
+        }),
+        _ => None,
+    }
 }

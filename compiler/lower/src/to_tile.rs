@@ -121,14 +121,14 @@ pub fn to_tile_mapped(
                 let rq_i = match users(acc)[..] {
                     [r] if matches!(
                         q.ops[r].name.as_str(),
-                        qnt::REQUANT | qnt::PRELU | qnt::HARD_SWISH
+                        qnt::REQUANT | qnt::PRELU | qnt::HARD_SWISH | qnt::SWISH
                     ) && uses[acc] == 1 =>
                     {
                         r
                     }
                     _ => return Err(err(
                         op,
-                        "its i32 accumulator must be used by exactly one qnt.requant, qnt.prelu or qnt.hard_swish",
+                        "its i32 accumulator must be used by exactly one qnt.requant, qnt.prelu, qnt.hard_swish or qnt.swish",
                     )),
                 };
                 let rq_op = &q.ops[rq_i];
@@ -154,6 +154,20 @@ pub fn to_tile_mapped(
                             rq_op.int("shift")?,
                             rq_op.int("bias")?,
                         ]);
+                        rq
+                    }
+                    qnt::SWISH => {
+                        let mut rq =
+                            requant_params(rq_op, in_q, out_q, "mid_multiplier", "mid_shift")?;
+                        let (_, table) = rq_op.dense("sigmoid_table")?;
+                        rq.swish = Some((
+                            [
+                                rq_op.int("multiplier")?,
+                                rq_op.int("shift")?,
+                                rq_op.int("bias")?,
+                            ],
+                            nibble_ir::model::dense_i32(table),
+                        ));
                         rq
                     }
                     _ => requant_params(rq_op, in_q, out_q, "multiplier", "shift")?,
@@ -404,6 +418,7 @@ fn requant_params(
         clamp_max: oq.qmax(),
         neg: None,
         hswish: None,
+        swish: None,
     })
 }
 
@@ -437,6 +452,7 @@ fn prelu_requant(
         clamp_max: oq.qmax(),
         neg: Some((nm, ns)),
         hswish: None,
+        swish: None,
     })
 }
 
