@@ -62,6 +62,38 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     return (int32_t)v;
 }
 
+/* Requantizes n accumulators of channels c0.. into out: nb_requant's arithmetic, with the
+ * parameters hoisted out of the loop so compilers can vectorize each case. */
+static inline void nb_requant_row(const int32_t *acc, int n, const nb_rq *rq, int c0, int8_t *out) {
+    const int per = rq->channels != 1;
+    const int64_t zp = rq->output_zp, lo = rq->clamp_min, hi = rq->clamp_max;
+    int o;
+    if (rq->swish || rq->neg_multiplier) {
+        for (o = 0; o < n; o++) out[o] = (int8_t)nb_requant(acc[o], rq, c0 + o);
+    } else if (rq->hswish) {
+        const nb_hswish *h = rq->hswish;
+        const int64_t three = h->three, six = h->six, hm = h->multiplier;
+        const int64_t hb = h->bias + ((int64_t)1 << (h->shift - 1));
+        const int hs = h->shift;
+        for (o = 0; o < n; o++) {
+            const int ch = per ? c0 + o : 0, s = rq->shift[ch];
+            int64_t v = nb_floor_shift(acc[o] * (int64_t)rq->multiplier[ch] + ((int64_t)1 << (s - 1)), s);
+            int64_t t, y;
+            v = v < -((int64_t)1 << 20) ? -((int64_t)1 << 20) : (v > ((int64_t)1 << 20) ? ((int64_t)1 << 20) : v);
+            t = v + three;
+            t = t < 0 ? 0 : (t > six ? six : t);
+            y = zp + nb_floor_shift(v * t * hm + hb, hs);
+            out[o] = (int8_t)(y < lo ? lo : (y > hi ? hi : y));
+        }
+    } else {
+        for (o = 0; o < n; o++) {
+            const int ch = per ? c0 + o : 0, s = rq->shift[ch];
+            int64_t v = nb_floor_shift(acc[o] * (int64_t)rq->multiplier[ch] + ((int64_t)1 << (s - 1)), s) + zp;
+            out[o] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
+    }
+}
+
 /* Dot product of two int8 vectors with the input zero point removed, four partial sums. */
 static inline int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t zp) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -76,49 +108,69 @@ static inline int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t
     return a0 + a1 + a2 + a3;
 }
 
+#define NB_PIX 4
+
 NB_HOT void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
                   const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
                   const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
                   int tile_oc) {
-    /* For each output pixel the receptive field is gathered once into a contiguous patch (KH x
-     * KW x C, taps outside the input hold the zero point and contribute nothing). Each patch
-     * value then updates the accumulators of a tile's output channels from one contiguous
-     * weight row (weights are packed [KH*KW*C][OC]), a loop compilers vectorize; zero
-     * activations (frequent after ReLU) are skipped. */
-    static int8_t patch[NB_MAX_PATCH];
-    int32_t acc[NB_MAX_TILE_OC];
+    /* NB_PIX output pixels at a time: their receptive fields are gathered into int16 patches
+     * with the zero point removed (taps outside the input are 0), then each output channel's
+     * weight row (OHWI: [OC][KH*KW*C]) is read once for all of them — NB_PIX dot products in
+     * one loop, which compilers vectorize (sign-extend, multiply-add). Sums are exact in int32,
+     * so the order does not change the result. */
+    static int16_t patch[NB_PIX][NB_MAX_PATCH];
+    int32_t acc[NB_PIX][NB_MAX_TILE_OC];
     const int k = kh * kw * c;
     const int32_t zp = rq->input_zp;
-    int r0, c0, oy, ox, o, ky, kx, i, kk;
+    int r0, c0, o, ky, kx, i, kk, j;
     for (r0 = 0; r0 < oh; r0 += tile_rows) {
-        int r1 = r0 + tile_rows < oh ? r0 + tile_rows : oh;
-        for (oy = r0; oy < r1; oy++) {
-            for (ox = 0; ox < ow; ox++) {
-                int8_t *dst = patch;
-                int8_t *out = y + ((long)oy * ow + ox) * oc;
+        const int r1 = r0 + tile_rows < oh ? r0 + tile_rows : oh;
+        int oy = r0, ox = 0;
+        while (oy < r1) {
+            int8_t *out[NB_PIX];
+            int np = 0;
+            /* The next (up to) NB_PIX pixels of this row tile, in row-major order. */
+            for (np = 0; np < NB_PIX && oy < r1; np++) {
+                int16_t *dst = patch[np];
+                out[np] = y + ((long)oy * ow + ox) * oc;
                 for (ky = 0; ky < kh; ky++) {
-                    int iy = oy * stride[0] - pad[0] + ky * dil[0];
+                    const int iy = oy * stride[0] - pad[0] + ky * dil[0];
                     for (kx = 0; kx < kw; kx++, dst += c) {
-                        int ix = ox * stride[1] - pad[2] + kx * dil[1];
+                        const int ix = ox * stride[1] - pad[2] + kx * dil[1];
                         if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                            for (i = 0; i < c; i++) dst[i] = (int8_t)zp;
+                            for (i = 0; i < c; i++) dst[i] = 0;
                         } else {
                             const int8_t *src = x + ((long)iy * w + ix) * c;
-                            for (i = 0; i < c; i++) dst[i] = src[i];
+                            for (i = 0; i < c; i++) dst[i] = (int16_t)(src[i] - zp);
                         }
                     }
                 }
-                for (c0 = 0; c0 < oc; c0 += tile_oc) {
-                    int n = (c0 + tile_oc < oc ? c0 + tile_oc : oc) - c0;
-                    for (o = 0; o < n; o++) acc[o] = bias[c0 + o];
-                    for (kk = 0; kk < k; kk++) {
-                        const int32_t v = (int32_t)patch[kk] - zp;
-                        const int8_t *wr = wt + (long)kk * oc + c0;
-                        if (v == 0) continue;
-                        for (o = 0; o < n; o++) acc[o] += v * wr[o];
-                    }
-                    for (o = 0; o < n; o++) out[c0 + o] = (int8_t)nb_requant(acc[o], rq, c0 + o);
+                if (++ox == ow) {
+                    ox = 0;
+                    oy++;
                 }
+            }
+            for (j = np; j < NB_PIX; j++)
+                for (kk = 0; kk < k; kk++) patch[j][kk] = 0;
+            for (c0 = 0; c0 < oc; c0 += tile_oc) {
+                const int n = (c0 + tile_oc < oc ? c0 + tile_oc : oc) - c0;
+                for (o = 0; o < n; o++) {
+                    const int8_t *wr = wt + (long)(c0 + o) * k;
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    for (kk = 0; kk < k; kk++) {
+                        const int32_t wv = wr[kk];
+                        a0 += patch[0][kk] * wv;
+                        a1 += patch[1][kk] * wv;
+                        a2 += patch[2][kk] * wv;
+                        a3 += patch[3][kk] * wv;
+                    }
+                    acc[0][o] = bias[c0 + o] + a0;
+                    acc[1][o] = bias[c0 + o] + a1;
+                    acc[2][o] = bias[c0 + o] + a2;
+                    acc[3][o] = bias[c0 + o] + a3;
+                }
+                for (j = 0; j < np; j++) nb_requant_row(acc[j], n, rq, c0, out[j] + c0);
             }
         }
     }
@@ -148,7 +200,7 @@ NB_HOT void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const i
                         for (ch = 0; ch < n; ch++) acc[ch] += ((int32_t)xv[ch] - zp) * (int32_t)wv[ch];
                     }
                 }
-                for (ch = 0; ch < n; ch++) out[c0 + ch] = (int8_t)nb_requant(acc[ch], rq, c0 + ch);
+                nb_requant_row(acc, n, rq, c0, out + c0);
             }
         }
     }
@@ -156,13 +208,15 @@ NB_HOT void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const i
 
 NB_HOT void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
                            const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc) {
+    /* Each weight row is read once and used for every input row while it is in cache (the
+     * input rows, n x k bytes, stay in cache throughout). */
     int r, c0, o;
-    for (r = 0; r < n; r++) {
-        const int8_t *xr = x + (long)r * k;
-        for (c0 = 0; c0 < m; c0 += tile_oc) {
-            int c1 = c0 + tile_oc < m ? c0 + tile_oc : m;
-            for (o = c0; o < c1; o++) {
-                int32_t acc = bias[o] + nb_dot_s8(xr, wt + (long)o * k, k, rq->input_zp);
+    for (c0 = 0; c0 < m; c0 += tile_oc) {
+        int c1 = c0 + tile_oc < m ? c0 + tile_oc : m;
+        for (o = c0; o < c1; o++) {
+            const int8_t *wr = wt + (long)o * k;
+            for (r = 0; r < n; r++) {
+                int32_t acc = bias[o] + nb_dot_s8(x + (long)r * k, wr, k, rq->input_zp);
                 y[(long)r * m + o] = (int8_t)nb_requant(acc, rq, o);
             }
         }

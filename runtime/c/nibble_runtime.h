@@ -41,7 +41,7 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel);
 #define NB_MAX_PATCH 16384
 #define NB_MAX_TILE_OC 256
 
-/* NHWC conv with weights packed [KH*KW*C][OC], computed over tiles of tile_rows output rows x
+/* NHWC conv with OHWI weights ([OC][KH*KW*C]), computed over tiles of tile_rows output rows x
  * tile_oc channels. */
 void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
                   const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],

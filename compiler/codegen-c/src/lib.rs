@@ -167,18 +167,6 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 continue;
             }
             tile::CONST => {
-                // Conv weights are emitted packed, at their conv.
-                let users: Vec<&Op> = f.ops.iter().filter(|o| o.operands.contains(&r)).collect();
-                if !users.is_empty()
-                    && users.iter().all(|u| {
-                        u.name == tile::CONV2D
-                            && u.operands[1] == r
-                            && u.operands[0] != r
-                            && u.operands[2] != r
-                    })
-                {
-                    continue;
-                }
                 let (ty, bytes) = op.dense("value")?;
                 let name = format!("nb_const{i}");
                 match ty.elem() {
@@ -209,25 +197,11 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 if t[1] > 256 {
                     return Err(err(op, "tile channels above the runtime's 256"));
                 }
-                // The kernel reads weights packed [KH*KW*C][OC]: emit that layout.
-                let packed = format!("nb_packed{i}");
-                let wop = f
-                    .ops
-                    .iter()
-                    .find(|o| o.results[0] == op.operands[1])
-                    .filter(|o| o.name == tile::CONST)
-                    .ok_or_else(|| err(op, "weights must be a tile.const"))?;
-                let (_, wbytes) = wop.dense("value")?;
-                let (oc, k) = (ws[0] as usize, (ws[1] * ws[2] * ws[3]) as usize);
-                let packed_data = (0..k)
-                    .flat_map(|kk| (0..oc).map(move |o| (o, kk)))
-                    .map(|(o, kk)| wbytes[o * k + kk] as i8);
-                c_array(&mut weights, "int8_t", &packed, packed_data);
                 let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op, &mut weights)?);
                 let _ = writeln!(
                     body,
                     "      nb_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq, {}, {}); }}",
-                    x(0)?, xs[1], xs[2], xs[3], packed, ws[0], ws[1], ws[2], x(2)?, ptr("int8_t"), os[1], os[2], t[0], t[1]
+                    x(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], ws[2], x(2)?, ptr("int8_t"), os[1], os[2], t[0], t[1]
                 );
             }
             tile::DEPTHWISE_CONV2D => {
