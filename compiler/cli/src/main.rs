@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-quantize{scheme=… granularity=…}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-quantize{scheme=… granularity=… clamp-sigma=K}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -74,6 +74,10 @@ enum Cmd {
         /// With `--ranges percentile`: clip |x| at this percentile.
         #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
         percentile: f64,
+        /// Clamp conv / fully connected weights to mean ± K·σ (per channel with `--granularity
+        /// channel`) before choosing their scale, e.g. 2 or 3.
+        #[arg(long, value_parser = parse_sigma)]
+        clamp_sigma: Option<f64>,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
@@ -216,6 +220,15 @@ impl Ranges {
             Ranges::Mse => "mse".into(),
             Ranges::Entropy => "entropy".into(),
         }
+    }
+}
+
+fn parse_sigma(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(k) if k > 0.0 && k.is_finite() => Ok(k),
+        _ => Err(format!(
+            "'{s}' is not a positive number of standard deviations"
+        )),
     }
 }
 
@@ -392,6 +405,7 @@ fn run(cmd: Cmd) -> Res<()> {
             granularity,
             ranges,
             percentile,
+            clamp_sigma,
             target,
         } => {
             let f = import(&model, &input_shape)?;
@@ -428,9 +442,10 @@ fn run(cmd: Cmd) -> Res<()> {
                 &mlir,
                 &mut m,
                 &format!(
-                    "builtin.module(nibble-quantize{{scheme={} granularity={}}},nibble-fold-requant)",
+                    "builtin.module(nibble-quantize{{scheme={} granularity={}{}}},nibble-fold-requant)",
                     scheme.name(),
-                    if matches!(granularity, Granularity::Channel) { "channel" } else { "tensor" }
+                    if matches!(granularity, Granularity::Channel) { "channel" } else { "tensor" },
+                    clamp_sigma.map(|k| format!(" clamp-sigma={k}")).unwrap_or_default()
                 ),
             )
             .map_err(|e| e.to_string())?;

@@ -86,7 +86,11 @@ pub fn float_outputs(g: &Func, set: &EvalSet) -> Result<Vec<Vec<Vec<f32>>>, Stri
 
 /// The tile-level program of a configuration: quantize, fold requant chains, lower.
 fn compile(g: &Func, c: &Config) -> Result<Func, String> {
-    let q = nibble_lower::to_qnt::to_qnt(g, c.scheme, c.per_channel).map_err(|e| e.to_string())?;
+    let q = nibble_lower::to_qnt::to_qnt(
+        g,
+        &nibble_lower::to_qnt::QuantConfig::new(c.scheme, c.per_channel),
+    )
+    .map_err(|e| e.to_string())?;
     let (q, _) = nibble_eqsat::fold_requant(&q).map_err(|e| e.to_string())?;
     nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic()).map_err(|e| e.to_string())
 }
@@ -183,8 +187,11 @@ pub fn evaluate(
 /// counterpart at the tile level, dequantized and compared with its FP32 value. Measured on the
 /// program before requant folding, so every layer's own output is observable.
 pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Vec<Layer>, String> {
-    let (q, gq) = nibble_lower::to_qnt::to_qnt_mapped(g, c.scheme, c.per_channel)
-        .map_err(|e| e.to_string())?;
+    let (q, gq) = nibble_lower::to_qnt::to_qnt_mapped(
+        g,
+        &nibble_lower::to_qnt::QuantConfig::new(c.scheme, c.per_channel),
+    )
+    .map_err(|e| e.to_string())?;
     let (t, qt) = nibble_lower::to_tile::to_tile_mapped(&q, &nibble_target::Target::generic())
         .map_err(|e| e.to_string())?;
     // graph value → (tile value, scale, zero point), in program order.

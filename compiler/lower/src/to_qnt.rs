@@ -91,17 +91,38 @@ fn range(op: &Op) -> Result<(f64, f64), LowerError> {
     }
 }
 
+/// How to quantize: the scheme, the weight granularity and optional weight clamping.
+#[derive(Clone, Copy, Debug)]
+pub struct QuantConfig {
+    pub scheme: Scheme,
+    /// One weight scale per output channel of conv / fully connected layers.
+    pub per_channel: bool,
+    /// Clamp conv / fully connected weights to mean ± K·σ (per channel with `per_channel`)
+    /// before choosing their scale: rare large weights saturate, the rest gain resolution.
+    pub clamp_sigma: Option<f64>,
+}
+
+impl QuantConfig {
+    pub fn new(scheme: Scheme, per_channel: bool) -> QuantConfig {
+        QuantConfig {
+            scheme,
+            per_channel,
+            clamp_sigma: None,
+        }
+    }
+}
+
 /// Converts a calibrated graph-level function to the qnt level.
-pub fn to_qnt(g: &Func, scheme: Scheme, per_channel: bool) -> Result<Func, LowerError> {
-    Ok(to_qnt_mapped(g, scheme, per_channel)?.0)
+pub fn to_qnt(g: &Func, cfg: &QuantConfig) -> Result<Func, LowerError> {
+    Ok(to_qnt_mapped(g, cfg)?.0)
 }
 
 /// [`to_qnt`], also returning which qnt value holds each graph value (for per-layer reports).
 pub fn to_qnt_mapped(
     g: &Func,
-    scheme: Scheme,
-    per_channel: bool,
+    cfg: &QuantConfig,
 ) -> Result<(Func, HashMap<ValueId, ValueId>), LowerError> {
+    let (scheme, per_channel) = (cfg.scheme, cfg.per_channel);
     let mut f = Func::new(&g.name);
     f.attrs = g
         .attrs
@@ -166,7 +187,7 @@ pub fn to_qnt_mapped(
                         )
                     })?;
                     let s = ty.shape().unwrap_or(&[]).to_vec();
-                    quantize_weights(f, &s, &c, scheme, false).0
+                    quantize_weights(f, &s, &c, scheme, false, None).0
                 }
             };
             let q = f
@@ -413,6 +434,7 @@ pub fn to_qnt_mapped(
                     scheme,
                     per_channel,
                     if depthwise { 2 } else { 0 },
+                    cfg.clamp_sigma,
                 );
                 let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
                 let bq = quantize_bias(&mut f, &b, &acc_scales);
@@ -516,7 +538,8 @@ pub fn to_qnt_mapped(
                         wt[mm * k as usize + kk] = bw[kk * m as usize + mm];
                     }
                 }
-                let (wq, sw) = quantize_weights(&mut f, &[m, k], &wt, scheme, per_channel);
+                let (wq, sw) =
+                    quantize_weights(&mut f, &[m, k], &wt, scheme, per_channel, cfg.clamp_sigma);
                 let acc_scales: Vec<f64> = sw.iter().map(|s| q.scale * s).collect();
                 let bq = quantize_bias(&mut f, &bias, &acc_scales);
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
@@ -636,11 +659,13 @@ fn quantize_weights(
     w: &[f32],
     scheme: Scheme,
     per_channel: bool,
+    clamp_sigma: Option<f64>,
 ) -> (ValueId, Vec<f64>) {
-    quantize_weights_along(f, shape, w, scheme, per_channel, 0)
+    quantize_weights_along(f, shape, w, scheme, per_channel, 0, clamp_sigma)
 }
 
-/// As [`quantize_weights`], with the output channels along `axis` (2 for depthwise [KH,KW,C,1]).
+/// As [`quantize_weights`], with the output channels along `axis` (2 for depthwise [KH,KW,C,1]),
+/// optionally clamping each channel's range to mean ± `clamp_sigma`·σ (values beyond saturate).
 fn quantize_weights_along(
     f: &mut Func,
     shape: &[i64],
@@ -648,6 +673,7 @@ fn quantize_weights_along(
     scheme: Scheme,
     per_channel: bool,
     axis: usize,
+    clamp_sigma: Option<f64>,
 ) -> (ValueId, Vec<f64>) {
     let channels = if per_channel { shape[axis] as usize } else { 1 };
     // Element j belongs to channel (j / inner) % channels, inner = the elements after `axis`.
@@ -663,6 +689,20 @@ fn quantize_weights_along(
     for (j, &x) in w.iter().enumerate() {
         let r = &mut ranges[channel(j)];
         *r = (r.0.min(x as f64), r.1.max(x as f64));
+    }
+    if let Some(k) = clamp_sigma {
+        // mean ± k·σ per channel, within the observed range.
+        let mut moments = vec![(0.0f64, 0.0f64, 0usize); ranges.len()];
+        for (j, &x) in w.iter().enumerate() {
+            let m = &mut moments[channel(j)];
+            *m = (m.0 + x as f64, m.1 + (x as f64).powi(2), m.2 + 1);
+        }
+        for (r, &(s1, s2, n)) in ranges.iter_mut().zip(&moments) {
+            let n = n.max(1) as f64;
+            let (mean, var) = (s1 / n, (s2 / n - (s1 / n).powi(2)).max(0.0));
+            let (a, b) = (mean - k * var.sqrt(), mean + k * var.sqrt());
+            *r = (r.0.max(a.min(0.0)), r.1.min(b.max(0.0)));
+        }
     }
     let scales: Vec<f64> = ranges
         .iter()

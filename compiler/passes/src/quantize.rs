@@ -1,4 +1,4 @@
-//! `nibble-quantize{scheme=pow2|symmetric|asymmetric granularity=tensor|channel}`: graph level →
+//! `nibble-quantize{scheme=pow2|symmetric|asymmetric granularity=tensor|channel clamp-sigma=K}`: graph level →
 //! qnt level (INT8 from the calibrated ranges `nibble.min`/`nibble.max`; symmetric, per-tensor
 //! by default; `channel` gives conv/FC weights one scale per output channel). See `nibble_lower::to_qnt` for the before/after IR.
 //!
@@ -23,5 +23,17 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         "channel" => true,
         g => return Err(format!("unknown granularity '{g}' (tensor, channel)")),
     };
-    nibble_lower::to_qnt::to_qnt(f, scheme, per_channel).map_err(|e| e.to_string())
+    let clamp_sigma = match opts.get("clamp-sigma") {
+        None => None,
+        Some(k) => match k.parse::<f64>() {
+            Ok(k) if k > 0.0 => Some(k),
+            _ => return Err(format!("clamp-sigma must be a positive number, got '{k}'")),
+        },
+    };
+    let cfg = nibble_lower::to_qnt::QuantConfig {
+        scheme,
+        per_channel,
+        clamp_sigma,
+    };
+    nibble_lower::to_qnt::to_qnt(f, &cfg).map_err(|e| e.to_string())
 }
