@@ -52,9 +52,10 @@ enum Cmd {
         /// Fix the input shape where the model leaves it dynamic: NAME=1,3,48,192.
         #[arg(long, value_parser = parse_input_shape)]
         input_shape: Option<(String, Vec<i64>)>,
-        /// Calibration inputs: float32 .npy, N x the model's input shape.
+        /// Calibration inputs: float32 .npy, N x the model's input shape (not with
+        /// `--ranges data-free`).
         #[arg(long)]
-        calib: PathBuf,
+        calib: Option<PathBuf>,
         /// Output directory (model.{graph,quant,tile}.mlir, model.c/.h, runtime, main.c).
         #[arg(short, long)]
         output: PathBuf,
@@ -78,6 +79,12 @@ enum Cmd {
         /// channel`) before choosing their scale, e.g. 2 or 3.
         #[arg(long, value_parser = parse_sigma)]
         clamp_sigma: Option<f64>,
+        /// With `--ranges data-free`: the range of the model's input (its preprocessing), LO,HI.
+        #[arg(long, value_parser = parse_pair, default_value = "-1,1", allow_hyphen_values = true)]
+        input_range: (f64, f64),
+        /// With `--ranges data-free`: ranges span this many standard deviations.
+        #[arg(long, default_value_t = 6.0, value_parser = parse_sigma)]
+        sigmas: f64,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
@@ -89,9 +96,10 @@ enum Cmd {
         /// Fix the input shape where the model leaves it dynamic: NAME=1,3,48,192.
         #[arg(long, value_parser = parse_input_shape)]
         input_shape: Option<(String, Vec<i64>)>,
-        /// Calibration inputs: float32 .npy, N x the model's input shape.
+        /// Calibration inputs: float32 .npy, N x the model's input shape (not needed for
+        /// data-free alone).
         #[arg(long)]
-        calib: PathBuf,
+        calib: Option<PathBuf>,
         /// Evaluation inputs: float32 .npy.
         #[arg(long)]
         eval: PathBuf,
@@ -111,12 +119,18 @@ enum Cmd {
             long,
             value_enum,
             value_delimiter = ',',
-            default_value = "minmax,percentile,mse,entropy"
+            default_value = "minmax,percentile,mse,entropy,data-free"
         )]
         ranges: Vec<Ranges>,
         /// Percentile of the `percentile` range method.
         #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
         percentile: f64,
+        /// Input range of the `data-free` method, LO,HI.
+        #[arg(long, value_parser = parse_pair, default_value = "-1,1", allow_hyphen_values = true)]
+        input_range: (f64, f64),
+        /// Standard deviations spanned by `data-free` ranges.
+        #[arg(long, default_value_t = 6.0, value_parser = parse_sigma)]
+        sigmas: f64,
         /// Also write a self-contained HTML page (tables, per-layer SQNR chart, accuracy vs size).
         #[arg(long)]
         html: Option<PathBuf>,
@@ -194,23 +208,38 @@ enum Ranges {
     Mse,
     /// The |x| threshold with the least KL divergence after 128-level quantization (two passes).
     Entropy,
+    /// No vectors: Gaussian statistics from --input-range and BatchNorm/LayerNorm parameters,
+    /// ranges at ± --sigmas standard deviations.
+    DataFree,
+}
+
+/// The parameters of the range methods.
+#[derive(Clone, Copy, Debug)]
+struct RangeParams {
+    percentile: f64,
+    input_range: (f64, f64),
+    sigmas: f64,
 }
 
 impl Ranges {
     /// The calibration method for activations quantized with `scheme`.
     fn method(
         self,
-        percentile: f64,
+        p: RangeParams,
         scheme: nibble_quantize::Scheme,
     ) -> nibble_quantize::RangeMethod {
         use nibble_quantize::RangeMethod as M;
         match self {
             Ranges::Minmax => M::MinMax,
-            Ranges::Percentile => M::Percentile(percentile),
+            Ranges::Percentile => M::Percentile(p.percentile),
             Ranges::Mse => M::Mse {
                 symmetric: scheme != nibble_quantize::Scheme::Asymmetric,
             },
             Ranges::Entropy => M::Entropy,
+            Ranges::DataFree => M::DataFree {
+                input: p.input_range,
+                sigmas: p.sigmas,
+            },
         }
     }
     fn name(self, percentile: f64) -> String {
@@ -219,7 +248,17 @@ impl Ranges {
             Ranges::Percentile => format!("percentile {percentile}"),
             Ranges::Mse => "mse".into(),
             Ranges::Entropy => "entropy".into(),
+            Ranges::DataFree => "data-free".into(),
         }
+    }
+}
+
+fn parse_pair(s: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("'{s}' is not LO,HI with LO < HI");
+    let (a, b) = s.split_once(',').ok_or_else(bad)?;
+    match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(a), Ok(b)) if a < b && a.is_finite() && b.is_finite() => Ok((a, b)),
+        _ => Err(bad()),
     }
 }
 
@@ -406,6 +445,8 @@ fn run(cmd: Cmd) -> Res<()> {
             ranges,
             percentile,
             clamp_sigma,
+            input_range,
+            sigmas,
             target,
         } => {
             let f = import(&model, &input_shape)?;
@@ -414,19 +455,33 @@ fn run(cmd: Cmd) -> Res<()> {
             let mlir = context()?;
             let mut f = graph_cleanup(&mlir, &f)?;
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
-            let (n, data) = read_batch(&calib, &shape)?;
-            if n == 0 {
-                return Err(format!(
-                    "'{}' holds no calibration samples",
-                    calib.display()
-                ));
-            }
-            let per = data.len() / n;
-            let method = ranges.method(percentile, scheme.name().parse()?);
-            let passes = if matches!(ranges, Ranges::Minmax) {
-                1
-            } else {
-                2
+            let params = RangeParams {
+                percentile,
+                input_range,
+                sigmas,
+            };
+            let method = ranges.method(params, scheme.name().parse()?);
+            let (n, data) = match (&calib, ranges) {
+                (None, Ranges::DataFree) => (0, Vec::new()),
+                (None, _) => {
+                    return Err(format!(
+                        "--ranges {} needs --calib (only data-free needs no vectors)",
+                        ranges.name(percentile)
+                    ))
+                }
+                (Some(c), _) => {
+                    let (n, data) = read_batch(c, &shape)?;
+                    if n == 0 {
+                        return Err(format!("'{}' holds no calibration samples", c.display()));
+                    }
+                    (n, data)
+                }
+            };
+            let per = data.len().checked_div(n).unwrap_or(1).max(1);
+            let passes = match ranges {
+                Ranges::Minmax => 1,
+                Ranges::DataFree => 0,
+                _ => 2,
             };
             let pb = progress(n * passes, "calibrating");
             let table =
@@ -477,18 +532,29 @@ fn run(cmd: Cmd) -> Res<()> {
             limit,
             ranges,
             percentile,
+            input_range,
+            sigmas,
             html,
         } => {
             let mlir = context()?;
             let g = graph_cleanup(&mlir, &import(&model, &input_shape)?)?;
             let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
-            let (n, cdata) = read_batch(&calib, &shape)?;
+            let params = RangeParams {
+                percentile,
+                input_range,
+                sigmas,
+            };
+            let (n, cdata) = match &calib {
+                Some(c) => read_batch(c, &shape)?,
+                None if ranges.iter().all(|r| matches!(r, Ranges::DataFree)) => (0, Vec::new()),
+                None => return Err("--calib is needed unless --ranges data-free".into()),
+            };
             let (m, edata) = read_batch(&eval, &shape)?;
-            if n == 0 || m == 0 {
+            if m == 0 || (n == 0 && calib.is_some()) {
                 return Err("calibration and evaluation sets must not be empty".into());
             }
             let m = limit.map_or(m, |l| l.min(m));
-            let per = cdata.len() / n;
+            let per = shape.iter().product::<i64>().max(1) as usize;
             let set = report::EvalSet {
                 samples: edata.chunks_exact(per).take(m).collect(),
                 task: metrics::Task::load(labels.as_deref(), keys.as_deref(), m)?,
@@ -502,7 +568,7 @@ fn run(cmd: Cmd) -> Res<()> {
             let mut wanted: Vec<(String, nibble_quantize::RangeMethod)> = Vec::new();
             for r in &ranges {
                 for &scheme in &schemes {
-                    let m = r.method(percentile, scheme);
+                    let m = r.method(params, scheme);
                     if !wanted.iter().any(|w| w.1 == m) {
                         wanted.push((r.name(percentile), m));
                     }
@@ -524,7 +590,7 @@ fn run(cmd: Cmd) -> Res<()> {
             let mut configs = Vec::new();
             for r in &ranges {
                 for &scheme in &schemes {
-                    let m = r.method(percentile, scheme);
+                    let m = r.method(params, scheme);
                     let graph = wanted.iter().position(|w| w.1 == m).unwrap_or(0);
                     for per_channel in [false, true] {
                         configs.push(report::Config {

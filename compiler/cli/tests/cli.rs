@@ -865,6 +865,8 @@ fn report_shows_configurations_and_layers() {
         p(&m.join("test_labels.npy")),
         "--limit",
         "100",
+        "--input-range",
+        "-0.4243,2.8216",
         "--html",
         p(&html),
     ]));
@@ -873,17 +875,23 @@ fn report_shows_configurations_and_layers() {
         .lines()
         .filter(|l| l.contains(" / ") && l.contains(" dB"))
         .collect();
-    assert_eq!(rows.len(), 24, "{text}"); // 3 schemes × 2 granularities × 4 range methods
+    assert_eq!(rows.len(), 30, "{text}"); // 3 schemes × 2 granularities × 5 range methods
     assert!(!text.contains("FAILED"), "{text}");
     // FP32's top-1 and every INT8 configuration's, within a point of it on MNIST, except
-    // entropy's: its KL criterion clips MNIST's bimodal input at 1.2 of 2.8 (it only has to run).
+    // entropy's (its KL criterion clips MNIST's bimodal input at 1.2 of 2.8) and data-free's
+    // (MNIST has no BatchNorm: statistics come from the input alone, through five layers whose
+    // inputs are far from independent); those only have to run (data-free's accuracy is tested
+    // on ppocr_cls).
     let pct = |l: &str| -> f64 {
         l.split_whitespace()
             .find_map(|w| w.parse::<f64>().ok())
             .unwrap()
     };
     let fp32 = pct(text.lines().find(|l| l.starts_with("FP32")).unwrap());
-    for r in rows.iter().filter(|r| !r.contains("entropy")) {
+    for r in rows
+        .iter()
+        .filter(|r| !r.contains("entropy") && !r.contains("data-free"))
+    {
         let v = pct(r.split_once("  ").unwrap().1);
         assert!((fp32 - v).abs() <= 1.0, "{r} vs FP32 {fp32}");
     }
@@ -900,4 +908,62 @@ fn report_shows_configurations_and_layers() {
         "not self-contained"
     );
     assert!(page.contains("Per-layer SQNR") && page.contains("Relu_8"));
+}
+
+/// `--ranges data-free` compiles without a single vector: ranges from the input range and the
+/// BatchNorm statistics the importer keeps. On the ppocr_cls slice the integer program decides
+/// as FP32 does on at least 19 of the 20 lines; without --calib any other method is refused.
+#[test]
+fn data_free_ranges_need_no_vectors() {
+    let cls = root().join("tests-data/ppocr_cls");
+    let d = tmp("data-free");
+    let out = d.join("out");
+    let model = cls.join("model.onnx");
+    let common = [
+        "compile",
+        p(&model),
+        "--input-shape",
+        "x=1,3,48,192",
+        "-o",
+        p(&out),
+    ];
+    let refused = nibble(&[&common[..], &["--ranges", "mse"]].concat());
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--ranges mse needs --calib"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    ok(nibble(
+        &[
+            &common[..],
+            &[
+                "--ranges",
+                "data-free",
+                "--scheme",
+                "asymmetric",
+                "--granularity",
+                "channel",
+            ],
+        ]
+        .concat(),
+    ));
+    let graph = std::fs::read_to_string(out.join("model.graph.mlir")).unwrap();
+    assert!(graph.contains("nibble.bn_std"), "no BatchNorm statistics");
+    ok(nibble(&[
+        "run",
+        p(&out.join("model.tile.mlir")),
+        "--input",
+        p(&cls.join("test_x.npy")),
+        "--out-dir",
+        p(&d.join("int")),
+    ]));
+    let got = read(&d.join("int/out0.npy"));
+    let reference = read(&cls.join("test_ref_out0.npy"));
+    let same = top1(&got)
+        .iter()
+        .zip(top1(&reference))
+        .filter(|(a, b)| **a == *b)
+        .count();
+    assert!(same >= 19, "{same}/20 decisions equal to FP32");
 }

@@ -1481,6 +1481,17 @@ impl<'a> Importer<'a> {
                 let bc = Const { dims, data: b };
                 let y = self.apply_const("tosa.mul", x, &ac, false)?;
                 let r = self.apply_const("tosa.add", y, &bc, false)?;
+                // The normalised output's statistics (mean β, standard deviation |γ| per
+                // channel), which data-free ranges start from.
+                let stats = |v: Vec<f32>| Attr::dense_f32(f32t(&[c as i64]), &v);
+                if let Some(op) = self.f.ops.iter_mut().rev().find(|o| o.results[0] == r.id) {
+                    op.attrs
+                        .insert("nibble.bn_mean".into(), stats(bias.data.clone()));
+                    op.attrs.insert(
+                        "nibble.bn_std".into(),
+                        stats(scale.data.iter().map(|g| g.abs()).collect()),
+                    );
+                }
                 vec![r]
             }
             "GlobalAveragePool" => {

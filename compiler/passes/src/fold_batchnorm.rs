@@ -143,6 +143,14 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         new_conv.operands[1] = wv;
         new_conv.operands[2] = bv;
         new_conv.results = affine.results.clone();
+        // BatchNormalization's output statistics (for data-free ranges) move with the result.
+        for (k, v) in affine
+            .attrs
+            .iter()
+            .filter(|(k, _)| k.starts_with("nibble.bn_"))
+        {
+            new_conv.attrs.insert(k.clone(), v.clone());
+        }
         let mut ops = Vec::with_capacity(f.ops.len() + 1);
         for (j, op) in f.ops.drain(..).enumerate() {
             if j == ci {

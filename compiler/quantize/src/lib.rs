@@ -2,6 +2,7 @@
 //! scales becomes an int32 multiplier and a shift, and how calibration vectors become a range
 //! table attached to the graph-level IR (`nibble.min` / `nibble.max` on every op).
 
+pub mod data_free;
 pub mod fixed;
 pub mod ranges;
 
@@ -14,6 +15,10 @@ pub enum QuantError {
     Ratio(f64),
     #[error(transparent)]
     Interp(#[from] nibble_interp::InterpError),
+    #[error(transparent)]
+    Ir(#[from] nibble_ir::IrError),
+    #[error("data-free ranges: {0}")]
+    DataFree(String),
 }
 
 /// How real values map to integers.

@@ -12,6 +12,7 @@
 //!   128-level quantization (TensorRT's calibration).
 //!
 //! The model's outputs always keep their min/max range (a clipped logit changes the answer).
+//! `data-free` needs no vectors at all (data_free.rs).
 
 use nibble_interp::float::FloatProgram;
 use nibble_ir::{Attr, Func};
@@ -28,6 +29,12 @@ pub enum RangeMethod {
     },
     /// Least KL divergence between the |x| histogram and its 128-level quantization.
     Entropy,
+    /// No vectors: Gaussian statistics propagated from the input range (lo, hi) and
+    /// BatchNorm/LayerNorm parameters; ranges at ± `sigmas` standard deviations (data_free.rs).
+    DataFree {
+        input: (f64, f64),
+        sigmas: f64,
+    },
 }
 
 /// Observed `[min, max]` per value (None where never observed).
@@ -221,6 +228,9 @@ pub fn calibrate<'a, I>(
 where
     I: Iterator<Item = &'a [f32]> + Clone,
 {
+    if let RangeMethod::DataFree { input, sigmas } = method {
+        return crate::data_free::ranges(func, input, sigmas);
+    }
     let prog = FloatProgram::new(func)?;
     let mut table = RangeTable(vec![None; func.values.len()]);
     for s in samples.clone() {
@@ -246,7 +256,7 @@ where
     {
         let Some((lo, hi)) = *r else { continue };
         let clipped = match method {
-            RangeMethod::MinMax => None,
+            RangeMethod::MinMax | RangeMethod::DataFree { .. } => None,
             RangeMethod::Percentile(p) => hist.clip(v, p).map(|c| (-c, c)),
             RangeMethod::Entropy => hist.entropy(v).map(|c| (-c, c)),
             RangeMethod::Mse { symmetric } => hist.mse(v, symmetric),
