@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-quantize{scheme=… granularity=… clamp-sigma=K}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-equalize, nibble-quantize{scheme=… granularity=… clamp-sigma=K}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -79,6 +79,10 @@ enum Cmd {
         /// channel`) before choosing their scale, e.g. 2 or 3.
         #[arg(long, value_parser = parse_sigma)]
         clamp_sigma: Option<f64>,
+        /// Cross-layer equalization before calibration (`nibble-equalize`): a conv's output
+        /// channels rescaled to a common range into the depthwise conv that reads them.
+        #[arg(long)]
+        equalize: bool,
         /// With `--ranges data-free`: the range of the model's input (its preprocessing), LO,HI.
         #[arg(long, value_parser = parse_pair, default_value = "-1,1", allow_hyphen_values = true)]
         input_range: (f64, f64),
@@ -445,6 +449,7 @@ fn run(cmd: Cmd) -> Res<()> {
             ranges,
             percentile,
             clamp_sigma,
+            equalize,
             input_range,
             sigmas,
             target,
@@ -454,6 +459,12 @@ fn run(cmd: Cmd) -> Res<()> {
             // Graph-level clean-up before calibration, so ranges are those of the folded layers.
             let mlir = context()?;
             let mut f = graph_cleanup(&mlir, &f)?;
+            if equalize {
+                let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
+                nibble_passes::run_pipeline(&mlir, &mut m, "builtin.module(nibble-equalize)")
+                    .map_err(|e| e.to_string())?;
+                f = nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())?;
+            }
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let params = RangeParams {
                 percentile,

@@ -5,6 +5,7 @@
 //! function through [`nibble_ir::Func`] and replaces the module body with its result, which MLIR
 //! verifies again.
 
+mod equalize;
 mod fold_batchnorm;
 mod fold_constants;
 mod fold_requant;
@@ -42,6 +43,7 @@ pub const PASSES: &[PassInfo] = &[
     fold_constants::PASS,
     fold_batchnorm::PASS,
     recognize_layers::PASS,
+    equalize::PASS,
     quantize::PASS,
     fold_requant::PASS,
     lower_tile::PASS,
