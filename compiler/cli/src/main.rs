@@ -129,6 +129,10 @@ enum Cmd {
         /// Percentile of the `percentile` range method.
         #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
         percentile: f64,
+        /// Show the per-layer SQNR of this configuration (as the table names it, e.g.
+        /// "symmetric / channel / minmax") instead of the best one.
+        #[arg(long)]
+        layers_of: Option<String>,
         /// Input range of the `data-free` method, LO,HI.
         #[arg(long, value_parser = parse_pair, default_value = "-1,1", allow_hyphen_values = true)]
         input_range: (f64, f64),
@@ -543,6 +547,7 @@ fn run(cmd: Cmd) -> Res<()> {
             limit,
             ranges,
             percentile,
+            layers_of,
             input_range,
             sigmas,
             html,
@@ -639,6 +644,22 @@ fn run(cmd: Cmd) -> Res<()> {
                         .then(b.cmp(&a))
                 })
                 .ok_or("no configuration")?;
+            let best = match &layers_of {
+                None => best,
+                Some(name) => outcomes
+                    .iter()
+                    .position(|o| &o.name == name)
+                    .ok_or_else(|| {
+                        format!(
+                            "--layers-of '{name}' is not one of the configurations ({})",
+                            outcomes
+                                .iter()
+                                .map(|o| o.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    })?,
+            };
             let layers = if outcomes[best].result.is_ok() {
                 report::layers(&graphs[configs[best].ranges], &configs[best], &set, &|| {
                     pb.inc(1)

@@ -356,7 +356,7 @@ pub fn text(
     }
     let _ = writeln!(
         s,
-        "\nper-layer SQNR of the best configuration ({best}); the 10 layers that lose the most:"
+        "\nper-layer SQNR of {best}; the 10 layers that lose the most:"
     );
     let mut worst: Vec<&Layer> = layers.iter().collect();
     worst.sort_by(|a, b| a.delta.total_cmp(&b.delta));
