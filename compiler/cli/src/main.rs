@@ -129,6 +129,9 @@ enum Cmd {
         /// Percentile of the `percentile` range method.
         #[arg(long, default_value_t = 99.99, value_parser = parse_percentile)]
         percentile: f64,
+        /// Cross-layer equalization (`nibble-equalize`) before every configuration.
+        #[arg(long)]
+        equalize: bool,
         /// Show the per-layer SQNR of this configuration (as the table names it, e.g.
         /// "symmetric / channel / minmax") instead of the best one.
         #[arg(long)]
@@ -377,8 +380,17 @@ const GRAPH_CLEANUP: &str =
     "builtin.module(nibble-fold-constants,nibble-fold-batchnorm,nibble-recognize-layers)";
 
 fn graph_cleanup(mlir: &Mlir, f: &Func) -> Res<Func> {
+    run_pipeline_on(mlir, f, GRAPH_CLEANUP)
+}
+
+/// Runs one pass over a graph-level function (through MLIR, verified).
+fn run_graph_pass(mlir: &Mlir, f: &Func, pass: &str) -> Res<Func> {
+    run_pipeline_on(mlir, f, &format!("builtin.module({pass})"))
+}
+
+fn run_pipeline_on(mlir: &Mlir, f: &Func, pipeline: &str) -> Res<Func> {
     let mut m = mlir.module_of(f).map_err(|e| e.to_string())?;
-    nibble_passes::run_pipeline(mlir, &mut m, GRAPH_CLEANUP).map_err(|e| e.to_string())?;
+    nibble_passes::run_pipeline(mlir, &mut m, pipeline).map_err(|e| e.to_string())?;
     nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())
 }
 
@@ -464,10 +476,7 @@ fn run(cmd: Cmd) -> Res<()> {
             let mlir = context()?;
             let mut f = graph_cleanup(&mlir, &f)?;
             if equalize {
-                let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
-                nibble_passes::run_pipeline(&mlir, &mut m, "builtin.module(nibble-equalize)")
-                    .map_err(|e| e.to_string())?;
-                f = nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())?;
+                f = run_graph_pass(&mlir, &f, "nibble-equalize")?;
             }
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let params = RangeParams {
@@ -547,13 +556,17 @@ fn run(cmd: Cmd) -> Res<()> {
             limit,
             ranges,
             percentile,
+            equalize,
             layers_of,
             input_range,
             sigmas,
             html,
         } => {
             let mlir = context()?;
-            let g = graph_cleanup(&mlir, &import(&model, &input_shape)?)?;
+            let mut g = graph_cleanup(&mlir, &import(&model, &input_shape)?)?;
+            if equalize {
+                g = run_graph_pass(&mlir, &g, "nibble-equalize")?;
+            }
             let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
             let params = RangeParams {
                 percentile,
