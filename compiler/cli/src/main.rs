@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-equalize, nibble-quantize{scheme=… granularity=… clamp-sigma=K}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-equalize, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -79,6 +79,11 @@ enum Cmd {
         /// channel`) before choosing their scale, e.g. 2 or 3.
         #[arg(long, value_parser = parse_sigma)]
         clamp_sigma: Option<f64>,
+        /// Bias correction: each conv / fully connected bias minus the expected error of its
+        /// quantized weights, (Q(W) − W)·E[x], E[x] from the calibration vectors (or data-free
+        /// statistics).
+        #[arg(long)]
+        bias_correction: bool,
         /// Cross-layer equalization before calibration (`nibble-equalize`): a conv's output
         /// channels rescaled to a common range into the depthwise conv that reads them.
         #[arg(long)]
@@ -465,6 +470,7 @@ fn run(cmd: Cmd) -> Res<()> {
             ranges,
             percentile,
             clamp_sigma,
+            bias_correction,
             equalize,
             input_range,
             sigmas,
@@ -521,10 +527,11 @@ fn run(cmd: Cmd) -> Res<()> {
                 &mlir,
                 &mut m,
                 &format!(
-                    "builtin.module(nibble-quantize{{scheme={} granularity={}{}}},nibble-fold-requant)",
+                    "builtin.module(nibble-quantize{{scheme={} granularity={}{}{}}},nibble-fold-requant)",
                     scheme.name(),
                     if matches!(granularity, Granularity::Channel) { "channel" } else { "tensor" },
-                    clamp_sigma.map(|k| format!(" clamp-sigma={k}")).unwrap_or_default()
+                    clamp_sigma.map(|k| format!(" clamp-sigma={k}")).unwrap_or_default(),
+                    if bias_correction { " bias-correction=true" } else { "" }
                 ),
             )
             .map_err(|e| e.to_string())?;

@@ -100,6 +100,10 @@ pub struct QuantConfig {
     /// Clamp conv / fully connected weights to mean ± K·σ (per channel with `per_channel`)
     /// before choosing their scale: rare large weights saturate, the rest gain resolution.
     pub clamp_sigma: Option<f64>,
+    /// Subtract the expected output error of the quantized weights, `(Q(W) − W)·E[x]`, from
+    /// each conv / fully connected bias, E[x] the layer's `nibble.input_mean` (from the
+    /// calibration vectors, or from data-free statistics).
+    pub bias_correction: bool,
 }
 
 impl QuantConfig {
@@ -108,6 +112,7 @@ impl QuantConfig {
             scheme,
             per_channel,
             clamp_sigma: None,
+            bias_correction: false,
         }
     }
 }
@@ -427,7 +432,7 @@ pub fn to_qnt_mapped(
                     return Err(err(op, "only depthwise multiplier 1 is supported"));
                 }
                 // Output channels: axis 0 of OHWI conv weights, axis 2 of depthwise [KH,KW,C,1].
-                let (wq, sw) = quantize_weights_along(
+                let (wq, sw, wd) = quantize_weights_along(
                     &mut f,
                     &ws,
                     &w,
@@ -436,6 +441,21 @@ pub fn to_qnt_mapped(
                     if depthwise { 2 } else { 0 },
                     cfg.clamp_sigma,
                 );
+                let b = match input_mean(op).filter(|_| cfg.bias_correction) {
+                    // OHWI: tap j of output o reads input channel j % C; depthwise [KH,KW,C,1]:
+                    // element j belongs to channel j % C.
+                    Some(mean) if mean.len() == ws[if depthwise { 2 } else { 3 }] as usize => {
+                        let c = mean.len();
+                        let oc = b.len();
+                        let mut corr = vec![0.0f64; oc];
+                        for (j, (&q, &x)) in wd.iter().zip(&w).enumerate() {
+                            let o = if depthwise { j % c } else { j / (w.len() / oc) };
+                            corr[o] += (q - x as f64) * mean[j % c];
+                        }
+                        corrected(&b, &corr)
+                    }
+                    _ => b,
+                };
                 let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
                 let bq = quantize_bias(&mut f, &b, &acc_scales);
                 let (p, s, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
@@ -538,8 +558,21 @@ pub fn to_qnt_mapped(
                         wt[mm * k as usize + kk] = bw[kk * m as usize + mm];
                     }
                 }
-                let (wq, sw) =
+                let (wq, sw, wd) =
                     quantize_weights(&mut f, &[m, k], &wt, scheme, per_channel, cfg.clamp_sigma);
+                if let Some(mean) =
+                    input_mean(op).filter(|m| cfg.bias_correction && m.len() == k as usize)
+                {
+                    let (mu, ku) = (m as usize, k as usize);
+                    let corr: Vec<f64> = (0..mu)
+                        .map(|o| {
+                            (0..ku)
+                                .map(|kk| (wd[o * ku + kk] - wt[o * ku + kk] as f64) * mean[kk])
+                                .sum()
+                        })
+                        .collect();
+                    bias = corrected(&bias, &corr);
+                }
                 let acc_scales: Vec<f64> = sw.iter().map(|s| q.scale * s).collect();
                 let bq = quantize_bias(&mut f, &bias, &acc_scales);
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
@@ -652,7 +685,8 @@ fn acc_type(shape: &[i64], scales: &[f64]) -> Type {
 }
 
 /// Symmetric int8 weights, one scale for the tensor or one per output channel (axis 0 of OHWI
-/// conv weights and [M, K] matrices). Returns the constant and its scales.
+/// conv weights and [M, K] matrices). Returns the constant, its scales and the dequantized
+/// weights.
 fn quantize_weights(
     f: &mut Func,
     shape: &[i64],
@@ -660,7 +694,7 @@ fn quantize_weights(
     scheme: Scheme,
     per_channel: bool,
     clamp_sigma: Option<f64>,
-) -> (ValueId, Vec<f64>) {
+) -> (ValueId, Vec<f64>, Vec<f64>) {
     quantize_weights_along(f, shape, w, scheme, per_channel, 0, clamp_sigma)
 }
 
@@ -674,7 +708,7 @@ fn quantize_weights_along(
     per_channel: bool,
     axis: usize,
     clamp_sigma: Option<f64>,
-) -> (ValueId, Vec<f64>) {
+) -> (ValueId, Vec<f64>, Vec<f64>) {
     let channels = if per_channel { shape[axis] as usize } else { 1 };
     // Element j belongs to channel (j / inner) % channels, inner = the elements after `axis`.
     let inner = shape[axis + 1..].iter().product::<i64>().max(1) as usize;
@@ -725,7 +759,12 @@ fn quantize_weights_along(
         ),
     };
     let attr = Attr::dense_i8(Type::tensor(shape, Elem::Int(8)), &q);
-    (qnt::constant(f, ty, attr), scales)
+    let dequantized = q
+        .iter()
+        .enumerate()
+        .map(|(j, &v)| v as f64 * scales[channel(j)])
+        .collect();
+    (qnt::constant(f, ty, attr), scales, dequantized)
 }
 
 /// int32 biases at the accumulator scales (one, or one per channel).
@@ -1073,4 +1112,22 @@ fn op_param(op: &Op, key: &str) -> Option<f64> {
         }),
         _ => None,
     }
+}
+
+/// The per-input-channel mean calibration left on a layer (`nibble.input_mean`).
+fn input_mean(op: &Op) -> Option<Vec<f64>> {
+    match op.attrs.get("nibble.input_mean") {
+        Some(Attr::Dense(_, bytes)) => {
+            Some(model::dense_f32(bytes).iter().map(|&v| v as f64).collect())
+        }
+        _ => None,
+    }
+}
+
+/// `b − correction`, per output channel.
+fn corrected(b: &[f32], correction: &[f64]) -> Vec<f32> {
+    b.iter()
+        .zip(correction)
+        .map(|(&b, &c)| (b as f64 - c) as f32)
+        .collect()
 }

@@ -1,4 +1,4 @@
-//! `nibble-quantize{scheme=pow2|symmetric|asymmetric granularity=tensor|channel clamp-sigma=K}`: graph level →
+//! `nibble-quantize{scheme=pow2|symmetric|asymmetric granularity=tensor|channel clamp-sigma=K bias-correction=true}`: graph level →
 //! qnt level (INT8 from the calibrated ranges `nibble.min`/`nibble.max`; symmetric, per-tensor
 //! by default; `channel` gives conv/FC weights one scale per output channel). See `nibble_lower::to_qnt` for the before/after IR.
 //!
@@ -30,10 +30,16 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
             _ => return Err(format!("clamp-sigma must be a positive number, got '{k}'")),
         },
     };
+    let bias_correction = match opts.get("bias-correction").unwrap_or("false") {
+        "true" => true,
+        "false" => false,
+        b => return Err(format!("bias-correction must be true or false, got '{b}'")),
+    };
     let cfg = nibble_lower::to_qnt::QuantConfig {
         scheme,
         per_channel,
         clamp_sigma,
+        bias_correction,
     };
     nibble_lower::to_qnt::to_qnt(f, &cfg).map_err(|e| e.to_string())
 }

@@ -359,10 +359,18 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
         };
         stats.insert(r, out);
     }
-    let mut table = crate::RangeTable(vec![None; func.values.len()]);
+    let mut table = crate::RangeTable::new(func.values.len());
     for (v, s) in &stats {
         let (lo, hi) = s.range(k);
         table.0[*v] = Some((lo as f32, hi as f32));
+    }
+    // The layers' input means (analytic bias correction), per channel of the last axis.
+    for op in func.ops.iter().filter(|o| crate::ranges::is_layer(o)) {
+        let v = op.operands[0];
+        if let Some(s) = stats.get(&v) {
+            let c = *func.ty(v).shape().and_then(|s| s.last()).unwrap_or(&1) as usize;
+            table.1[v] = Some(((0..c).map(|ch| s.at(ch).0).collect(), 1));
+        }
     }
     Ok(table)
 }

@@ -39,9 +39,34 @@ pub enum RangeMethod {
 
 /// Observed `[min, max]` per value (None where never observed).
 #[derive(Clone, Debug)]
-pub struct RangeTable(pub Vec<Option<(f32, f32)>>);
+pub struct RangeTable(
+    pub Vec<Option<(f32, f32)>>,
+    /// Per-channel (last axis) means of the values conv / fully connected layers read, for bias
+    /// correction (sums and counts while calibrating).
+    pub Vec<Option<(Vec<f64>, u64)>>,
+);
 
 impl RangeTable {
+    pub fn new(values: usize) -> RangeTable {
+        RangeTable(vec![None; values], vec![None; values])
+    }
+    /// Accumulates the per-channel sums of value `v` (`channels` = its last dimension).
+    fn observe_mean(&mut self, v: usize, data: &[f32], channels: usize) {
+        let c = channels.max(1);
+        let (sums, n) = self.1[v].get_or_insert_with(|| (vec![0.0; c], 0));
+        for row in data.chunks_exact(c) {
+            for (s, &x) in sums.iter_mut().zip(row) {
+                *s += x as f64;
+            }
+            *n += 1;
+        }
+    }
+    /// The per-channel mean of value `v`, where it was collected.
+    pub fn mean(&self, v: usize) -> Option<Vec<f64>> {
+        let (sums, n) = self.1[v].as_ref()?;
+        Some(sums.iter().map(|s| s / (*n).max(1) as f64).collect())
+    }
+
     fn observe(&mut self, v: usize, data: &[f32]) {
         let (mut lo, mut hi) = self.0[v].unwrap_or((f32::INFINITY, f32::NEG_INFINITY));
         for &x in data {
@@ -232,10 +257,21 @@ where
         return crate::data_free::ranges(func, input, sigmas);
     }
     let prog = FloatProgram::new(func)?;
-    let mut table = RangeTable(vec![None; func.values.len()]);
+    let mut table = RangeTable::new(func.values.len());
+    // The inputs of conv / fully connected layers also get per-channel means (bias correction).
+    let mut read_by_layer = vec![0usize; func.values.len()];
+    for op in func.ops.iter().filter(|o| is_layer(o)) {
+        let v = op.operands[0];
+        read_by_layer[v] = *func.ty(v).shape().and_then(|s| s.last()).unwrap_or(&1) as usize;
+    }
     for s in samples.clone() {
         table.observe(func.args[0], s);
-        prog.run(s, |v, d| table.observe(v, d))?;
+        prog.run(s, |v, d| {
+            table.observe(v, d);
+            if read_by_layer[v] > 0 {
+                table.observe_mean(v, d, read_by_layer[v]);
+            }
+        })?;
         tick();
     }
     if method == RangeMethod::MinMax {
@@ -268,7 +304,16 @@ where
     Ok(table)
 }
 
-/// Writes the range table into the function as attributes.
+/// Conv, depthwise conv and matmul by a constant: the layers bias correction adjusts.
+pub fn is_layer(op: &nibble_ir::Op) -> bool {
+    matches!(
+        op.name.as_str(),
+        "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.matmul"
+    )
+}
+
+/// Writes the range table into the function as attributes: `nibble.min`/`nibble.max` on every
+/// op, and `nibble.input_mean` (per input channel) on conv / fully connected layers.
 pub fn annotate(func: &mut Func, table: &RangeTable) {
     if let Some((lo, hi)) = table.0[func.args[0]] {
         func.attrs
@@ -283,6 +328,14 @@ pub fn annotate(func: &mut Func, table: &RangeTable) {
         if let Some((lo, hi)) = op.results.first().and_then(|&r| table.0[r]) {
             op.attrs.insert("nibble.min".into(), Attr::f64(lo as f64));
             op.attrs.insert("nibble.max".into(), Attr::f64(hi as f64));
+        }
+        if is_layer(op) {
+            if let Some(m) = table.mean(op.operands[0]) {
+                let data: Vec<f32> = m.iter().map(|&x| x as f32).collect();
+                let ty = nibble_ir::Type::tensor(&[data.len() as i64], nibble_ir::Elem::F32);
+                op.attrs
+                    .insert("nibble.input_mean".into(), Attr::dense_f32(ty, &data));
+            }
         }
     }
 }
