@@ -275,4 +275,21 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"mid_multiplier" = %mid_multiplier_attr, "mid_shift" = %mid_shift_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr, "sigmoid_table" = %sigmoid_table_attr}
   }
+  // tosa.resize on stored integers. Per output pixel the taps (y0, y1, fy) and (x0, x1, fx)
+  // follow from scale [ny, dy, nx, dx] and image_offset [oy, ox] as in tosa.resize (fractions in
+  // units of ny, nx). nearest: out = in[y0][x0] (same quantization); bilinear: acc =
+  // ((a - zp)(nx - fx) + (b - zp) fx)(ny - fy) + ((c - zp)(nx - fx) + (d - zp) fx) fy at scale
+  // scale_in / (nx ny), out = clamp(zp_out + apply_scale(acc, multiplier, shift)).
+  irdl.operation @resize {
+    %input = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %mode_attr = irdl.base "#builtin.string"
+    %scale_attr = irdl.base "#builtin.dense_array"
+    %image_offset_attr = irdl.base "#builtin.dense_array"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input)
+    irdl.results(output: %output)
+    irdl.attributes {"mode" = %mode_attr, "scale" = %scale_attr, "image_offset" = %image_offset_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr}
+  }
 }

@@ -29,6 +29,7 @@ pub const MATMUL: &str = "qnt.matmul";
 pub const LAYER_NORM: &str = "qnt.layer_norm";
 pub const HARD_SWISH: &str = "qnt.hard_swish";
 pub const SWISH: &str = "qnt.swish";
+pub const RESIZE: &str = "qnt.resize";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -333,4 +334,25 @@ pub fn swish(f: &mut Func, acc: ValueId, ty: Type, p: &Epilogue, table: &[i32]) 
         ),
     ));
     f.push(SWISH, &[acc], ty, attrs)
+}
+
+/// tosa.resize on stored integers: `mode` "nearest" or "bilinear", `scale` [ny, dy, nx, dx],
+/// `image_offset` [oy, ox]; bilinear requantizes by `multiplier`·2^-`shift`.
+pub fn resize(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    mode: &str,
+    scale: &[i64],
+    image_offset: &[i64],
+    requant: (i32, i32),
+) -> ValueId {
+    let attrs = vec![
+        ("mode", Attr::Str(mode.into())),
+        ("scale", Attr::I64s(scale.to_vec())),
+        ("image_offset", Attr::I64s(image_offset.to_vec())),
+        ("multiplier", Attr::i32(requant.0 as i64)),
+        ("shift", Attr::i32(requant.1 as i64)),
+    ];
+    f.push(RESIZE, &[x], ty, attrs)
 }

@@ -26,6 +26,7 @@ pub const SLICE: &str = "tile.slice";
 pub const CONCAT: &str = "tile.concat";
 pub const MATMUL: &str = "tile.matmul";
 pub const LAYER_NORM: &str = "tile.layer_norm";
+pub const RESIZE: &str = "tile.resize";
 
 /// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
 /// one multiplier/shift for the tensor or one per output channel.
@@ -382,4 +383,24 @@ pub fn layer_norm(
         ("offset", Attr::i64(0)),
     ]);
     f.push(LAYER_NORM, &[x], ty, attrs)
+}
+
+/// tosa.resize on stored integers with its requantization (see qnt.resize).
+pub fn resize(
+    f: &mut Func,
+    x: ValueId,
+    ty: Type,
+    mode: &str,
+    scale: &[i64],
+    image_offset: &[i64],
+    rq: Requant,
+) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.extend([
+        ("mode", Attr::Str(mode.into())),
+        ("scale", Attr::I64s(scale.to_vec())),
+        ("image_offset", Attr::I64s(image_offset.to_vec())),
+        ("offset", Attr::i64(0)),
+    ]);
+    f.push(RESIZE, &[x], ty, attrs)
 }

@@ -510,3 +510,27 @@ void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_laye
         }
     }
 }
+
+void nb_resize_s8(const int8_t *x, int w, int c, int8_t *y, int oh, int ow, const int32_t *ry,
+                  const int32_t *rx, int ny, int nx, int bilinear, const nb_rq *rq) {
+    const int32_t zp = rq->input_zp;
+    int oy, ox, ch;
+    for (oy = 0; oy < oh; oy++) {
+        const int32_t y0 = ry[3 * oy], y1 = ry[3 * oy + 1], fy = ry[3 * oy + 2];
+        for (ox = 0; ox < ow; ox++) {
+            const int32_t x0 = rx[3 * ox], x1 = rx[3 * ox + 1], fx = rx[3 * ox + 2];
+            const int8_t *a = x + ((long)y0 * w + x0) * c, *b = x + ((long)y0 * w + x1) * c;
+            const int8_t *cc = x + ((long)y1 * w + x0) * c, *d = x + ((long)y1 * w + x1) * c;
+            int8_t *out = y + ((long)oy * ow + ox) * c;
+            if (!bilinear) {
+                for (ch = 0; ch < c; ch++) out[ch] = a[ch];
+                continue;
+            }
+            for (ch = 0; ch < c; ch++) {
+                const int64_t top = (int64_t)(a[ch] - zp) * (nx - fx) + (int64_t)(b[ch] - zp) * fx;
+                const int64_t bottom = (int64_t)(cc[ch] - zp) * (nx - fx) + (int64_t)(d[ch] - zp) * fx;
+                out[ch] = (int8_t)nb_requant(top * (ny - fy) + bottom * fy, rq, 0);
+            }
+        }
+    }
+}

@@ -103,4 +103,9 @@ typedef struct {
 /* LayerNorm over rows of c values (c <= 4096), no division: integer square root and restoring
  * division. */
 void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_layer_norm *p);
+/* tosa.resize, NHWC: ry/rx hold (low index, high index, weight of high) per output row/column
+ * (weights in units of ny/nx). Nearest copies y[low][low]; bilinear requantizes the weighted sum
+ * of four taps (zero point removed). */
+void nb_resize_s8(const int8_t *x, int w, int c, int8_t *y, int oh, int ow, const int32_t *ry,
+                  const int32_t *rx, int ny, int nx, int bilinear, const nb_rq *rq);
 #endif

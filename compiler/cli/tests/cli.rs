@@ -757,13 +757,13 @@ fn bad_inputs_give_clear_errors() {
     fails_with(
         nibble(&[
             "compile",
-            p(&ops.join("resize.onnx")),
+            p(&ops.join("conv_transpose.onnx")),
             "--calib",
-            p(&ops.join("resize_x.npy")),
+            p(&ops.join("conv_transpose_x.npy")),
             "-o",
-            p(&d.join("resize")),
+            p(&d.join("deconv")),
         ]),
-        "error: nibble-quantize: cannot quantize 'tosa.resize' at loc(\"up_nearest\")",
+        "error: nibble-quantize: cannot quantize 'tosa.transpose_conv2d' at loc(\"deconv\")",
     );
     // A wrong flag or flag value is clap's usage error (exit 2), not a panic.
     let out = nibble(&[
@@ -966,4 +966,24 @@ fn data_free_ranges_need_no_vectors() {
         .filter(|(a, b)| **a == *b)
         .count();
     assert!(same >= 19, "{same}/20 decisions equal to FP32");
+}
+
+/// Resize (nearest and bilinear, up and down) compiles to integer C: bit-exact with the
+/// interpreter, every output within 35 dB of onnxruntime FP32.
+#[test]
+fn resize_compiles_bit_exact() {
+    let ops = root().join("tests-data/ops");
+    let (out, quant, _) = compile_to_c(
+        "resize_modes",
+        &ops.join("resize_modes.onnx"),
+        &ops.join("resize_modes_x.npy"),
+        &ops.join("resize_modes_x.npy"),
+        &["--scheme", "asymmetric"],
+        4,
+    );
+    assert!(quant.contains("mode = \"bilinear\"") && quant.contains("mode = \"nearest\""));
+    for (k, o) in out.iter().enumerate() {
+        let s = sqnr(o, &read(&ops.join(format!("resize_modes_ref{k}.npy"))));
+        assert!(s >= 35.0, "resize output {k}: SQNR {s:.1} dB");
+    }
 }

@@ -499,6 +499,74 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     ptr("int8_t")
                 );
             }
+            tile::RESIZE => {
+                // The taps of every output row and column are tables computed here (no division
+                // at run time): low index, high index, weight of the high one.
+                let (xs, os) = (dims(op.operands[0]), dims(r));
+                let (scale, off) = (op.ints("scale")?, op.ints("image_offset")?);
+                let bilinear = matches!(op.attrs.get("mode"), Some(nibble_ir::Attr::Str(m)) if m == "bilinear");
+                if xs.len() != 4
+                    || scale.len() != 4
+                    || off.len() != 2
+                    || scale.iter().any(|&v| v <= 0)
+                {
+                    return Err(err(
+                        op,
+                        "needs NHWC tensors, scale [ny, dy, nx, dx] > 0 and image_offset [oy, ox]",
+                    ));
+                }
+                let ty = nibble_interp::resize_taps(
+                    os[1] as usize,
+                    xs[1],
+                    scale[0],
+                    scale[1],
+                    off[0],
+                    bilinear,
+                );
+                let tx = nibble_interp::resize_taps(
+                    os[2] as usize,
+                    xs[2],
+                    scale[2],
+                    scale[3],
+                    off[1],
+                    bilinear,
+                );
+                let flat = |t: &[(usize, usize, i64)]| {
+                    t.iter()
+                        .flat_map(|&(a, b, w)| [a as i64, b as i64, w])
+                        .collect::<Vec<i64>>()
+                };
+                c_array(
+                    &mut weights,
+                    "int32_t",
+                    &format!("nb_ry{i}"),
+                    flat(&ty).into_iter(),
+                );
+                c_array(
+                    &mut weights,
+                    "int32_t",
+                    &format!("nb_rx{i}"),
+                    flat(&tx).into_iter(),
+                );
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_rq rq = {};",
+                    rq(op, &mut weights)?
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_resize_s8({}, {}, {}, {}, {}, {}, nb_ry{i}, nb_rx{i}, {}, {}, {}, &rq); }}",
+                    x(0)?,
+                    xs[2],
+                    xs[3],
+                    ptr("int8_t"),
+                    os[1],
+                    os[2],
+                    scale[0],
+                    scale[2],
+                    bilinear as i32
+                );
+            }
             tile::RESHAPE => {
                 // Aliases its input: same storage.
                 place.insert(r, x(0)?);

@@ -644,28 +644,15 @@ fn resize(
 ) -> Vec<f32> {
     let (ih, iw, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
     let (oh, ow) = (os[1], os[2]);
-    // For one axis: (low index, high index, weight of high).
-    let axis = |o: usize, n: i64, d: i64, off: i64, len: i64| -> (usize, usize, f32) {
-        let y = o as i64 * d + off;
-        let i = y.div_euclid(n);
-        let frac = y - i * n;
-        if bilinear {
-            (
-                i.clamp(0, len - 1) as usize,
-                (i + 1).clamp(0, len - 1) as usize,
-                frac as f32 / n as f32,
-            )
-        } else {
-            let j = if 2 * frac >= n { i + 1 } else { i };
-            let j = j.clamp(0, len - 1) as usize;
-            (j, j, 0.0)
-        }
-    };
+    let ty = crate::resize_taps(oh, ih, scale[0], scale[1], offset[0], bilinear);
+    let tx = crate::resize_taps(ow, iw, scale[2], scale[3], offset[1], bilinear);
     let mut out = vec![0.0f32; oh * ow * c];
     for oy in 0..oh {
-        let (y0, y1, fy) = axis(oy, scale[0], scale[1], offset[0], ih);
+        let (y0, y1, fy) = ty[oy];
+        let fy = fy as f32 / scale[0] as f32;
         for ox in 0..ow {
-            let (x0, x1, fx) = axis(ox, scale[2], scale[3], offset[1], iw);
+            let (x0, x1, fx) = tx[ox];
+            let fx = fx as f32 / scale[2] as f32;
             let px = |y: usize, xx: usize| &x[(y * iw as usize + xx) * c..][..c];
             let o = &mut out[(oy * ow + ox) * c..][..c];
             let (a, b, cc, dd) = (px(y0, x0), px(y0, x1), px(y1, x0), px(y1, x1));

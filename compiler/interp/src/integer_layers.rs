@@ -245,6 +245,49 @@ pub fn layer_norm(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError>
     Ok(out)
 }
 
+/// tosa.resize on stored integers (see `qnt.resize` in qnt.irdl.mlir).
+pub fn resize(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
+    let (xs, os) = (dims(f, op.operands[0]), dims(f, op.results[0]));
+    let (scale, off) = (op.ints("scale")?, op.ints("image_offset")?);
+    if xs.len() != 4
+        || os.len() != 4
+        || scale.len() != 4
+        || off.len() != 2
+        || scale.iter().any(|&v| v <= 0)
+    {
+        return Err(invalid(
+            op,
+            "needs NHWC tensors, scale [ny, dy, nx, dx] > 0 and image_offset [oy, ox]",
+        ));
+    }
+    let bilinear = match op.attrs.get("mode") {
+        Some(nibble_ir::Attr::Str(m)) if m == "bilinear" => true,
+        Some(nibble_ir::Attr::Str(m)) if m == "nearest" => false,
+        _ => return Err(invalid(op, "mode must be nearest or bilinear")),
+    };
+    let rq = Rq::of(op, 1)?;
+    let ty = crate::resize_taps(os[1], xs[1] as i64, scale[0], scale[1], off[0], bilinear);
+    let tx = crate::resize_taps(os[2], xs[2] as i64, scale[2], scale[3], off[1], bilinear);
+    let (w, c) = (xs[2], xs[3]);
+    let (ny, nx) = (scale[0], scale[2]);
+    let mut out = Vec::with_capacity(os[1] * os[2] * c);
+    for &(y0, y1, fy) in &ty {
+        for &(x0, x1, fx) in &tx {
+            for ch in 0..c {
+                let at = |y: usize, xx: usize| x[(y * w + xx) * c + ch] as i64 - rq.input_zp;
+                if bilinear {
+                    let top = at(y0, x0) * (nx - fx) + at(y0, x1) * fx;
+                    let bottom = at(y1, x0) * (nx - fx) + at(y1, x1) * fx;
+                    out.push(requant(top * (ny - fy) + bottom * fy, &rq, 0));
+                } else {
+                    out.push(x[(y0 * w + x0) * c + ch]);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

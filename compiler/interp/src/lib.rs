@@ -183,3 +183,34 @@ pub(crate) fn concat<T: Copy>(
     }
     out
 }
+
+/// The source taps of one resized axis (tosa.resize): for each output index, the low and high
+/// input indices and the high one's weight in units of `n` (`scale = n/d`, `offset` in units of
+/// `1/n`). Nearest neighbour rounds half up to one index (weight 0).
+pub fn resize_taps(
+    out_len: usize,
+    in_len: i64,
+    n: i64,
+    d: i64,
+    offset: i64,
+    bilinear: bool,
+) -> Vec<(usize, usize, i64)> {
+    (0..out_len)
+        .map(|o| {
+            let y = o as i64 * d + offset;
+            let i = y.div_euclid(n);
+            let frac = y - i * n;
+            if bilinear {
+                (
+                    i.clamp(0, in_len - 1) as usize,
+                    (i + 1).clamp(0, in_len - 1) as usize,
+                    frac,
+                )
+            } else {
+                let j = if 2 * frac >= n { i + 1 } else { i };
+                let j = j.clamp(0, in_len - 1) as usize;
+                (j, j, 0)
+            }
+        })
+        .collect()
+}

@@ -235,6 +235,43 @@ pub fn to_qnt_mapped(
                     &start,
                 )
             }
+            "tosa.resize" => {
+                let (x, q) = quant_input(&f, 0)?;
+                let param = |k: usize| {
+                    shapes
+                        .get(&op.operands[k])
+                        .cloned()
+                        .ok_or_else(|| err(op, "resize parameters must be constant"))
+                };
+                let (scale, offset) = (param(1)?, param(2)?);
+                if scale.len() != 4 || offset.len() != 2 || scale.iter().any(|&v| v <= 0) {
+                    return Err(err(
+                        op,
+                        "resize needs scale [ny, dy, nx, dx] > 0 and offset [oy, ox]",
+                    ));
+                }
+                let bilinear =
+                    matches!(op.attrs.get("mode"), Some(Attr::Raw(m)) if m.contains("BILINEAR"));
+                let os = shape(op.results[0]);
+                if bilinear {
+                    // The sum of four weighted taps is at scale s_in / (ny·nx).
+                    let (ty, out) = out_type(op, &os, scheme)?;
+                    let fs =
+                        fixed_multiplier(q.scale / ((scale[0] * scale[2]) as f64 * out.scale))?;
+                    qnt::resize(
+                        &mut f,
+                        x,
+                        ty,
+                        "bilinear",
+                        &scale,
+                        &offset,
+                        (fs.multiplier, fs.shift),
+                    )
+                } else {
+                    let ty = Type::tensor(&os, Elem::Quant(q));
+                    qnt::resize(&mut f, x, ty, "nearest", &scale, &offset, (1 << 30, 30))
+                }
+            }
             "tosa.concat" => {
                 // Every input is requantized to the output's range, then copied.
                 let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
@@ -606,7 +643,7 @@ pub fn to_qnt_mapped(
                 continue;
             }
             _ => {
-                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.depthwise_conv2d, tosa.matmul (by a constant, + bias), tosa.add, tosa.sub, tosa.mul, tosa.avg_pool2d, tosa.max_pool2d, tosa.clamp, tosa.transpose, tosa.reshape, nibble prelu and softmax (last axis), and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
+                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.depthwise_conv2d, tosa.matmul (by a constant, + bias), tosa.add, tosa.sub, tosa.mul, tosa.avg_pool2d, tosa.max_pool2d, tosa.clamp, tosa.transpose, tosa.reshape, tosa.slice, tosa.concat, tosa.resize (nearest, bilinear), nibble prelu, softmax and layer_norm (last axis), and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
             }
         };
         set_locs(&mut f, start, op);

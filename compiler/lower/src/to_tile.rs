@@ -374,6 +374,25 @@ pub fn to_tile_mapped(
                     (oq.qmin(), oq.qmax()),
                 )
             }
+            qnt::RESIZE => {
+                let (iq, oq) = quant_io(q, op, 0)?;
+                let mut rq = requant_params(op, iq, oq, "multiplier", "shift")?;
+                rq.multiplier = vec![op.int("multiplier")? as i32];
+                rq.shift = vec![op.int("shift")? as i32];
+                let mode = match op.attrs.get("mode") {
+                    Some(Attr::Str(m)) if m == "nearest" || m == "bilinear" => m.clone(),
+                    _ => return Err(err(op, "mode must be \"nearest\" or \"bilinear\"")),
+                };
+                tile::resize(
+                    &mut f,
+                    input(0)?,
+                    storage(q.ty(op.results[0])),
+                    &mode,
+                    &op.ints("scale")?,
+                    &op.ints("image_offset")?,
+                    rq,
+                )
+            }
             other => return Err(err(op, format!("'{other}' has no tile-level form"))),
         };
         if op.name == qnt::REQUANT
