@@ -145,3 +145,23 @@ def cnn_depthwise():
 
 
 cnn_depthwise()
+
+
+# Conv → ReLU → grouped conv (group 2, 4 input channels per group) → ReLU → Flatten → Gemm,
+# with calibration inputs: the importer's per-group slices, convs and concat.
+def cnn_grouped():
+    name = "cnn_grouped"
+    nodes = [
+        h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        h.make_node("Conv", ["r1", "wg", "bg"], ["c2"], group=2, pads=[1, 1, 1, 1], name="grouped"),
+        h.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        h.make_node("Flatten", ["r2"], ["f"], name="flatten"),
+        h.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1, name="fc"),
+    ]
+    inits = {"w1": f32(8, 3, 3, 3), "b1": f32(8), "wg": f32(6, 4, 3, 3) * 0.5, "bg": f32(6),
+             "wf": f32(10, 6 * 9 * 9) * 0.3, "bf": f32(10)}
+    calibrated_model(name, nodes, inits, [1, 3, 9, 9])
+
+
+cnn_grouped()

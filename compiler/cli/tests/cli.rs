@@ -147,6 +147,7 @@ fn op_models_match_onnxruntime() {
         ("conv_transpose", 1),
         ("resize", 2),
         ("resize_modes", 4),
+        ("cnn_grouped", 1),
     ] {
         let d = tmp(&format!("ops-{name}"));
         let m = root().join("tests-data/ops");
@@ -985,5 +986,20 @@ fn resize_compiles_bit_exact() {
     for (k, o) in out.iter().enumerate() {
         let s = sqnr(o, &read(&ops.join(format!("resize_modes_ref{k}.npy"))));
         assert!(s >= 35.0, "resize output {k}: SQNR {s:.1} dB");
+    }
+}
+
+/// A grouped convolution (group 2) imports as per-group slices, convs and a concat, and
+/// compiles to integer C bit-exact with the interpreter, per tensor and per channel.
+#[test]
+fn grouped_convolutions_compile_bit_exact() {
+    for granularity in ["tensor", "channel"] {
+        let (quant, sqnr) = compile_op_model("cnn_grouped", granularity);
+        assert!(quant.matches("qnt.conv2d").count() == 3, "{quant}");
+        assert!(quant.contains("qnt.slice") && quant.contains("qnt.concat"));
+        assert!(
+            sqnr >= 25.0,
+            "{granularity}: INT8 output SQNR {sqnr:.1} dB against onnxruntime FP32"
+        );
     }
 }

@@ -72,7 +72,7 @@ pub const OPS: &[OpSupport] = &[
     OpSupport {
         op: "Conv",
         opsets: "1–21",
-        attributes: "strides, pads, dilations, group (1 or depthwise), auto_pad NOTSET/VALID",
+        attributes: "strides, pads, dilations, group (1, depthwise, or grouped: per-group slices, convs and a concat), auto_pad NOTSET/VALID",
         notes: "2-D; constant weights and bias",
     },
     OpSupport {
@@ -686,83 +686,21 @@ impl<'a> Importer<'a> {
                     )));
                 }
                 let group = self.int("group", 1);
-                if group != 1 {
-                    return self.depthwise_conv(x, &w, group);
-                }
-                let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
-                let xs = self.shape(x);
-                if xs[3] != ic {
-                    return Err(
-                        self.err(format!("input has {} channels, weights expect {ic}", xs[3]))
-                    );
-                }
                 let bias = if self.node.input.len() > 2 && !self.node.input[2].is_empty() {
                     self.konst(2)?.data
                 } else {
-                    vec![0.0; oc as usize]
+                    vec![0.0; w.dims[0].max(0) as usize]
                 };
-                if bias.len() as i64 != oc {
-                    return Err(
-                        self.err(format!("bias has {} elements, expected {oc}", bias.len()))
-                    );
+                let xs = self.shape(x);
+                if group != 1 && !(group == xs[3] && w.dims[1] == 1) {
+                    // Grouped: one conv per group on its slice of the channels, concatenated.
+                    let r = self.grouped_conv(x, &w, &bias, group)?;
+                    return Ok(vec![Val { id: r, nhwc: true }]);
                 }
-                let strides = self.ints("strides", &[1, 1]);
-                let dil = self.ints("dilations", &[1, 1]);
-                let mut pads = self.ints("pads", &[0, 0, 0, 0]);
-                match self.string("auto_pad").as_deref() {
-                    None | Some("NOTSET") | Some("VALID") => {}
-                    Some(p) => {
-                        return Err(
-                            self.err(format!("auto_pad = {p} is not supported (NOTSET, VALID)"))
-                        )
-                    }
+                if group != 1 {
+                    return self.depthwise_conv(x, &w, group);
                 }
-                if self.string("auto_pad").as_deref() == Some("VALID") {
-                    pads = vec![0, 0, 0, 0];
-                }
-                if strides.len() != 2 || dil.len() != 2 || pads.len() != 4 {
-                    return Err(
-                        self.err("strides, dilations and pads must describe 2 spatial dimensions")
-                    );
-                }
-                // OIHW -> OHWI
-                let mut ohwi = vec![0.0f32; w.data.len()];
-                for o in 0..oc {
-                    for i in 0..ic {
-                        for y in 0..kh {
-                            for xk in 0..kw {
-                                ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
-                                    w.data[(((o * ic + i) * kh + y) * kw + xk) as usize];
-                            }
-                        }
-                    }
-                }
-                let (x, xs) = self.fit_window(
-                    x,
-                    &mut pads,
-                    [dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1],
-                    &strides,
-                )?;
-                let oh = (xs[1] + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
-                let ow = (xs[2] + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
-                if oh <= 0 || ow <= 0 {
-                    return Err(self.err("the output would be empty"));
-                }
-                let wv = self.constant(&[oc, kh, kw, ic], &ohwi);
-                let bv = self.constant(&[oc], &bias);
-                let z = self.zero_point();
-                let attrs = vec![
-                    ("acc_type", Attr::Raw("f32".into())),
-                    ("pad", Attr::I64s(vec![pads[0], pads[2], pads[1], pads[3]])),
-                    ("stride", Attr::I64s(strides)),
-                    ("dilation", Attr::I64s(dil)),
-                ];
-                let r = self.push(
-                    "tosa.conv2d",
-                    &[x, wv, bv, z, z],
-                    f32t(&[xs[0], oh, ow, oc]),
-                    attrs,
-                );
+                let r = self.conv2d(x, &w, &bias)?;
                 vec![Val { id: r, nhwc: true }]
             }
             "MaxPool" => {
@@ -1844,6 +1782,117 @@ impl<'a> Importer<'a> {
             vec![],
         );
         Ok((sliced, self.shape(sliced)))
+    }
+
+    /// A 2-D convolution (group 1) of NHWC `x` with OIHW weights `w` and `bias`, the node's
+    /// strides, pads, dilations and auto_pad.
+    fn conv2d(&mut self, x: ValueId, w: &Const, bias: &[f32]) -> Result<ValueId, ImportError> {
+        let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
+        let xs = self.shape(x);
+        if xs[3] != ic {
+            return Err(self.err(format!("input has {} channels, weights expect {ic}", xs[3])));
+        }
+        if bias.len() as i64 != oc {
+            return Err(self.err(format!("bias has {} elements, expected {oc}", bias.len())));
+        }
+        let strides = self.ints("strides", &[1, 1]);
+        let dil = self.ints("dilations", &[1, 1]);
+        let mut pads = self.ints("pads", &[0, 0, 0, 0]);
+        match self.string("auto_pad").as_deref() {
+            None | Some("NOTSET") | Some("VALID") => {}
+            Some(p) => {
+                return Err(self.err(format!("auto_pad = {p} is not supported (NOTSET, VALID)")))
+            }
+        }
+        if self.string("auto_pad").as_deref() == Some("VALID") {
+            pads = vec![0, 0, 0, 0];
+        }
+        if strides.len() != 2 || dil.len() != 2 || pads.len() != 4 {
+            return Err(self.err("strides, dilations and pads must describe 2 spatial dimensions"));
+        }
+        // OIHW -> OHWI
+        let mut ohwi = vec![0.0f32; w.data.len()];
+        for o in 0..oc {
+            for i in 0..ic {
+                for y in 0..kh {
+                    for xk in 0..kw {
+                        ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
+                            w.data[(((o * ic + i) * kh + y) * kw + xk) as usize];
+                    }
+                }
+            }
+        }
+        let (x, xs) = self.fit_window(
+            x,
+            &mut pads,
+            [dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1],
+            &strides,
+        )?;
+        let oh = (xs[1] + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
+        let ow = (xs[2] + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
+        if oh <= 0 || ow <= 0 {
+            return Err(self.err("the output would be empty"));
+        }
+        let wv = self.constant(&[oc, kh, kw, ic], &ohwi);
+        let bv = self.constant(&[oc], bias);
+        let z = self.zero_point();
+        let attrs = vec![
+            ("acc_type", Attr::Raw("f32".into())),
+            ("pad", Attr::I64s(vec![pads[0], pads[2], pads[1], pads[3]])),
+            ("stride", Attr::I64s(strides)),
+            ("dilation", Attr::I64s(dil)),
+        ];
+        Ok(self.push(
+            "tosa.conv2d",
+            &[x, wv, bv, z, z],
+            f32t(&[xs[0], oh, ow, oc]),
+            attrs,
+        ))
+    }
+
+    /// A grouped convolution as `group` convolutions over channel slices, concatenated.
+    fn grouped_conv(
+        &mut self,
+        x: ValueId,
+        w: &Const,
+        bias: &[f32],
+        group: i64,
+    ) -> Result<ValueId, ImportError> {
+        let xs = self.shape(x);
+        let [oc, icg] = [w.dims[0], w.dims[1]];
+        if group <= 0 || xs[3] != icg * group || oc % group != 0 || bias.len() as i64 != oc {
+            return Err(self.err(format!(
+                "group = {group}: input channels {} must be group × {icg} and output channels {oc} a multiple of group",
+                xs[3]
+            )));
+        }
+        let ocg = oc / group;
+        let per = (w.data.len() as i64 / oc) as usize;
+        let mut parts = Vec::new();
+        for g in 0..group {
+            let start = self.const_shape(&[0, 0, 0, g * icg]);
+            let size = self.const_shape(&[xs[0], xs[1], xs[2], icg]);
+            let xg = self.push(
+                "tosa.slice",
+                &[x, start, size],
+                f32t(&[xs[0], xs[1], xs[2], icg]),
+                vec![],
+            );
+            let (o0, o1) = ((g * ocg) as usize, ((g + 1) * ocg) as usize);
+            let wg = Const {
+                dims: vec![ocg, icg, w.dims[2], w.dims[3]],
+                data: w.data[o0 * per..o1 * per].to_vec(),
+            };
+            parts.push(self.conv2d(xg, &wg, &bias[o0..o1])?);
+        }
+        let mut out = self.shape(parts[0]);
+        out[3] = oc;
+        Ok(self.push(
+            "tosa.concat",
+            &parts,
+            f32t(&out),
+            vec![("axis", Attr::i32(3))],
+        ))
     }
 
     /// Depthwise convolution (group = input channels), as tosa.depthwise_conv2d.
