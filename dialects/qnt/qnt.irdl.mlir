@@ -292,4 +292,18 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"mode" = %mode_attr, "scale" = %scale_attr, "image_offset" = %image_offset_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr}
   }
+  // NHWC transposed convolution (tosa.transpose_conv2d) of i8 input with OHWI i8 weights and
+  // i32 bias into an i32 accumulator at input_scale * weight_scale: output (iy·sy + out_pad[0]
+  // + ky, ix·sx + out_pad[2] + kx) accumulates (x − zpx)·w over every input pixel and tap.
+  irdl.operation @transpose_conv2d {
+    %input = irdl.base "!builtin.tensor"
+    %weight = irdl.base "!builtin.tensor"
+    %bias = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %out_pad_attr = irdl.base "#builtin.dense_array"
+    %stride_attr = irdl.base "#builtin.dense_array"
+    irdl.operands(input: %input, weight: %weight, bias: %bias)
+    irdl.results(output: %output)
+    irdl.attributes {"out_pad" = %out_pad_attr, "stride" = %stride_attr}
+  }
 }

@@ -30,6 +30,7 @@ pub const LAYER_NORM: &str = "qnt.layer_norm";
 pub const HARD_SWISH: &str = "qnt.hard_swish";
 pub const SWISH: &str = "qnt.swish";
 pub const RESIZE: &str = "qnt.resize";
+pub const TRANSPOSE_CONV2D: &str = "qnt.transpose_conv2d";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -355,4 +356,21 @@ pub fn resize(
         ("shift", Attr::i32(requant.1 as i64)),
     ];
     f.push(RESIZE, &[x], ty, attrs)
+}
+
+/// Transposed convolution into an i32 accumulator `ty` (see qnt.irdl.mlir).
+pub fn transpose_conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    out_pad: &[i64],
+    stride: &[i64],
+) -> ValueId {
+    let attrs = vec![
+        ("out_pad", Attr::I64s(out_pad.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+    ];
+    f.push(TRANSPOSE_CONV2D, &[x, w, b], ty, attrs)
 }

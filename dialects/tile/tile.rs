@@ -27,6 +27,7 @@ pub const CONCAT: &str = "tile.concat";
 pub const MATMUL: &str = "tile.matmul";
 pub const LAYER_NORM: &str = "tile.layer_norm";
 pub const RESIZE: &str = "tile.resize";
+pub const TRANSPOSE_CONV2D: &str = "tile.transpose_conv2d";
 
 /// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
 /// one multiplier/shift for the tensor or one per output channel.
@@ -403,4 +404,25 @@ pub fn resize(
         ("offset", Attr::i64(0)),
     ]);
     f.push(RESIZE, &[x], ty, attrs)
+}
+
+/// Transposed convolution with fused requantization.
+#[allow(clippy::too_many_arguments)]
+pub fn transpose_conv2d(
+    f: &mut Func,
+    x: ValueId,
+    w: ValueId,
+    b: ValueId,
+    ty: Type,
+    out_pad: &[i64],
+    stride: &[i64],
+    rq: Requant,
+) -> ValueId {
+    let mut attrs = rq.attrs();
+    attrs.extend([
+        ("out_pad", Attr::I64s(out_pad.to_vec())),
+        ("stride", Attr::I64s(stride.to_vec())),
+        ("offset", Attr::i64(0)),
+    ]);
+    f.push(TRANSPOSE_CONV2D, &[x, w, b], ty, attrs)
 }

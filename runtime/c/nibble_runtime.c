@@ -534,3 +534,29 @@ void nb_resize_s8(const int8_t *x, int w, int c, int8_t *y, int oh, int ow, cons
         }
     }
 }
+
+void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, int oc, int kh,
+                            int kw, const int32_t *bias, int8_t *y, int oh, int ow,
+                            const int32_t *ty_start, const int32_t *ty_taps,
+                            const int32_t *tx_start, const int32_t *tx_taps, const nb_rq *rq) {
+    const int32_t zp = rq->input_zp;
+    int oy, ox, o, a, b, i;
+    for (oy = 0; oy < oh; oy++) {
+        for (ox = 0; ox < ow; ox++) {
+            int8_t *out = y + ((long)oy * ow + ox) * oc;
+            for (o = 0; o < oc; o++) {
+                int32_t acc = bias[o];
+                for (a = ty_start[oy]; a < ty_start[oy + 1]; a++) {
+                    const int ky = ty_taps[2 * a], iy = ty_taps[2 * a + 1];
+                    for (b = tx_start[ox]; b < tx_start[ox + 1]; b++) {
+                        const int kx = tx_taps[2 * b], ix = tx_taps[2 * b + 1];
+                        const int8_t *xv = x + ((long)iy * w + ix) * ic;
+                        const int8_t *wv = wt + (((long)o * kh + ky) * kw + kx) * ic;
+                        for (i = 0; i < ic; i++) acc += ((int32_t)xv[i] - zp) * wv[i];
+                    }
+                }
+                out[o] = (int8_t)nb_requant(acc, rq, o);
+            }
+        }
+    }
+}

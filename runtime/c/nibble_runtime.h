@@ -108,4 +108,10 @@ void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_laye
  * of four taps (zero point removed). */
 void nb_resize_s8(const int8_t *x, int w, int c, int8_t *y, int oh, int ow, const int32_t *ry,
                   const int32_t *rx, int ny, int nx, int bilinear, const nb_rq *rq);
+/* Transposed convolution, OHWI weights: output (oy, ox) sums the taps listed for its row
+ * (ty_taps[2*ty_start[oy] ..], pairs of kernel row, input row) and column (same for tx). */
+void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, int oc, int kh,
+                            int kw, const int32_t *bias, int8_t *y, int oh, int ow,
+                            const int32_t *ty_start, const int32_t *ty_taps,
+                            const int32_t *tx_start, const int32_t *tx_taps, const nb_rq *rq);
 #endif

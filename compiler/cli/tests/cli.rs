@@ -758,13 +758,13 @@ fn bad_inputs_give_clear_errors() {
     fails_with(
         nibble(&[
             "compile",
-            p(&ops.join("conv_transpose.onnx")),
+            p(&ops.join("reduce_pad_split.onnx")),
             "--calib",
-            p(&ops.join("conv_transpose_x.npy")),
+            p(&ops.join("reduce_pad_split_x.npy")),
             "-o",
-            p(&d.join("deconv")),
+            p(&d.join("reduce")),
         ]),
-        "error: nibble-quantize: cannot quantize 'tosa.transpose_conv2d' at loc(\"deconv\")",
+        "error: nibble-quantize: cannot quantize 'tosa.reduce_max' at loc(\"rmax\")",
     );
     // A wrong flag or flag value is clap's usage error (exit 2), not a panic.
     let out = nibble(&[
@@ -967,6 +967,24 @@ fn data_free_ranges_need_no_vectors() {
         .filter(|(a, b)| **a == *b)
         .count();
     assert!(same >= 19, "{same}/20 decisions equal to FP32");
+}
+
+/// ConvTranspose (stride 2, output padding) compiles to integer C: bit-exact with the
+/// interpreter, within 35 dB of onnxruntime FP32.
+#[test]
+fn conv_transpose_compiles_bit_exact() {
+    let ops = root().join("tests-data/ops");
+    let (out, quant, _) = compile_to_c(
+        "conv_transpose",
+        &ops.join("conv_transpose.onnx"),
+        &ops.join("conv_transpose_x.npy"),
+        &ops.join("conv_transpose_x.npy"),
+        &["--scheme", "asymmetric", "--granularity", "channel"],
+        1,
+    );
+    assert!(quant.contains("qnt.transpose_conv2d"));
+    let s = sqnr(&out[0], &read(&ops.join("conv_transpose_ref0.npy")));
+    assert!(s >= 35.0, "conv_transpose: SQNR {s:.1} dB");
 }
 
 /// Resize (nearest and bilinear, up and down) compiles to integer C: bit-exact with the

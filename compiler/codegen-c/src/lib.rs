@@ -499,6 +499,66 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     ptr("int8_t")
                 );
             }
+            tile::TRANSPOSE_CONV2D => {
+                // The (kernel, input) taps of every output row and column are tables computed
+                // here: start offsets, then pairs.
+                let (xs, ws, os) = (dims(op.operands[0]), dims(op.operands[1]), dims(r));
+                let (out_pad, stride) = (op.ints("out_pad")?, op.ints("stride")?);
+                if xs.len() != 4 || ws.len() != 4 || out_pad.len() != 4 || stride.len() != 2 {
+                    return Err(err(
+                        op,
+                        "needs NHWC tensors, OHWI weights, out_pad[4] and stride[2]",
+                    ));
+                }
+                let table = |name: &str, taps: Vec<Vec<(usize, usize)>>, weights: &mut String| {
+                    let mut starts = vec![0usize];
+                    let mut pairs = Vec::new();
+                    for t in &taps {
+                        for &(k, i) in t {
+                            pairs.extend([k, i]);
+                        }
+                        starts.push(pairs.len() / 2);
+                    }
+                    c_array(
+                        weights,
+                        "int32_t",
+                        &format!("{name}_start{i}"),
+                        starts.into_iter(),
+                    );
+                    c_array(
+                        weights,
+                        "int32_t",
+                        &format!("{name}_taps{i}"),
+                        pairs.into_iter().chain([0, 0]),
+                    );
+                };
+                let ty = nibble_interp::tconv_taps(
+                    os[1] as usize,
+                    xs[1] as usize,
+                    ws[1] as usize,
+                    stride[0],
+                    out_pad[0],
+                );
+                let tx = nibble_interp::tconv_taps(
+                    os[2] as usize,
+                    xs[2] as usize,
+                    ws[2] as usize,
+                    stride[1],
+                    out_pad[2],
+                );
+                table("nb_tcy", ty, &mut weights);
+                table("nb_tcx", tx, &mut weights);
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_rq rq = {};",
+                    rq(op, &mut weights)?
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_transpose_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, nb_tcy_start{i}, nb_tcy_taps{i}, nb_tcx_start{i}, nb_tcx_taps{i}, &rq); }}",
+                    x(0)?, xs[2], xs[3], x(1)?, ws[0], ws[1], ws[2], x(2)?, ptr("int8_t"), os[1], os[2]
+                );
+            }
             tile::RESIZE => {
                 // The taps of every output row and column are tables computed here (no division
                 // at run time): low index, high index, weight of the high one.

@@ -288,6 +288,55 @@ pub fn resize(f: &Func, op: &Op, x: &[i32]) -> Result<Vec<i32>, InterpError> {
     Ok(out)
 }
 
+/// Transposed convolution, OHWI weights, with the fused requantization (output-centric over the
+/// taps of each output row and column).
+pub fn transpose_conv2d(
+    f: &Func,
+    op: &Op,
+    x: &[i32],
+    w: &[i32],
+    b: &[i32],
+) -> Result<Vec<i32>, InterpError> {
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
+    let (out_pad, stride) = (op.ints("out_pad")?, op.ints("stride")?);
+    if xs.len() != 4 || ws.len() != 4 || os.len() != 4 || out_pad.len() != 4 || stride.len() != 2 {
+        return Err(invalid(
+            op,
+            "needs NHWC tensors, OHWI weights, out_pad[4] and stride[2]",
+        ));
+    }
+    let (wd, ic) = (xs[2], xs[3]);
+    let (oc, kh, kw) = (ws[0], ws[1], ws[2]);
+    let rq = Rq::of(op, oc)?;
+    let ty = crate::tconv_taps(os[1], xs[1], kh, stride[0], out_pad[0]);
+    let tx = crate::tconv_taps(os[2], xs[2], kw, stride[1], out_pad[2]);
+    let mut out = Vec::with_capacity(os[1] * os[2] * oc);
+    for rows in &ty {
+        for cols in &tx {
+            for o in 0..oc {
+                let mut acc = b[o] as i64;
+                for &(ky, iy) in rows {
+                    for &(kx, ix) in cols {
+                        let xv = &x[(iy * wd + ix) * ic..][..ic];
+                        let wv = &w[((o * kh + ky) * kw + kx) * ic..][..ic];
+                        acc += xv
+                            .iter()
+                            .zip(wv)
+                            .map(|(&a, &q)| (a as i64 - rq.input_zp) * q as i64)
+                            .sum::<i64>();
+                    }
+                }
+                out.push(requant(acc, &rq, o));
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

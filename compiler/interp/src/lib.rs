@@ -214,3 +214,25 @@ pub fn resize_taps(
         })
         .collect()
 }
+
+/// The taps of one axis of a transposed convolution: for each output index, the (kernel index,
+/// input index) pairs with `out = in·stride + pad + k` inside both ranges, in increasing input
+/// order.
+pub fn tconv_taps(
+    out_len: usize,
+    in_len: usize,
+    k: usize,
+    stride: i64,
+    pad: i64,
+) -> Vec<Vec<(usize, usize)>> {
+    let mut taps = vec![Vec::new(); out_len];
+    for i in 0..in_len {
+        for kk in 0..k {
+            let o = i as i64 * stride + pad + kk as i64;
+            if (0..out_len as i64).contains(&o) {
+                taps[o as usize].push((kk, i));
+            }
+        }
+    }
+    taps
+}

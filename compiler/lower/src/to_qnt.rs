@@ -452,7 +452,7 @@ pub fn to_qnt_mapped(
                     .collect();
                 qnt::softmax(&mut f, x, ty, &table, frac_bits)
             }
-            "tosa.conv2d" | "tosa.depthwise_conv2d" => {
+            "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.transpose_conv2d" => {
                 let depthwise = op.name == "tosa.depthwise_conv2d";
                 let (x, qx) = quant_input(&f, 0)?;
                 let sx = qx.scale;
@@ -495,22 +495,31 @@ pub fn to_qnt_mapped(
                 };
                 let acc_scales: Vec<f64> = sw.iter().map(|s| sx * s).collect();
                 let bq = quantize_bias(&mut f, &b, &acc_scales);
-                let (p, s, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
-                let build = if depthwise {
-                    qnt::depthwise_conv2d
+                let acc_ty = acc_type(&shape(op.results[0]), &acc_scales);
+                let acc = if op.name == "tosa.transpose_conv2d" {
+                    let (p, s) = (op.ints("out_pad")?, op.ints("stride")?);
+                    if p.len() != 4 || s.len() != 2 {
+                        return Err(err(op, "out_pad and stride need 4 and 2 values"));
+                    }
+                    qnt::transpose_conv2d(&mut f, x, wq, bq, acc_ty, &p, &s)
                 } else {
-                    qnt::conv2d
+                    let (p, s, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
+                    let build = if depthwise {
+                        qnt::depthwise_conv2d
+                    } else {
+                        qnt::conv2d
+                    };
+                    build(
+                        &mut f,
+                        x,
+                        wq,
+                        bq,
+                        acc_ty,
+                        [p[0], p[1], p[2], p[3]],
+                        [s[0], s[1]],
+                        [d[0], d[1]],
+                    )
                 };
-                let acc = build(
-                    &mut f,
-                    x,
-                    wq,
-                    bq,
-                    acc_type(&shape(op.results[0]), &acc_scales),
-                    [p[0], p[1], p[2], p[3]],
-                    [s[0], s[1]],
-                    [d[0], d[1]],
-                );
                 // A PReLU that alone reads the conv rescales the accumulator directly.
                 if let Some((pi, slope)) = prelu_user(g, op.results[0], &uses, &consts) {
                     skip[pi] = true;
@@ -643,7 +652,7 @@ pub fn to_qnt_mapped(
                 continue;
             }
             _ => {
-                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.depthwise_conv2d, tosa.matmul (by a constant, + bias), tosa.add, tosa.sub, tosa.mul, tosa.avg_pool2d, tosa.max_pool2d, tosa.clamp, tosa.transpose, tosa.reshape, tosa.slice, tosa.concat, tosa.resize (nearest, bilinear), nibble prelu, softmax and layer_norm (last axis), and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
+                return Err(err(op, "no quantized form in this version; quantizable ops: tosa.conv2d, tosa.depthwise_conv2d, tosa.transpose_conv2d, tosa.matmul (by a constant, + bias), tosa.add, tosa.sub, tosa.mul, tosa.avg_pool2d, tosa.max_pool2d, tosa.clamp, tosa.transpose, tosa.reshape, tosa.slice, tosa.concat, tosa.resize (nearest, bilinear), nibble prelu, softmax and layer_norm (last axis), and unary activations as lookup tables (tosa.sigmoid, tosa.tanh, tosa.erf, nibble hard_swish/hard_sigmoid/gelu)"));
             }
         };
         set_locs(&mut f, start, op);

@@ -114,7 +114,7 @@ pub fn to_tile_mapped(
                     Attr::Dense(ty.clone(), bytes.to_vec()),
                 )
             }
-            qnt::CONV2D | qnt::DEPTHWISE_CONV2D | qnt::FULLY_CONNECTED => {
+            qnt::CONV2D | qnt::DEPTHWISE_CONV2D | qnt::FULLY_CONNECTED | qnt::TRANSPOSE_CONV2D => {
                 // The accumulator must feed exactly one requant or PReLU (optionally followed by
                 // a clamp).
                 let acc = op.results[0];
@@ -193,7 +193,18 @@ pub fn to_tile_mapped(
                 if k > 16384 || k * 255 * 128 >= (1i64 << 31) - bias_max {
                     return Err(err(op, format!("a reduction over {k} int8 products may overflow the int32 accumulator or the runtime's 16384-tap patch; split the layer")));
                 }
-                if op.name == qnt::DEPTHWISE_CONV2D {
+                if op.name == qnt::TRANSPOSE_CONV2D {
+                    tile::transpose_conv2d(
+                        &mut f,
+                        x,
+                        w,
+                        b,
+                        out_ty,
+                        &op.ints("out_pad")?,
+                        &op.ints("stride")?,
+                        rq,
+                    )
+                } else if op.name == qnt::DEPTHWISE_CONV2D {
                     let os = shape(acc);
                     let (p, st, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
                     tile::depthwise_conv2d(&mut f, x, w, b, out_ty, &p, &st, &d, rq, [os[1], os[3]])
