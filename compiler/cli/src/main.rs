@@ -633,12 +633,13 @@ fn run(cmd: Cmd) -> Res<()> {
                             scheme,
                             per_channel,
                             ranges: graph,
+                            bias_correction: false,
                         });
                     }
                 }
             }
             let pb = progress((configs.len() + 1) * m, "evaluating");
-            let outcomes: Vec<report::Outcome> = configs
+            let mut outcomes: Vec<report::Outcome> = configs
                 .iter()
                 .map(|c| {
                     report::evaluate(
@@ -664,6 +665,60 @@ fn run(cmd: Cmd) -> Res<()> {
                         .then(b.cmp(&a))
                 })
                 .ok_or("no configuration")?;
+            // The fixes, on the best configuration: bias correction, equalization, both.
+            if outcomes[best].result.is_ok() {
+                let base = configs[best].clone();
+                let mut variants = vec![(
+                    " + bias correction",
+                    report::Config {
+                        bias_correction: true,
+                        ..base.clone()
+                    },
+                )];
+                if !equalize {
+                    let eq = run_graph_pass(&mlir, &g, "nibble-equalize")?;
+                    let table = nibble_quantize::calibrate(
+                        &eq,
+                        cdata.chunks_exact(per),
+                        wanted[base.ranges].1,
+                        || {},
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let mut a = eq;
+                    nibble_quantize::annotate(&mut a, &table);
+                    graphs.push(a);
+                    let ranges = graphs.len() - 1;
+                    variants.push((
+                        " + equalize",
+                        report::Config {
+                            ranges,
+                            ..base.clone()
+                        },
+                    ));
+                    variants.push((
+                        " + equalize + bias correction",
+                        report::Config {
+                            ranges,
+                            bias_correction: true,
+                            ..base.clone()
+                        },
+                    ));
+                }
+                let pb = progress(variants.len() * m, "evaluating the fixes");
+                for (suffix, c) in variants {
+                    let name = format!("{}{suffix}", outcomes[best].name);
+                    outcomes.push(report::evaluate(
+                        &graphs[c.ranges],
+                        &c,
+                        name,
+                        &set,
+                        &reference,
+                        &|| pb.inc(1),
+                    ));
+                    configs.push(c);
+                }
+                pb.finish_and_clear();
+            }
             let best = match &layers_of {
                 None => best,
                 Some(name) => outcomes

@@ -1,6 +1,7 @@
 //! `nibble report`: where accuracy goes. Every quantization configuration (scheme ×
 //! granularity × range method) is compiled in-process to the tile level and run by the integer
-//! interpreter on an evaluation set next to the FP32 graph: task metric (top-1 or CTC character accuracy with labels),
+//! interpreter on an evaluation set next to the FP32 graph (then the best one with the fixes:
+//! bias correction, equalization, both): task metric (top-1 or CTC character accuracy with labels),
 //! decisions equal to FP32 (class or decoded line), output SQNR and weight bytes per configuration; then, for the best
 //! configuration, the SQNR of every quantized layer against its FP32 value, and how much each
 //! layer lost relative to its inputs. Text for the terminal, and a self-contained HTML page with
@@ -18,8 +19,18 @@ use std::fmt::Write;
 pub struct Config {
     pub scheme: Scheme,
     pub per_channel: bool,
-    /// Index into the calibrated graphs (one per range method).
+    /// Index into the calibrated graphs (one per range method, and equalized variants).
     pub ranges: usize,
+    pub bias_correction: bool,
+}
+
+impl Config {
+    fn quant(&self) -> nibble_lower::to_qnt::QuantConfig {
+        nibble_lower::to_qnt::QuantConfig {
+            bias_correction: self.bias_correction,
+            ..nibble_lower::to_qnt::QuantConfig::new(self.scheme, self.per_channel)
+        }
+    }
 }
 
 /// The evaluation set and what to score it against.
@@ -86,11 +97,7 @@ pub fn float_outputs(g: &Func, set: &EvalSet) -> Result<Vec<Vec<Vec<f32>>>, Stri
 
 /// The tile-level program of a configuration: quantize, fold requant chains, lower.
 fn compile(g: &Func, c: &Config) -> Result<Func, String> {
-    let q = nibble_lower::to_qnt::to_qnt(
-        g,
-        &nibble_lower::to_qnt::QuantConfig::new(c.scheme, c.per_channel),
-    )
-    .map_err(|e| e.to_string())?;
+    let q = nibble_lower::to_qnt::to_qnt(g, &c.quant()).map_err(|e| e.to_string())?;
     let (q, _) = nibble_eqsat::fold_requant(&q).map_err(|e| e.to_string())?;
     nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic()).map_err(|e| e.to_string())
 }
@@ -187,11 +194,7 @@ pub fn evaluate(
 /// counterpart at the tile level, dequantized and compared with its FP32 value. Measured on the
 /// program before requant folding, so every layer's own output is observable.
 pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Vec<Layer>, String> {
-    let (q, gq) = nibble_lower::to_qnt::to_qnt_mapped(
-        g,
-        &nibble_lower::to_qnt::QuantConfig::new(c.scheme, c.per_channel),
-    )
-    .map_err(|e| e.to_string())?;
+    let (q, gq) = nibble_lower::to_qnt::to_qnt_mapped(g, &c.quant()).map_err(|e| e.to_string())?;
     let (t, qt) = nibble_lower::to_tile::to_tile_mapped(&q, &nibble_target::Target::generic())
         .map_err(|e| e.to_string())?;
     // graph value → (tile value, scale, zero point), in program order.
@@ -322,14 +325,18 @@ pub fn text(
     layers: &[Layer],
 ) -> String {
     let mut s = String::new();
+    let w = outcomes
+        .iter()
+        .map(|o| o.name.chars().count())
+        .fold(40, usize::max);
     let _ = writeln!(
         s,
-        "{:<40} {:>9} {:>10} {:>9} {:>12}",
+        "{:<w$} {:>9} {:>10} {:>9} {:>12}",
         "configuration", metric_name, "agreement", "SQNR", "weights"
     );
     let _ = writeln!(
         s,
-        "{:<40} {:>9} {:>10} {:>9} {:>12}",
+        "{:<w$} {:>9} {:>10} {:>9} {:>12}",
         "FP32",
         fmt_pct(float_metric),
         "100.00 %",
@@ -341,7 +348,7 @@ pub fn text(
             Ok(r) => {
                 let _ = writeln!(
                     s,
-                    "{:<40} {:>9} {:>9.2} % {:>6.1} dB {:>12}",
+                    "{:<w$} {:>9} {:>9.2} % {:>6.1} dB {:>12}",
                     o.name,
                     fmt_pct(r.metric),
                     r.agreement,
@@ -350,7 +357,7 @@ pub fn text(
                 );
             }
             Err(e) => {
-                let _ = writeln!(s, "{:<40} FAILED: {e}", o.name);
+                let _ = writeln!(s, "{:<w$} FAILED: {e}", o.name);
             }
         }
     }
