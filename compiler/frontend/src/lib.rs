@@ -1822,17 +1822,7 @@ impl<'a> Importer<'a> {
                 }
             }
         }
-        let (x, xs) = self.fit_window(
-            x,
-            &mut pads,
-            [dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1],
-            &strides,
-        )?;
-        let oh = (xs[1] + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
-        let ow = (xs[2] + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
-        if oh <= 0 || ow <= 0 {
-            return Err(self.err("the output would be empty"));
-        }
+        let (x, xs, oh, ow) = self.conv_window(x, &mut pads, [kh, kw], &dil, &strides)?;
         let wv = self.constant(&[oc, kh, kw, ic], &ohwi);
         let bv = self.constant(&[oc], bias);
         let z = self.zero_point();
@@ -1848,6 +1838,26 @@ impl<'a> Importer<'a> {
             f32t(&[xs[0], oh, ow, oc]),
             attrs,
         ))
+    }
+
+    /// The input a convolution window of `kernel` taps (dilated) reads after `fit_window`, and
+    /// the output height and width; an empty output is an error.
+    fn conv_window(
+        &mut self,
+        x: ValueId,
+        pads: &mut [i64],
+        kernel: [i64; 2],
+        dil: &[i64],
+        strides: &[i64],
+    ) -> Result<(ValueId, Vec<i64>, i64, i64), ImportError> {
+        let span = [dil[0] * (kernel[0] - 1) + 1, dil[1] * (kernel[1] - 1) + 1];
+        let (x, xs) = self.fit_window(x, pads, span, strides)?;
+        let oh = (xs[1] + pads[0] + pads[2] - span[0]) / strides[0] + 1;
+        let ow = (xs[2] + pads[1] + pads[3] - span[1]) / strides[1] + 1;
+        if oh <= 0 || ow <= 0 {
+            return Err(self.err("the output would be empty"));
+        }
+        Ok((x, xs, oh, ow))
     }
 
     /// A grouped convolution as `group` convolutions over channel slices, concatenated.
@@ -1934,14 +1944,7 @@ impl<'a> Importer<'a> {
         if strides.len() != 2 || dil.len() != 2 || pads.len() != 4 {
             return Err(self.err("strides, dilations and pads must describe 2 spatial dimensions"));
         }
-        let (x, xs) = self.fit_window(
-            x,
-            &mut pads,
-            [dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1],
-            &strides,
-        )?;
-        let oh = (xs[1] + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
-        let ow = (xs[2] + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
+        let (x, xs, oh, ow) = self.conv_window(x, &mut pads, [kh, kw], &dil, &strides)?;
         let wv = self.constant(&[kh, kw, group, mult], &hwcm);
         let bv = self.constant(&[oc], &bias);
         let z = self.zero_point();
