@@ -140,7 +140,7 @@ impl<'f> FloatProgram<'f> {
                     let act = unary_activation(op)?.ok_or_else(|| {
                         InterpError::Invalid(format!("{} has no activation function", op.name))
                     })?;
-                    get(0)?.iter().map(|&v| act(v)).collect()
+                    act.map(get(0)?)
                 }
                 "tosa.custom" => {
                     let inputs: Vec<&[f32]> =
@@ -666,17 +666,58 @@ fn resize(
     out
 }
 
-/// A scalar activation function.
-pub type Activation = Box<dyn Fn(f32) -> f32>;
+/// A unary elementwise activation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Sigmoid,
+    Tanh,
+    Erf,
+    HardSwish,
+    HardSigmoid { alpha: f32, beta: f32 },
+    Swish { beta: f32 },
+    Gelu,
+}
 
-/// The function of a unary elementwise activation op (tosa.sigmoid/tanh/erf and the `nibble`
-/// custom hard_swish, hard_sigmoid and gelu), shared by this interpreter and the lookup tables
-/// the quantizer builds; None for any other op.
+impl Activation {
+    /// The function at one point.
+    pub fn apply(self, v: f32) -> f32 {
+        match self {
+            Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+            Activation::Tanh => v.tanh(),
+            Activation::Erf => erf(v),
+            Activation::HardSwish => v * (v + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0),
+            Activation::HardSigmoid { alpha, beta } => (v * alpha + beta).clamp(0.0, 1.0),
+            Activation::Swish { beta } => v / (1.0 + (-beta * v).exp()),
+            Activation::Gelu => v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5,
+        }
+    }
+
+    /// The function over a tensor: one loop per kind, so each is compiled (and vectorised) on
+    /// its own instead of calling through a pointer per element.
+    pub fn map(self, x: &[f32]) -> Vec<f32> {
+        fn each(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
+            x.iter().map(|&v| f(v)).collect()
+        }
+        match self {
+            Activation::Sigmoid => each(x, |v| Activation::Sigmoid.apply(v)),
+            Activation::Tanh => each(x, f32::tanh),
+            Activation::Erf => each(x, erf),
+            Activation::HardSwish => each(x, |v| Activation::HardSwish.apply(v)),
+            a @ Activation::HardSigmoid { .. } => each(x, |v| a.apply(v)),
+            a @ Activation::Swish { .. } => each(x, |v| a.apply(v)),
+            Activation::Gelu => each(x, |v| Activation::Gelu.apply(v)),
+        }
+    }
+}
+
+/// The activation of a unary elementwise op (tosa.sigmoid/tanh/erf and the `nibble` custom
+/// hard_swish, hard_sigmoid, swish and gelu), shared by this interpreter, the lookup tables and
+/// fused epilogues the quantizer builds, and data-free statistics; None for any other op.
 pub fn unary_activation(op: &nibble_ir::Op) -> Result<Option<Activation>, InterpError> {
     Ok(Some(match op.name.as_str() {
-        "tosa.sigmoid" => Box::new(|v: f32| 1.0 / (1.0 + (-v).exp())),
-        "tosa.tanh" => Box::new(f32::tanh),
-        "tosa.erf" => Box::new(erf),
+        "tosa.sigmoid" => Activation::Sigmoid,
+        "tosa.tanh" => Activation::Tanh,
+        "tosa.erf" => Activation::Erf,
         "tosa.custom" => {
             let text = |k: &str| match op.attrs.get(k) {
                 Some(nibble_ir::Attr::Str(s)) => s.clone(),
@@ -699,18 +740,15 @@ pub fn unary_activation(op: &nibble_ir::Op) -> Result<Option<Activation>, Interp
                     })
             };
             match text("operator_name").as_str() {
-                "hard_swish" => Box::new(|v: f32| v * (v + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0)),
-                "hard_sigmoid" => {
-                    let (a, b) = (param("alpha")?, param("beta")?);
-                    Box::new(move |v: f32| (v * a + b).clamp(0.0, 1.0))
-                }
-                "swish" => {
-                    let beta = param("beta")?;
-                    Box::new(move |v: f32| v / (1.0 + (-beta * v).exp()))
-                }
-                "gelu" => {
-                    Box::new(|v: f32| v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5)
-                }
+                "hard_swish" => Activation::HardSwish,
+                "hard_sigmoid" => Activation::HardSigmoid {
+                    alpha: param("alpha")?,
+                    beta: param("beta")?,
+                },
+                "swish" => Activation::Swish {
+                    beta: param("beta")?,
+                },
+                "gelu" => Activation::Gelu,
                 _ => return Ok(None),
             }
         }
@@ -743,7 +781,7 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
     };
     let x = inputs[0];
     if let Some(act) = unary_activation(op)? {
-        return Ok(x.iter().map(|&v| act(v)).collect());
+        return Ok(act.map(x));
     }
     Ok(match (domain.as_str(), name.as_str()) {
         ("nibble", "layer_norm") => {

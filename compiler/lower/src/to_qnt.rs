@@ -367,7 +367,7 @@ pub fn to_qnt_mapped(
                 let (ty, out) = out_type(last_op, &shape(last_op.results[0]), scheme)?;
                 let table: Vec<i8> = (-128i64..=127)
                     .map(|code| {
-                        let x = act((q.scale * (code - q.zero_point) as f64) as f32) as f64;
+                        let x = act.apply((q.scale * (code - q.zero_point) as f64) as f32) as f64;
                         let y = steps.iter().fold(x, |y, s| s.apply(y));
                         (out.zero_point
                             + quantize_value(

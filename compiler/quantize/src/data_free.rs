@@ -347,7 +347,7 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     through(get(0)?, k, |v, _| v.clamp(a, b))
                 }
                 _ => match unary_activation(op)? {
-                    Some(f) => through(get(0)?, k, |v, _| f(v as f32) as f64),
+                    Some(f) => through(get(0)?, k, |v, _| f.apply(v as f32) as f64),
                     None => {
                         return Err(unsupported(
                             op,
