@@ -5,6 +5,7 @@
 //! function through [`nibble_ir::Func`] and replaces the module body with its result, which MLIR
 //! verifies again.
 
+mod dce;
 mod equalize;
 mod fold_batchnorm;
 mod fold_constants;
@@ -43,6 +44,7 @@ pub const PASSES: &[PassInfo] = &[
     fold_constants::PASS,
     fold_batchnorm::PASS,
     recognize_layers::PASS,
+    dce::PASS,
     equalize::PASS,
     quantize::PASS,
     fold_requant::PASS,
