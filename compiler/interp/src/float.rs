@@ -726,18 +726,10 @@ pub fn unary_activation(op: &nibble_ir::Op) -> Result<Option<Activation>, Interp
             if text("domain_name") != "nibble" {
                 return Ok(None);
             }
-            let params = text("implementation_attrs");
             let param = |key: &str| -> Result<f32, InterpError> {
-                params
-                    .split(',')
-                    .find_map(|kv| {
-                        kv.split_once('=')
-                            .filter(|(k, _)| *k == key)
-                            .and_then(|(_, v)| v.parse().ok())
-                    })
-                    .ok_or_else(|| {
-                        InterpError::Invalid(format!("tosa.custom: missing parameter '{key}'"))
-                    })
+                op.custom_param(key).map(|v| v as f32).ok_or_else(|| {
+                    InterpError::Invalid(format!("tosa.custom: missing parameter '{key}'"))
+                })
             };
             match text("operator_name").as_str() {
                 "hard_swish" => Activation::HardSwish,
@@ -762,22 +754,11 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
         Some(nibble_ir::Attr::Str(s)) => s.clone(),
         _ => String::new(),
     };
-    let (domain, name, params) = (
-        text("domain_name"),
-        text("operator_name"),
-        text("implementation_attrs"),
-    );
+    let (domain, name) = (text("domain_name"), text("operator_name"));
     let param = |key: &str| -> Result<f32, InterpError> {
-        params
-            .split(',')
-            .find_map(|kv| {
-                kv.split_once('=')
-                    .filter(|(k, _)| *k == key)
-                    .and_then(|(_, v)| v.parse().ok())
-            })
-            .ok_or_else(|| {
-                InterpError::Invalid(format!("tosa.custom {name}: missing parameter '{key}'"))
-            })
+        op.custom_param(key).map(|v| v as f32).ok_or_else(|| {
+            InterpError::Invalid(format!("tosa.custom {name}: missing parameter '{key}'"))
+        })
     };
     let x = inputs[0];
     if let Some(act) = unary_activation(op)? {

@@ -327,6 +327,32 @@ impl Op {
             _ => Err(self.missing(key, "a float")),
         }
     }
+    /// A dense f32 attribute's values, if it has one under `key` (statistics such as
+    /// `nibble.bn_mean` or `nibble.input_mean`).
+    pub fn dense_f32(&self, key: &str) -> Option<Vec<f32>> {
+        match self.attrs.get(key) {
+            Some(Attr::Dense(_, b)) => Some(dense_f32(b)),
+            _ => None,
+        }
+    }
+    /// The `operator_name` of a `tosa.custom` op ("" for any other op).
+    pub fn custom_name(&self) -> &str {
+        match self.attrs.get("operator_name") {
+            Some(Attr::Str(n)) if self.name == "tosa.custom" => n,
+            _ => "",
+        }
+    }
+    /// A numeric parameter of a `tosa.custom` op's `implementation_attrs` ("key=value,…").
+    pub fn custom_param(&self, key: &str) -> Option<f64> {
+        match self.attrs.get("implementation_attrs") {
+            Some(Attr::Str(t)) => t.split(',').find_map(|kv| {
+                kv.split_once('=')
+                    .filter(|(k, _)| *k == key)
+                    .and_then(|(_, v)| v.parse().ok())
+            }),
+            _ => None,
+        }
+    }
     /// Dense-elements attribute: its type and bytes.
     pub fn dense(&self, key: &str) -> Result<(&Type, &[u8]), crate::IrError> {
         match self.attrs.get(key) {

@@ -288,7 +288,7 @@ pub fn to_qnt_mapped(
                 }
                 qnt::concat(&mut f, &inputs, ty, op.int("axis")?)
             }
-            "tosa.custom" if custom_name(op) == "layer_norm" => {
+            "tosa.custom" if op.custom_name() == "layer_norm" => {
                 let (x, q) = quant_input(&f, 0)?;
                 let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
                 let param = |k: usize| {
@@ -297,7 +297,9 @@ pub fn to_qnt_mapped(
                         .map(|c| c.1.clone())
                         .ok_or_else(|| err(op, "gamma and beta must be constant"))
                 };
-                let eps = op_param(op, "epsilon").ok_or_else(|| err(op, "missing epsilon"))?;
+                let eps = op
+                    .custom_param("epsilon")
+                    .ok_or_else(|| err(op, "missing epsilon"))?;
                 let n = *shape(op.operands[0]).last().unwrap_or(&1);
                 let p = layer_norm_params(&param(1)?, &param(2)?, n, eps, q.scale, out.scale)
                     .map_err(|m| err(op, m))?;
@@ -424,7 +426,7 @@ pub fn to_qnt_mapped(
                 let fs = fixed_multiplier(qa.scale * qb.scale / so)?;
                 qnt::mul(&mut f, a, b, ty, fs.multiplier, fs.shift)
             }
-            "tosa.custom" if custom_name(op) == "prelu" => {
+            "tosa.custom" if op.custom_name() == "prelu" => {
                 let (x, q) = quant_input(&f, 0)?;
                 let (_, slope) = consts
                     .get(&op.operands[1])
@@ -432,7 +434,7 @@ pub fn to_qnt_mapped(
                     .ok_or_else(|| err(op, "the slope must be constant"))?;
                 prelu_to_range(&mut f, x, &[q.scale], &slope, op, scheme)?
             }
-            "tosa.custom" if custom_name(op) == "softmax" => {
+            "tosa.custom" if op.custom_name() == "softmax" => {
                 // Probabilities in [0, 1): 2^-8 with zero point -128 when asymmetric, else 2^-7.
                 let (x, q) = quant_input(&f, 0)?;
                 let (frac_bits, zero_point) = match scheme {
@@ -478,7 +480,7 @@ pub fn to_qnt_mapped(
                     if depthwise { 2 } else { 0 },
                     cfg.clamp_sigma,
                 );
-                let b = match input_mean(op).filter(|_| cfg.bias_correction) {
+                let b = match mean_of(op).filter(|_| cfg.bias_correction) {
                     // OHWI: tap j of output o reads input channel j % C; depthwise [KH,KW,C,1]:
                     // element j belongs to channel j % C.
                     Some(mean) if mean.len() == ws[if depthwise { 2 } else { 3 }] as usize => {
@@ -520,17 +522,10 @@ pub fn to_qnt_mapped(
                         [d[0], d[1]],
                     )
                 };
-                // A PReLU that alone reads the conv rescales the accumulator directly.
-                if let Some((pi, slope)) = prelu_user(g, op.results[0], &uses, &consts) {
-                    skip[pi] = true;
-                    let out = prelu_to_range(&mut f, acc, &acc_scales, &slope, &g.ops[pi], scheme)?;
-                    set_locs(&mut f, start, op);
-                    map.insert(g.ops[pi].results[0], out);
-                    continue;
-                }
-                // So does a hard-swish or swish (with the affine steps after it), in fixed point.
+                // A PReLU, hard-swish or swish that alone reads the conv rescales its
+                // accumulator directly.
                 if let Some((last, out)) =
-                    fused_activation(&mut f, acc, &acc_scales, g, i, &uses, &consts, scheme)?
+                    activation_epilogue(&mut f, acc, &acc_scales, g, i, &uses, &consts, scheme)?
                 {
                     for k in chain_ops(g, i, last) {
                         skip[k] = true;
@@ -607,7 +602,7 @@ pub fn to_qnt_mapped(
                 let (wq, sw, wd) =
                     quantize_weights(&mut f, &[m, k], &wt, scheme, per_channel, cfg.clamp_sigma);
                 if let Some(mean) =
-                    input_mean(op).filter(|m| cfg.bias_correction && m.len() == k as usize)
+                    mean_of(op).filter(|m| cfg.bias_correction && m.len() == k as usize)
                 {
                     let (mu, ku) = (m as usize, k as usize);
                     let corr: Vec<f64> = (0..mu)
@@ -622,22 +617,24 @@ pub fn to_qnt_mapped(
                 let acc_scales: Vec<f64> = sw.iter().map(|s| q.scale * s).collect();
                 let bq = quantize_bias(&mut f, &bias, &acc_scales);
                 let acc = qnt::fully_connected(&mut f, x2, wq, bq, acc_type(&[n, m], &acc_scales));
-                let fused =
-                    fused_activation(&mut f, acc, &acc_scales, g, last, &uses, &consts, scheme)?;
-                let out = match (prelu_user(g, g.ops[last].results[0], &uses, &consts), fused) {
-                    (Some((pi, slope)), _) => {
-                        skip[pi] = true;
-                        last = pi;
-                        prelu_to_range(&mut f, acc, &acc_scales, &slope, &g.ops[pi], scheme)?
-                    }
-                    (None, Some((end, out))) => {
+                let out = match activation_epilogue(
+                    &mut f,
+                    acc,
+                    &acc_scales,
+                    g,
+                    last,
+                    &uses,
+                    &consts,
+                    scheme,
+                )? {
+                    Some((end, out)) => {
                         for k in chain_ops(g, last, end) {
                             skip[k] = true;
                         }
                         last = end;
                         out
                     }
-                    (None, None) => requant_to_range(&mut f, acc, &g.ops[last], scheme)?,
+                    None => requant_to_range(&mut f, acc, &g.ops[last], scheme)?,
                 };
                 let last_op = &g.ops[last];
                 let want = shape(last_op.results[0]);
@@ -668,14 +665,6 @@ pub fn to_qnt_mapped(
         f.returns.push(out);
     }
     Ok((f, map))
-}
-
-/// The `operator_name` of a `tosa.custom` op ("" for anything else).
-fn custom_name(op: &Op) -> &str {
-    match op.attrs.get("operator_name") {
-        Some(Attr::Str(n)) if op.name == "tosa.custom" => n,
-        _ => "",
-    }
 }
 
 fn set_locs(f: &mut Func, start: usize, op: &Op) {
@@ -904,7 +893,7 @@ fn prelu_user(
     }
     let i = g.ops.iter().position(|o| o.operands.contains(&v))?;
     let op = &g.ops[i];
-    (custom_name(op) == "prelu" && op.operands[0] == v)
+    (op.custom_name() == "prelu" && op.operands[0] == v)
         .then(|| consts.get(&op.operands[1]).map(|c| (i, c.1.clone())))
         .flatten()
 }
@@ -1043,13 +1032,14 @@ fn chain_ops(g: &Func, i: usize, last: usize) -> Vec<usize> {
     out
 }
 
-/// Fuses a hard-swish or swish that alone reads op `i` (a conv or fully connected layer whose
-/// i32 accumulator is `acc`), together with the scalar affine steps after it (`a·y + b`), into
-/// one fixed-point `qnt.hard_swish` / `qnt.swish` of the accumulator (see qnt.irdl.mlir): the
-/// pre-activation value is never rounded to 8 bits. Returns the last fused op and the result,
-/// or None (nothing to fuse, or pow2, whose requantizations must stay shifts).
+/// Applies the activation that alone reads op `i` (a conv or fully connected layer whose i32
+/// accumulator is `acc`) to the accumulator itself, so the pre-activation value is never
+/// rounded to 8 bits: a PReLU as `qnt.prelu`; a hard-swish or swish, together with the scalar
+/// affine steps after it (`a·y + b`), as one fixed-point `qnt.hard_swish` / `qnt.swish` (see
+/// qnt.irdl.mlir; not under pow2, whose requantizations must stay shifts). Returns the last
+/// fused op and the result, or None.
 #[allow(clippy::too_many_arguments)]
-fn fused_activation(
+fn activation_epilogue(
     f: &mut Func,
     acc: ValueId,
     acc_scales: &[f64],
@@ -1060,14 +1050,18 @@ fn fused_activation(
     scheme: Scheme,
 ) -> Result<Option<(usize, ValueId)>, LowerError> {
     let v = g.ops[i].results[0];
+    if let Some((pi, slope)) = prelu_user(g, v, uses, consts) {
+        let out = prelu_to_range(f, acc, acc_scales, &slope, &g.ops[pi], scheme)?;
+        return Ok(Some((pi, out)));
+    }
     if scheme == Scheme::Pow2 || uses[v] != 1 || g.returns.contains(&v) {
         return Ok(None);
     }
     let Some(h) = g.ops.iter().position(|o| o.operands.first() == Some(&v)) else {
         return Ok(None);
     };
-    let kind = custom_name(&g.ops[h]);
-    let beta = match op_param(&g.ops[h], "beta") {
+    let kind = g.ops[h].custom_name();
+    let beta = match g.ops[h].custom_param("beta") {
         Some(b) if kind == "swish" && b > 0.0 => b,
         _ if kind == "hard_swish" => 1.0,
         _ => return Ok(None),
@@ -1148,32 +1142,20 @@ fn sigmoid_table() -> Vec<i32> {
         .collect()
 }
 
-/// A numeric parameter of a `tosa.custom` op's `implementation_attrs` ("key=value,…").
-fn op_param(op: &Op, key: &str) -> Option<f64> {
-    match op.attrs.get("implementation_attrs") {
-        Some(Attr::Str(t)) => t.split(',').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == key)
-                .and_then(|(_, v)| v.parse().ok())
-        }),
-        _ => None,
-    }
-}
-
-/// The per-input-channel mean calibration left on a layer (`nibble.input_mean`).
-fn input_mean(op: &Op) -> Option<Vec<f64>> {
-    match op.attrs.get("nibble.input_mean") {
-        Some(Attr::Dense(_, bytes)) => {
-            Some(model::dense_f32(bytes).iter().map(|&v| v as f64).collect())
-        }
-        _ => None,
-    }
-}
-
 /// `b − correction`, per output channel.
 fn corrected(b: &[f32], correction: &[f64]) -> Vec<f32> {
     b.iter()
         .zip(correction)
         .map(|(&b, &c)| (b as f64 - c) as f32)
         .collect()
+}
+
+/// The per-input-channel means calibration left on a layer (`nibble.input_mean`).
+fn mean_of(op: &Op) -> Option<Vec<f64>> {
+    Some(
+        op.dense_f32("nibble.input_mean")?
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+    )
 }

@@ -24,20 +24,13 @@
 //! ```
 
 use crate::{Options, PassInfo};
-use nibble_ir::{model, Attr, Func, Op, ValueId};
+use nibble_ir::{model, Attr, Func, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-equalize",
     summary: "Cross-layer equalization: equalize a conv's output-channel ranges into the depthwise conv it feeds",
     run,
 };
-
-fn floats(op: &Op, key: &str) -> Option<Vec<f32>> {
-    match op.attrs.get(key) {
-        Some(Attr::Dense(_, bytes)) => Some(model::dense_f32(bytes)),
-        _ => None,
-    }
-}
 
 /// The f32 data of a `tosa.const` value and its op index.
 fn konst(f: &Func, producers: &[Option<usize>], v: ValueId) -> Option<(usize, Vec<f32>)> {
@@ -117,8 +110,8 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         // Expected range of each output channel of A.
         let per = wa.len() / oc;
         let r: Vec<f64> = match (
-            floats(&op_a, "nibble.bn_mean"),
-            floats(&op_a, "nibble.bn_std"),
+            op_a.dense_f32("nibble.bn_mean"),
+            op_a.dense_f32("nibble.bn_std"),
         ) {
             (Some(m), Some(s)) if m.len() == oc && s.len() == oc => m
                 .iter()
@@ -163,7 +156,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         set_const(&mut f, ba_i, &ba2);
         set_const(&mut f, wb_i, &wb2);
         for key in ["nibble.bn_mean", "nibble.bn_std"] {
-            if let Some(vals) = floats(&op_a, key) {
+            if let Some(vals) = op_a.dense_f32(key) {
                 let scaled: Vec<f32> = vals
                     .iter()
                     .zip(&s)

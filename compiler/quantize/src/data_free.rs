@@ -10,7 +10,7 @@
 
 use crate::QuantError;
 use nibble_interp::float::unary_activation;
-use nibble_ir::{model, Attr, Func, Op, ValueId};
+use nibble_ir::{model, Func, Op, ValueId};
 use std::collections::HashMap;
 
 /// Per-channel Gaussian model of a value (one entry: per tensor), and the bounds it cannot
@@ -120,15 +120,6 @@ fn unsupported(op: &Op, why: &str) -> QuantError {
     ))
 }
 
-fn floats(op: &Op, key: &str) -> Option<Vec<f64>> {
-    match op.attrs.get(key) {
-        Some(Attr::Dense(_, bytes)) => {
-            Some(model::dense_f32(bytes).iter().map(|&v| v as f64).collect())
-        }
-        _ => None,
-    }
-}
-
 /// Ranges for every value of `func` from the input range `input` and `k` standard deviations.
 pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTable, QuantError> {
     let mut consts: HashMap<ValueId, (Vec<i64>, Vec<f64>)> = HashMap::new();
@@ -172,12 +163,14 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                 _ => None,
             }
         };
-        let out = if let (Some(m), Some(s)) =
-            (floats(op, "nibble.bn_mean"), floats(op, "nibble.bn_std"))
-        {
+        let f64s = |v: Vec<f32>| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+        let out = if let (Some(m), Some(s)) = (
+            op.dense_f32("nibble.bn_mean"),
+            op.dense_f32("nibble.bn_std"),
+        ) {
             Stats {
-                mean: m,
-                std: s,
+                mean: f64s(m),
+                std: f64s(s),
                 bounds: None,
             }
         } else {
@@ -321,17 +314,17 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     }
                     s
                 }
-                "tosa.custom" if custom(op) == "softmax" => {
+                "tosa.custom" if op.custom_name() == "softmax" => {
                     let n = last_dim(r) as f64;
                     Stats { mean: vec![1.0 / n], std: vec![(1.0 / n).sqrt()], bounds: Some((0.0, 1.0)) }
                 }
-                "tosa.custom" if custom(op) == "layer_norm" => {
+                "tosa.custom" if op.custom_name() == "layer_norm" => {
                     let (Some((_, g)), Some((_, b))) = (konst(1), konst(2)) else {
                         return Err(unsupported(op, "gamma and beta must be constant"));
                     };
                     Stats { mean: b.clone(), std: g.iter().map(|v| v.abs()).collect(), bounds: None }
                 }
-                "tosa.custom" if custom(op) == "prelu" => {
+                "tosa.custom" if op.custom_name() == "prelu" => {
                     let x = get(0)?;
                     let slope = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the slope must be constant"))?;
                     let n = x.channels().max(slope.len());
@@ -375,14 +368,6 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
     Ok(table)
 }
 
-/// The `operator_name` of a `nibble` `tosa.custom` op.
-fn custom(op: &Op) -> &str {
-    match op.attrs.get("operator_name") {
-        Some(Attr::Str(n)) => n,
-        _ => "",
-    }
-}
-
 /// The last axis index of a transpose's input (a transpose keeps channels when it maps the
 /// last axis to the last axis).
 fn p_last(func: &Func, op: &Op) -> i64 {
@@ -394,7 +379,7 @@ fn p_last(func: &Func, op: &Op) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nibble_ir::{Elem, Type};
+    use nibble_ir::{Attr, Elem, Type};
 
     fn konst(f: &mut Func, shape: &[i64], data: &[f32]) -> ValueId {
         let ty = Type::tensor(shape, Elem::F32);
