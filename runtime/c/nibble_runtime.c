@@ -19,17 +19,23 @@ int64_t nb_floor_shift(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
+/* The fused activation's fixed-point input: the accumulator rescaled by channel c's
+ * multiplier/shift, no zero point, within ±2^20 (hard-swish and swish epilogues). */
+static inline int64_t nb_epilogue_input(int64_t acc, const nb_rq *rq, int c) {
+    const int s = rq->shift[c];
+    const int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (s - 1)), s);
+    const int64_t lim = (int64_t)1 << 20;
+    return v < -lim ? -lim : (v > lim ? lim : v);
+}
+
 int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     const int c = rq->channels == 1 ? 0 : channel;
     const int neg = acc < 0 && rq->neg_multiplier;
     if (rq->swish) {
         const nb_swish *w = rq->swish;
-        const int s = rq->shift[c];
-        int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (s - 1)), s);
+        const int64_t v = nb_epilogue_input(acc, rq, c);
         int64_t u, sig, y;
         int k;
-        if (v < -((int64_t)1 << 20)) v = -((int64_t)1 << 20);
-        if (v > ((int64_t)1 << 20)) v = (int64_t)1 << 20;
         u = v < -32768 ? 0 : (v > 32767 ? 65535 : v + 32768);
         k = (int)(u >> 8);
         sig = w->table[k] + ((((int64_t)w->table[k + 1] - w->table[k]) * (u & 255) + 128) >> 8);
@@ -40,11 +46,8 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     }
     if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
-        const int s = rq->shift[c];
-        int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (s - 1)), s);
+        const int64_t v = nb_epilogue_input(acc, rq, c);
         int64_t t, y;
-        if (v < -((int64_t)1 << 20)) v = -((int64_t)1 << 20);
-        if (v > ((int64_t)1 << 20)) v = (int64_t)1 << 20;
         t = v + h->three;
         if (t < 0) t = 0;
         if (t > h->six) t = h->six;
@@ -76,10 +79,8 @@ static inline void nb_requant_row(const int32_t *acc, int n, const nb_rq *rq, in
         const int64_t hb = h->bias + ((int64_t)1 << (h->shift - 1));
         const int hs = h->shift;
         for (o = 0; o < n; o++) {
-            const int ch = per ? c0 + o : 0, s = rq->shift[ch];
-            int64_t v = nb_floor_shift(acc[o] * (int64_t)rq->multiplier[ch] + ((int64_t)1 << (s - 1)), s);
+            const int64_t v = nb_epilogue_input(acc[o], rq, per ? c0 + o : 0);
             int64_t t, y;
-            v = v < -((int64_t)1 << 20) ? -((int64_t)1 << 20) : (v > ((int64_t)1 << 20) ? ((int64_t)1 << 20) : v);
             t = v + three;
             t = t < 0 ? 0 : (t > six ? six : t);
             y = zp + nb_floor_shift(v * t * hm + hb, hs);

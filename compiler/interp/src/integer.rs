@@ -47,13 +47,19 @@ pub fn dequantize(q: i64, scale: f64, zp: i64) -> f32 {
     (scale * (q - zp) as f64) as f32
 }
 
+/// A fused activation's fixed-point input: the accumulator rescaled by channel `c`'s
+/// multiplier/shift, no zero point, within ±2^20 (hard-swish and swish epilogues).
+fn epilogue_input(acc: i64, op: &Rq, c: usize) -> i64 {
+    apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20)
+}
+
 /// Fused requantization of an accumulator of output channel `channel`, then clamp; a negative
 /// accumulator uses the negative-side multipliers where there are some (PReLU).
 pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     let c = if op.multiplier.len() == 1 { 0 } else { channel };
     if let Some(([m, s, bias], table)) = &op.swish {
         // Swish in fixed point: v = β·x in units of 2^-12, sigmoid interpolated from the table.
-        let v = apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20);
+        let v = epilogue_input(acc, op, c);
         let u = v.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
         let (k, r) = ((u >> 8) as usize, u & 255);
         let (t0, t1) = (table[k] as i64, table[k + 1] as i64);
@@ -63,7 +69,7 @@ pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     }
     if let Some([three, six, m, s, bias]) = op.hswish {
         // Hard-swish in fixed point: v at the activation's input scale, v·clamp(v + 3, 0, 6).
-        let v = apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20);
+        let v = epilogue_input(acc, op, c);
         let t = (v + three).clamp(0, six);
         let y = op.output_zp + floor_shift(v * t * m + bias + (1i64 << (s - 1)), s as u32);
         return y.clamp(op.clamp_min, op.clamp_max) as i32;
