@@ -65,14 +65,33 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     return (int32_t)v;
 }
 
-/* Requantizes n accumulators of channels c0.. into out: nb_requant's arithmetic, with the
- * parameters hoisted out of the loop so compilers can vectorize each case. */
-static inline void nb_requant_row(const int32_t *acc, int n, const nb_rq *rq, int c0, int8_t *out) {
+/* Element i of an int8 or int16 activation. */
+static inline int32_t nb_ld(const void *p, long i, int bits) {
+    return bits == 16 ? ((const int16_t *)p)[i] : ((const int8_t *)p)[i];
+}
+
+/* Stores n values (already within the element type's range) as int8 or int16. */
+static inline void nb_store_row(const int32_t *v, int n, void *out, int bits) {
+    int o;
+    if (bits == 16) {
+        int16_t *y = (int16_t *)out;
+        for (o = 0; o < n; o++) y[o] = (int16_t)v[o];
+    } else {
+        int8_t *y = (int8_t *)out;
+        for (o = 0; o < n; o++) y[o] = (int8_t)v[o];
+    }
+}
+
+/* Requantizes n accumulators of channels c0.. in place (each result within the clamp range):
+ * nb_requant's arithmetic, with the parameters hoisted out of the loop so compilers can
+ * vectorize each case. */
+static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) {
+    int32_t *out = acc;
     const int per = rq->channels != 1;
     const int64_t zp = rq->output_zp, lo = rq->clamp_min, hi = rq->clamp_max;
     int o;
     if (rq->swish || rq->neg_multiplier) {
-        for (o = 0; o < n; o++) out[o] = (int8_t)nb_requant(acc[o], rq, c0 + o);
+        for (o = 0; o < n; o++) out[o] = nb_requant(acc[o], rq, c0 + o);
     } else if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
         const int64_t three = h->three, six = h->six, hm = h->multiplier;
@@ -84,15 +103,29 @@ static inline void nb_requant_row(const int32_t *acc, int n, const nb_rq *rq, in
             t = v + three;
             t = t < 0 ? 0 : (t > six ? six : t);
             y = zp + nb_floor_shift(v * t * hm + hb, hs);
-            out[o] = (int8_t)(y < lo ? lo : (y > hi ? hi : y));
+            out[o] = (int32_t)(y < lo ? lo : (y > hi ? hi : y));
         }
     } else {
         for (o = 0; o < n; o++) {
             const int ch = per ? c0 + o : 0, s = rq->shift[ch];
             int64_t v = nb_floor_shift(acc[o] * (int64_t)rq->multiplier[ch] + ((int64_t)1 << (s - 1)), s) + zp;
-            out[o] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+            out[o] = (int32_t)(v < lo ? lo : (v > hi ? hi : v));
         }
     }
+}
+
+/* Dot product of int16 inputs (no zero point) with int8 weights, four partial sums. */
+static inline int32_t nb_dot_s16(const int16_t *x, const int8_t *w, int n) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += (int32_t)x[i] * w[i];
+        a1 += (int32_t)x[i + 1] * w[i + 1];
+        a2 += (int32_t)x[i + 2] * w[i + 2];
+        a3 += (int32_t)x[i + 3] * w[i + 3];
+    }
+    for (; i < n; i++) a0 += (int32_t)x[i] * w[i];
+    return a0 + a1 + a2 + a3;
 }
 
 /* Dot product of two int8 vectors with the input zero point removed, four partial sums. */
@@ -111,38 +144,41 @@ static inline int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t
 
 #define NB_PIX 4
 
-NB_HOT void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
-                  const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
-                  const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
-                  int tile_oc) {
+NB_HOT void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8_t *wt, int oc, int kh,
+               int kw, const int32_t *bias, void *y, int y_bits, int oh, int ow, const int pad[4],
+               const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows, int tile_oc) {
     /* NB_PIX output pixels at a time: their receptive fields are gathered into int16 patches
      * with the zero point removed (taps outside the input are 0), then each output channel's
      * weight row (OHWI: [OC][KH*KW*C]) is read once for all of them — NB_PIX dot products in
      * one loop, which compilers vectorize (sign-extend, multiply-add). Sums are exact in int32,
-     * so the order does not change the result. */
+     * so the order does not change the result. 16-bit inputs (no zero point) are copied. */
     static int16_t patch[NB_PIX][NB_MAX_PATCH];
     int32_t acc[NB_PIX][NB_MAX_TILE_OC];
     const int k = kh * kw * c;
     const int32_t zp = rq->input_zp;
+    const int ybytes = y_bits >> 3;
     int r0, c0, o, ky, kx, i, kk, j;
     for (r0 = 0; r0 < oh; r0 += tile_rows) {
         const int r1 = r0 + tile_rows < oh ? r0 + tile_rows : oh;
         int oy = r0, ox = 0;
         while (oy < r1) {
-            int8_t *out[NB_PIX];
+            char *out[NB_PIX];
             int np = 0;
             /* The next (up to) NB_PIX pixels of this row tile, in row-major order. */
             for (np = 0; np < NB_PIX && oy < r1; np++) {
                 int16_t *dst = patch[np];
-                out[np] = y + ((long)oy * ow + ox) * oc;
+                out[np] = (char *)y + ((long)oy * ow + ox) * oc * ybytes;
                 for (ky = 0; ky < kh; ky++) {
                     const int iy = oy * stride[0] - pad[0] + ky * dil[0];
                     for (kx = 0; kx < kw; kx++, dst += c) {
                         const int ix = ox * stride[1] - pad[2] + kx * dil[1];
                         if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
                             for (i = 0; i < c; i++) dst[i] = 0;
+                        } else if (x_bits == 16) {
+                            const int16_t *src = (const int16_t *)x + ((long)iy * w + ix) * c;
+                            for (i = 0; i < c; i++) dst[i] = src[i];
                         } else {
-                            const int8_t *src = x + ((long)iy * w + ix) * c;
+                            const int8_t *src = (const int8_t *)x + ((long)iy * w + ix) * c;
                             for (i = 0; i < c; i++) dst[i] = (int16_t)(src[i] - zp);
                         }
                     }
@@ -171,21 +207,24 @@ NB_HOT void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt,
                     acc[2][o] = bias[c0 + o] + a2;
                     acc[3][o] = bias[c0 + o] + a3;
                 }
-                for (j = 0; j < np; j++) nb_requant_row(acc[j], n, rq, c0, out[j] + c0);
+                for (j = 0; j < np; j++) {
+                    nb_requant_row(acc[j], n, rq, c0);
+                    nb_store_row(acc[j], n, out[j] + (long)c0 * ybytes, y_bits);
+                }
             }
         }
     }
 }
 
-NB_HOT void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int kh, int kw,
-                            const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
-                            const int stride[2], const int dil[2], const nb_rq *rq) {
+NB_HOT void nb_depthwise_conv2d(const void *x, int x_bits, int h, int w, int c, const int8_t *wt, int kh,
+                         int kw, const int32_t *bias, void *y, int y_bits, int oh, int ow,
+                         const int pad[4], const int stride[2], const int dil[2], const nb_rq *rq) {
     int32_t acc[NB_MAX_TILE_OC];
     const int32_t zp = rq->input_zp;
     int oy, ox, ky, kx, ch, c0;
     for (oy = 0; oy < oh; oy++) {
         for (ox = 0; ox < ow; ox++) {
-            int8_t *out = y + ((long)oy * ow + ox) * c;
+            const long out = ((long)oy * ow + ox) * c;
             for (c0 = 0; c0 < c; c0 += NB_MAX_TILE_OC) {
                 int n = c - c0 < NB_MAX_TILE_OC ? c - c0 : NB_MAX_TILE_OC;
                 for (ch = 0; ch < n; ch++) acc[ch] = bias[c0 + ch];
@@ -194,21 +233,28 @@ NB_HOT void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const i
                     if (iy < 0 || iy >= h) continue;
                     for (kx = 0; kx < kw; kx++) {
                         int ix = ox * stride[1] - pad[2] + kx * dil[1];
-                        const int8_t *xv, *wv;
+                        const long at = ((long)iy * w + ix) * c + c0;
+                        const int8_t *wv;
                         if (ix < 0 || ix >= w) continue;
-                        xv = x + ((long)iy * w + ix) * c + c0;
                         wv = wt + ((long)ky * kw + kx) * c + c0;
-                        for (ch = 0; ch < n; ch++) acc[ch] += ((int32_t)xv[ch] - zp) * (int32_t)wv[ch];
+                        if (x_bits == 16) {
+                            const int16_t *xv = (const int16_t *)x + at;
+                            for (ch = 0; ch < n; ch++) acc[ch] += (int32_t)xv[ch] * (int32_t)wv[ch];
+                        } else {
+                            const int8_t *xv = (const int8_t *)x + at;
+                            for (ch = 0; ch < n; ch++) acc[ch] += ((int32_t)xv[ch] - zp) * (int32_t)wv[ch];
+                        }
                     }
                 }
-                nb_requant_row(acc, n, rq, c0, out + c0);
+                nb_requant_row(acc, n, rq, c0);
+                nb_store_row(acc, n, (char *)y + (out + c0) * (y_bits >> 3), y_bits);
             }
         }
     }
 }
 
-NB_HOT void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
-                           const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc) {
+NB_HOT void nb_fully_connected(const void *x, int x_bits, int n, int k, const int8_t *wt, int m,
+                        const int32_t *bias, void *y, int y_bits, const nb_rq *rq, int tile_oc) {
     /* Each weight row is read once and used for every input row while it is in cache (the
      * input rows, n x k bytes, stay in cache throughout). */
     int r, c0, o;
@@ -217,17 +263,23 @@ NB_HOT void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *w
         for (o = c0; o < c1; o++) {
             const int8_t *wr = wt + (long)o * k;
             for (r = 0; r < n; r++) {
-                int32_t acc = bias[o] + nb_dot_s8(x + (long)r * k, wr, k, rq->input_zp);
-                y[(long)r * m + o] = (int8_t)nb_requant(acc, rq, o);
+                const int32_t dot = x_bits == 16
+                    ? nb_dot_s16((const int16_t *)x + (long)r * k, wr, k)
+                    : nb_dot_s8((const int8_t *)x + (long)r * k, wr, k, rq->input_zp);
+                const int32_t v = nb_requant((int64_t)bias[o] + dot, rq, o);
+                if (y_bits == 16) ((int16_t *)y)[(long)r * m + o] = (int16_t)v;
+                else ((int8_t *)y)[(long)r * m + o] = (int8_t)v;
             }
         }
     }
 }
 
-void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq) {
+void nb_requant_tensor(const void *x, int x_bits, int n, void *y, int y_bits, const nb_rq *rq) {
     int i, c = 0;
     for (i = 0; i < n; i++) {
-        y[i] = (int8_t)nb_requant((int64_t)x[i] - rq->input_zp, rq, c);
+        const int32_t v = nb_requant((int64_t)nb_ld(x, i, x_bits) - rq->input_zp, rq, c);
+        if (y_bits == 16) ((int16_t *)y)[i] = (int16_t)v;
+        else ((int8_t *)y)[i] = (int8_t)v;
         if (++c == rq->channels) c = 0;
     }
 }
@@ -338,9 +390,9 @@ static void nb_broadcast_strides(int rank, const int *shape, const int *out_shap
     }
 }
 
-static void nb_elementwise_s8(const int8_t *a, const int *a_shape, const int8_t *b,
-                              const int *b_shape, int8_t *y, int rank, const int *out_shape,
-                              const nb_binary *p, int is_mul) {
+static void nb_elementwise(const void *a, int a_bits, const int *a_shape, const void *b,
+                           int b_bits, const int *b_shape, void *y, int y_bits, int rank,
+                           const int *out_shape, const nb_binary *p, int is_mul) {
     long sa[6], sb[6], outer = 1, o, ia = 0, ib = 0;
     int idx[6], k, i;
     const int last = rank > 0 ? out_shape[rank - 1] : 1;
@@ -353,20 +405,20 @@ static void nb_elementwise_s8(const int8_t *a, const int *a_shape, const int8_t 
     }
     for (o = 0; o < outer; o++) {
         const long la = rank > 0 ? sa[rank - 1] : 0, lb = rank > 0 ? sb[rank - 1] : 0;
-        int8_t *yr = y + o * last;
-        if (is_mul) {
-            for (i = 0; i < last; i++) {
-                int64_t v = ((int64_t)a[ia + i * la] - p->a_zp) * ((int64_t)b[ib + i * lb] - p->b_zp);
-                yr[i] = nb_sat8(p->output_zp + nb_floor_shift(v * p->a_multiplier + round, p->shift),
-                                p->clamp_min, p->clamp_max);
+        int32_t row[256];
+        int i0;
+        /* The row in chunks of 256: computed in int32, then stored as int8 or int16. */
+        for (i0 = 0; i0 < last; i0 += 256) {
+            const int n = last - i0 < 256 ? last - i0 : 256;
+            for (i = 0; i < n; i++) {
+                const int64_t va = (int64_t)nb_ld(a, ia + (i0 + i) * la, a_bits) - p->a_zp;
+                const int64_t vb = (int64_t)nb_ld(b, ib + (i0 + i) * lb, b_bits) - p->b_zp;
+                const int64_t v = is_mul ? nb_floor_shift(va * vb * p->a_multiplier + round, p->shift)
+                                         : nb_floor_shift(va * p->a_multiplier + vb * p->b_multiplier + round, p->shift);
+                const int64_t t = p->output_zp + v;
+                row[i] = (int32_t)(t < p->clamp_min ? p->clamp_min : (t > p->clamp_max ? p->clamp_max : t));
             }
-        } else {
-            for (i = 0; i < last; i++) {
-                int64_t v = ((int64_t)a[ia + i * la] - p->a_zp) * p->a_multiplier +
-                            ((int64_t)b[ib + i * lb] - p->b_zp) * p->b_multiplier;
-                yr[i] = nb_sat8(p->output_zp + nb_floor_shift(v + round, p->shift), p->clamp_min,
-                                p->clamp_max);
-            }
+            nb_store_row(row, n, (char *)y + (o * last + i0) * (y_bits >> 3), y_bits);
         }
         for (k = rank - 2; k >= 0; k--) {
             idx[k]++;
@@ -380,14 +432,16 @@ static void nb_elementwise_s8(const int8_t *a, const int *a_shape, const int8_t 
     }
 }
 
-void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
-               int rank, const int *out_shape, const nb_binary *p) {
-    nb_elementwise_s8(a, a_shape, b, b_shape, y, rank, out_shape, p, 0);
+void nb_add(const void *a, int a_bits, const int *a_shape, const void *b, int b_bits,
+            const int *b_shape, void *y, int y_bits, int rank, const int *out_shape,
+            const nb_binary *p) {
+    nb_elementwise(a, a_bits, a_shape, b, b_bits, b_shape, y, y_bits, rank, out_shape, p, 0);
 }
 
-void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
-               int rank, const int *out_shape, const nb_binary *p) {
-    nb_elementwise_s8(a, a_shape, b, b_shape, y, rank, out_shape, p, 1);
+void nb_mul(const void *a, int a_bits, const int *a_shape, const void *b, int b_bits,
+            const int *b_shape, void *y, int y_bits, int rank, const int *out_shape,
+            const nb_binary *p) {
+    nb_elementwise(a, a_bits, a_shape, b, b_bits, b_shape, y, y_bits, rank, out_shape, p, 1);
 }
 
 /* floor(2^k / s), s > 0, k <= 62: restoring division, one shift/compare/subtract per bit. */
@@ -487,17 +541,17 @@ static uint64_t nb_isqrt(uint64_t v) {
     return r;
 }
 
-void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_layer_norm *p) {
+void nb_layer_norm_rows(const void *x, int x_bits, int rows, int c, int8_t *y, const nb_layer_norm *p) {
     static int64_t cs[4096];
     int r, i;
     for (r = 0; r < rows; r++) {
-        const int8_t *xr = x + (long)r * c;
+        const long r0 = (long)r * c;
         int8_t *yr = y + (long)r * c;
         int64_t sum = 0, rt, inv;
         uint64_t q = (uint64_t)(p->eps_term > 0 ? p->eps_term : 0);
-        for (i = 0; i < c; i++) sum += (int64_t)xr[i] - p->input_zp;
+        for (i = 0; i < c; i++) sum += (int64_t)nb_ld(x, r0 + i, x_bits) - p->input_zp;
         for (i = 0; i < c; i++) {
-            cs[i] = (int64_t)c * ((int64_t)xr[i] - p->input_zp) - sum;
+            cs[i] = (int64_t)c * ((int64_t)nb_ld(x, r0 + i, x_bits) - p->input_zp) - sum;
             q += (uint64_t)(cs[i] * cs[i]);
         }
         rt = (int64_t)nb_isqrt(q);

@@ -41,21 +41,23 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel);
 #define NB_MAX_PATCH 16384
 #define NB_MAX_TILE_OC 256
 
+/* Activations are int8 or int16 (symmetric: zero point 0) elements. Kernels that take either
+ * have `const void *x, int x_bits` and `void *y, int y_bits` (bits 8 or 16), no _s8 suffix. */
+
 /* NHWC conv with OHWI weights ([OC][KH*KW*C]), computed over tiles of tile_rows output rows x
  * tile_oc channels. */
-void nb_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int oc, int kh, int kw,
-                  const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
-                  const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows,
-                  int tile_oc);
+void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8_t *wt, int oc, int kh,
+               int kw, const int32_t *bias, void *y, int y_bits, int oh, int ow, const int pad[4],
+               const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows, int tile_oc);
 /* NHWC depthwise conv, weights [KH][KW][C] (multiplier 1); output channel c reads channel c. */
-void nb_depthwise_conv2d_s8(const int8_t *x, int h, int w, int c, const int8_t *wt, int kh, int kw,
-                            const int32_t *bias, int8_t *y, int oh, int ow, const int pad[4],
-                            const int stride[2], const int dil[2], const nb_rq *rq);
+void nb_depthwise_conv2d(const void *x, int x_bits, int h, int w, int c, const int8_t *wt, int kh,
+                         int kw, const int32_t *bias, void *y, int y_bits, int oh, int ow,
+                         const int pad[4], const int stride[2], const int dil[2], const nb_rq *rq);
 /* y[n][m] = requant(bias[m] + sum_k (x[n][k] - zp) * w[m][k]), tile_oc channels at a time. */
-void nb_fully_connected_s8(const int8_t *x, int n, int k, const int8_t *wt, int m,
-                           const int32_t *bias, int8_t *y, const nb_rq *rq, int tile_oc);
+void nb_fully_connected(const void *x, int x_bits, int n, int k, const int8_t *wt, int m,
+                        const int32_t *bias, void *y, int y_bits, const nb_rq *rq, int tile_oc);
 /* Requantizes n values whose last dimension (channels) is rq->channels long or per tensor. */
-void nb_requant_s8(const int8_t *x, int n, int8_t *y, const nb_rq *rq);
+void nb_requant_tensor(const void *x, int x_bits, int n, void *y, int y_bits, const nb_rq *rq);
 /* y[i] = table[x[i] + 128]: any unary activation, tabulated at compile time. */
 void nb_lut_s8(const int8_t *x, int n, int8_t *y, const int8_t table[256]);
 void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi);
@@ -76,10 +78,12 @@ typedef struct {
 } nb_binary;
 /* Elementwise over out_shape (rank <= 6); a and b have the same rank, size-1 dimensions
  * broadcast. */
-void nb_add_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
-               int rank, const int *out_shape, const nb_binary *p);
-void nb_mul_s8(const int8_t *a, const int *a_shape, const int8_t *b, const int *b_shape, int8_t *y,
-               int rank, const int *out_shape, const nb_binary *p);
+void nb_add(const void *a, int a_bits, const int *a_shape, const void *b, int b_bits,
+            const int *b_shape, void *y, int y_bits, int rank, const int *out_shape,
+            const nb_binary *p);
+void nb_mul(const void *a, int a_bits, const int *a_shape, const void *b, int b_bits,
+            const int *b_shape, void *y, int y_bits, int rank, const int *out_shape,
+            const nb_binary *p);
 /* Softmax over rows of c values in fixed point, no division (docs/numerics.md). */
 void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
                    int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max);
@@ -102,7 +106,7 @@ typedef struct {
 } nb_layer_norm;
 /* LayerNorm over rows of c values (c <= 4096), no division: integer square root and restoring
  * division. */
-void nb_layer_norm_s8(const int8_t *x, int rows, int c, int8_t *y, const nb_layer_norm *p);
+void nb_layer_norm_rows(const void *x, int x_bits, int rows, int c, int8_t *y, const nb_layer_norm *p);
 /* tosa.resize, NHWC: ry/rx hold (low index, high index, weight of high) per output row/column
  * (weights in units of ny/nx). Nearest copies y[low][low]; bilinear requantizes the weighted sum
  * of four taps (zero point removed). */

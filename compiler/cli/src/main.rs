@@ -94,6 +94,10 @@ enum Cmd {
         /// With `--ranges data-free`: ranges span this many standard deviations.
         #[arg(long, default_value_t = 6.0, value_parser = parse_sigma)]
         sigmas: f64,
+        /// Activation bit widths: NAME=16[,NAME=16…] stores the outputs of these ONNX nodes
+        /// (as `nibble report` names them) in 16 bits (symmetric); all others are 8-bit.
+        #[arg(long, value_parser = parse_bits)]
+        bits: Option<BitWidths>,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
@@ -276,6 +280,23 @@ fn parse_pair(s: &str) -> Result<(f64, f64), String> {
         (Ok(a), Ok(b)) if a < b && a.is_finite() && b.is_finite() => Ok((a, b)),
         _ => Err(bad()),
     }
+}
+
+/// `--bits`: (ONNX node name, bits) pairs.
+#[derive(Clone, Debug)]
+struct BitWidths(Vec<(String, u32)>);
+
+fn parse_bits(s: &str) -> Result<BitWidths, String> {
+    s.split(',')
+        .map(|item| match item.rsplit_once('=') {
+            Some((name, b)) if !name.is_empty() => match b.trim().parse::<u32>() {
+                Ok(bits @ (8 | 16)) => Ok((name.trim().to_string(), bits)),
+                _ => Err(format!("'{item}': activations are 8 or 16 bits")),
+            },
+            _ => Err(format!("'{item}' is not NAME=BITS (e.g. conv1=16)")),
+        })
+        .collect::<Result<_, _>>()
+        .map(BitWidths)
 }
 
 fn parse_sigma(s: &str) -> Result<f64, String> {
@@ -474,6 +495,7 @@ fn run(cmd: Cmd) -> Res<()> {
             equalize,
             input_range,
             sigmas,
+            bits,
             target,
         } => {
             let f = import(&model, &input_shape)?;
@@ -519,6 +541,9 @@ fn run(cmd: Cmd) -> Res<()> {
                     .map_err(|e| e.to_string())?;
             pb.finish_and_clear();
             nibble_quantize::annotate(&mut f, &table);
+            for (name, b) in bits.map(|b| b.0).unwrap_or_default() {
+                nibble_quantize::set_bits(&mut f, &[name], b)?;
+            }
             std::fs::create_dir_all(&output)
                 .map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
             let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;

@@ -263,13 +263,7 @@ pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Ve
                 Some(nibble_ir::Attr::Str(n)) => n.clone(),
                 _ => op.name.trim_start_matches("tosa.").to_string(),
             };
-            let loc = op
-                .loc
-                .as_deref()
-                .unwrap_or("")
-                .trim_start_matches("loc(")
-                .trim_end_matches(')')
-                .trim_matches('"');
+            let loc = op.loc_name();
             Layer {
                 name: format!("{loc} ({what})"),
                 sqnr: sqnr[i],

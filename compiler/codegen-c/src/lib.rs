@@ -81,10 +81,25 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // Storage bits of an activation (8 or 16).
+    let bits = |v: ValueId| match f.ty(v).elem() {
+        Some(Elem::Int(16)) => 16,
+        _ => 8,
+    };
     for (i, op) in f.ops.iter().enumerate() {
         let r = op.results[0];
         let off = op.int("offset").unwrap_or(0);
         let ptr = |t: &str| format!("(({t} *)(nb_arena + {off}))");
+        // The result's storage, for kernels that write int8 or int16 (`void *y, int y_bits`).
+        let out = || format!("(nb_arena + {off}), {}", bits(r));
+        // Operand k for kernels that read int8 or int16 (`const void *x, int x_bits`).
+        let xb = |k: usize| -> Result<String, CodegenError> {
+            let p = place
+                .get(&op.operands[k])
+                .cloned()
+                .ok_or_else(|| err(op, format!("operand {k} has no storage")))?;
+            Ok(format!("{p}, {}", bits(op.operands[k])))
+        };
         let x = |k: usize| {
             place
                 .get(&op.operands[k])
@@ -200,8 +215,8 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op, &mut weights)?);
                 let _ = writeln!(
                     body,
-                    "      nb_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq, {}, {}); }}",
-                    x(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], ws[2], x(2)?, ptr("int8_t"), os[1], os[2], t[0], t[1]
+                    "      nb_conv2d({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq, {}, {}); }}",
+                    xb(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], ws[2], x(2)?, out(), os[1], os[2], t[0], t[1]
                 );
             }
             tile::DEPTHWISE_CONV2D => {
@@ -212,8 +227,8 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 let _ = writeln!(body, "    {{ static const int pad[4] = {{{}}}, stride[2] = {{{}}}, dil[2] = {{{}}}; static const nb_rq rq = {};", arr(&op.ints("pad")?), arr(&op.ints("stride")?), arr(&op.ints("dilation")?), rq(op, &mut weights)?);
                 let _ = writeln!(
                     body,
-                    "      nb_depthwise_conv2d_s8({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq); }}",
-                    x(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], x(2)?, ptr("int8_t"), os[1], os[2]
+                    "      nb_depthwise_conv2d({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, pad, stride, dil, &rq); }}",
+                    xb(0)?, xs[1], xs[2], xs[3], x(1)?, ws[0], ws[1], x(2)?, out(), os[1], os[2]
                 );
             }
             tile::FULLY_CONNECTED => {
@@ -226,22 +241,22 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 );
                 let _ = writeln!(
                     body,
-                    "      nb_fully_connected_s8({}, {}, {}, {}, {}, {}, {}, &rq, {}); }}",
-                    x(0)?,
+                    "      nb_fully_connected({}, {}, {}, {}, {}, {}, {}, &rq, {}); }}",
+                    xb(0)?,
                     xs[0],
                     xs[1],
                     x(1)?,
                     ws[0],
                     x(2)?,
-                    ptr("int8_t"),
+                    out(),
                     t[0]
                 );
             }
             tile::REQUANT => {
-                if f.ty(op.operands[0]).elem() != Some(&Elem::Int(8)) {
+                if !matches!(f.ty(op.operands[0]).elem(), Some(Elem::Int(8 | 16))) {
                     return Err(err(
                         op,
-                        "only i8 inputs are supported by the C requant kernel",
+                        "only i8 and i16 inputs are supported by the C requant kernel",
                     ));
                 }
                 let _ = writeln!(
@@ -251,10 +266,10 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 );
                 let _ = writeln!(
                     body,
-                    "      nb_requant_s8({}, {}, {}, &rq); }}",
-                    x(0)?,
+                    "      nb_requant_tensor({}, {}, {}, &rq); }}",
+                    xb(0)?,
                     f.ty(r).num_elements(),
-                    ptr("int8_t")
+                    out()
                 );
             }
             tile::LUT => {
@@ -371,11 +386,11 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 );
                 let _ = writeln!(
                     body,
-                    "      nb_{}_s8({}, sa, {}, sb, {}, {rank}, so, &p); }}",
+                    "      nb_{}({}, sa, {}, sb, {}, {rank}, so, &p); }}",
                     if op.name == tile::ADD { "add" } else { "mul" },
-                    x(0)?,
-                    x(1)?,
-                    ptr("int8_t")
+                    xb(0)?,
+                    xb(1)?,
+                    out()
                 );
             }
             tile::SOFTMAX => {
@@ -493,8 +508,8 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                 );
                 let _ = writeln!(
                     body,
-                    "      nb_layer_norm_s8({}, {}, {c}, {}, &p); }}",
-                    x(0)?,
+                    "      nb_layer_norm_rows({}, {}, {c}, {}, &p); }}",
+                    xb(0)?,
                     f.ty(r).num_elements() as i64 / c.max(1),
                     ptr("int8_t")
                 );
@@ -634,7 +649,7 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             }
             _ => return Err(err(op, "no C kernel")),
         }
-        place.insert(r, ptr("int8_t"));
+        place.insert(r, ptr(if bits(r) == 16 { "int16_t" } else { "int8_t" }));
     }
     let (in_scale, in_zp, in_len) = input_q.ok_or_else(|| CodegenError::Op {
         op: "func.func".into(),

@@ -353,6 +353,16 @@ impl Op {
             _ => None,
         }
     }
+    /// The bare name of the op's location (`conv1` for `loc("conv1")`): the ONNX node it
+    /// comes from. Empty when it has none.
+    pub fn loc_name(&self) -> &str {
+        self.loc
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches("loc(")
+            .trim_end_matches(')')
+            .trim_matches('"')
+    }
     /// Dense-elements attribute: its type and bytes.
     pub fn dense(&self, key: &str) -> Result<(&Type, &[u8]), crate::IrError> {
         match self.attrs.get(key) {

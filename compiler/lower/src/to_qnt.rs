@@ -25,7 +25,7 @@ use nibble_ir::{model, Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, Val
 use nibble_qnt as qnt;
 use nibble_quantize::{
     activation_params, fixed_multiplier, quantize_value, shared_shift, signed_multiplier,
-    weight_scale, Scheme,
+    weight_scale, Scheme, BITS_ATTR,
 };
 use std::collections::HashMap;
 
@@ -57,12 +57,47 @@ fn pool_window(op: &Op) -> Result<qnt::Window, LowerError> {
     })
 }
 
-/// The quantized type `op`'s result gets from its own calibrated range.
+/// The quantized type `op`'s result gets from its own calibrated range, at the bit width its
+/// `nibble.bits` decision asks for (8 when it has none). 16-bit activations are symmetric in
+/// every scheme (zero point 0; a power-of-two scale under pow2), as in TFLite's 16×8 mode: the
+/// kernels then read them without a zero point.
 fn out_type(op: &Op, shape: &[i64], scheme: Scheme) -> Result<(Type, QuantType), LowerError> {
     let (lo, hi) = range(op)?;
-    let ty = act_type(shape, lo, hi, scheme);
+    let ty = match bits_of(op)? {
+        8 => act_type(shape, lo, hi, scheme),
+        bits => {
+            let scheme = match scheme {
+                Scheme::Pow2 => Scheme::Pow2,
+                _ => Scheme::Symmetric,
+            };
+            let (scale, zero_point) = activation_params(lo, hi, bits, scheme);
+            Type::tensor(
+                shape,
+                Elem::Quant(QuantType {
+                    bits,
+                    scale,
+                    zero_point,
+                }),
+            )
+        }
+    };
     let q = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
     Ok((ty, q))
+}
+
+/// The bit width chosen for `op`'s result (`nibble.bits`, 8 or 16; 8 when absent).
+fn bits_of(op: &Op) -> Result<u32, LowerError> {
+    match op.attrs.get(BITS_ATTR) {
+        None => Ok(BITS),
+        Some(_) => match op.int(BITS_ATTR)? {
+            8 => Ok(8),
+            16 => Ok(16),
+            b => Err(err(
+                op,
+                format!("{BITS_ATTR} = {b}: activations are 8 or 16 bits"),
+            )),
+        },
+    }
 }
 
 fn qtype(shape: &[i64], bits: u32, scale: f64) -> Type {
@@ -192,7 +227,7 @@ pub fn to_qnt_mapped(
                         )
                     })?;
                     let s = ty.shape().unwrap_or(&[]).to_vec();
-                    quantize_weights(f, &s, &c, scheme, false, None).0
+                    quantize_weights(f, &s, &c, scheme, false, None, None).0
                 }
             };
             let q = f
@@ -367,6 +402,12 @@ pub fn to_qnt_mapped(
                 }
                 let last_op = &g.ops[last];
                 let (ty, out) = out_type(last_op, &shape(last_op.results[0]), scheme)?;
+                if out.bits != BITS {
+                    return Err(err(
+                        last_op,
+                        "a lookup table writes 8-bit values: this result cannot be 16-bit",
+                    ));
+                }
                 let table: Vec<i8> = (-128i64..=127)
                     .map(|code| {
                         let x = act.apply((q.scale * (code - q.zero_point) as f64) as f32) as f64;
@@ -479,6 +520,7 @@ pub fn to_qnt_mapped(
                     per_channel,
                     if depthwise { 2 } else { 0 },
                     cfg.clamp_sigma,
+                    Some((&b, sx)),
                 );
                 let b = match mean_of(op).filter(|_| cfg.bias_correction) {
                     // OHWI: tap j of output o reads input channel j % C; depthwise [KH,KW,C,1]:
@@ -599,8 +641,15 @@ pub fn to_qnt_mapped(
                         wt[mm * k as usize + kk] = bw[kk * m as usize + mm];
                     }
                 }
-                let (wq, sw, wd) =
-                    quantize_weights(&mut f, &[m, k], &wt, scheme, per_channel, cfg.clamp_sigma);
+                let (wq, sw, wd) = quantize_weights(
+                    &mut f,
+                    &[m, k],
+                    &wt,
+                    scheme,
+                    per_channel,
+                    cfg.clamp_sigma,
+                    Some((&bias, q.scale)),
+                );
                 if let Some(mean) =
                     mean_of(op).filter(|m| cfg.bias_correction && m.len() == k as usize)
                 {
@@ -697,7 +746,7 @@ fn requant_to_range(
         .ty(v)
         .quant()
         .ok_or_else(|| err(op, "input is not quantized"))?;
-    if q.bits == BITS && q.scale == out.scale && q.zero_point == out.zero_point {
+    if q == out {
         return Ok(v);
     }
     let fs = fixed_multiplier(q.scale / out.scale)?;
@@ -729,12 +778,17 @@ fn quantize_weights(
     scheme: Scheme,
     per_channel: bool,
     clamp_sigma: Option<f64>,
+    bias: Option<(&[f32], f64)>,
 ) -> (ValueId, Vec<f64>, Vec<f64>) {
-    quantize_weights_along(f, shape, w, scheme, per_channel, 0, clamp_sigma)
+    quantize_weights_along(f, shape, w, scheme, per_channel, 0, clamp_sigma, bias)
 }
 
 /// As [`quantize_weights`], with the output channels along `axis` (2 for depthwise [KH,KW,C,1]),
 /// optionally clamping each channel's range to mean ± `clamp_sigma`·σ (values beyond saturate).
+/// With `bias` (one per output channel, and the input scale), a channel's scale is raised where
+/// needed so its int32 bias stays within ±2^30 (a near-dead channel of tiny weights and a
+/// BatchNorm-folded bias would otherwise saturate it).
+#[allow(clippy::too_many_arguments)]
 fn quantize_weights_along(
     f: &mut Func,
     shape: &[i64],
@@ -743,6 +797,7 @@ fn quantize_weights_along(
     per_channel: bool,
     axis: usize,
     clamp_sigma: Option<f64>,
+    bias: Option<(&[f32], f64)>,
 ) -> (ValueId, Vec<f64>, Vec<f64>) {
     let channels = if per_channel { shape[axis] as usize } else { 1 };
     // Element j belongs to channel (j / inner) % channels, inner = the elements after `axis`.
@@ -773,10 +828,20 @@ fn quantize_weights_along(
             *r = (r.0.max(a.min(0.0)), r.1.min(b.max(0.0)));
         }
     }
-    let scales: Vec<f64> = ranges
+    let mut scales: Vec<f64> = ranges
         .iter()
         .map(|&(lo, hi)| weight_scale(lo, hi, BITS, scheme))
         .collect();
+    if let Some((b, sx)) = bias {
+        let n = scales.len();
+        for (c, &v) in b.iter().enumerate() {
+            let s = &mut scales[if n == 1 { 0 } else { c.min(n - 1) }];
+            let need = (v as f64).abs() / (sx * 2f64.powi(30));
+            if *s < need {
+                *s = weight_scale(-127.0 * need, 127.0 * need, BITS, scheme);
+            }
+        }
+    }
     let q: Vec<i8> = w
         .iter()
         .enumerate()

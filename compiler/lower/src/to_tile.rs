@@ -35,8 +35,93 @@ fn err(op: &Op, msg: impl Into<String>) -> LowerError {
     }
 }
 
+/// The raw data of a `qnt.const` value, if `v` is one.
+fn const_data(q: &Func, v: ValueId) -> Option<&[u8]> {
+    q.ops
+        .iter()
+        .find(|o| o.name == qnt::CONST && o.results[0] == v)
+        .and_then(|o| o.dense("value").ok())
+        .map(|(_, bytes)| bytes)
+}
+
 fn storage(ty: &Type) -> Type {
     ty.storage()
+}
+
+/// qnt ops whose kernels read 16-bit activations (without a zero point); every other op reads
+/// 8-bit ones.
+const READS_16: &[&str] = &[
+    qnt::CONV2D,
+    qnt::DEPTHWISE_CONV2D,
+    qnt::FULLY_CONNECTED,
+    qnt::REQUANT,
+    qnt::ADD,
+    qnt::MUL,
+    qnt::LAYER_NORM,
+    qnt::RESHAPE,
+];
+/// qnt ops that may write 16-bit activations (a conv's or fully connected layer's output is its
+/// requantization's: requant, PReLU, hard-swish, swish).
+const WRITES_16: &[&str] = &[
+    qnt::REQUANT,
+    qnt::PRELU,
+    qnt::HARD_SWISH,
+    qnt::SWISH,
+    qnt::ADD,
+    qnt::MUL,
+    qnt::RESHAPE,
+];
+
+/// Checks every 16-bit activation: zero point 0, written and read only by ops with 16-bit
+/// kernels, not a model input or output (the host boundary is 8-bit).
+fn check_widths(q: &Func) -> Result<(), LowerError> {
+    let wide = |v: ValueId| q.ty(v).quant().filter(|t| t.bits == 16);
+    let names = |list: &[&str]| list.join(", ");
+    for op in &q.ops {
+        for (k, &v) in op.operands.iter().enumerate() {
+            if let Some(t) = wide(v) {
+                if !READS_16.contains(&op.name.as_str()) {
+                    return Err(err(op, format!("operand {k} is a 16-bit activation, which only {} read; keep its producer at 8 bits", names(READS_16))));
+                }
+                if t.zero_point != 0 {
+                    return Err(err(op, format!("operand {k} is 16-bit with zero point {}: 16-bit activations are symmetric", t.zero_point)));
+                }
+            }
+        }
+        for &v in &op.results {
+            if wide(v).is_some() && !WRITES_16.contains(&op.name.as_str()) {
+                return Err(err(
+                    op,
+                    format!(
+                        "its result is 16-bit, which only {} (and the convolutions and fully connected layers they requantize) write",
+                        names(WRITES_16)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an int32 accumulator of `bias` plus `k`-tap dot products of weights `w` (`oc`
+/// output channels along `axis`-major rows: `channel(j)`) with inputs of magnitude at most
+/// `x_max` (255 for 8-bit with a zero point, 32768 for 16-bit) can overflow.
+/// The first channel that can overflow: (channel, |bias|, Σ|w|).
+fn may_overflow(
+    w: &[i8],
+    bias: &[i32],
+    x_max: i64,
+    channel: impl Fn(usize) -> usize,
+) -> Option<(usize, i64, i64)> {
+    let mut sums = vec![0i64; bias.len().max(1)];
+    for (j, &v) in w.iter().enumerate() {
+        let c = channel(j).min(sums.len() - 1);
+        sums[c] += (v as i64).abs();
+    }
+    sums.iter().enumerate().find_map(|(c, &s)| {
+        let b = bias.get(c).map_or(0, |&b| (b as i64).abs());
+        (s * x_max + b >= 1i64 << 31).then_some((c, b, s))
+    })
 }
 
 /// Lowers a qnt-level function to the tile level for `target`.
@@ -50,6 +135,7 @@ pub fn to_tile_mapped(
     q: &Func,
     target: &Target,
 ) -> Result<(Func, HashMap<ValueId, ValueId>), LowerError> {
+    check_widths(q)?;
     let mut f = Func::new(&q.name);
     f.attrs = q.attrs.clone();
     f.attrs
@@ -189,9 +275,29 @@ pub fn to_tile_mapped(
                 } else {
                     ws[1..].iter().product()
                 };
-                let bias_max = 1i64 << 30;
-                if k > 16384 || k * 255 * 128 >= (1i64 << 31) - bias_max {
-                    return Err(err(op, format!("a reduction over {k} int8 products may overflow the int32 accumulator or the runtime's 16384-tap patch; split the layer")));
+                if k > 16384 {
+                    return Err(err(op, format!("a reduction over {k} taps exceeds the runtime's 16384-tap patch; split the layer")));
+                }
+                // The C kernels accumulate in int32: |bias| + Σ|w|·max|x - zp| must fit.
+                let x_max = if in_q.bits == 16 { 32768 } else { 255 };
+                let wv: Vec<i8> = const_data(q, op.operands[1])
+                    .ok_or_else(|| err(op, "weights must be a qnt.const"))?
+                    .iter()
+                    .map(|&b| b as i8)
+                    .collect();
+                let bv = nibble_ir::model::dense_i32(
+                    const_data(q, op.operands[2])
+                        .ok_or_else(|| err(op, "bias must be a qnt.const"))?,
+                );
+                let oc = bv.len().max(1);
+                let overflow = if op.name == qnt::DEPTHWISE_CONV2D {
+                    may_overflow(&wv, &bv, x_max, |j| j % oc)
+                } else {
+                    let per = wv.len() / oc;
+                    may_overflow(&wv, &bv, x_max, |j| j / per.max(1))
+                };
+                if let Some((c, b, sw)) = overflow {
+                    return Err(err(op, format!("its int32 accumulator may overflow: output channel {c} has |bias| {b} + Σ|w| {sw} × {x_max} ≥ 2^31{}", if in_q.bits == 16 { " (its input is 16-bit: keep that tensor at 8 bits)" } else { "; split the layer" })));
                 }
                 if op.name == qnt::TRANSPOSE_CONV2D {
                     tile::transpose_conv2d(
@@ -366,6 +472,10 @@ pub fn to_tile_mapped(
             }
             qnt::LAYER_NORM => {
                 let (iq, oq) = quant_io(q, op, 0)?;
+                // Σ (c·x - Σx)² stays within 64 bits: c³·2^32 < 2^63 for 16-bit inputs.
+                if iq.bits == 16 && *shape(op.operands[0]).last().unwrap_or(&1) > 1024 {
+                    return Err(err(op, "a 16-bit input needs at most 1024 channels per row (the fixed-point variance would overflow)"));
+                }
                 let params = ["multiplier", "shift", "bias", "eps_term"]
                     .iter()
                     .map(|&k| {
@@ -583,6 +693,7 @@ pub fn plan_memory(f: &mut Func) {
             let bytes = f.ty(v).num_elements()
                 * match f.ty(v).elem() {
                     Some(Elem::Int(32)) => 4,
+                    Some(Elem::Int(16)) => 2,
                     _ => 1,
                 };
             (v, s, last[&v], bytes.div_ceil(16) * 16)

@@ -2,10 +2,12 @@
 //! scales becomes an int32 multiplier and a shift, and how calibration vectors become a range
 //! table attached to the graph-level IR (`nibble.min` / `nibble.max` on every op).
 
+pub mod bits;
 pub mod data_free;
 pub mod fixed;
 pub mod ranges;
 
+pub use bits::{set_bits, BITS_ATTR};
 pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
 pub use ranges::{annotate, calibrate, RangeMethod, RangeTable};
 
@@ -77,6 +79,11 @@ pub fn activation_params(min: f64, max: f64, bits: u32, scheme: Scheme) -> (f64,
 /// Scale of a weight tensor with the given real range (weights are symmetric in every scheme;
 /// power-of-two under `Pow2`).
 pub fn weight_scale(min: f64, max: f64, bits: u32, scheme: Scheme) -> f64 {
+    // A channel of (sub)normal-tiny weights is a zero channel: a scale near 1e-45 would make
+    // its accumulator scale underflow f32 (the quant type's expressed type).
+    if min.abs().max(max.abs()) < 1e-30 {
+        return 1.0;
+    }
     let s = symmetric_scale(min, max, bits);
     if scheme == Scheme::Pow2 {
         pow2_at_least(s)
