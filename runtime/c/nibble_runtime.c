@@ -289,9 +289,13 @@ void nb_lut_s8(const int8_t *x, int n, int8_t *y, const int8_t table[256]) {
     for (i = 0; i < n; i++) y[i] = table[x[i] + 128];
 }
 
-void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi) {
+void nb_clamp(const void *x, int bits, int n, void *y, int lo, int hi) {
     int i;
-    for (i = 0; i < n; i++) y[i] = (int8_t)(x[i] < lo ? lo : (x[i] > hi ? hi : x[i]));
+    for (i = 0; i < n; i++) {
+        const int32_t v = nb_ld(x, i, bits), c = v < lo ? lo : (v > hi ? hi : v);
+        if (bits == 16) ((int16_t *)y)[i] = (int16_t)c;
+        else ((int8_t *)y)[i] = (int8_t)c;
+    }
 }
 
 void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,

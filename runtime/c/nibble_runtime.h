@@ -60,7 +60,7 @@ void nb_fully_connected(const void *x, int x_bits, int n, int k, const int8_t *w
 void nb_requant_tensor(const void *x, int x_bits, int n, void *y, int y_bits, const nb_rq *rq);
 /* y[i] = table[x[i] + 128]: any unary activation, tabulated at compile time. */
 void nb_lut_s8(const int8_t *x, int n, int8_t *y, const int8_t table[256]);
-void nb_clamp_s8(const int8_t *x, int n, int8_t *y, int lo, int hi);
+void nb_clamp(const void *x, int bits, int n, void *y, int lo, int hi);
 void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
                       const int kernel[2], const int stride[2], const int pad[4]);
 /* Permutes dimensions: y.shape[k] = shape[perms[k]]; rank <= 6. */

@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-dce, nibble-equalize, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-dce, nibble-equalize, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -94,10 +94,20 @@ enum Cmd {
         /// With `--ranges data-free`: ranges span this many standard deviations.
         #[arg(long, default_value_t = 6.0, value_parser = parse_sigma)]
         sigmas: f64,
-        /// Activation bit widths: NAME=16[,NAME=16…] stores the outputs of these ONNX nodes
-        /// (as `nibble report` names them) in 16 bits (symmetric); all others are 8-bit.
+        /// 16-bit activations (symmetric; all others are 8-bit): `auto` lets the compiler choose
+        /// the tensors whose 8-bit grid is coarse (see --int16-below, --int16-budget);
+        /// NAME=16[,NAME=16…] stores the outputs of these ONNX nodes (as `nibble report` names
+        /// them) in 16 bits.
         #[arg(long, value_parser = parse_bits)]
         bits: Option<BitWidths>,
+        /// With `--bits auto`: candidates are tensors whose own 8-bit SQNR on the calibration
+        /// vectors is below this many dB.
+        #[arg(long, default_value_t = 30.0)]
+        int16_below: f64,
+        /// With `--bits auto`: the 16-bit tensors may add at most this fraction of all
+        /// activation bytes.
+        #[arg(long, default_value_t = 0.25)]
+        int16_budget: f64,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
         target: String,
@@ -282,11 +292,17 @@ fn parse_pair(s: &str) -> Result<(f64, f64), String> {
     }
 }
 
-/// `--bits`: (ONNX node name, bits) pairs.
+/// `--bits`: the compiler's choice, or (ONNX node name, bits) pairs.
 #[derive(Clone, Debug)]
-struct BitWidths(Vec<(String, u32)>);
+enum BitWidths {
+    Auto,
+    Names(Vec<(String, u32)>),
+}
 
 fn parse_bits(s: &str) -> Result<BitWidths, String> {
+    if s == "auto" {
+        return Ok(BitWidths::Auto);
+    }
     s.split(',')
         .map(|item| match item.rsplit_once('=') {
             Some((name, b)) if !name.is_empty() => match b.trim().parse::<u32>() {
@@ -296,7 +312,7 @@ fn parse_bits(s: &str) -> Result<BitWidths, String> {
             _ => Err(format!("'{item}' is not NAME=BITS (e.g. conv1=16)")),
         })
         .collect::<Result<_, _>>()
-        .map(BitWidths)
+        .map(BitWidths::Names)
 }
 
 fn parse_sigma(s: &str) -> Result<f64, String> {
@@ -496,6 +512,8 @@ fn run(cmd: Cmd) -> Res<()> {
             input_range,
             sigmas,
             bits,
+            int16_below,
+            int16_budget,
             target,
         } => {
             let f = import(&model, &input_shape)?;
@@ -541,8 +559,27 @@ fn run(cmd: Cmd) -> Res<()> {
                     .map_err(|e| e.to_string())?;
             pb.finish_and_clear();
             nibble_quantize::annotate(&mut f, &table);
-            for (name, b) in bits.map(|b| b.0).unwrap_or_default() {
-                nibble_quantize::set_bits(&mut f, &[name], b)?;
+            match bits {
+                None => {}
+                Some(BitWidths::Names(names)) => {
+                    for (name, b) in names {
+                        nibble_quantize::set_bits(&mut f, &[name], b)?;
+                    }
+                }
+                Some(BitWidths::Auto) => {
+                    let cfg = nibble_lower::to_qnt::QuantConfig {
+                        clamp_sigma,
+                        bias_correction,
+                        ..nibble_lower::to_qnt::QuantConfig::new(
+                            scheme.name().parse()?,
+                            matches!(granularity, Granularity::Channel),
+                        )
+                    };
+                    let (g, chosen) =
+                        nibble_passes::choose_bits(&f, &cfg, int16_below, int16_budget)?;
+                    f = g;
+                    eprintln!("16-bit activations ({} chosen; their 8-bit SQNR on the calibration vectors): {}", chosen.len(), chosen.iter().map(|c| format!("{} {:.1} dB", c.name, c.sqnr8)).collect::<Vec<_>>().join(", "));
+                }
             }
             std::fs::create_dir_all(&output)
                 .map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
@@ -725,6 +762,19 @@ fn run(cmd: Cmd) -> Res<()> {
                         report::Config {
                             ranges,
                             bias_correction: true,
+                            ..base.clone()
+                        },
+                    ));
+                }
+                // 16-bit activations where the compiler chooses them (`--bits auto`'s defaults).
+                let (wide, chosen) =
+                    nibble_passes::choose_bits(&graphs[base.ranges], &base.quant(), 30.0, 0.25)?;
+                if !chosen.is_empty() {
+                    graphs.push(wide);
+                    variants.push((
+                        " + 16-bit (auto)",
+                        report::Config {
+                            ranges: graphs.len() - 1,
                             ..base.clone()
                         },
                     ));

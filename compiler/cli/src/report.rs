@@ -25,7 +25,7 @@ pub struct Config {
 }
 
 impl Config {
-    fn quant(&self) -> nibble_lower::to_qnt::QuantConfig {
+    pub fn quant(&self) -> nibble_lower::to_qnt::QuantConfig {
         nibble_lower::to_qnt::QuantConfig {
             bias_correction: self.bias_correction,
             ..nibble_lower::to_qnt::QuantConfig::new(self.scheme, self.per_channel)
@@ -259,10 +259,13 @@ pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Ve
                 .iter()
                 .map(|&o| upstream(g, &producers, o, &by_graph, &sqnr, &mut memo))
                 .fold(f64::INFINITY, f64::min);
-            let what = match op.attrs.get("operator_name") {
+            let mut what = match op.attrs.get("operator_name") {
                 Some(nibble_ir::Attr::Str(n)) => n.clone(),
                 _ => op.name.trim_start_matches("tosa.").to_string(),
             };
+            if op.int(nibble_quantize::BITS_ATTR).ok() == Some(16) {
+                what.push_str(", 16-bit");
+            }
             let loc = op.loc_name();
             Layer {
                 name: format!("{loc} ({what})"),

@@ -449,8 +449,18 @@ fn ppocr_rec_compiles_integer_only_bit_exact() {
             "asymmetric",
             "--granularity",
             "channel",
+            // 16-bit activations where the compiler finds the 8-bit grid coarse: int16 conv,
+            // depthwise and add kernels in the bit-exact comparison.
+            "--bits",
+            "auto",
+            "--int16-below",
+            "33",
         ],
         1,
+    );
+    assert!(
+        quant.contains("!quant.uniform<i16:f32"),
+        "ppocr_rec: no 16-bit activation chosen"
     );
     for op in [
         "qnt.layer_norm",
@@ -479,6 +489,24 @@ fn ppocr_rec_compiles_integer_only_bit_exact() {
             && text.contains("decisions equal to the reference's 100.00 %"),
         "{text}"
     );
+}
+
+#[test]
+fn int16_activations_compile_bit_exact() {
+    // The hidden fully connected layer's ReLU output in 16 bits: int16 out of one FC, into the
+    // next; the C equals the interpreter (compile_to_c) and the digits stay as accurate.
+    let m = model_dir();
+    let (c, quant, _) = compile_to_c(
+        "int16-mnist",
+        &m.join("model.onnx"),
+        &m.join("calib.npy"),
+        &m.join("test_x.npy"),
+        &["--bits", "Relu_12=16"],
+        1,
+    );
+    assert!(quant.contains("!quant.uniform<i16:f32"), "no 16-bit tensor");
+    let acc = accuracy(&c[0]);
+    assert!(acc >= 98.0, "top-1 {acc} %");
 }
 
 #[test]
@@ -766,6 +794,29 @@ fn bad_inputs_give_clear_errors() {
         ]),
         "error: nibble-quantize: cannot quantize 'tosa.reduce_max' at loc(\"rmax\")",
     );
+    // --bits: an unknown node is named; a node whose output a max pool reads cannot be 16-bit.
+    let mnist = |bits: &str, out: &str| {
+        nibble(&[
+            "compile",
+            p(&m.join("model.onnx")),
+            "--calib",
+            p(&m.join("calib.npy")),
+            "-o",
+            p(&d.join(out)),
+            "--bits",
+            bits,
+        ])
+    };
+    fails_with(mnist("nosuchnode=16", "b1"), "no node named 'nosuchnode'");
+    fails_with(
+        mnist("Relu_2=16", "b2"),
+        "its result cannot be 16-bit: 'qnt.max_pool2d' at loc(\"MaxPool_3\") reads it",
+    );
+    let out = nibble(&[
+        "compile", "m.onnx", "--calib", "c.npy", "-o", "o", "--bits", "conv1=7",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("activations are 8 or 16 bits"));
     // A wrong flag or flag value is clap's usage error (exit 2), not a panic.
     let out = nibble(&[
         "compile",

@@ -294,10 +294,10 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             tile::CLAMP => {
                 let _ = writeln!(
                     body,
-                    "    nb_clamp_s8({}, {}, {}, {}, {});",
-                    x(0)?,
+                    "    nb_clamp({}, {}, {}, {}, {});",
+                    xb(0)?,
                     f.ty(r).num_elements(),
-                    ptr("int8_t"),
+                    ptr("void"),
                     op.int("min")?,
                     op.int("max")?
                 );

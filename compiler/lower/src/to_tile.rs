@@ -55,6 +55,7 @@ const READS_16: &[&str] = &[
     qnt::DEPTHWISE_CONV2D,
     qnt::FULLY_CONNECTED,
     qnt::REQUANT,
+    qnt::CLAMP,
     qnt::ADD,
     qnt::MUL,
     qnt::LAYER_NORM,
@@ -64,6 +65,7 @@ const READS_16: &[&str] = &[
 /// requantization's: requant, PReLU, hard-swish, swish).
 const WRITES_16: &[&str] = &[
     qnt::REQUANT,
+    qnt::CLAMP,
     qnt::PRELU,
     qnt::HARD_SWISH,
     qnt::SWISH,
@@ -72,40 +74,117 @@ const WRITES_16: &[&str] = &[
     qnt::RESHAPE,
 ];
 
-/// Checks every 16-bit activation: zero point 0, written and read only by ops with 16-bit
-/// kernels, not a model input or output (the host boundary is 8-bit).
-fn check_widths(q: &Func) -> Result<(), LowerError> {
-    let wide = |v: ValueId| q.ty(v).quant().filter(|t| t.bits == 16);
-    let names = |list: &[&str]| list.join(", ");
-    for op in &q.ops {
-        for (k, &v) in op.operands.iter().enumerate() {
-            if let Some(t) = wide(v) {
-                if !READS_16.contains(&op.name.as_str()) {
-                    return Err(err(op, format!("operand {k} is a 16-bit activation, which only {} read; keep its producer at 8 bits", names(READS_16))));
-                }
-                if t.zero_point != 0 {
-                    return Err(err(op, format!("operand {k} is 16-bit with zero point {}: 16-bit activations are symmetric", t.zero_point)));
-                }
+/// Why value `v` of a qnt function could not be stored in 16 bits, if it could not (whatever
+/// its width now): the op writing it or one reading it has no 16-bit kernel, it is a model
+/// input or output, a layer norm reading it has more than 1024 channels, or a convolution or
+/// fully connected layer reading it could overflow its int32 accumulator with 16-bit inputs
+/// (the bias is checked as it is now: a 16-bit input's smaller scale makes it larger).
+pub fn wide_problem(q: &Func, v: ValueId) -> Option<String> {
+    let list = |l: &[&str]| l.join(", ");
+    match q.ops.iter().find(|o| o.results.contains(&v)) {
+        Some(w) if WRITES_16.contains(&w.name.as_str()) => {}
+        Some(w) => {
+            return Some(format!(
+                "it is written by '{}'{}; only {} (and the convolutions and fully connected layers they requantize) write 16 bits",
+                w.name,
+                loc(w),
+                list(WRITES_16)
+            ))
+        }
+        None => return Some("the model input is 8-bit".into()),
+    }
+    // The values holding v's data: v and its reshapes (which alias it), transitively.
+    let mut same = vec![v];
+    let mut k = 0;
+    while k < same.len() {
+        let u = same[k];
+        same.extend(
+            q.ops
+                .iter()
+                .filter(|o| o.name == qnt::RESHAPE && o.operands.contains(&u))
+                .map(|o| o.results[0]),
+        );
+        k += 1;
+    }
+    if same.iter().any(|u| q.returns.contains(u)) {
+        return Some("model outputs are 8-bit".into());
+    }
+    for (op, v) in same.iter().flat_map(|&u| {
+        q.ops
+            .iter()
+            .filter(move |o| o.operands.contains(&u))
+            .map(move |o| (o, u))
+    }) {
+        if !READS_16.contains(&op.name.as_str()) {
+            return Some(format!(
+                "'{}'{} reads it; only {} read 16 bits",
+                op.name,
+                loc(op),
+                list(READS_16)
+            ));
+        }
+        let layer = matches!(
+            op.name.as_str(),
+            qnt::CONV2D | qnt::DEPTHWISE_CONV2D | qnt::FULLY_CONNECTED
+        );
+        if layer && op.operands[0] == v {
+            if let Some((c, b, sw)) = layer_overflow(q, op, 32768) {
+                return Some(format!("'{}'{} reads it and could overflow its int32 accumulator with 16-bit inputs (output channel {c}: |bias| {b} + Σ|w| {sw} × 32768 ≥ 2^31)", op.name, loc(op)));
             }
         }
+        if op.name == qnt::LAYER_NORM && *q.ty(v).shape().unwrap_or(&[]).last().unwrap_or(&1) > 1024
+        {
+            return Some(format!(
+                "'{}'{} reads it over more than 1024 channels (its fixed-point variance would overflow)",
+                op.name,
+                loc(op)
+            ));
+        }
+    }
+    None
+}
+
+/// Checks every 16-bit activation: zero point 0, and no [`wide_problem`].
+fn check_widths(q: &Func) -> Result<(), LowerError> {
+    for op in &q.ops {
         for &v in &op.results {
-            if wide(v).is_some() && !WRITES_16.contains(&op.name.as_str()) {
+            let Some(t) = q.ty(v).quant().filter(|t| t.bits == 16) else {
+                continue;
+            };
+            if t.zero_point != 0 {
                 return Err(err(
                     op,
                     format!(
-                        "its result is 16-bit, which only {} (and the convolutions and fully connected layers they requantize) write",
-                        names(WRITES_16)
+                        "its result is 16-bit with zero point {}: 16-bit activations are symmetric",
+                        t.zero_point
                     ),
                 ));
+            }
+            if let Some(why) = wide_problem(q, v) {
+                return Err(err(op, format!("its result cannot be 16-bit: {why}")));
             }
         }
     }
     Ok(())
 }
 
-/// Whether an int32 accumulator of `bias` plus `k`-tap dot products of weights `w` (`oc`
-/// output channels along `axis`-major rows: `channel(j)`) with inputs of magnitude at most
-/// `x_max` (255 for 8-bit with a zero point, 32768 for 16-bit) can overflow.
+/// Whether the conv / depthwise / fully connected `op` can overflow its int32 accumulator with
+/// inputs of magnitude up to `x_max`: the first such (channel, |bias|, Σ|w|).
+fn layer_overflow(q: &Func, op: &Op, x_max: i64) -> Option<(usize, i64, i64)> {
+    let w: Vec<i8> = const_data(q, op.operands[1])?
+        .iter()
+        .map(|&b| b as i8)
+        .collect();
+    let b = nibble_ir::model::dense_i32(const_data(q, op.operands[2])?);
+    let oc = b.len().max(1);
+    if op.name == qnt::DEPTHWISE_CONV2D {
+        may_overflow(&w, &b, x_max, |j| j % oc)
+    } else {
+        let per = (w.len() / oc).max(1);
+        may_overflow(&w, &b, x_max, |j| j / per)
+    }
+}
+
 /// The first channel that can overflow: (channel, |bias|, Σ|w|).
 fn may_overflow(
     w: &[i8],
@@ -280,22 +359,7 @@ pub fn to_tile_mapped(
                 }
                 // The C kernels accumulate in int32: |bias| + Σ|w|·max|x - zp| must fit.
                 let x_max = if in_q.bits == 16 { 32768 } else { 255 };
-                let wv: Vec<i8> = const_data(q, op.operands[1])
-                    .ok_or_else(|| err(op, "weights must be a qnt.const"))?
-                    .iter()
-                    .map(|&b| b as i8)
-                    .collect();
-                let bv = nibble_ir::model::dense_i32(
-                    const_data(q, op.operands[2])
-                        .ok_or_else(|| err(op, "bias must be a qnt.const"))?,
-                );
-                let oc = bv.len().max(1);
-                let overflow = if op.name == qnt::DEPTHWISE_CONV2D {
-                    may_overflow(&wv, &bv, x_max, |j| j % oc)
-                } else {
-                    let per = wv.len() / oc;
-                    may_overflow(&wv, &bv, x_max, |j| j / per.max(1))
-                };
+                let overflow = layer_overflow(q, op, x_max);
                 if let Some((c, b, sw)) = overflow {
                     return Err(err(op, format!("its int32 accumulator may overflow: output channel {c} has |bias| {b} + Σ|w| {sw} × {x_max} ≥ 2^31{}", if in_q.bits == 16 { " (its input is 16-bit: keep that tensor at 8 bits)" } else { "; split the layer" })));
                 }

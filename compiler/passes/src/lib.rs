@@ -5,6 +5,7 @@
 //! function through [`nibble_ir::Func`] and replaces the module body with its result, which MLIR
 //! verifies again.
 
+mod choose_bits;
 mod dce;
 mod equalize;
 mod fold_batchnorm;
@@ -15,6 +16,7 @@ mod pipeline;
 mod quantize;
 mod recognize_layers;
 
+pub use choose_bits::{choose_bits, Choice};
 pub use pipeline::{run_pipeline, PassError};
 
 use nibble_ir::{mlir::Mlir, Func, IrError};
@@ -46,6 +48,7 @@ pub const PASSES: &[PassInfo] = &[
     recognize_layers::PASS,
     dce::PASS,
     equalize::PASS,
+    choose_bits::PASS,
     quantize::PASS,
     fold_requant::PASS,
     lower_tile::PASS,

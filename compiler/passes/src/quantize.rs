@@ -17,6 +17,11 @@ pub const PASS: PassInfo = PassInfo {
 
 #[tracing::instrument(skip_all, name = "nibble-quantize")]
 fn run(f: &Func, opts: &Options) -> Result<Func, String> {
+    nibble_lower::to_qnt::to_qnt(f, &config(opts)?).map_err(|e| e.to_string())
+}
+
+/// The quantization options (`scheme`, `granularity`, `clamp-sigma`, `bias-correction`).
+pub(crate) fn config(opts: &Options) -> Result<nibble_lower::to_qnt::QuantConfig, String> {
     let scheme = opts.get("scheme").unwrap_or("symmetric").parse()?;
     let per_channel = match opts.get("granularity").unwrap_or("tensor") {
         "tensor" => false,
@@ -35,11 +40,10 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         "false" => false,
         b => return Err(format!("bias-correction must be true or false, got '{b}'")),
     };
-    let cfg = nibble_lower::to_qnt::QuantConfig {
+    Ok(nibble_lower::to_qnt::QuantConfig {
         scheme,
         per_channel,
         clamp_sigma,
         bias_correction,
-    };
-    nibble_lower::to_qnt::to_qnt(f, &cfg).map_err(|e| e.to_string())
+    })
 }

@@ -355,14 +355,17 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
     let mut table = crate::RangeTable::new(func.values.len());
     for (v, s) in &stats {
         let (lo, hi) = s.range(k);
-        table.0[*v] = Some((lo as f32, hi as f32));
+        table.ranges[*v] = Some((lo as f32, hi as f32));
+        // The mean square of the channel mixture: mean² + variance, one "observation".
+        let m = s.merged();
+        table.squares[*v] = (m.mean[0].powi(2) + m.std[0].powi(2), 1);
     }
     // The layers' input means (analytic bias correction), per channel of the last axis.
     for op in func.ops.iter().filter(|o| crate::ranges::is_layer(o)) {
         let v = op.operands[0];
         if let Some(s) = stats.get(&v) {
             let c = *func.ty(v).shape().and_then(|s| s.last()).unwrap_or(&1) as usize;
-            table.1[v] = Some(((0..c).map(|ch| s.at(ch).0).collect(), 1));
+            table.means[v] = Some(((0..c).map(|ch| s.at(ch).0).collect(), 1));
         }
     }
     Ok(table)
@@ -414,12 +417,12 @@ mod tests {
         // Without statistics: channel 0 = x0 (uniform [-1, 1]: σ = 1/√3), channel 1 = 2·x1 + ½.
         let table = ranges(&f, (-1.0, 1.0), 6.0).unwrap();
         let s3 = 1.0 / 3f64.sqrt();
-        let (lo, hi) = table.0[c].unwrap();
+        let (lo, hi) = table.ranges[c].unwrap();
         assert!((lo as f64 - (0.5 - 12.0 * s3)).abs() < 1e-5, "{lo}");
         assert!((hi as f64 - (0.5 + 12.0 * s3)).abs() < 1e-5, "{hi}");
         // ReLU: bounded below by 0; above, the rectified Gaussian's own μ + 6σ, inside the
         // image of the input's range.
-        let (lo, hi) = table.0[relu].unwrap();
+        let (lo, hi) = table.ranges[relu].unwrap();
         assert_eq!(lo, 0.0);
         assert!(hi > 4.0 && (hi as f64) < 0.5 + 12.0 * s3, "{hi}");
         // With BatchNorm statistics the conv's range comes from them.
@@ -432,7 +435,7 @@ mod tests {
             .attrs
             .insert("nibble.bn_std".into(), stats(&[0.5, 0.1]));
         let table = ranges(&f, (-1.0, 1.0), 6.0).unwrap();
-        assert_eq!(table.0[c], Some((-2.0, 4.0)));
+        assert_eq!(table.ranges[c], Some((-2.0, 4.0)));
     }
 
     #[test]

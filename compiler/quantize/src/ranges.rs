@@ -37,23 +37,31 @@ pub enum RangeMethod {
     },
 }
 
-/// Observed `[min, max]` per value (None where never observed).
+/// What calibration learns about every value.
 #[derive(Clone, Debug)]
-pub struct RangeTable(
-    pub Vec<Option<(f32, f32)>>,
+pub struct RangeTable {
+    /// Observed `[min, max]` per value (None where never observed).
+    pub ranges: Vec<Option<(f32, f32)>>,
     /// Per-channel (last axis) means of the values conv / fully connected layers read, for bias
     /// correction (sums and counts while calibrating).
-    pub Vec<Option<(Vec<f64>, u64)>>,
-);
+    pub means: Vec<Option<(Vec<f64>, u64)>>,
+    /// Σx² and the count of x per value: its mean square, against which a grid's rounding
+    /// noise is measured (the 16-bit choice, choose_bits.rs).
+    pub squares: Vec<(f64, u64)>,
+}
 
 impl RangeTable {
     pub fn new(values: usize) -> RangeTable {
-        RangeTable(vec![None; values], vec![None; values])
+        RangeTable {
+            ranges: vec![None; values],
+            means: vec![None; values],
+            squares: vec![(0.0, 0); values],
+        }
     }
     /// Accumulates the per-channel sums of value `v` (`channels` = its last dimension).
     fn observe_mean(&mut self, v: usize, data: &[f32], channels: usize) {
         let c = channels.max(1);
-        let (sums, n) = self.1[v].get_or_insert_with(|| (vec![0.0; c], 0));
+        let (sums, n) = self.means[v].get_or_insert_with(|| (vec![0.0; c], 0));
         for row in data.chunks_exact(c) {
             for (s, &x) in sums.iter_mut().zip(row) {
                 *s += x as f64;
@@ -63,19 +71,28 @@ impl RangeTable {
     }
     /// The per-channel mean of value `v`, where it was collected.
     pub fn mean(&self, v: usize) -> Option<Vec<f64>> {
-        let (sums, n) = self.1[v].as_ref()?;
+        let (sums, n) = self.means[v].as_ref()?;
         Some(sums.iter().map(|s| s / (*n).max(1) as f64).collect())
+    }
+    /// The root mean square of value `v`, where it was observed.
+    pub fn rms(&self, v: usize) -> Option<f64> {
+        let (s, n) = self.squares[v];
+        (n > 0).then(|| (s / n as f64).sqrt())
     }
 
     fn observe(&mut self, v: usize, data: &[f32]) {
-        let (mut lo, mut hi) = self.0[v].unwrap_or((f32::INFINITY, f32::NEG_INFINITY));
+        let (mut lo, mut hi) = self.ranges[v].unwrap_or((f32::INFINITY, f32::NEG_INFINITY));
+        let (mut sq, mut n) = self.squares[v];
         for &x in data {
             if x.is_finite() {
                 lo = lo.min(x);
                 hi = hi.max(x);
+                sq += (x as f64) * (x as f64);
+                n += 1;
             }
         }
-        self.0[v] = Some((lo, hi));
+        self.ranges[v] = Some((lo, hi));
+        self.squares[v] = (sq, n);
     }
 }
 
@@ -92,7 +109,7 @@ struct Histograms {
 impl Histograms {
     fn new(table: &RangeTable, signed: bool) -> Histograms {
         let edges = table
-            .0
+            .ranges
             .iter()
             .map(|r| match (r, signed) {
                 (Some((lo, hi)), true) => (*lo, *hi),
@@ -285,7 +302,7 @@ where
     }
     // The model's outputs keep their full range: a clipped logit changes the answer.
     for (v, r) in table
-        .0
+        .ranges
         .iter_mut()
         .enumerate()
         .filter(|(v, _)| !func.returns.contains(v))
@@ -312,10 +329,10 @@ pub fn is_layer(op: &nibble_ir::Op) -> bool {
     )
 }
 
-/// Writes the range table into the function as attributes: `nibble.min`/`nibble.max` on every
-/// op, and `nibble.input_mean` (per input channel) on conv / fully connected layers.
+/// Writes the range table into the function as attributes: `nibble.min`/`nibble.max` and
+/// `nibble.rms` (root mean square) on every op, and `nibble.input_mean` (per input channel) on conv / fully connected layers.
 pub fn annotate(func: &mut Func, table: &RangeTable) {
-    if let Some((lo, hi)) = table.0[func.args[0]] {
+    if let Some((lo, hi)) = table.ranges[func.args[0]] {
         func.attrs
             .insert("nibble.arg0_min".into(), Attr::f64(lo as f64));
         func.attrs
@@ -325,9 +342,12 @@ pub fn annotate(func: &mut Func, table: &RangeTable) {
         if op.name == "tosa.const" || op.name == "tosa.const_shape" {
             continue;
         }
-        if let Some((lo, hi)) = op.results.first().and_then(|&r| table.0[r]) {
+        if let Some((lo, hi)) = op.results.first().and_then(|&r| table.ranges[r]) {
             op.attrs.insert("nibble.min".into(), Attr::f64(lo as f64));
             op.attrs.insert("nibble.max".into(), Attr::f64(hi as f64));
+        }
+        if let Some(rms) = op.results.first().and_then(|&r| table.rms(r)) {
+            op.attrs.insert("nibble.rms".into(), Attr::f64(rms));
         }
         if is_layer(op) {
             if let Some(m) = table.mean(op.operands[0]) {
@@ -385,15 +405,18 @@ mod tests {
         )
         .unwrap();
         let (h, y) = (f.ops[0].results[0], f.returns[0]);
-        assert_eq!(mm.0[h], Some((-0.5, 100.0)));
-        let (lo, hi) = pc.0[h].unwrap();
+        assert_eq!(mm.ranges[h], Some((-0.5, 100.0)));
+        // The mean square: the outlier's 100² dominates the ramp's ≈ 1/12.
+        let want = data.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / 1000.0;
+        assert!((mm.rms(h).unwrap() - want.sqrt()).abs() < 1e-9);
+        let (lo, hi) = pc.ranges[h].unwrap();
         assert_eq!(lo, -0.5);
         assert!(hi > 0.45 && hi < 0.6, "clipped max {hi}");
         // The output keeps its full range.
-        assert_eq!(pc.0[y], Some((-0.5, 100.0)));
+        assert_eq!(pc.ranges[y], Some((-0.5, 100.0)));
         // Entropy stays inside the observed range.
         let t = calibrate(&f, data.chunks_exact(1000), RangeMethod::Entropy, || {}).unwrap();
-        let (lo, hi) = t.0[h].unwrap();
+        let (lo, hi) = t.ranges[h].unwrap();
         assert!(
             lo >= -0.5 && hi <= 100.0 && hi > 0.4,
             "entropy: [{lo}, {hi}]"
@@ -406,7 +429,7 @@ mod tests {
             || {},
         )
         .unwrap();
-        assert_eq!(t.0[h].map(|r| r.1), Some(100.0));
+        assert_eq!(t.ranges[h].map(|r| r.1), Some(100.0));
     }
 
     #[test]
@@ -441,7 +464,7 @@ mod tests {
             || {},
         )
         .unwrap();
-        let (lo, hi) = t.0[h].unwrap();
+        let (lo, hi) = t.ranges[h].unwrap();
         assert!(
             (lo + 0.5).abs() < 0.01 && hi > 0.6 && hi < 0.9,
             "[{lo}, {hi}]"

@@ -1,0 +1,130 @@
+//! `nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}`: the compiler's own
+//! choice of 16-bit activations (the user's is `nibble compile --bits NAME=16`).
+//!
+//! A tensor needs 16 bits when the 8-bit grid of its calibrated range is coarse against its
+//! typical values — an outlier-heavy tensor whose rare extremes stretch the grid. The measure is
+//! the tensor's own 8-bit SQNR on the calibration vectors: its mean square (`nibble.rms`²)
+//! against the grid's rounding noise Δ²/12 (Δ the 8-bit step of its range under the scheme;
+//! clipping noise is not counted). Tensors below `max-sqnr` dB (default 30) are chosen, worst
+//! first (ties in program order), while the chosen tensors' extra bytes stay within `budget`
+//! (default 0.25) of all activation bytes, among the tensors that can be 16-bit: written and
+//! read only by ops with 16-bit kernels and overflow-safe
+//! (`nibble_lower::to_tile::wide_problem`, checked on the quantized program, again after the
+//! choice). The decision is the attribute `nibble.bits = 16` that `nibble-quantize` reads.
+//!
+//! Before:
+//! ```mlir
+//! %5 = tosa.add %3, %4 {nibble.max = 41.0 : f64, nibble.min = -9.1 : f64, nibble.rms = 1.2 : f64}
+//! ```
+//! After:
+//! ```mlir
+//! %5 = tosa.add %3, %4 {nibble.bits = 16 : i64, nibble.max = 41.0 : f64, nibble.min = -9.1 : f64, nibble.rms = 1.2 : f64}
+//! ```
+
+use crate::{Options, PassInfo};
+use nibble_ir::{Attr, Func};
+use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
+use nibble_lower::to_tile::wide_problem;
+use nibble_quantize::{activation_params, BITS_ATTR};
+
+pub const PASS: PassInfo = PassInfo {
+    name: "nibble-choose-bits",
+    summary: "Choose 16-bit activations where the 8-bit grid is coarse (nibble.bits = 16)",
+    run,
+};
+
+/// One tensor chosen for 16 bits: its producing op (index in the graph function), the ONNX
+/// node it comes from, and its 8-bit SQNR on the calibration vectors.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub op: usize,
+    pub name: String,
+    pub sqnr8: f64,
+}
+
+#[tracing::instrument(skip_all, name = "nibble-choose-bits")]
+fn run(f: &Func, opts: &Options) -> Result<Func, String> {
+    let cfg = crate::quantize::config(opts)?;
+    let number = |key: &str, default: f64| match opts.get(key) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| format!("{key} must be a non-negative number, got '{v}'")),
+    };
+    let (g, _) = choose_bits(f, &cfg, number("max-sqnr", 30.0)?, number("budget", 0.25)?)?;
+    Ok(g)
+}
+
+/// The 8-bit SQNR (dB) of `op`'s result from its range and root mean square, under `cfg`.
+fn sqnr8(op: &nibble_ir::Op, cfg: &QuantConfig) -> Option<f64> {
+    let (lo, hi, rms) = (
+        op.float("nibble.min").ok()?,
+        op.float("nibble.max").ok()?,
+        op.float("nibble.rms").ok()?,
+    );
+    let (step, _) = activation_params(lo, hi, 8, cfg.scheme);
+    (rms > 0.0 && step > 0.0).then(|| 10.0 * (rms * rms / (step * step / 12.0)).log10())
+}
+
+/// `f` with `nibble.bits = 16` on the tensors chosen (see the module doc), and the choices.
+pub fn choose_bits(
+    f: &Func,
+    cfg: &QuantConfig,
+    max_sqnr: f64,
+    budget: f64,
+) -> Result<(Func, Vec<Choice>), String> {
+    let (q8, map) = to_qnt_mapped(f, cfg).map_err(|e| e.to_string())?;
+    let total: usize = f
+        .ops
+        .iter()
+        .filter(|o| !matches!(o.name.as_str(), "tosa.const" | "tosa.const_shape"))
+        .filter_map(|o| o.results.first())
+        .map(|&r| f.ty(r).num_elements())
+        .sum();
+    let mut candidates: Vec<Choice> = f
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.attrs.contains_key(BITS_ATTR))
+        .filter_map(|(i, o)| {
+            let v = *map.get(o.results.first()?)?;
+            let s = sqnr8(o, cfg)?;
+            (s < max_sqnr && wide_problem(&q8, v).is_none()).then(|| Choice {
+                op: i,
+                name: o.loc_name().to_string(),
+                sqnr8: s,
+            })
+        })
+        .collect();
+    candidates.sort_by(|a, b| a.sqnr8.total_cmp(&b.sqnr8).then(a.op.cmp(&b.op)));
+    let mut extra = 0usize;
+    let mut chosen = Vec::new();
+    for c in candidates {
+        let bytes = f.ty(f.ops[c.op].results[0]).num_elements();
+        if (extra + bytes) as f64 <= budget * total as f64 {
+            extra += bytes;
+            chosen.push(c);
+        }
+    }
+    // Check the choice on the program it makes (a bias grows with a 16-bit input's finer
+    // scale); drop what does not hold, until all do.
+    loop {
+        let mut g = f.clone();
+        for c in &chosen {
+            g.ops[c.op].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
+        }
+        let (q, map) = to_qnt_mapped(&g, cfg).map_err(|e| e.to_string())?;
+        let before = chosen.len();
+        chosen.retain(|c| {
+            map.get(&g.ops[c.op].results[0]).is_some_and(|&v| {
+                q.ty(v).quant().is_some_and(|t| t.bits == 16) && wide_problem(&q, v).is_none()
+            })
+        });
+        if chosen.len() == before {
+            chosen.sort_by_key(|c| c.op);
+            return Ok((g, chosen));
+        }
+    }
+}
