@@ -90,8 +90,17 @@ static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) 
     const int per = rq->channels != 1;
     const int64_t zp = rq->output_zp, lo = rq->clamp_min, hi = rq->clamp_max;
     int o;
-    if (rq->swish || rq->neg_multiplier) {
+    if (rq->swish) {
         for (o = 0; o < n; o++) out[o] = nb_requant(acc[o], rq, c0 + o);
+    } else if (rq->neg_multiplier) {
+        /* PReLU: the negative side's multiplier and shift where the accumulator is negative. */
+        for (o = 0; o < n; o++) {
+            const int ch = per ? c0 + o : 0, neg = acc[o] < 0;
+            const int s = neg ? rq->neg_shift[ch] : rq->shift[ch];
+            const int64_t m = neg ? rq->neg_multiplier[ch] : rq->multiplier[ch];
+            int64_t v = nb_floor_shift(acc[o] * m + ((int64_t)1 << (s - 1)), s) + zp;
+            out[o] = (int32_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
     } else if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
         const int64_t three = h->three, six = h->six, hm = h->multiplier;
@@ -112,34 +121,6 @@ static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) 
             out[o] = (int32_t)(v < lo ? lo : (v > hi ? hi : v));
         }
     }
-}
-
-/* Dot product of int16 inputs (no zero point) with int8 weights, four partial sums. */
-static inline int32_t nb_dot_s16(const int16_t *x, const int8_t *w, int n) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        a0 += (int32_t)x[i] * w[i];
-        a1 += (int32_t)x[i + 1] * w[i + 1];
-        a2 += (int32_t)x[i + 2] * w[i + 2];
-        a3 += (int32_t)x[i + 3] * w[i + 3];
-    }
-    for (; i < n; i++) a0 += (int32_t)x[i] * w[i];
-    return a0 + a1 + a2 + a3;
-}
-
-/* Dot product of two int8 vectors with the input zero point removed, four partial sums. */
-static inline int32_t nb_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t zp) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        a0 += ((int32_t)x[i] - zp) * w[i];
-        a1 += ((int32_t)x[i + 1] - zp) * w[i + 1];
-        a2 += ((int32_t)x[i + 2] - zp) * w[i + 2];
-        a3 += ((int32_t)x[i + 3] - zp) * w[i + 3];
-    }
-    for (; i < n; i++) a0 += ((int32_t)x[i] - zp) * w[i];
-    return a0 + a1 + a2 + a3;
 }
 
 #define NB_PIX 4
@@ -241,8 +222,10 @@ NB_HOT void nb_depthwise_conv2d(const void *x, int x_bits, int h, int w, int c, 
                             const int16_t *xv = (const int16_t *)x + at;
                             for (ch = 0; ch < n; ch++) acc[ch] += (int32_t)xv[ch] * (int32_t)wv[ch];
                         } else {
+                            /* |(x - zp) * w| <= 255 * 127 fits int16: multiply in 16-bit lanes. */
                             const int8_t *xv = (const int8_t *)x + at;
-                            for (ch = 0; ch < n; ch++) acc[ch] += ((int32_t)xv[ch] - zp) * (int32_t)wv[ch];
+                            for (ch = 0; ch < n; ch++)
+                                acc[ch] += (int16_t)((int16_t)(xv[ch] - zp) * (int16_t)wv[ch]);
                         }
                     }
                 }
@@ -255,20 +238,53 @@ NB_HOT void nb_depthwise_conv2d(const void *x, int x_bits, int h, int w, int c, 
 
 NB_HOT void nb_fully_connected(const void *x, int x_bits, int n, int k, const int8_t *wt, int m,
                         const int32_t *bias, void *y, int y_bits, const nb_rq *rq, int tile_oc) {
-    /* Each weight row is read once and used for every input row while it is in cache (the
-     * input rows, n x k bytes, stay in cache throughout). */
-    int r, c0, o;
-    for (c0 = 0; c0 < m; c0 += tile_oc) {
-        int c1 = c0 + tile_oc < m ? c0 + tile_oc : m;
-        for (o = c0; o < c1; o++) {
-            const int8_t *wr = wt + (long)o * k;
-            for (r = 0; r < n; r++) {
-                const int32_t dot = x_bits == 16
-                    ? nb_dot_s16((const int16_t *)x + (long)r * k, wr, k)
-                    : nb_dot_s8((const int8_t *)x + (long)r * k, wr, k, rq->input_zp);
-                const int32_t v = nb_requant((int64_t)bias[o] + dot, rq, o);
-                if (y_bits == 16) ((int16_t *)y)[(long)r * m + o] = (int16_t)v;
-                else ((int8_t *)y)[(long)r * m + o] = (int8_t)v;
+    /* Output channels in tiles (their weight rows stay in cache), input rows in blocks of
+     * NB_PIX: the block's rows, zero point removed, as int16 (like the conv's patches); each
+     * weight row is read once per block for NB_PIX dot products in one loop, and each row's
+     * tile of accumulators is requantized at once. Sums are exact in int32. */
+    static int16_t rows[NB_PIX][NB_MAX_PATCH];
+    int32_t acc[NB_PIX][NB_MAX_TILE_OC];
+    const int32_t zp = rq->input_zp;
+    const int ybytes = y_bits >> 3, tile = tile_oc < NB_MAX_TILE_OC ? tile_oc : NB_MAX_TILE_OC;
+    int r0, c0, o, j, kk;
+    for (c0 = 0; c0 < m; c0 += tile) {
+        const int cnt = (c0 + tile < m ? c0 + tile : m) - c0;
+        for (r0 = 0; r0 < n; r0 += NB_PIX) {
+            const int np = n - r0 < NB_PIX ? n - r0 : NB_PIX;
+            for (j = 0; j < NB_PIX; j++) {
+                int16_t *dst = rows[j];
+                if (j >= np) {
+                    for (kk = 0; kk < k; kk++) dst[kk] = 0;
+                } else if (x_bits == 16) {
+                    const int16_t *src = (const int16_t *)x + (long)(r0 + j) * k;
+                    for (kk = 0; kk < k; kk++) dst[kk] = src[kk];
+                } else {
+                    const int8_t *src = (const int8_t *)x + (long)(r0 + j) * k;
+                    for (kk = 0; kk < k; kk++) dst[kk] = (int16_t)(src[kk] - zp);
+                }
+            }
+            for (o = 0; o < cnt; o++) {
+                const int8_t *wr = wt + (long)(c0 + o) * k;
+                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                if (np == 1) { /* a single row (batch-1 classifier heads): no padding rows */
+                    for (kk = 0; kk < k; kk++) a0 += rows[0][kk] * (int32_t)wr[kk];
+                } else {
+                    for (kk = 0; kk < k; kk++) {
+                        const int32_t wv = wr[kk];
+                        a0 += rows[0][kk] * wv;
+                        a1 += rows[1][kk] * wv;
+                        a2 += rows[2][kk] * wv;
+                        a3 += rows[3][kk] * wv;
+                    }
+                }
+                acc[0][o] = bias[c0 + o] + a0;
+                acc[1][o] = bias[c0 + o] + a1;
+                acc[2][o] = bias[c0 + o] + a2;
+                acc[3][o] = bias[c0 + o] + a3;
+            }
+            for (j = 0; j < np; j++) {
+                nb_requant_row(acc[j], cnt, rq, c0);
+                nb_store_row(acc[j], cnt, (char *)y + ((long)(r0 + j) * m + c0) * ybytes, y_bits);
             }
         }
     }
@@ -298,8 +314,8 @@ void nb_clamp(const void *x, int bits, int n, void *y, int lo, int hi) {
     }
 }
 
-void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
-                      const int kernel[2], const int stride[2], const int pad[4]) {
+NB_HOT void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                             const int kernel[2], const int stride[2], const int pad[4]) {
     int oy, ox, ch, ky, kx;
     for (oy = 0; oy < oh; oy++) {
         for (ox = 0; ox < ow; ox++) {
@@ -313,7 +329,7 @@ void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, i
                     const int8_t *xv;
                     if (ix < 0 || ix >= w) continue;
                     xv = x + ((long)iy * w + ix) * c;
-                    for (ch = 0; ch < c; ch++) if (xv[ch] > o[ch]) o[ch] = xv[ch];
+                    for (ch = 0; ch < c; ch++) o[ch] = xv[ch] > o[ch] ? xv[ch] : o[ch];
                 }
             }
         }
