@@ -15,15 +15,27 @@
 #define NB_HOT
 #endif
 
-int64_t nb_floor_shift(int64_t v, int s) {
+/* floor(v / 2^s) without relying on implementation-defined right shifts of negatives. */
+static inline int64_t nb_shr(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
+}
+
+int64_t nb_floor_shift(int64_t v, int s) {
+    return nb_shr(v, s);
+}
+
+/* floor((v + 2^(s-1)) / 2^s) for s >= 1, the requantization's rounding, computed as
+ * floor((floor(v / 2^(s-1)) + 1) / 2) — the same value (write v = q*2^(s-1) + r with
+ * 0 <= r < 2^(s-1): both are floor((q + 1) / 2)) — so that loops over it vectorize (there is
+ * no 64-bit shift of a constant by a per-lane count). */
+static inline int64_t nb_round_shift(int64_t v, int s) {
+    return nb_shr(nb_shr(v, s - 1) + 1, 1);
 }
 
 /* The fused activation's fixed-point input: the accumulator rescaled by channel c's
  * multiplier/shift, no zero point, within ±2^20 (hard-swish and swish epilogues). */
-static inline int64_t nb_epilogue_input(int64_t acc, const nb_rq *rq, int c) {
-    const int s = rq->shift[c];
-    const int64_t v = nb_floor_shift(acc * (int64_t)rq->multiplier[c] + ((int64_t)1 << (s - 1)), s);
+static inline int64_t nb_epilogue_input(int64_t acc, int32_t multiplier, int s) {
+    const int64_t v = nb_round_shift(acc * (int64_t)multiplier, s);
     const int64_t lim = (int64_t)1 << 20;
     return v < -lim ? -lim : (v > lim ? lim : v);
 }
@@ -33,32 +45,32 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     const int neg = acc < 0 && rq->neg_multiplier;
     if (rq->swish) {
         const nb_swish *w = rq->swish;
-        const int64_t v = nb_epilogue_input(acc, rq, c);
+        const int64_t v = nb_epilogue_input(acc, rq->multiplier[c], rq->shift[c]);
         int64_t u, sig, y;
         int k;
         u = v < -32768 ? 0 : (v > 32767 ? 65535 : v + 32768);
         k = (int)(u >> 8);
         sig = w->table[k] + ((((int64_t)w->table[k + 1] - w->table[k]) * (u & 255) + 128) >> 8);
-        y = rq->output_zp + nb_floor_shift(v * sig * w->multiplier + w->bias + ((int64_t)1 << (w->shift - 1)), w->shift);
+        y = rq->output_zp + nb_round_shift(v * sig * w->multiplier + w->bias, w->shift);
         if (y < rq->clamp_min) y = rq->clamp_min;
         if (y > rq->clamp_max) y = rq->clamp_max;
         return (int32_t)y;
     }
     if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
-        const int64_t v = nb_epilogue_input(acc, rq, c);
+        const int64_t v = nb_epilogue_input(acc, rq->multiplier[c], rq->shift[c]);
         int64_t t, y;
         t = v + h->three;
         if (t < 0) t = 0;
         if (t > h->six) t = h->six;
-        y = rq->output_zp + nb_floor_shift(v * t * h->multiplier + h->bias + ((int64_t)1 << (h->shift - 1)), h->shift);
+        y = rq->output_zp + nb_round_shift(v * t * h->multiplier + h->bias, h->shift);
         if (y < rq->clamp_min) y = rq->clamp_min;
         if (y > rq->clamp_max) y = rq->clamp_max;
         return (int32_t)y;
     }
     const int shift = neg ? rq->neg_shift[c] : rq->shift[c];
     const int64_t m = neg ? rq->neg_multiplier[c] : rq->multiplier[c];
-    int64_t v = nb_floor_shift(acc * m + ((int64_t)1 << (shift - 1)), shift);
+    int64_t v = nb_round_shift(acc * m, shift);
     v += rq->output_zp;
     if (v < rq->clamp_min) v = rq->clamp_min;
     if (v > rq->clamp_max) v = rq->clamp_max;
@@ -89,7 +101,20 @@ static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) 
     int32_t *out = acc;
     const int per = rq->channels != 1;
     const int64_t zp = rq->output_zp, lo = rq->clamp_min, hi = rq->clamp_max;
+    /* This row's multipliers and shifts as arrays indexed by o (a per-tensor pair repeated), so
+     * every loop below reads them the same way and vectorizes. */
+    int32_t mbuf[NB_MAX_TILE_OC], sbuf[NB_MAX_TILE_OC];
+    const int32_t *mul = mbuf, *sh = sbuf;
     int o;
+    if (per) {
+        mul = rq->multiplier + c0;
+        sh = rq->shift + c0;
+    } else {
+        for (o = 0; o < n; o++) {
+            mbuf[o] = rq->multiplier[0];
+            sbuf[o] = rq->shift[0];
+        }
+    }
     if (rq->swish) {
         for (o = 0; o < n; o++) out[o] = nb_requant(acc[o], rq, c0 + o);
     } else if (rq->neg_multiplier) {
@@ -98,32 +123,33 @@ static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) 
             const int ch = per ? c0 + o : 0, neg = acc[o] < 0;
             const int s = neg ? rq->neg_shift[ch] : rq->shift[ch];
             const int64_t m = neg ? rq->neg_multiplier[ch] : rq->multiplier[ch];
-            int64_t v = nb_floor_shift(acc[o] * m + ((int64_t)1 << (s - 1)), s) + zp;
+            int64_t v = nb_round_shift(acc[o] * m, s) + zp;
             out[o] = (int32_t)(v < lo ? lo : (v > hi ? hi : v));
         }
     } else if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
         const int64_t three = h->three, six = h->six, hm = h->multiplier;
-        const int64_t hb = h->bias + ((int64_t)1 << (h->shift - 1));
+        const int64_t hb = h->bias;
         const int hs = h->shift;
         for (o = 0; o < n; o++) {
-            const int64_t v = nb_epilogue_input(acc[o], rq, per ? c0 + o : 0);
+            const int64_t v = nb_epilogue_input(acc[o], mul[o], sh[o]);
             int64_t t, y;
             t = v + three;
             t = t < 0 ? 0 : (t > six ? six : t);
-            y = zp + nb_floor_shift(v * t * hm + hb, hs);
+            y = zp + nb_round_shift(v * t * hm + hb, hs);
             out[o] = (int32_t)(y < lo ? lo : (y > hi ? hi : y));
         }
     } else {
         for (o = 0; o < n; o++) {
-            const int ch = per ? c0 + o : 0, s = rq->shift[ch];
-            int64_t v = nb_floor_shift(acc[o] * (int64_t)rq->multiplier[ch] + ((int64_t)1 << (s - 1)), s) + zp;
+            int64_t v = nb_round_shift(acc[o] * (int64_t)mul[o], sh[o]) + zp;
             out[o] = (int32_t)(v < lo ? lo : (v > hi ? hi : v));
         }
     }
 }
 
 #define NB_PIX 4
+#define NB_SMALL_K 32
+#define NB_SMALL_OC 1024
 
 NB_HOT void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8_t *wt, int oc, int kh,
                int kw, const int32_t *bias, void *y, int y_bits, int oh, int ow, const int pad[4],
@@ -138,7 +164,13 @@ NB_HOT void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8
     const int k = kh * kw * c;
     const int32_t zp = rq->input_zp;
     const int ybytes = y_bits >> 3;
+    /* At most NB_SMALL_K taps: the weights transposed to [K][OC] int16 once per call. */
+    static int16_t wtr[NB_SMALL_K * NB_SMALL_OC];
+    const int small = k <= NB_SMALL_K && oc <= NB_SMALL_OC;
     int r0, c0, o, ky, kx, i, kk, j;
+    if (small)
+        for (o = 0; o < oc; o++)
+            for (kk = 0; kk < k; kk++) wtr[(long)kk * oc + o] = wt[(long)o * k + kk];
     for (r0 = 0; r0 < oh; r0 += tile_rows) {
         const int r1 = r0 + tile_rows < oh ? r0 + tile_rows : oh;
         int oy = r0, ox = 0;
@@ -173,20 +205,38 @@ NB_HOT void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8
                 for (kk = 0; kk < k; kk++) patch[j][kk] = 0;
             for (c0 = 0; c0 < oc; c0 += tile_oc) {
                 const int n = (c0 + tile_oc < oc ? c0 + tile_oc : oc) - c0;
-                for (o = 0; o < n; o++) {
-                    const int8_t *wr = wt + (long)(c0 + o) * k;
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                if (small) {
+                    /* Few taps: vectorize over output channels instead (no reductions). */
+                    for (j = 0; j < NB_PIX; j++)
+                        for (o = 0; o < n; o++) acc[j][o] = bias[c0 + o];
                     for (kk = 0; kk < k; kk++) {
-                        const int32_t wv = wr[kk];
-                        a0 += patch[0][kk] * wv;
-                        a1 += patch[1][kk] * wv;
-                        a2 += patch[2][kk] * wv;
-                        a3 += patch[3][kk] * wv;
+                        const int16_t *wk = wtr + (long)kk * oc + c0;
+                        const int32_t x0 = patch[0][kk], x1 = patch[1][kk], x2 = patch[2][kk],
+                                      x3 = patch[3][kk];
+                        for (o = 0; o < n; o++) {
+                            const int32_t wv = wk[o];
+                            acc[0][o] += x0 * wv;
+                            acc[1][o] += x1 * wv;
+                            acc[2][o] += x2 * wv;
+                            acc[3][o] += x3 * wv;
+                        }
                     }
-                    acc[0][o] = bias[c0 + o] + a0;
-                    acc[1][o] = bias[c0 + o] + a1;
-                    acc[2][o] = bias[c0 + o] + a2;
-                    acc[3][o] = bias[c0 + o] + a3;
+                } else {
+                    for (o = 0; o < n; o++) {
+                        const int8_t *wr = wt + (long)(c0 + o) * k;
+                        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                        for (kk = 0; kk < k; kk++) {
+                            const int32_t wv = wr[kk];
+                            a0 += patch[0][kk] * wv;
+                            a1 += patch[1][kk] * wv;
+                            a2 += patch[2][kk] * wv;
+                            a3 += patch[3][kk] * wv;
+                        }
+                        acc[0][o] = bias[c0 + o] + a0;
+                        acc[1][o] = bias[c0 + o] + a1;
+                        acc[2][o] = bias[c0 + o] + a2;
+                        acc[3][o] = bias[c0 + o] + a3;
+                    }
                 }
                 for (j = 0; j < np; j++) {
                     nb_requant_row(acc[j], n, rq, c0);
@@ -496,7 +546,7 @@ void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t ex
         rcp = nb_reciprocal(sum, k);
         sh = k - frac_bits;
         for (i = 0; i < c; i++) {
-            int64_t v = nb_floor_shift((int64_t)exp_table[xr[i] - m + 255] * rcp + ((int64_t)1 << (sh - 1)), sh);
+            int64_t v = nb_round_shift((int64_t)exp_table[xr[i] - m + 255] * rcp, sh);
             yr[i] = nb_sat8(output_zp + v, clamp_min, clamp_max);
         }
     }
@@ -580,7 +630,7 @@ void nb_layer_norm_rows(const void *x, int x_bits, int rows, int c, int8_t *y, c
         for (i = 0; i < c; i++) {
             const int64_t t = nb_floor_shift(cs[i] * inv + ((int64_t)1 << 15), 16);
             const int s = p->shift[i];
-            const int64_t v = nb_floor_shift(t * p->multiplier[i] + p->bias[i] + ((int64_t)1 << (s - 1)), s);
+            const int64_t v = nb_round_shift(t * p->multiplier[i] + p->bias[i], s);
             yr[i] = nb_sat8(p->output_zp + v, p->clamp_min, p->clamp_max);
         }
     }
