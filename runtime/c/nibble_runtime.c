@@ -15,7 +15,7 @@
 #define NB_HOT
 #endif
 
-/* floor(v / 2^s) without relying on implementation-defined right shifts of negatives. */
+/* v >> s with floor semantics, without relying on implementation-defined shifts of negatives. */
 static inline int64_t nb_shr(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
@@ -24,10 +24,10 @@ int64_t nb_floor_shift(int64_t v, int s) {
     return nb_shr(v, s);
 }
 
-/* floor((v + 2^(s-1)) / 2^s) for s >= 1, the requantization's rounding, computed as
- * floor((floor(v / 2^(s-1)) + 1) / 2) — the same value (write v = q*2^(s-1) + r with
- * 0 <= r < 2^(s-1): both are floor((q + 1) / 2)) — so that loops over it vectorize (there is
- * no 64-bit shift of a constant by a per-lane count). */
+/* The requantization's rounding for s >= 1: (v + 2^(s-1)) >> s with floor semantics, computed
+ * as ((v >> (s-1)) + 1) >> 1, the same value (write v = q*2^(s-1) + r with 0 <= r < 2^(s-1):
+ * both are (q + 1) >> 1), so that loops over it vectorize (no 64-bit shift of a constant by
+ * a per-lane count). */
 static inline int64_t nb_round_shift(int64_t v, int s) {
     return nb_shr(nb_shr(v, s - 1) + 1, 1);
 }
