@@ -788,10 +788,15 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             if slope.len() != 1 && slope.len() != c {
                 return Err(InterpError::Invalid("prelu: the slope needs one value or one per channel".into()));
             }
-            x.iter()
-                .enumerate()
-                .map(|(i, &v)| if v >= 0.0 { v } else { v * slope[if slope.len() == 1 { 0 } else { i % c }] })
-                .collect()
+            let slopes: Vec<f32> = match slope {
+                [s] => vec![*s; c],
+                _ => slope.to_vec(),
+            };
+            let mut out = Vec::with_capacity(x.len());
+            for row in x.chunks_exact(c.max(1)) {
+                out.extend(row.iter().zip(&slopes).map(|(&v, &s)| if v >= 0.0 { v } else { v * s }));
+            }
+            out
         }
         ("nibble", "softmax") => {
             let c = *shape.last().unwrap_or(&1);
