@@ -1,10 +1,12 @@
 //! `nibble report`: where accuracy goes. Every quantization configuration (scheme ×
 //! granularity × range method) is compiled in-process to the tile level and run by the integer
 //! interpreter on an evaluation set next to the FP32 graph (then the best one with the fixes:
-//! bias correction, equalization, both): task metric (top-1 or CTC character accuracy with labels),
+//! bias correction, equalization, both, 16-bit activations where `--bits auto` chooses them): task metric (top-1 or CTC character accuracy with labels),
 //! decisions equal to FP32 (class or decoded line), output SQNR and weight bytes per configuration; then, for the best
-//! configuration, the SQNR of every quantized layer against its FP32 value, and how much each
-//! layer lost relative to its inputs. Text for the terminal, and a self-contained HTML page with
+//! configuration, the SQNR of every quantized layer against its FP32 value (total) and against
+//! its exact output from its own quantized inputs (own: a second float run that reads each
+//! layer's quantized output in place of its float one, so a layer is not blamed for upstream
+//! noise, nor for a constant offset that changes its signal power). Text for the terminal, and a self-contained HTML page with
 //! the per-layer SQNR chart and accuracy against model size.
 
 use nibble_interp::float::FloatProgram;
@@ -56,10 +58,15 @@ pub struct Scores {
 /// Per-layer fidelity of one configuration.
 pub struct Layer {
     pub name: String,
+    /// The layer's output against FP32 (all the noise up to here).
     pub sqnr: f64,
-    /// This layer's SQNR minus the lowest SQNR among its quantized inputs (the loss it adds).
-    pub delta: f64,
+    /// The layer's own rounding: its quantized output against its exact output computed in
+    /// float from its quantized inputs (a fused chain of ops counts as one layer).
+    pub own: f64,
 }
+
+/// Own SQNR below this is flagged (red in the HTML page).
+const OWN_BAD_DB: f64 = 25.0;
 
 fn scheme_name(s: Scheme) -> &'static str {
     match s {
@@ -219,8 +226,12 @@ pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Ve
         watched.iter().enumerate().map(|(i, w)| (w.0, i)).collect();
     let fp = FloatProgram::new(g).map_err(|e| e.to_string())?;
     let ip = IntProgram::new(&t).map_err(|e| e.to_string())?;
+    // (signal, noise) sums: against FP32, and against the layer's exact output from its
+    // quantized inputs.
     let mut acc = vec![(0f64, 0f64); watched.len()];
+    let mut own = vec![(0f64, 0f64); watched.len()];
     let mut floats: Vec<Option<Vec<f32>>> = vec![None; g.values.len()];
+    let mut dequantized: Vec<Option<Vec<f32>>> = vec![None; watched.len()];
     for s in &set.samples {
         fp.run(s, |v, d| {
             if by_graph.contains_key(&v) {
@@ -230,35 +241,34 @@ pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Ve
         .map_err(|e| e.to_string())?;
         ip.run_observed(s, |v, ints| {
             let Some(&i) = by_tile.get(&v) else { return };
-            let (gv, _, scale, zp) = watched[i];
-            let Some(reference) = floats[gv].as_ref() else {
-                return;
-            };
-            let (sig, noise) = &mut acc[i];
-            for (&x, &qv) in reference.iter().zip(ints) {
-                let y = scale * (qv as i64 - zp) as f64;
-                *sig += (x as f64).powi(2);
-                *noise += (x as f64 - y).powi(2);
+            let (_, _, scale, zp) = watched[i];
+            dequantized[i] = Some(
+                ints.iter()
+                    .map(|&q| (scale * (q as i64 - zp) as f64) as f32)
+                    .collect(),
+            );
+        })
+        .map_err(|e| e.to_string())?;
+        for (i, &(gv, ..)) in watched.iter().enumerate() {
+            if let (Some(x), Some(y)) = (floats[gv].as_ref(), dequantized[i].as_ref()) {
+                add_noise(&mut acc[i], x, y);
             }
+        }
+        fp.run_replacing(s, |v, d| {
+            let &i = by_graph.get(&v)?;
+            let y = dequantized[i].as_ref()?;
+            add_noise(&mut own[i], d, y);
+            Some(y.clone())
         })
         .map_err(|e| e.to_string())?;
         tick();
     }
     let producers = g.producers();
-    let sqnr: Vec<f64> = acc.iter().map(|&(s, n)| db(s, n)).collect();
-    let mut memo = HashMap::new();
     Ok(watched
         .iter()
         .enumerate()
         .map(|(i, &(gv, ..))| {
             let op = &g.ops[producers[gv].unwrap_or(0)];
-            // The loss this layer adds: against the worst of its quantized inputs (the
-            // function input counts as exact).
-            let base = op
-                .operands
-                .iter()
-                .map(|&o| upstream(g, &producers, o, &by_graph, &sqnr, &mut memo))
-                .fold(f64::INFINITY, f64::min);
             let mut what = match op.attrs.get("operator_name") {
                 Some(nibble_ir::Attr::Str(n)) => n.clone(),
                 _ => op.name.trim_start_matches("tosa.").to_string(),
@@ -266,46 +276,21 @@ pub fn layers(g: &Func, c: &Config, set: &EvalSet, tick: &dyn Fn()) -> Result<Ve
             if op.int(nibble_quantize::BITS_ATTR).ok() == Some(16) {
                 what.push_str(", 16-bit");
             }
-            let loc = op.loc_name();
             Layer {
-                name: format!("{loc} ({what})"),
-                sqnr: sqnr[i],
-                delta: if base.is_finite() {
-                    sqnr[i] - base
-                } else {
-                    0.0
-                },
+                name: format!("{} ({what})", op.loc_name()),
+                sqnr: db(acc[i].0, acc[i].1),
+                own: db(own[i].0, own[i].1),
             }
         })
         .collect())
 }
 
-/// The SQNR reaching value `v`: its own if it is measured, else the lowest among the measured
-/// values it is computed from (constants and the function input count as exact).
-fn upstream(
-    g: &Func,
-    producers: &[Option<usize>],
-    v: ValueId,
-    measured: &HashMap<ValueId, usize>,
-    sqnr: &[f64],
-    memo: &mut HashMap<ValueId, f64>,
-) -> f64 {
-    if let Some(&k) = measured.get(&v) {
-        return sqnr[k];
+/// Adds the power of `reference` and of `reference − got` to `(signal, noise)`.
+fn add_noise(sums: &mut (f64, f64), reference: &[f32], got: &[f32]) {
+    for (&x, &y) in reference.iter().zip(got) {
+        sums.0 += (x as f64).powi(2);
+        sums.1 += (x as f64 - y as f64).powi(2);
     }
-    if let Some(&b) = memo.get(&v) {
-        return b;
-    }
-    let b = match producers[v] {
-        Some(i) => g.ops[i]
-            .operands
-            .iter()
-            .map(|&o| upstream(g, producers, o, measured, sqnr, memo))
-            .fold(f64::INFINITY, f64::min),
-        None => f64::INFINITY,
-    };
-    memo.insert(v, b);
-    b
 }
 
 fn fmt_pct(v: Option<f64>) -> String {
@@ -360,15 +345,15 @@ pub fn text(
     }
     let _ = writeln!(
         s,
-        "\nper-layer SQNR of {best}; the 10 layers that lose the most:"
+        "\nper-layer SQNR of {best}; the 10 layers whose own rounding loses the most\n(own: the layer's output against its exact value from its quantized inputs; total: against FP32):"
     );
     let mut worst: Vec<&Layer> = layers.iter().collect();
-    worst.sort_by(|a, b| a.delta.total_cmp(&b.delta));
+    worst.sort_by(|a, b| a.own.total_cmp(&b.own));
     for l in worst.iter().take(10) {
         let _ = writeln!(
             s,
-            "  {:>6.1} dB  ({:+5.1} dB vs its inputs)  {}",
-            l.sqnr, l.delta, l.name
+            "  own {:>6.1} dB  total {:>6.1} dB  {}",
+            l.own, l.sqnr, l.name
         );
     }
     s
@@ -414,7 +399,7 @@ fn layer_chart(layers: &[Layer]) -> Result<String, String> {
                 } else {
                     top
                 };
-                let color = if l.delta < -3.0 { RED } else { BLUE };
+                let color = if l.own < OWN_BAD_DB { RED } else { BLUE };
                 Rectangle::new([(i, 0.0), (i + 1, v)], color.mix(0.7).filled())
             }))
             .map_err(|e| e.to_string())?;
@@ -521,12 +506,16 @@ pub fn html(
         &points,
         &metric,
     )?);
-    let _ = write!(s, "<h2>Per-layer SQNR: {}</h2><p>Each quantized layer's output, dequantized, against its FP32 value over the evaluation set (before requant folding). Red: the layer loses more than 3 dB relative to its inputs.</p>", escape(best));
+    let _ = write!(s, "<h2>Per-layer SQNR: {}</h2><p>Each quantized layer's output, dequantized, against its FP32 value over the evaluation set (total; before requant folding), and against its exact output computed in float from its own quantized inputs (own: the rounding this layer adds). Red: own SQNR below {OWN_BAD_DB} dB.</p>", escape(best));
     s.push_str(&layer_chart(layers)?);
-    s.push_str("<table><tr><th>#</th><th>layer</th><th>SQNR</th><th>vs its inputs</th></tr>");
+    s.push_str("<table><tr><th>#</th><th>layer</th><th>total SQNR</th><th>own SQNR</th></tr>");
     for (i, l) in layers.iter().enumerate() {
-        let class = if l.delta < -3.0 { " class=\"bad\"" } else { "" };
-        let _ = write!(s, "<tr{class}><td>{i}</td><td style=\"text-align:left\">{}</td><td>{:.1} dB</td><td>{:+.1} dB</td></tr>", escape(&l.name), l.sqnr, l.delta);
+        let class = if l.own < OWN_BAD_DB {
+            " class=\"bad\""
+        } else {
+            ""
+        };
+        let _ = write!(s, "<tr{class}><td>{i}</td><td style=\"text-align:left\">{}</td><td>{:.1} dB</td><td>{:.1} dB</td></tr>", escape(&l.name), l.sqnr, l.own);
     }
     s.push_str("</table></body></html>\n");
     Ok(s)

@@ -71,6 +71,20 @@ impl<'f> FloatProgram<'f> {
         input: &[f32],
         mut observe: impl FnMut(usize, &[f32]),
     ) -> Result<Vec<Vec<f32>>, InterpError> {
+        self.run_replacing(input, |v, d| {
+            observe(v, d);
+            None
+        })
+    }
+
+    /// Runs one sample; `replace(value, data)` sees every op result and may return what the
+    /// ops after it read instead (e.g. its quantized counterpart, to measure each layer's own
+    /// rounding).
+    pub fn run_replacing(
+        &self,
+        input: &[f32],
+        mut replace: impl FnMut(usize, &[f32]) -> Option<Vec<f32>>,
+    ) -> Result<Vec<Vec<f32>>, InterpError> {
         let f = self.func;
         let want = self.input_len();
         if input.len() != want {
@@ -255,7 +269,7 @@ impl<'f> FloatProgram<'f> {
                 )?,
                 _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
             };
-            observe(r, &out);
+            let out = replace(r, &out).unwrap_or(out);
             vals[r] = Some(out.into());
             for &o in &op.operands {
                 remaining[o] -= 1;
