@@ -506,6 +506,41 @@ fn depthwise_conv2d(
     let (kh, kw, m) = (ws[0], ws[1], ws[3]);
     let (oh, ow, oc) = (os[1], os[2], os[3]);
     let mut out = vec![0.0f32; oh * ow * oc];
+    if m == 1 {
+        // Row by row, tap by tap over the output pixels the tap reaches (no per-pixel bounds
+        // checks): each pixel's channels are one multiply-add loop.
+        let (sy, sx, dy, dx) = (stride[0], stride[1], dil[0], dil[1]);
+        // The output columns whose tap at offset `off` falls inside the input.
+        let cols = |off: i64| -> std::ops::Range<usize> {
+            let lo = if off >= 0 { 0 } else { (-off + sx - 1) / sx };
+            let hi = if wd - off <= 0 { 0 } else { (wd - off + sx - 1) / sx };
+            (lo.max(0) as usize).min(ow)..(hi.max(0) as usize).min(ow)
+        };
+        for (oy, row) in out.chunks_exact_mut(ow * c).enumerate() {
+            for o in row.chunks_exact_mut(c) {
+                o.copy_from_slice(&b[..c]);
+            }
+            for ky in 0..kh {
+                let iy = oy as i64 * sy - pad[0] + ky as i64 * dy;
+                if iy < 0 || iy >= h {
+                    continue;
+                }
+                let xrow = &x[(iy * wd) as usize * c..][..wd as usize * c];
+                for kx in 0..kw {
+                    let off = kx as i64 * dx - pad[2];
+                    let wv = &w[(ky * kw + kx) * c..][..c];
+                    for ox in cols(off) {
+                        let ix = (ox as i64 * sx + off) as usize;
+                        let (o, xv) = (&mut row[ox * c..][..c], &xrow[ix * c..][..c]);
+                        for ((ov, &xi), &wi) in o.iter_mut().zip(xv).zip(wv) {
+                            *ov += xi * wi;
+                        }
+                    }
+                }
+            }
+        }
+        return Ok(out);
+    }
     for oy in 0..oh {
         for ox in 0..ow {
             let o = &mut out[(oy * ow + ox) * oc..][..oc];
