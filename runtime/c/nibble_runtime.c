@@ -151,6 +151,35 @@ static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) 
 #define NB_SMALL_K 32
 #define NB_SMALL_OC 1024
 
+/* acc[j][o] = bias[c0 + o] + sum over kk < k of rows[j][kk] * wt[c0 + o][kk], for the NB_PIX
+ * int16 rows (those from np on are zero) and n output channels: each weight row is read once
+ * for all rows (NB_PIX dot products in one loop, which compilers vectorize: sign-extend,
+ * multiply-add); a single row skips the padding rows. Sums are exact in int32. */
+static inline void nb_dot_rows(int16_t rows[NB_PIX][NB_MAX_PATCH], int np, const int8_t *wt, int k,
+                               const int32_t *bias, int c0, int n,
+                               int32_t acc[NB_PIX][NB_MAX_TILE_OC]) {
+    int o, kk;
+    for (o = 0; o < n; o++) {
+        const int8_t *wr = wt + (long)(c0 + o) * k;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        if (np == 1) {
+            for (kk = 0; kk < k; kk++) a0 += rows[0][kk] * (int32_t)wr[kk];
+        } else {
+            for (kk = 0; kk < k; kk++) {
+                const int32_t wv = wr[kk];
+                a0 += rows[0][kk] * wv;
+                a1 += rows[1][kk] * wv;
+                a2 += rows[2][kk] * wv;
+                a3 += rows[3][kk] * wv;
+            }
+        }
+        acc[0][o] = bias[c0 + o] + a0;
+        acc[1][o] = bias[c0 + o] + a1;
+        acc[2][o] = bias[c0 + o] + a2;
+        acc[3][o] = bias[c0 + o] + a3;
+    }
+}
+
 NB_HOT void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8_t *wt, int oc, int kh,
                int kw, const int32_t *bias, void *y, int y_bits, int oh, int ow, const int pad[4],
                const int stride[2], const int dil[2], const nb_rq *rq, int tile_rows, int tile_oc) {
@@ -222,21 +251,7 @@ NB_HOT void nb_conv2d(const void *x, int x_bits, int h, int w, int c, const int8
                         }
                     }
                 } else {
-                    for (o = 0; o < n; o++) {
-                        const int8_t *wr = wt + (long)(c0 + o) * k;
-                        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                        for (kk = 0; kk < k; kk++) {
-                            const int32_t wv = wr[kk];
-                            a0 += patch[0][kk] * wv;
-                            a1 += patch[1][kk] * wv;
-                            a2 += patch[2][kk] * wv;
-                            a3 += patch[3][kk] * wv;
-                        }
-                        acc[0][o] = bias[c0 + o] + a0;
-                        acc[1][o] = bias[c0 + o] + a1;
-                        acc[2][o] = bias[c0 + o] + a2;
-                        acc[3][o] = bias[c0 + o] + a3;
-                    }
+                    nb_dot_rows(patch, np, wt, k, bias, c0, n, acc);
                 }
                 for (j = 0; j < np; j++) {
                     nb_requant_row(acc[j], n, rq, c0);
@@ -296,7 +311,7 @@ NB_HOT void nb_fully_connected(const void *x, int x_bits, int n, int k, const in
     int32_t acc[NB_PIX][NB_MAX_TILE_OC];
     const int32_t zp = rq->input_zp;
     const int ybytes = y_bits >> 3, tile = tile_oc < NB_MAX_TILE_OC ? tile_oc : NB_MAX_TILE_OC;
-    int r0, c0, o, j, kk;
+    int r0, c0, j, kk;
     for (c0 = 0; c0 < m; c0 += tile) {
         const int cnt = (c0 + tile < m ? c0 + tile : m) - c0;
         for (r0 = 0; r0 < n; r0 += NB_PIX) {
@@ -313,25 +328,7 @@ NB_HOT void nb_fully_connected(const void *x, int x_bits, int n, int k, const in
                     for (kk = 0; kk < k; kk++) dst[kk] = (int16_t)(src[kk] - zp);
                 }
             }
-            for (o = 0; o < cnt; o++) {
-                const int8_t *wr = wt + (long)(c0 + o) * k;
-                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                if (np == 1) { /* a single row (batch-1 classifier heads): no padding rows */
-                    for (kk = 0; kk < k; kk++) a0 += rows[0][kk] * (int32_t)wr[kk];
-                } else {
-                    for (kk = 0; kk < k; kk++) {
-                        const int32_t wv = wr[kk];
-                        a0 += rows[0][kk] * wv;
-                        a1 += rows[1][kk] * wv;
-                        a2 += rows[2][kk] * wv;
-                        a3 += rows[3][kk] * wv;
-                    }
-                }
-                acc[0][o] = bias[c0 + o] + a0;
-                acc[1][o] = bias[c0 + o] + a1;
-                acc[2][o] = bias[c0 + o] + a2;
-                acc[3][o] = bias[c0 + o] + a3;
-            }
+            nb_dot_rows(rows, np, wt, k, bias, c0, cnt, acc);
             for (j = 0; j < np; j++) {
                 nb_requant_row(acc[j], cnt, rq, c0);
                 nb_store_row(acc[j], cnt, (char *)y + ((long)(r0 + j) * m + c0) * ybytes, y_bits);
