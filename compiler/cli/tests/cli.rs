@@ -809,6 +809,10 @@ fn bad_inputs_give_clear_errors() {
     };
     fails_with(mnist("nosuchnode=16", "b1"), "no node named 'nosuchnode'");
     fails_with(
+        mnist("MaxPool_3=16", "b3"),
+        "nibble.bits = 16, but its result is not a tensor of its own at the quant level",
+    );
+    fails_with(
         mnist("Relu_2=16", "b2"),
         "its result cannot be 16-bit: 'qnt.max_pool2d' at loc(\"MaxPool_3\") reads it",
     );

@@ -513,7 +513,11 @@ fn depthwise_conv2d(
         // The output columns whose tap at offset `off` falls inside the input.
         let cols = |off: i64| -> std::ops::Range<usize> {
             let lo = if off >= 0 { 0 } else { (-off + sx - 1) / sx };
-            let hi = if wd - off <= 0 { 0 } else { (wd - off + sx - 1) / sx };
+            let hi = if wd - off <= 0 {
+                0
+            } else {
+                (wd - off + sx - 1) / sx
+            };
             (lo.max(0) as usize).min(ow)..(hi.max(0) as usize).min(ow)
         };
         for (oy, row) in out.chunks_exact_mut(ow * c).enumerate() {

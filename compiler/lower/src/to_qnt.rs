@@ -704,6 +704,29 @@ pub fn to_qnt_mapped(
         set_locs(&mut f, start, op);
         map.insert(op.results[0], out);
     }
+    // A 16-bit decision must have made a 16-bit tensor (an ONNX node may import as several
+    // ops, all marked: one of them is enough). Ops that keep their input's type (pools,
+    // transposes, reshapes, slices) and ops fused into the next one have none of their own, and
+    // ignoring the decision silently would hide it.
+    let made_wide = |o: &Op| {
+        o.results
+            .first()
+            .and_then(|r| map.get(r))
+            .and_then(|&v| f.ty(v).quant())
+            .is_some_and(|t| t.bits == 16)
+    };
+    let marked = |o: &&Op| bits_of(o).ok() == Some(16);
+    for op in g.ops.iter().filter(marked) {
+        let node = op.loc_name();
+        let same_node = |o: &&Op| match node {
+            "" => std::ptr::eq(*o, op),
+            _ => o.loc_name() == node,
+        };
+        let found = g.ops.iter().filter(marked).filter(same_node).any(made_wide);
+        if !found {
+            return Err(err(op, format!("{BITS_ATTR} = 16, but its result is not a tensor of its own at the quant level (it keeps its input's type, or is fused into the op after it): choose the producer, or the last op of the fused layer")));
+        }
+    }
     for &r in &g.returns {
         let v = *map.get(&r).ok_or_else(|| LowerError::Quantize {
             op: "func.return".into(),
