@@ -91,7 +91,12 @@ pub fn choose_bits(
         .filter_map(|(i, o)| {
             let v = *map.get(o.results.first()?)?;
             let s = sqnr8(o, cfg)?;
-            (s < max_sqnr && wide_problem(&q8, v).is_none()).then(|| Choice {
+            // A reshape shares its input's storage and type: it cannot be chosen on its own.
+            let aliases = q8
+                .ops
+                .iter()
+                .any(|q| q.results.contains(&v) && q.name == nibble_qnt::RESHAPE);
+            (s < max_sqnr && !aliases && wide_problem(&q8, v).is_none()).then(|| Choice {
                 op: i,
                 name: o.loc_name().to_string(),
                 sqnr8: s,
