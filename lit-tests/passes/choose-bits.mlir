@@ -1,5 +1,6 @@
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-choose-bits)' | FileCheck %s
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-choose-bits{max-sqnr=10})' | FileCheck %s --check-prefix=STRICT
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-choose-bits{budget=0})' | FileCheck %s --check-prefix=STRICT
 // RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-choose-bits{budget=-1})' 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The 8-bit SQNR of each tensor from its range and RMS (symmetric: step = max|x|/127):
@@ -12,7 +13,7 @@
 // CHECK: %[[B:.*]] = tosa.conv2d %[[A]], {{.*}}nibble.bits = 16 : i64, nibble.max = 4.0{{.*}}e+01
 // CHECK-NOT: nibble.bits
 // CHECK: return
-// With max-sqnr 10 dB no tensor qualifies.
+// With max-sqnr 10 dB no tensor qualifies; with a budget of 0 extra bytes none fits.
 // STRICT-NOT: nibble.bits
 // BAD: budget must be a non-negative number, got '-1'
 func.func @main(%x: tensor<1x1x1x1xf32>) -> (tensor<1x1x1x1xf32>, tensor<1x1x1x1xf32>) attributes {nibble.arg0_min = -1.0 : f64, nibble.arg0_max = 1.0 : f64} {
