@@ -82,6 +82,12 @@ static inline int32_t nb_ld(const void *p, long i, int bits) {
     return bits == 16 ? ((const int16_t *)p)[i] : ((const int8_t *)p)[i];
 }
 
+/* Stores v (within the element type's range) as element i of an int8 or int16 activation. */
+static inline void nb_st(void *p, long i, int bits, int32_t v) {
+    if (bits == 16) ((int16_t *)p)[i] = (int16_t)v;
+    else ((int8_t *)p)[i] = (int8_t)v;
+}
+
 /* Stores n values (already within the element type's range) as int8 or int16. */
 static inline void nb_store_row(const int32_t *v, int n, void *out, int bits) {
     int o;
@@ -340,9 +346,7 @@ NB_HOT void nb_fully_connected(const void *x, int x_bits, int n, int k, const in
 void nb_requant_tensor(const void *x, int x_bits, int n, void *y, int y_bits, const nb_rq *rq) {
     int i, c = 0;
     for (i = 0; i < n; i++) {
-        const int32_t v = nb_requant((int64_t)nb_ld(x, i, x_bits) - rq->input_zp, rq, c);
-        if (y_bits == 16) ((int16_t *)y)[i] = (int16_t)v;
-        else ((int8_t *)y)[i] = (int8_t)v;
+        nb_st(y, i, y_bits, nb_requant((int64_t)nb_ld(x, i, x_bits) - rq->input_zp, rq, c));
         if (++c == rq->channels) c = 0;
     }
 }
@@ -355,9 +359,8 @@ void nb_lut_s8(const int8_t *x, int n, int8_t *y, const int8_t table[256]) {
 void nb_clamp(const void *x, int bits, int n, void *y, int lo, int hi) {
     int i;
     for (i = 0; i < n; i++) {
-        const int32_t v = nb_ld(x, i, bits), c = v < lo ? lo : (v > hi ? hi : v);
-        if (bits == 16) ((int16_t *)y)[i] = (int16_t)c;
-        else ((int8_t *)y)[i] = (int8_t)c;
+        const int32_t v = nb_ld(x, i, bits);
+        nb_st(y, i, bits, v < lo ? lo : (v > hi ? hi : v));
     }
 }
 

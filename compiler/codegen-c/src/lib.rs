@@ -92,19 +92,15 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
         let ptr = |t: &str| format!("(({t} *)(nb_arena + {off}))");
         // The result's storage, for kernels that write int8 or int16 (`void *y, int y_bits`).
         let out = || format!("(nb_arena + {off}), {}", bits(r));
-        // Operand k for kernels that read int8 or int16 (`const void *x, int x_bits`).
-        let xb = |k: usize| -> Result<String, CodegenError> {
-            let p = place
-                .get(&op.operands[k])
-                .cloned()
-                .ok_or_else(|| err(op, format!("operand {k} has no storage")))?;
-            Ok(format!("{p}, {}", bits(op.operands[k])))
-        };
         let x = |k: usize| {
             place
                 .get(&op.operands[k])
                 .cloned()
                 .ok_or_else(|| err(op, format!("operand {k} has no storage")))
+        };
+        // Operand k for kernels that read int8 or int16 (`const void *x, int x_bits`).
+        let xb = |k: usize| -> Result<String, CodegenError> {
+            Ok(format!("{}, {}", x(k)?, bits(op.operands[k])))
         };
         // Requantization: the multiplier/shift arrays at file scope, the nb_rq initializer here.
         let rq_keys = |op: &Op,

@@ -1192,18 +1192,7 @@ impl<'a> Importer<'a> {
                 let s = self.ints("strides", &[1, 1]);
                 let p = self.ints("pads", &[0, 0, 0, 0]);
                 let op_ = self.ints("output_padding", &[0, 0]);
-                // [IC, OC, KH, KW] -> [OC, KH, KW, IC]
-                let mut ohwi = vec![0.0f32; w.data.len()];
-                for i in 0..ic {
-                    for o in 0..oc {
-                        for y in 0..kh {
-                            for xk in 0..kw {
-                                ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
-                                    w.data[(((i * oc + o) * kh + y) * kw + xk) as usize];
-                            }
-                        }
-                    }
-                }
+                let ohwi = to_ohwi(&w.data, [oc, ic, kh, kw], true);
                 let bias = if self.node.input.len() > 2 && !self.node.input[2].is_empty() {
                     self.konst(2)?.data
                 } else {
@@ -1810,18 +1799,7 @@ impl<'a> Importer<'a> {
         if strides.len() != 2 || dil.len() != 2 || pads.len() != 4 {
             return Err(self.err("strides, dilations and pads must describe 2 spatial dimensions"));
         }
-        // OIHW -> OHWI
-        let mut ohwi = vec![0.0f32; w.data.len()];
-        for o in 0..oc {
-            for i in 0..ic {
-                for y in 0..kh {
-                    for xk in 0..kw {
-                        ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
-                            w.data[(((o * ic + i) * kh + y) * kw + xk) as usize];
-                    }
-                }
-            }
-        }
+        let ohwi = to_ohwi(&w.data, [oc, ic, kh, kw], false);
         let (x, xs, oh, ow) = self.conv_window(x, &mut pads, [kh, kw], &dil, &strides)?;
         let wv = self.constant(&[oc, kh, kw, ic], &ohwi);
         let bv = self.constant(&[oc], bias);
@@ -2503,4 +2481,22 @@ pub fn import_bytes(
     f.attrs
         .insert("nibble.input".into(), Attr::Str(input.name().to_string()));
     Ok(f)
+}
+
+/// Convolution weights as OHWI (`[OC, KH, KW, IC]`, the layout of tosa and the kernels) from
+/// ONNX's OIHW (Conv), or IOHW when `input_major` (ConvTranspose).
+fn to_ohwi(w: &[f32], [oc, ic, kh, kw]: [i64; 4], input_major: bool) -> Vec<f32> {
+    let mut ohwi = vec![0.0f32; w.len()];
+    for o in 0..oc {
+        for i in 0..ic {
+            let src = if input_major { i * oc + o } else { o * ic + i };
+            for y in 0..kh {
+                for xk in 0..kw {
+                    ohwi[(((o * kh + y) * kw + xk) * ic + i) as usize] =
+                        w[((src * kh + y) * kw + xk) as usize];
+                }
+            }
+        }
+    }
+    ohwi
 }

@@ -32,12 +32,12 @@ use std::collections::HashMap;
 const BITS: u32 = 8;
 
 /// A quantized activation type for the real range [lo, hi].
-fn act_type(shape: &[i64], lo: f64, hi: f64, scheme: Scheme) -> Type {
-    let (scale, zero_point) = activation_params(lo, hi, BITS, scheme);
+fn act_type(shape: &[i64], lo: f64, hi: f64, bits: u32, scheme: Scheme) -> Type {
+    let (scale, zero_point) = activation_params(lo, hi, bits, scheme);
     Type::tensor(
         shape,
         Elem::Quant(QuantType {
-            bits: BITS,
+            bits,
             scale,
             zero_point,
         }),
@@ -64,21 +64,13 @@ fn pool_window(op: &Op) -> Result<qnt::Window, LowerError> {
 fn out_type(op: &Op, shape: &[i64], scheme: Scheme) -> Result<(Type, QuantType), LowerError> {
     let (lo, hi) = range(op)?;
     let ty = match bits_of(op)? {
-        8 => act_type(shape, lo, hi, scheme),
+        8 => act_type(shape, lo, hi, BITS, scheme),
         bits => {
             let scheme = match scheme {
                 Scheme::Pow2 => Scheme::Pow2,
                 _ => Scheme::Symmetric,
             };
-            let (scale, zero_point) = activation_params(lo, hi, bits, scheme);
-            Type::tensor(
-                shape,
-                Elem::Quant(QuantType {
-                    bits,
-                    scale,
-                    zero_point,
-                }),
-            )
+            act_type(shape, lo, hi, bits, scheme)
         }
     };
     let q = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
@@ -185,7 +177,7 @@ pub fn to_qnt_mapped(
         }
     };
     let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
-    let x = qnt::quantize(&mut f, arg, act_type(&shape, lo, hi, scheme));
+    let x = qnt::quantize(&mut f, arg, act_type(&shape, lo, hi, BITS, scheme));
 
     let mut map: HashMap<ValueId, ValueId> = HashMap::new();
     map.insert(g.args[0], x);
