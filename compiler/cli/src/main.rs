@@ -88,6 +88,10 @@ enum Cmd {
         /// channels rescaled to a common range into the depthwise conv that reads them.
         #[arg(long)]
         equalize: bool,
+        /// How conv / fully connected weights are rounded to their grid: `gptq` minimises each
+        /// layer's output error on the calibration vectors (Frantar et al. 2022).
+        #[arg(long, value_enum, default_value = "nearest")]
+        weight_rounding: WeightRounding,
         /// With `--ranges data-free`: the range of the model's input (its preprocessing), LO,HI.
         #[arg(long, value_parser = parse_pair, default_value = "-1,1", allow_hyphen_values = true)]
         input_range: (f64, f64),
@@ -225,6 +229,15 @@ impl SchemeArg {
 enum Granularity {
     Tensor,
     Channel,
+}
+
+/// How conv / fully connected weights are rounded to their int8 grid.
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
+enum WeightRounding {
+    /// Each weight to its nearest grid point.
+    Nearest,
+    /// GPTQ: least error of each layer's output on the calibration vectors (needs --calib).
+    Gptq,
 }
 
 /// Range methods offered on the command line.
@@ -509,6 +522,7 @@ fn run(cmd: Cmd) -> Res<()> {
             clamp_sigma,
             bias_correction,
             equalize,
+            weight_rounding,
             input_range,
             sigmas,
             bits,
@@ -559,6 +573,31 @@ fn run(cmd: Cmd) -> Res<()> {
                     .map_err(|e| e.to_string())?;
             pb.finish_and_clear();
             nibble_quantize::annotate(&mut f, &table);
+            if weight_rounding == WeightRounding::Gptq {
+                if n == 0 {
+                    return Err("--weight-rounding gptq needs --calib (the layers' inputs)".into());
+                }
+                let pb = progress(n, "weight rounding (GPTQ)");
+                let hs = nibble_quantize::hessians(&f, data.chunks_exact(per), || pb.inc(1))
+                    .map_err(|e| e.to_string())?;
+                pb.finish_and_clear();
+                let rounded = nibble_quantize::round_weights(
+                    &mut f,
+                    &hs,
+                    scheme.name().parse()?,
+                    matches!(granularity, Granularity::Channel),
+                    clamp_sigma,
+                )
+                .map_err(|e| e.to_string())?;
+                let (near, gptq) = rounded.iter().fold((0.0, 0.0), |a, r| {
+                    (a.0 + r.nearest_error, a.1 + r.gptq_error)
+                });
+                eprintln!(
+                    "GPTQ weight rounding: {} layers, output error of the weights {:.1} % of nearest rounding's",
+                    rounded.len(),
+                    100.0 * gptq / near.max(f64::MIN_POSITIVE)
+                );
+            }
             match bits {
                 None => {}
                 Some(BitWidths::Names(names)) => {

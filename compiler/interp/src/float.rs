@@ -440,21 +440,43 @@ fn conv2d(
         dims(f, op.operands[1]),
         dims(f, op.results[0]),
     );
-    let pad = op.ints("pad")?;
-    let stride = op.ints("stride")?;
-    let dil = op.ints("dilation")?;
-    let (h, wd, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
-    let (oc, kh, kw) = (ws[0], ws[1], ws[2]);
+    let (c, oc, kh, kw) = (xs[3], ws[0], ws[1], ws[2]);
     let (oh, ow) = (os[1], os[2]);
     let k = kh * kw * c;
     let mut out = vec![0.0f32; oh * ow * oc];
     // A pointwise convolution reads the input as it is: no im2col copy.
-    let pointwise = kh == 1 && kw == 1 && stride == [1, 1] && pad.iter().all(|&p| p == 0);
+    let pointwise = kh == 1
+        && kw == 1
+        && op.ints("stride")? == [1, 1]
+        && op.ints("pad")?.iter().all(|&p| p == 0);
     if pointwise {
         sgemm(oh * ow, k, oc, x, k, 1, w, 1, k, &mut out);
         add_bias(&mut out, b, oc);
         return Ok(out);
     }
+    let col = patches(f, op, x)?;
+    sgemm(oh * ow, k, oc, &col, k, 1, w, 1, k, &mut out);
+    add_bias(&mut out, b, oc);
+    Ok(out)
+}
+
+/// The input patches a conv2d or depthwise conv reads (im2col): one row per output pixel of
+/// `kh·kw·c` values, tap-major (`(ky·kw + kx)·c + channel`, the order of OHWI weights), zero
+/// where a tap falls in the padding.
+pub fn patches(f: &Func, op: &nibble_ir::Op, x: &[f32]) -> Result<Vec<f32>, InterpError> {
+    let (xs, ws, os) = (
+        dims(f, op.operands[0]),
+        dims(f, op.operands[1]),
+        dims(f, op.results[0]),
+    );
+    let (pad, stride, dil) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
+    let (h, wd, c) = (xs[1] as i64, xs[2] as i64, xs[3]);
+    let (kh, kw) = match op.name.as_str() {
+        "tosa.depthwise_conv2d" => (ws[0], ws[1]),
+        _ => (ws[1], ws[2]),
+    };
+    let (oh, ow) = (os[1], os[2]);
+    let k = kh * kw * c;
     let mut col = vec![0.0f32; oh * ow * k];
     for oy in 0..oh {
         for ox in 0..ow {
@@ -472,9 +494,7 @@ fn conv2d(
             }
         }
     }
-    sgemm(oh * ow, k, oc, &col, k, 1, w, 1, k, &mut out);
-    add_bias(&mut out, b, oc);
-    Ok(out)
+    Ok(col)
 }
 
 /// Adds a per-channel bias to NHWC data.

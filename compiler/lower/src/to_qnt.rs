@@ -24,8 +24,8 @@ use crate::{loc, LowerError};
 use nibble_ir::{model, Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
 use nibble_quantize::{
-    activation_params, fixed_multiplier, quantize_value, shared_shift, signed_multiplier,
-    weight_scale, Scheme, BITS_ATTR,
+    activation_params, channel_of, fixed_multiplier, quantize_value, shared_shift,
+    signed_multiplier, weight_scale, weight_scales, Scheme, BITS_ATTR, WEIGHT_SCALES_ATTR,
 };
 use std::collections::HashMap;
 
@@ -154,7 +154,7 @@ pub fn to_qnt_mapped(
     g: &Func,
     cfg: &QuantConfig,
 ) -> Result<(Func, HashMap<ValueId, ValueId>), LowerError> {
-    let (scheme, per_channel) = (cfg.scheme, cfg.per_channel);
+    let scheme = cfg.scheme;
     let mut f = Func::new(&g.name);
     f.attrs = g
         .attrs
@@ -219,7 +219,8 @@ pub fn to_qnt_mapped(
                         )
                     })?;
                     let s = ty.shape().unwrap_or(&[]).to_vec();
-                    quantize_weights(f, &s, &c, scheme, false, None, None).0
+                    let sc = weight_scales(&c, &s, 0, false, None, scheme);
+                    quantize_weights_along(f, &s, &c, 0, sc, scheme, None).0
                 }
             };
             let q = f
@@ -504,16 +505,10 @@ pub fn to_qnt_mapped(
                     return Err(err(op, "only depthwise multiplier 1 is supported"));
                 }
                 // Output channels: axis 0 of OHWI conv weights, axis 2 of depthwise [KH,KW,C,1].
-                let (wq, sw, wd) = quantize_weights_along(
-                    &mut f,
-                    &ws,
-                    &w,
-                    scheme,
-                    per_channel,
-                    if depthwise { 2 } else { 0 },
-                    cfg.clamp_sigma,
-                    Some((&b, sx)),
-                );
+                let axis = if depthwise { 2 } else { 0 };
+                let scales = layer_scales(op, &w, &ws, axis, cfg)?;
+                let (wq, sw, wd) =
+                    quantize_weights_along(&mut f, &ws, &w, axis, scales, scheme, Some((&b, sx)));
                 let b = match mean_of(op).filter(|_| cfg.bias_correction) {
                     // OHWI: tap j of output o reads input channel j % C; depthwise [KH,KW,C,1]:
                     // element j belongs to channel j % C.
@@ -633,13 +628,14 @@ pub fn to_qnt_mapped(
                         wt[mm * k as usize + kk] = bw[kk * m as usize + mm];
                     }
                 }
-                let (wq, sw, wd) = quantize_weights(
+                let scales = layer_scales(op, &wt, &[m, k], 0, cfg)?;
+                let (wq, sw, wd) = quantize_weights_along(
                     &mut f,
                     &[m, k],
                     &wt,
+                    0,
+                    scales,
                     scheme,
-                    per_channel,
-                    cfg.clamp_sigma,
                     Some((&bias, q.scale)),
                 );
                 if let Some(mean) =
@@ -783,70 +779,43 @@ fn acc_type(shape: &[i64], scales: &[f64]) -> Type {
     }
 }
 
-/// Symmetric int8 weights, one scale for the tensor or one per output channel (axis 0 of OHWI
-/// conv weights and [M, K] matrices). Returns the constant, its scales and the dequantized
-/// weights.
-fn quantize_weights(
-    f: &mut Func,
-    shape: &[i64],
+/// The weight scales of a conv / fully connected layer: those its weights were rounded for
+/// (`nibble.weight_scales`, gptq.rs), else from the weights' range as `cfg` says.
+fn layer_scales(
+    op: &Op,
     w: &[f32],
-    scheme: Scheme,
-    per_channel: bool,
-    clamp_sigma: Option<f64>,
-    bias: Option<(&[f32], f64)>,
-) -> (ValueId, Vec<f64>, Vec<f64>) {
-    quantize_weights_along(f, shape, w, scheme, per_channel, 0, clamp_sigma, bias)
+    shape: &[i64],
+    axis: usize,
+    cfg: &QuantConfig,
+) -> Result<Vec<f64>, LowerError> {
+    let channels = if cfg.per_channel {
+        shape[axis] as usize
+    } else {
+        1
+    };
+    match op.dense_f32(WEIGHT_SCALES_ATTR) {
+        None => Ok(weight_scales(w, shape, axis, cfg.per_channel, cfg.clamp_sigma, cfg.scheme)),
+        Some(s) if s.len() == channels => Ok(s.iter().map(|&v| v as f64).collect()),
+        Some(s) => Err(err(op, format!("its weights were rounded for {} scale(s) ({WEIGHT_SCALES_ATTR}), but this granularity needs {channels}: round them with the same --granularity", s.len()))),
+    }
 }
 
-/// As [`quantize_weights`], with the output channels along `axis` (2 for depthwise [KH,KW,C,1]),
-/// optionally clamping each channel's range to mean ± `clamp_sigma`·σ (values beyond saturate).
+/// Symmetric int8 weights at the given scales (one for the tensor, or one per output channel
+/// along `axis`: 0 of OHWI conv weights and [M, K] matrices, 2 of depthwise [KH,KW,C,1]).
 /// With `bias` (one per output channel, and the input scale), a channel's scale is raised where
 /// needed so its int32 bias stays within ±2^30 (a near-dead channel of tiny weights and a
-/// BatchNorm-folded bias would otherwise saturate it).
-#[allow(clippy::too_many_arguments)]
+/// BatchNorm-folded bias would otherwise saturate it). Returns the constant, its scales and the
+/// dequantized weights.
 fn quantize_weights_along(
     f: &mut Func,
     shape: &[i64],
     w: &[f32],
-    scheme: Scheme,
-    per_channel: bool,
     axis: usize,
-    clamp_sigma: Option<f64>,
+    mut scales: Vec<f64>,
+    scheme: Scheme,
     bias: Option<(&[f32], f64)>,
 ) -> (ValueId, Vec<f64>, Vec<f64>) {
-    let channels = if per_channel { shape[axis] as usize } else { 1 };
-    // Element j belongs to channel (j / inner) % channels, inner = the elements after `axis`.
-    let inner = shape[axis + 1..].iter().product::<i64>().max(1) as usize;
-    let channel = |j: usize| {
-        if channels == 1 {
-            0
-        } else {
-            (j / inner) % channels
-        }
-    };
-    let mut ranges = vec![(0.0f64, 0.0f64); channels.max(1)];
-    for (j, &x) in w.iter().enumerate() {
-        let r = &mut ranges[channel(j)];
-        *r = (r.0.min(x as f64), r.1.max(x as f64));
-    }
-    if let Some(k) = clamp_sigma {
-        // mean ± k·σ per channel, within the observed range.
-        let mut moments = vec![(0.0f64, 0.0f64, 0usize); ranges.len()];
-        for (j, &x) in w.iter().enumerate() {
-            let m = &mut moments[channel(j)];
-            *m = (m.0 + x as f64, m.1 + (x as f64).powi(2), m.2 + 1);
-        }
-        for (r, &(s1, s2, n)) in ranges.iter_mut().zip(&moments) {
-            let n = n.max(1) as f64;
-            let (mean, var) = (s1 / n, (s2 / n - (s1 / n).powi(2)).max(0.0));
-            let (a, b) = (mean - k * var.sqrt(), mean + k * var.sqrt());
-            *r = (r.0.max(a.min(0.0)), r.1.min(b.max(0.0)));
-        }
-    }
-    let mut scales: Vec<f64> = ranges
-        .iter()
-        .map(|&(lo, hi)| weight_scale(lo, hi, BITS, scheme))
-        .collect();
+    let channel = channel_of(shape, axis, scales.len());
     if let Some((b, sx)) = bias {
         let n = scales.len();
         for (c, &v) in b.iter().enumerate() {
