@@ -106,11 +106,11 @@ enum Cmd {
         bits: Option<BitWidths>,
         /// With `--bits auto`: candidates are tensors whose own 8-bit SQNR on the calibration
         /// vectors is below this many dB.
-        #[arg(long, default_value_t = 30.0)]
+        #[arg(long, default_value_t = nibble_passes::DEFAULT_MAX_SQNR)]
         int16_below: f64,
         /// With `--bits auto`: the 16-bit tensors may add at most this fraction of all
         /// activation bytes.
-        #[arg(long, default_value_t = 0.25)]
+        #[arg(long, default_value_t = nibble_passes::DEFAULT_BUDGET)]
         int16_budget: f64,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
@@ -805,18 +805,52 @@ fn run(cmd: Cmd) -> Res<()> {
                         },
                     ));
                 }
-                // 16-bit activations where the compiler chooses them (`--bits auto`'s defaults).
-                let (wide, chosen) =
-                    nibble_passes::choose_bits(&graphs[base.ranges], &base.quant(), 30.0, 0.25)?;
-                if !chosen.is_empty() {
-                    graphs.push(wide);
+                // GPTQ weight rounding (`--weight-rounding gptq`), and 16-bit activations where
+                // the compiler chooses them (`--bits auto`'s defaults), alone and together.
+                let mut rounded = None;
+                if n > 0 {
+                    let mut r = graphs[base.ranges].clone();
+                    let hs = nibble_quantize::hessians(&r, cdata.chunks_exact(per), || {})
+                        .map_err(|e| e.to_string())?;
+                    nibble_quantize::round_weights(
+                        &mut r,
+                        &hs,
+                        base.scheme,
+                        base.per_channel,
+                        None,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    graphs.push(r);
+                    rounded = Some(graphs.len() - 1);
                     variants.push((
-                        " + 16-bit (auto)",
+                        " + GPTQ",
                         report::Config {
                             ranges: graphs.len() - 1,
                             ..base.clone()
                         },
                     ));
+                }
+                for (suffix, start) in [
+                    (" + 16-bit (auto)", Some(base.ranges)),
+                    (" + GPTQ + 16-bit (auto)", rounded),
+                ] {
+                    let Some(start) = start else { continue };
+                    let (wide, chosen) = nibble_passes::choose_bits(
+                        &graphs[start],
+                        &base.quant(),
+                        nibble_passes::DEFAULT_MAX_SQNR,
+                        nibble_passes::DEFAULT_BUDGET,
+                    )?;
+                    if !chosen.is_empty() {
+                        graphs.push(wide);
+                        variants.push((
+                            suffix,
+                            report::Config {
+                                ranges: graphs.len() - 1,
+                                ..base.clone()
+                            },
+                        ));
+                    }
                 }
                 let pb = progress(variants.len() * m, "evaluating the fixes");
                 for (suffix, c) in variants {

@@ -432,7 +432,8 @@ fn shared_models_compile_bit_exact() {
 }
 
 /// PP-OCRv4's recogniser — LayerNorm, attention (activation × activation matmul, softmax),
-/// swish, slices and a concat — compiles integer-only; its C is bit-exact with the tile
+/// swish, slices and a concat — compiles integer-only, with GPTQ-rounded weights and 16-bit
+/// activations where the compiler chooses them; its C is bit-exact with the tile
 /// interpreter and decodes both test lines as their labels read.
 #[test]
 fn ppocr_rec_compiles_integer_only_bit_exact() {
@@ -453,8 +454,9 @@ fn ppocr_rec_compiles_integer_only_bit_exact() {
             // depthwise and add kernels in the bit-exact comparison.
             "--bits",
             "auto",
-            "--int16-below",
-            "33",
+            // GPTQ-rounded conv, depthwise and fully connected weights.
+            "--weight-rounding",
+            "gptq",
         ],
         1,
     );
@@ -462,6 +464,15 @@ fn ppocr_rec_compiles_integer_only_bit_exact() {
         quant.contains("!quant.uniform<i16:f32"),
         "ppocr_rec: no 16-bit activation chosen"
     );
+    let graph = std::fs::read_to_string(dir.join("out/model.graph.mlir")).unwrap();
+    for op in ["tosa.conv2d", "tosa.depthwise_conv2d", "tosa.matmul"] {
+        assert!(
+            graph
+                .lines()
+                .any(|l| l.contains(op) && l.contains("nibble.weight_scales")),
+            "ppocr_rec: no GPTQ-rounded {op}"
+        );
+    }
     for op in [
         "qnt.layer_norm",
         "qnt.matmul",
@@ -931,9 +942,15 @@ fn report_shows_configurations_and_layers() {
         .lines()
         .filter(|l| l.contains(" / ") && l.contains(" dB"))
         .collect();
-    // 3 schemes × 2 granularities × 5 range methods, then the best with 3 combinations of fixes.
-    assert_eq!(rows.len(), 33, "{text}");
+    // 3 schemes × 2 granularities × 5 range methods, then the best with 4 combinations of fixes,
+    // and with 16-bit activations (alone and after GPTQ) where the compiler chooses any.
+    let wide = rows
+        .iter()
+        .filter(|r| r.contains(" + 16-bit (auto)"))
+        .count();
+    assert_eq!(rows.len(), 34 + wide, "{text}");
     assert!(text.contains(" + equalize + bias correction "), "{text}");
+    assert!(text.contains(" + GPTQ "), "{text}");
     assert!(!text.contains("FAILED"), "{text}");
     // FP32's top-1 and every INT8 configuration's, within a point of it on MNIST, except
     // entropy's (its KL criterion clips MNIST's bimodal input at 1.2 of 2.8) and data-free's
@@ -988,12 +1005,19 @@ fn data_free_ranges_need_no_vectors() {
         "-o",
         p(&out),
     ];
-    let refused = nibble(&[&common[..], &["--ranges", "mse"]].concat());
-    assert!(!refused.status.success());
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("--ranges mse needs --calib"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
+    fails_with(
+        nibble(&[&common[..], &["--ranges", "mse"]].concat()),
+        "--ranges mse needs --calib",
+    );
+    fails_with(
+        nibble(
+            &[
+                &common[..],
+                &["--ranges", "data-free", "--weight-rounding", "gptq"],
+            ]
+            .concat(),
+        ),
+        "--weight-rounding gptq needs --calib",
     );
     ok(nibble(
         &[

@@ -5,8 +5,9 @@
 //! typical values — an outlier-heavy tensor whose rare extremes stretch the grid. The measure is
 //! the tensor's own 8-bit SQNR on the calibration vectors: its mean square (`nibble.rms`²)
 //! against the grid's rounding noise Δ²/12 (Δ the 8-bit step of its range under the scheme;
-//! clipping noise is not counted). Tensors below `max-sqnr` dB (default 30) are chosen, worst
-//! first (ties in program order), while the chosen tensors' extra bytes stay within `budget`
+//! clipping noise is not counted). Tensors below `max-sqnr` dB (default 40: a Gaussian tensor
+//! whose range is ±4σ gets 10·log10(12·255²/8²) ≈ 40.9 dB from an 8-bit grid, so below 40 the
+//! range is stretched by rarer extremes) are chosen, worst first (ties in program order), while the chosen tensors' extra bytes stay within `budget`
 //! (default 0.25) of all activation bytes, among the tensors that can be 16-bit: written and
 //! read only by ops with 16-bit kernels and overflow-safe
 //! (`nibble_lower::to_tile::wide_problem`, checked on the quantized program, again after the
@@ -26,6 +27,11 @@ use nibble_ir::{Attr, Func};
 use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
 use nibble_lower::to_tile::wide_problem;
 use nibble_quantize::{activation_params, BITS_ATTR};
+
+/// Tensors whose 8-bit SQNR is below this many dB are candidates (see the module doc).
+pub const DEFAULT_MAX_SQNR: f64 = 40.0;
+/// The chosen tensors may add at most this fraction of all activation bytes.
+pub const DEFAULT_BUDGET: f64 = 0.25;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-choose-bits",
@@ -53,7 +59,12 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
             .filter(|x| x.is_finite() && *x >= 0.0)
             .ok_or_else(|| format!("{key} must be a non-negative number, got '{v}'")),
     };
-    let (g, _) = choose_bits(f, &cfg, number("max-sqnr", 30.0)?, number("budget", 0.25)?)?;
+    let (g, _) = choose_bits(
+        f,
+        &cfg,
+        number("max-sqnr", DEFAULT_MAX_SQNR)?,
+        number("budget", DEFAULT_BUDGET)?,
+    )?;
     Ok(g)
 }
 

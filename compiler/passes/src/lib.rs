@@ -16,7 +16,7 @@ mod pipeline;
 mod quantize;
 mod recognize_layers;
 
-pub use choose_bits::{choose_bits, Choice};
+pub use choose_bits::{choose_bits, Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
 pub use pipeline::{run_pipeline, PassError};
 
 use nibble_ir::{mlir::Mlir, Func, IrError};
