@@ -17,6 +17,14 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 echo "model: $M (input $SHAPE; one thread, batch 1)"
 echo "nibble float interpreter: $($NIBBLE run "$M/model.onnx" --input-shape "$SHAPE" --input "$M/test_x.npy" --out-dir "$OUT/fp32" --timing 2>&1 | sed 's/^graph interpreter: //')"
+# Compile time (import, calibration, quantization, lowering, C emission), wall clock: with the
+# default flags, and with the most accurate configuration (GPTQ rounding, 16-bit where chosen).
+SECONDS_OF() { python3 -c 'import subprocess, sys, time; t = time.time(); r = subprocess.run(sys.argv[1:], capture_output=True); print(f"{time.time() - t:.1f}" if r.returncode == 0 else "failed")' "$@"; }
+if [ -f "$M/calib.npy" ]; then
+  T1=$(SECONDS_OF $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/t1")
+  T2=$(SECONDS_OF $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/t2" --scheme asymmetric --granularity channel --ranges mse --weight-rounding gptq --bits auto)
+  echo "nibble compile:           $T1 s (defaults), $T2 s (asymmetric/channel/mse + GPTQ + --bits auto), $(python3 -c "import numpy as np,sys; print(len(np.load(sys.argv[1], mmap_mode='r')))" "$CALIB") calibration inputs"
+fi
 if $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/c" --emit-main 2>"$OUT/compile.log"; then
   cc -std=c99 -O2 -Wall -Wextra -Werror "$OUT"/c/*.c -o "$OUT/c/model"
   echo "nibble int8 C (-O2):      $("$OUT/c/model" --bench "$RUNS" "$M/test_x.npy")"
