@@ -242,7 +242,9 @@ irdl.dialect @qnt {
   // rounding to the output: v = apply_scale(acc, mid_multiplier[c], mid_shift[c]) at the
   // activation's input scale s_v (|v| clamped to 2^20), t = clamp(v + three, 0, six) (3/s_v and
   // 6/s_v), out = clamp(zp_out + floor_shift(v t multiplier + bias + 2^(shift-1), shift)) with
-  // multiplier 2^-shift = a s_v^2 / (6 scale_out) and bias = round(b / scale_out 2^shift).
+  // multiplier 2^-shift = a s_v^2 / (6 scale_out) and bias = round(b / scale_out 2^shift);
+  // multiplier, shift and bias are arrays: one entry, or one per output channel c (a hard-swish
+  // rescaled per channel by cross-layer equalization: multiplier_c ∝ 1/s_c).
   irdl.operation @hard_swish {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"
@@ -250,9 +252,9 @@ irdl.dialect @qnt {
     %mid_shift_attr = irdl.base "#builtin.dense_array"
     %three_attr = irdl.base "#builtin.integer"
     %six_attr = irdl.base "#builtin.integer"
-    %multiplier_attr = irdl.base "#builtin.integer"
-    %shift_attr = irdl.base "#builtin.integer"
-    %bias_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %bias_attr = irdl.base "#builtin.dense_array"
     irdl.operands(input: %input)
     irdl.results(output: %output)
     irdl.attributes {"mid_multiplier" = %mid_multiplier_attr, "mid_shift" = %mid_shift_attr, "three" = %three_attr, "six" = %six_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "bias" = %bias_attr}
@@ -261,15 +263,16 @@ irdl.dialect @qnt {
   // fixed point: v = clamp(apply_scale(acc, mid_multiplier[c], mid_shift[c]), ±2^20) is beta x
   // in units of 2^-12; u = clamp(v, -2^15, 2^15 - 1) + 2^15, k = u >> 8, r = u & 255, S =
   // T[k] + (((T[k+1] - T[k]) r + 128) >> 8) interpolates sigmoid_table T (257 x Q15 over
-  // [-8, 8]); out = clamp(zp_out + floor_shift(v S multiplier + bias + 2^(shift-1), shift)).
+  // [-8, 8]); out = clamp(zp_out + floor_shift(v S multiplier + bias + 2^(shift-1), shift))
+  // (multiplier, shift and bias: arrays of one entry).
   irdl.operation @swish {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"
     %mid_multiplier_attr = irdl.base "#builtin.dense_array"
     %mid_shift_attr = irdl.base "#builtin.dense_array"
-    %multiplier_attr = irdl.base "#builtin.integer"
-    %shift_attr = irdl.base "#builtin.integer"
-    %bias_attr = irdl.base "#builtin.integer"
+    %multiplier_attr = irdl.base "#builtin.dense_array"
+    %shift_attr = irdl.base "#builtin.dense_array"
+    %bias_attr = irdl.base "#builtin.dense_array"
     %sigmoid_table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
     irdl.operands(input: %input)
     irdl.results(output: %output)

@@ -292,9 +292,10 @@ pub fn layer_norm(f: &mut Func, x: ValueId, ty: Type, p: &LayerNorm) -> ValueId 
 pub struct Epilogue {
     pub mid_multiplier: Vec<i32>,
     pub mid_shift: Vec<i32>,
-    pub multiplier: i32,
-    pub shift: i32,
-    pub bias: i64,
+    /// The activation's output rescaling: one entry, or one per output channel.
+    pub multiplier: Vec<i32>,
+    pub shift: Vec<i32>,
+    pub bias: Vec<i64>,
 }
 
 impl Epilogue {
@@ -302,9 +303,9 @@ impl Epilogue {
         vec![
             ("mid_multiplier", Attr::I32s(self.mid_multiplier.clone())),
             ("mid_shift", Attr::I32s(self.mid_shift.clone())),
-            ("multiplier", Attr::i32(self.multiplier as i64)),
-            ("shift", Attr::i32(self.shift as i64)),
-            ("bias", Attr::i64(self.bias)),
+            ("multiplier", Attr::I32s(self.multiplier.clone())),
+            ("shift", Attr::I32s(self.shift.clone())),
+            ("bias", Attr::I64s(self.bias.clone())),
         ]
     }
 }

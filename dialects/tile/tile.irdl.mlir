@@ -5,9 +5,9 @@
 // requantization fields (conv2d, depthwise_conv2d, fully_connected, requant) may also carry
 // `neg_multiplier`/`neg_shift` (as many entries, signed): a negative accumulator is rescaled by
 // those instead — PReLU/LeakyReLU fused into the requantization. They may instead carry
-// `hswish = [three, six, m, s, bias]` (i64): hard-swish fused into the requantization, v =
-// clamp(apply_scale(acc), ±2^20) (no zero point), out = clamp(zp_out + floor_shift(v ·
-// clamp(v + three, 0, six) · m + bias + 2^(s-1), s)).
+// `hswish = [three, six, m, s, bias, …]` (i64; the triple once, or once per output channel c):
+// hard-swish fused into the requantization, v = clamp(apply_scale(acc), ±2^20) (no zero point),
+// out = clamp(zp_out + floor_shift(v · clamp(v + three, 0, six) · m_c + bias_c + 2^(s_c-1), s_c)).
 // Or `swish = [m, s, bias]` (i64) with `sigmoid_table` (257 × i32): qnt.swish fused.
 // Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
 irdl.dialect @tile {

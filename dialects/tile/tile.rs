@@ -42,10 +42,10 @@ pub struct Requant {
     /// Signed multipliers and shifts for negative accumulators (PReLU fused into the
     /// requantization), as many as `multiplier`; written as `neg_multiplier`/`neg_shift`.
     pub neg: Option<(Vec<i32>, Vec<i32>)>,
-    /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias]`
-    /// (`multiplier`/`shift` above then rescale the accumulator to the activation's fixed-point
-    /// input); written as `hswish`.
-    pub hswish: Option<[i64; 5]>,
+    /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias, …]`, the
+    /// last three once or once per output channel (`multiplier`/`shift` above then rescale the
+    /// accumulator to the activation's fixed-point input); written as `hswish`.
+    pub hswish: Option<Vec<i64>>,
     /// Swish fused into the requantization: `[multiplier, shift, bias]` and the sigmoid table
     /// (257 × Q15 over [-8, 8]); written as `swish` and `sigmoid_table`.
     pub swish: Option<([i64; 3], Vec<i32>)>,
@@ -66,7 +66,7 @@ impl Requant {
             a.push(("neg_shift", Attr::I32s(s.clone())));
         }
         if let Some(h) = &self.hswish {
-            a.push(("hswish", Attr::I64s(h.to_vec())));
+            a.push(("hswish", Attr::I64s(h.clone())));
         }
         if let Some((p, table)) = &self.swish {
             a.push(("swish", Attr::I64s(p.to_vec())));

@@ -8,7 +8,7 @@
 // 1454290288 · 2^-32, three = 3/s_v = 16384, six = 32768. Output [-1.5, 1.5] (1.5/127):
 // a·s_v²/(6·s_out) = 2 · 9.4622e-7 → 2130706432 · 2^-51, cut to 24 bits: 16646144 · 2^-44;
 // bias = b/s_out · 2^44 = -0.5 · 84.67 · 2^44 = -744735875880277.
-// QNT: "qnt.hard_swish"(%{{.*}}) {bias = -744735875880277 : i64, mid_multiplier = array<i32: 1454290288>, mid_shift = array<i32: 32>, multiplier = 16646144 : i32, shift = 44 : i32, six = 32768 : i64, three = 16384 : i64}
+// QNT: "qnt.hard_swish"(%{{.*}}) {bias = array<i64: -744735875880277>, mid_multiplier = array<i32: 1454290288>, mid_shift = array<i32: 32>, multiplier = array<i32: 16646144>, shift = array<i32: 44>, six = 32768 : i64, three = 16384 : i64}
 // QNT-NOT: qnt.mul
 // QNT-NOT: qnt.add
 // TILE: "tile.conv2d"(%{{.*}}) {clamp_max = 127 : i32, clamp_min = -128 : i32, dilation = array<i64: 1, 1>, hswish = array<i64: 16384, 32768, 16646144, 44, -744735875880277>, input_zp = 0 : i32, multiplier = array<i32: 1454290288>

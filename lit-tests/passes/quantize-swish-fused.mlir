@@ -7,7 +7,7 @@
 // round(2^15·sigmoid((k − 128)/16)): 11 (0x0B), 12, … 16384 at k = 128 … 32757. Output
 // [-1.25, 1.5] (1.5/127): 2 · 2^-12 · 2^-15 / (1.5/127) = 1.2616e-6 → 11097430 · 2^-43 (24
 // bits); bias = -0.5 · (127/1.5) · 2^43 = -372367937940139.
-// QNT: "qnt.swish"(%{{.*}}) {bias = -372367937940139 : i64, mid_multiplier = array<i32: 1090717716>, mid_shift = array<i32: 32>, multiplier = 11097430 : i32, shift = 43 : i32, sigmoid_table = dense<"0x0B0000000C000000{{[0-9A-F]+}}"> : tensor<257xi32>}
+// QNT: "qnt.swish"(%{{.*}}) {bias = array<i64: -372367937940139>, mid_multiplier = array<i32: 1090717716>, mid_shift = array<i32: 32>, multiplier = array<i32: 11097430>, shift = array<i32: 43>, sigmoid_table = dense<"0x0B0000000C000000{{[0-9A-F]+}}"> : tensor<257xi32>}
 // QNT-NOT: qnt.lut
 // TILE: "tile.conv2d"(%{{.*}}) {clamp_max = 127 : i32, clamp_min = -128 : i32, dilation = array<i64: 1, 1>, input_zp = 0 : i32, multiplier = array<i32: 1090717716>, offset = 0 : i64, output_zp = 0 : i32, pad = array<i64: 0, 0, 0, 0>, shift = array<i32: 32>, sigmoid_table = dense<"0x0B0000000C000000{{[0-9A-F]+}}"> : tensor<257xi32>, stride = array<i64: 1, 1>, swish = array<i64: 11097430, 43, -372367937940139>
 func.func @main(%x: tensor<1x2x2x1xf32>) -> tensor<1x2x2x1xf32> attributes {nibble.arg0_min = -1.0 : f64, nibble.arg0_max = 1.0 : f64} {

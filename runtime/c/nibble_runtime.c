@@ -59,11 +59,12 @@ int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
         const int64_t v = nb_epilogue_input(acc, rq->multiplier[c], rq->shift[c]);
+        const int hc = h->channels == 1 ? 0 : channel;
         int64_t t, y;
         t = v + h->three;
         if (t < 0) t = 0;
         if (t > h->six) t = h->six;
-        y = rq->output_zp + nb_round_shift(v * t * h->multiplier + h->bias, h->shift);
+        y = rq->output_zp + nb_round_shift(v * t * h->multiplier[hc] + h->bias[hc], h->shift[hc]);
         if (y < rq->clamp_min) y = rq->clamp_min;
         if (y > rq->clamp_max) y = rq->clamp_max;
         return (int32_t)y;
@@ -134,15 +135,15 @@ static inline void nb_requant_row(int32_t *acc, int n, const nb_rq *rq, int c0) 
         }
     } else if (rq->hswish) {
         const nb_hswish *h = rq->hswish;
-        const int64_t three = h->three, six = h->six, hm = h->multiplier;
-        const int64_t hb = h->bias;
-        const int hs = h->shift;
+        const int64_t three = h->three, six = h->six;
+        const int hper = h->channels != 1;
         for (o = 0; o < n; o++) {
             const int64_t v = nb_epilogue_input(acc[o], mul[o], sh[o]);
+            const int hc = hper ? c0 + o : 0;
             int64_t t, y;
             t = v + three;
             t = t < 0 ? 0 : (t > six ? six : t);
-            y = zp + nb_round_shift(v * t * hm + hb, hs);
+            y = zp + nb_round_shift(v * t * h->multiplier[hc] + h->bias[hc], h->shift[hc]);
             out[o] = (int32_t)(y < lo ? lo : (y > hi ? hi : y));
         }
     } else {

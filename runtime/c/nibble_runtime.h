@@ -9,9 +9,12 @@
  * multiplier/shift (channels == 1) or one per output channel. A negative accumulator uses
  * neg_multiplier/neg_shift instead when they are set (PReLU fused into the requantization). */
 typedef struct {
-    int64_t three, six, multiplier;
-    int shift;
-    int64_t bias;
+    int64_t three, six;
+    /* The output rescaling: one entry (channels == 1) or one per output channel. */
+    int channels;
+    const int64_t *multiplier;
+    const int32_t *shift;
+    const int64_t *bias;
 } nb_hswish;
 typedef struct nb_swish {
     const int32_t *table;
@@ -24,7 +27,8 @@ typedef struct {
     const int32_t *multiplier, *shift;
     const int32_t *neg_multiplier, *neg_shift;
     /* Hard-swish fused into the requantization (multiplier/shift then give its fixed-point
-     * input v): out = clamp(zp + floor_shift(v * clamp(v + three, 0, six) * m + bias + round)). */
+     * input v): out = clamp(zp + floor_shift(v * clamp(v + three, 0, six) * m[c] + bias[c] +
+     * round, shift[c])). */
     const nb_hswish *hswish;
     /* Swish fused into the requantization: v = beta x in units of 2^-12 from multiplier/shift,
      * the sigmoid interpolated from table (257 x Q15 over [-8, 8]). */

@@ -121,7 +121,16 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             // Hard-swish fused into the requantization, else none.
             let hswish = if op.attrs.contains_key("hswish") {
                 let h = op.int_list("hswish")?;
-                let _ = writeln!(weights, "static const nb_hswish nb_hswish{i} = {{ INT64_C({}), INT64_C({}), INT64_C({}), {}, INT64_C({}) }};", h[0], h[1], h[2], h[3], h[4]);
+                let out = h.get(2..).unwrap_or(&[]);
+                let col = |k: usize| out.iter().skip(k).step_by(3).copied();
+                let i64s = |k: usize| {
+                    col(k)
+                        .map(|v| format!("INT64_C({v})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let n = out.len() / 3;
+                let _ = writeln!(weights, "static const int64_t nb_hswish_m{i}[{n}] = {{{}}};\nstatic const int32_t nb_hswish_s{i}[{n}] = {{{}}};\nstatic const int64_t nb_hswish_b{i}[{n}] = {{{}}};\nstatic const nb_hswish nb_hswish{i} = {{ INT64_C({}), INT64_C({}), {n}, nb_hswish_m{i}, nb_hswish_s{i}, nb_hswish_b{i} }};", i64s(0), arr(&col(1).collect::<Vec<_>>()), i64s(2), h[0], h[1]);
                 format!("&nb_hswish{i}")
             } else {
                 "0".to_string()

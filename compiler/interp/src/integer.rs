@@ -67,10 +67,11 @@ pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
         let y = op.output_zp + floor_shift(v * sig * m + bias + (1i64 << (s - 1)), *s as u32);
         return y.clamp(op.clamp_min, op.clamp_max) as i32;
     }
-    if let Some([three, six, m, s, bias]) = op.hswish {
+    if let Some((three, six, out)) = &op.hswish {
         // Hard-swish in fixed point: v at the activation's input scale, v·clamp(v + 3, 0, 6).
+        let [m, s, bias] = out[if out.len() == 1 { 0 } else { channel }];
         let v = epilogue_input(acc, op, c);
-        let t = (v + three).clamp(0, six);
+        let t = (v + three).clamp(0, *six);
         let y = op.output_zp + floor_shift(v * t * m + bias + (1i64 << (s - 1)), s as u32);
         return y.clamp(op.clamp_min, op.clamp_max) as i32;
     }
@@ -93,8 +94,9 @@ pub(crate) struct Rq {
     /// Signed multipliers and shifts for negative accumulators (`neg_multiplier`/`neg_shift`,
     /// as many as `multiplier`): PReLU fused into the requantization.
     pub neg: Option<(Vec<i32>, Vec<i32>)>,
-    /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias]`.
-    pub hswish: Option<[i64; 5]>,
+    /// Hard-swish fused into the requantization: `three`, `six` and `[multiplier, shift, bias]`
+    /// once or per output channel.
+    pub hswish: Option<(i64, i64, Vec<[i64; 3]>)>,
     /// Swish fused into the requantization: `[multiplier, shift, bias]` and the sigmoid table.
     pub swish: Option<([i64; 3], Vec<i32>)>,
 }
@@ -134,17 +136,28 @@ impl Rq {
             }
         }
         let hswish = match op.attrs.contains_key("hswish") {
-            true => match op.int_list("hswish")?[..] {
-                [three, six, m, s, bias]
-                    if (1..=62).contains(&s)
-                        && m.abs() < 1 << 24
-                        && (0..=1 << 15).contains(&six)
-                        && bias.abs() < 1 << 58 =>
-                {
-                    Some([three, six, m, s, bias])
+            true => {
+                let h = op.int_list("hswish")?;
+                let out: Vec<[i64; 3]> = h
+                    .get(2..)
+                    .unwrap_or(&[])
+                    .chunks_exact(3)
+                    .map(|t| [t[0], t[1], t[2]])
+                    .collect();
+                let valid = |&[m, s, bias]: &[i64; 3]| {
+                    (1..=62).contains(&s) && m.abs() < 1 << 24 && bias.abs() < 1 << 58
+                };
+                match h[..] {
+                    [three, six, ref rest @ ..]
+                        if (0..=1 << 15).contains(&six)
+                            && (rest.len() == 3 || rest.len() == 3 * channels)
+                            && out.iter().all(valid) =>
+                    {
+                        Some((three, six, out))
+                    }
+                    _ => return Err(bad("hswish needs [three, six ≤ 2^15, then |multiplier| < 2^24, shift in [1, 62], |bias| < 2^58 once or per output channel]".into())),
                 }
-                _ => return Err(bad("hswish needs [three, six ≤ 2^15, |multiplier| < 2^24, shift in [1, 62], |bias| < 2^58]".into())),
-            },
+            }
             false => None,
         };
         let swish = match op.attrs.contains_key("swish") {

@@ -1164,9 +1164,9 @@ fn activation_epilogue(
     let p = qnt::Epilogue {
         mid_multiplier: mid_m,
         mid_shift: mid_s,
-        multiplier: m as i32,
-        shift: sh,
-        bias: (b / out.scale * (sh as f64).exp2()).round() as i64,
+        multiplier: vec![m as i32],
+        shift: vec![sh],
+        bias: vec![(b / out.scale * (sh as f64).exp2()).round() as i64],
     };
     let r = if kind == "hard_swish" {
         qnt::hard_swish(

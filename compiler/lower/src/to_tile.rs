@@ -312,27 +312,23 @@ pub fn to_tile_mapped(
                     qnt::HARD_SWISH => {
                         let mut rq =
                             requant_params(rq_op, in_q, out_q, "mid_multiplier", "mid_shift")?;
-                        rq.hswish = Some([
-                            rq_op.int("three")?,
-                            rq_op.int("six")?,
-                            rq_op.int("multiplier")?,
-                            rq_op.int("shift")?,
-                            rq_op.int("bias")?,
-                        ]);
+                        let (m, s, b) = epilogue_out(rq_op)?;
+                        let mut h = vec![rq_op.int("three")?, rq_op.int("six")?];
+                        for c in 0..m.len() {
+                            h.extend([m[c], s[c], b[c]]);
+                        }
+                        rq.hswish = Some(h);
                         rq
                     }
                     qnt::SWISH => {
                         let mut rq =
                             requant_params(rq_op, in_q, out_q, "mid_multiplier", "mid_shift")?;
                         let (_, table) = rq_op.dense("sigmoid_table")?;
-                        rq.swish = Some((
-                            [
-                                rq_op.int("multiplier")?,
-                                rq_op.int("shift")?,
-                                rq_op.int("bias")?,
-                            ],
-                            nibble_ir::model::dense_i32(table),
-                        ));
+                        let (m, s, b) = match epilogue_out(rq_op)? {
+                            (m, s, b) if m.len() == 1 => (m[0], s[0], b[0]),
+                            _ => return Err(err(rq_op, "swish takes one output multiplier")),
+                        };
+                        rq.swish = Some(([m, s, b], nibble_ir::model::dense_i32(table)));
                         rq
                     }
                     _ => requant_params(rq_op, in_q, out_q, "multiplier", "shift")?,
@@ -793,4 +789,21 @@ pub fn plan_memory(f: &mut Func) {
     }
     f.attrs
         .insert("nibble.arena_bytes".into(), Attr::i64(total as i64));
+}
+
+/// The output rescaling of a fused activation (`qnt.hard_swish`, `qnt.swish`): `multiplier`,
+/// `shift` and `bias`, equally long.
+fn epilogue_out(op: &Op) -> Result<(Vec<i64>, Vec<i64>, Vec<i64>), LowerError> {
+    let (m, s, b) = (
+        op.int_list("multiplier")?,
+        op.int_list("shift")?,
+        op.int_list("bias")?,
+    );
+    if m.is_empty() || m.len() != s.len() || m.len() != b.len() {
+        return Err(err(
+            op,
+            "multiplier, shift and bias must be equally long arrays",
+        ));
+    }
+    Ok((m, s, b))
 }
