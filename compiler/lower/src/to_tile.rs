@@ -312,11 +312,8 @@ pub fn to_tile_mapped(
                     qnt::HARD_SWISH => {
                         let mut rq =
                             requant_params(rq_op, in_q, out_q, "mid_multiplier", "mid_shift")?;
-                        let (m, s, b) = epilogue_out(rq_op)?;
                         let mut h = vec![rq_op.int("three")?, rq_op.int("six")?];
-                        for c in 0..m.len() {
-                            h.extend([m[c], s[c], b[c]]);
-                        }
+                        h.extend(epilogue_out(rq_op)?.concat());
                         rq.hswish = Some(h);
                         rq
                     }
@@ -324,11 +321,11 @@ pub fn to_tile_mapped(
                         let mut rq =
                             requant_params(rq_op, in_q, out_q, "mid_multiplier", "mid_shift")?;
                         let (_, table) = rq_op.dense("sigmoid_table")?;
-                        let (m, s, b) = match epilogue_out(rq_op)? {
-                            (m, s, b) if m.len() == 1 => (m[0], s[0], b[0]),
+                        let out = match epilogue_out(rq_op)?[..] {
+                            [out] => out,
                             _ => return Err(err(rq_op, "swish takes one output multiplier")),
                         };
-                        rq.swish = Some(([m, s, b], nibble_ir::model::dense_i32(table)));
+                        rq.swish = Some((out, nibble_ir::model::dense_i32(table)));
                         rq
                     }
                     _ => requant_params(rq_op, in_q, out_q, "multiplier", "shift")?,
@@ -791,19 +788,16 @@ pub fn plan_memory(f: &mut Func) {
         .insert("nibble.arena_bytes".into(), Attr::i64(total as i64));
 }
 
-/// The output rescaling of a fused activation (`qnt.hard_swish`, `qnt.swish`): `multiplier`,
-/// `shift` and `bias`, equally long.
-fn epilogue_out(op: &Op) -> Result<(Vec<i64>, Vec<i64>, Vec<i64>), LowerError> {
+/// The output rescaling of a fused activation (`qnt.hard_swish`, `qnt.swish`): `[multiplier,
+/// shift, bias]` from its three equally long arrays, once or per output channel.
+fn epilogue_out(op: &Op) -> Result<Vec<[i64; 3]>, LowerError> {
     let (m, s, b) = (
         op.int_list("multiplier")?,
         op.int_list("shift")?,
         op.int_list("bias")?,
     );
     if m.is_empty() || m.len() != s.len() || m.len() != b.len() {
-        return Err(err(
-            op,
-            "multiplier, shift and bias must be equally long arrays",
-        ));
+        return Err(err(op, "multiplier, shift and bias must be equally long arrays"));
     }
-    Ok((m, s, b))
+    Ok((0..m.len()).map(|c| [m[c], s[c], b[c]]).collect())
 }
