@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-dce, nibble-equalize, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-dce, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -85,7 +85,9 @@ enum Cmd {
         #[arg(long)]
         bias_correction: bool,
         /// Cross-layer equalization before calibration (`nibble-equalize`): a conv's output
-        /// channels rescaled to a common range into the depthwise conv that reads them.
+        /// channels (observed on the calibration vectors) rescaled to a common range into the
+        /// depthwise conv that reads them, through a ReLU or (symmetric scheme) a hard-swish;
+        /// depthwise and pointwise weight ranges balanced.
         #[arg(long)]
         equalize: bool,
         /// How conv / fully connected weights are rounded to their grid: `gptq` minimises each
@@ -443,6 +445,24 @@ fn run_graph_pass(mlir: &Mlir, f: &Func, pass: &str) -> Res<Func> {
     run_pipeline_on(mlir, f, &format!("builtin.module({pass})"))
 }
 
+/// `nibble-equalize` for `scheme`, balancing the channel ranges observed on `samples` (none:
+/// BatchNorm statistics).
+fn equalized<'a>(
+    mlir: &Mlir,
+    f: &Func,
+    scheme: &str,
+    samples: impl ExactSizeIterator<Item = &'a [f32]>,
+) -> Res<Func> {
+    let mut g = f.clone();
+    if samples.len() > 0 {
+        let pb = progress(samples.len(), "channel ranges");
+        nibble_quantize::annotate_channel_ranges(&mut g, samples, || pb.inc(1))
+            .map_err(|e| e.to_string())?;
+        pb.finish_and_clear();
+    }
+    run_graph_pass(mlir, &g, &format!("nibble-equalize{{scheme={scheme}}}"))
+}
+
 fn run_pipeline_on(mlir: &Mlir, f: &Func, pipeline: &str) -> Res<Func> {
     let mut m = mlir.module_of(f).map_err(|e| e.to_string())?;
     nibble_passes::run_pipeline(mlir, &mut m, pipeline).map_err(|e| e.to_string())?;
@@ -535,9 +555,6 @@ fn run(cmd: Cmd) -> Res<()> {
             // Graph-level clean-up before calibration, so ranges are those of the folded layers.
             let mlir = context()?;
             let mut f = graph_cleanup(&mlir, &f)?;
-            if equalize {
-                f = run_graph_pass(&mlir, &f, "nibble-equalize")?;
-            }
             let shape = f.ty(f.args[0]).shape().unwrap_or(&[]).to_vec();
             let params = RangeParams {
                 percentile,
@@ -562,6 +579,9 @@ fn run(cmd: Cmd) -> Res<()> {
                 }
             };
             let per = data.len().checked_div(n).unwrap_or(1).max(1);
+            if equalize {
+                f = equalized(&mlir, &f, scheme.name(), data.chunks_exact(per))?;
+            }
             let passes = match ranges {
                 Ranges::Minmax => 1,
                 Ranges::DataFree => 0,
@@ -672,9 +692,6 @@ fn run(cmd: Cmd) -> Res<()> {
         } => {
             let mlir = context()?;
             let mut g = graph_cleanup(&mlir, &import(&model, &input_shape)?)?;
-            if equalize {
-                g = run_graph_pass(&mlir, &g, "nibble-equalize")?;
-            }
             let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
             let params = RangeParams {
                 percentile,
@@ -692,6 +709,11 @@ fn run(cmd: Cmd) -> Res<()> {
             }
             let m = limit.map_or(m, |l| l.min(m));
             let per = shape.iter().product::<i64>().max(1) as usize;
+            if equalize {
+                // Every scheme is evaluated on this graph: no hard-swish rescaling, which pow2
+                // cannot quantize (the "+ equalize" row below rescales for its own scheme).
+                g = equalized(&mlir, &g, "pow2", cdata.chunks_exact(per))?;
+            }
             let set = report::EvalSet {
                 samples: edata.chunks_exact(per).take(m).collect(),
                 task: metrics::Task::load(labels.as_deref(), keys.as_deref(), m)?,
@@ -777,7 +799,12 @@ fn run(cmd: Cmd) -> Res<()> {
                     },
                 )];
                 if !equalize {
-                    let eq = run_graph_pass(&mlir, &g, "nibble-equalize")?;
+                    let eq = equalized(
+                        &mlir,
+                        &g,
+                        report::scheme_name(base.scheme),
+                        cdata.chunks_exact(per),
+                    )?;
                     let table = nibble_quantize::calibrate(
                         &eq,
                         cdata.chunks_exact(per),

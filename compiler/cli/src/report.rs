@@ -68,7 +68,7 @@ pub struct Layer {
 /// Own SQNR below this is flagged (red in the HTML page).
 const OWN_BAD_DB: f64 = 25.0;
 
-fn scheme_name(s: Scheme) -> &'static str {
+pub fn scheme_name(s: Scheme) -> &'static str {
     match s {
         Scheme::Pow2 => "pow2",
         Scheme::Symmetric => "symmetric",

@@ -413,6 +413,21 @@ fn shared_models_compile_bit_exact() {
     );
     let s = sqnr(&out[0], &reference);
     assert!(s >= 20.0, "ppocr_cls: SQNR {s:.1} dB");
+    // Cross-layer equalization through hard-swish (symmetric): per-channel hard-swish epilogues
+    // in the bit-exact comparison, and a better output than without.
+    let (out, _, dir) = compile_to_c(
+        "ppocr_cls-equalized",
+        &cls.join("model.onnx"),
+        &cls.join("calib.npy"),
+        &cls.join("test_x.npy"),
+        &["--input-shape", "x=1,3,48,192", "--ranges", "mse", "--equalize"],
+        1,
+    );
+    let graph = std::fs::read_to_string(dir.join("out/model.graph.mlir")).unwrap();
+    assert!(graph.contains("scaled_hard_swish"), "no hard-swish equalized");
+    assert_eq!(top1(&out[0]), top1(&reference), "ppocr_cls equalized");
+    let eq = sqnr(&out[0], &reference);
+    assert!(eq >= 30.0, "ppocr_cls equalized: SQNR {eq:.1} dB");
 
     let mt = root().join("tests-data/mtcnn_onet");
     let (out, quant, _) = compile_to_c(

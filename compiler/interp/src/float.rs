@@ -871,6 +871,19 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
+        ("nibble", "scaled_hard_swish") => {
+            // hard_swish(s_c·x) / s_c per channel c (a hard-swish after cross-layer equalization).
+            let c = *shape.last().unwrap_or(&1);
+            let s = inputs.get(1).copied().unwrap_or(&[]);
+            if s.len() != c || s.iter().any(|v| v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)) {
+                return Err(InterpError::Invalid("scaled_hard_swish: the scale needs one positive value per channel".into()));
+            }
+            let mut out = Vec::with_capacity(x.len());
+            for row in x.chunks_exact(c.max(1)) {
+                out.extend(row.iter().zip(s).map(|(&v, &k)| Activation::HardSwish.apply(v * k) / k));
+            }
+            out
+        }
         ("nibble", "softmax") => {
             let c = *shape.last().unwrap_or(&1);
             let mut out = Vec::with_capacity(x.len());
@@ -883,6 +896,6 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
-        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax)"))),
+        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, scaled_hard_swish, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax)"))),
     })
 }

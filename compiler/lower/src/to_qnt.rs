@@ -375,6 +375,9 @@ pub fn to_qnt_mapped(
                 let c = qnt::clamp(&mut f, x, qlo, qhi);
                 requant_to_range(&mut f, c, op, scheme)?
             }
+            "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
+                return Err(err(op, "a hard-swish rescaled per channel (by nibble-equalize) is quantized only as the epilogue of the conv / fully connected layer it alone reads, which pow2 does not use (equalize with scheme=pow2 leaves hard-swish alone)"));
+            }
             "tosa.sigmoid" | "tosa.tanh" | "tosa.erf" | "tosa.custom"
                 if nibble_interp::float::unary_activation(op)
                     .ok()
@@ -1110,9 +1113,24 @@ fn activation_epilogue(
         return Ok(None);
     };
     let kind = g.ops[h].custom_name();
+    // A hard-swish rescaled per channel by cross-layer equalization: hard_swish(s_c·y) / s_c.
+    let scaled: Option<Vec<f64>> = match kind {
+        "scaled_hard_swish" => {
+            let s = g.ops[h]
+                .operands
+                .get(1)
+                .and_then(|k| consts.get(k))
+                .map(|c| c.1.iter().map(|&v| v as f64).collect::<Vec<f64>>())
+                .filter(|s: &Vec<f64>| s.iter().all(|&v| v > 0.0))
+                .ok_or_else(|| err(&g.ops[h], "the scale must be a positive constant"))?;
+            Some(s)
+        }
+        _ => None,
+    };
+    let hswish = kind == "hard_swish" || scaled.is_some();
     let beta = match g.ops[h].custom_param("beta") {
         Some(b) if kind == "swish" && b > 0.0 => b,
-        _ if kind == "hard_swish" => 1.0,
+        _ if hswish => 1.0,
         _ => return Ok(None),
     };
     // The affine prefix of the steps after it.
@@ -1128,47 +1146,59 @@ fn activation_epilogue(
         };
         last = k;
     }
+    // Per channel c: the activation's input is s_c times the accumulator's value (1 unless
+    // scaled), its output divided by s_c.
+    let channels = scaled.as_ref().map_or(acc_scales.len(), |s| s.len());
+    let scale_of = |c: usize| scaled.as_ref().map_or(1.0, |s| s[c]);
+    let acc_scale = |c: usize| acc_scales[if acc_scales.len() == 1 { 0 } else { c }];
     // The activation's fixed-point input v = x / s_v. Hard-swish: 2^15 steps over the larger of
     // the calibrated pre-activation magnitude and 6 (six = 6/s_v ≤ 2^15); swish: β·x in units
     // of 2^-12, the sigmoid table's index. The product v·(…) then has a scale `unit`.
-    let (s_v, unit) = if kind == "hard_swish" {
+    let (s_v, unit) = if hswish {
         let (lo, hi) = range(&g.ops[i])?;
-        let s_v = lo.abs().max(hi.abs()).max(6.0) / 32768.0;
+        let widest = (0..channels).map(scale_of).fold(0.0f64, f64::max);
+        let s_v = (lo.abs().max(hi.abs()) * widest).max(6.0) / 32768.0;
         (s_v, s_v * s_v / 6.0)
     } else {
         let s_v = 2f64.powi(-12) / beta;
         (s_v, s_v * 2f64.powi(-15))
     };
     let (mut mid_m, mut mid_s) = (Vec::new(), Vec::new());
-    for s in acc_scales {
-        let fs = fixed_multiplier(s / s_v)?;
+    for c in 0..channels {
+        let fs = fixed_multiplier(acc_scale(c) * scale_of(c) / s_v)?;
         mid_m.push(fs.multiplier);
         mid_s.push(fs.shift);
     }
     let last_op = &g.ops[last];
     let (ty, out) = out_type(last_op, f.ty(acc).shape().unwrap_or(&[]), scheme)?;
-    let ratio = a * unit / out.scale;
-    let fs = signed_multiplier(ratio).map_err(|e| err(last_op, e.to_string()))?;
-    // A 24-bit multiplier and at most 50 fractional bits: v·t·m + bias stays below 2^62.
-    let (mut m, mut sh) = (fs.multiplier as i64, fs.shift);
-    while m.abs() >= 1 << 24 || sh > 50 {
-        m = (m + 1).div_euclid(2);
-        sh -= 1;
-    }
-    if sh < 1 {
-        return Err(err(
-            last_op,
-            format!("the {kind} rescaling {ratio:e} is too large"),
-        ));
+    let (mut mult, mut shift, mut bias) = (Vec::new(), Vec::new(), Vec::new());
+    for c in 0..scaled.as_ref().map_or(1, |s| s.len()) {
+        let ratio = a * unit / (scale_of(c) * out.scale);
+        let fs = signed_multiplier(ratio).map_err(|e| err(last_op, e.to_string()))?;
+        // A 24-bit multiplier and at most 50 fractional bits: v·t·m + bias stays below 2^62.
+        let (mut m, mut sh) = (fs.multiplier as i64, fs.shift);
+        while m.abs() >= 1 << 24 || sh > 50 {
+            m = (m + 1).div_euclid(2);
+            sh -= 1;
+        }
+        if sh < 1 {
+            return Err(err(
+                last_op,
+                format!("the {kind} rescaling {ratio:e} is too large"),
+            ));
+        }
+        mult.push(m as i32);
+        shift.push(sh);
+        bias.push((b / out.scale * (sh as f64).exp2()).round() as i64);
     }
     let p = qnt::Epilogue {
         mid_multiplier: mid_m,
         mid_shift: mid_s,
-        multiplier: vec![m as i32],
-        shift: vec![sh],
-        bias: vec![(b / out.scale * (sh as f64).exp2()).round() as i64],
+        multiplier: mult,
+        shift,
+        bias,
     };
-    let r = if kind == "hard_swish" {
+    let r = if hswish {
         qnt::hard_swish(
             f,
             acc,

@@ -797,7 +797,10 @@ fn epilogue_out(op: &Op) -> Result<Vec<[i64; 3]>, LowerError> {
         op.int_list("bias")?,
     );
     if m.is_empty() || m.len() != s.len() || m.len() != b.len() {
-        return Err(err(op, "multiplier, shift and bias must be equally long arrays"));
+        return Err(err(
+            op,
+            "multiplier, shift and bias must be equally long arrays",
+        ));
     }
     Ok((0..m.len()).map(|c| [m[c], s[c], b[c]]).collect())
 }

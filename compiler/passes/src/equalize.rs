@@ -1,13 +1,19 @@
-//! `nibble-equalize`: cross-layer equalization of activation ranges. A layer whose output
-//! channels have very different ranges wastes a per-tensor int8 grid on its small channels. Where
-//! a conv A feeds a depthwise conv B alone — directly or through a ReLU `clamp(x, 0, +∞)`, which
-//! commutes with positive scaling (`relu(x/s) = relu(x)/s`; ReLU6 and hard-swish do not) —
-//! channel c of A can be divided by s_c (its weights and bias) and B's channel c multiplied by
-//! s_c without changing the function. Choosing `s_c = r_c / max r` (r_c the channel's expected
-//! range: from BatchNorm statistics `|β| + 3γ` where the importer kept them, else from the
-//! weight row's norm) gives every channel the range of the widest one. B's weights are quantized
-//! per channel (`--granularity channel`), so scaling them costs nothing there. Scales are clamped
-//! to [1/64, 1].
+//! `nibble-equalize{scheme=…}`: cross-layer equalization of activation ranges. A layer whose
+//! output channels have very different ranges wastes a per-tensor int8 grid on its small
+//! channels. Where a conv A feeds a depthwise conv B alone — directly or through a ReLU
+//! `clamp(x, 0, +∞)`, which commutes with positive scaling (`relu(x/s) = relu(x)/s`) — channel c
+//! of A can be divided by s_c (its weights and bias) and B's channel c multiplied by s_c without
+//! changing the function. Choosing `s_c = r_c / max r` (r_c the range of the channel B reads:
+//! observed on calibration vectors where `nibble.channel_min/max` are present — `nibble compile
+//! --equalize` writes them — else from BatchNorm statistics `|β| + 3γ`, else from the weight
+//! row's norm) gives every channel the range of the widest one. Scales are clamped to [1/64, 1].
+//!
+//! Through a hard-swish (which does not commute with scaling) the same holds if the hard-swish
+//! becomes `scaled_hard_swish(y, s)` = `hard_swish(s_c·y) / s_c`: quantized, it is the conv's
+//! fixed-point epilogue with one output multiplier per channel. Its dip to −⅜ grows to −⅜/s_c,
+//! so s_c ≥ dip_c / max r keeps it inside the range. Only under `scheme=symmetric`: pow2 has no
+//! such epilogue, and under an asymmetric grid (whose width counts the dips) it cost as much as
+//! it gained on ppocr_cls.
 //!
 //!
 //! A depthwise conv A feeding a conv B (the pointwise conv of a MobileNet block), again alone
@@ -19,7 +25,7 @@
 //!
 //! Precondition: graph level after `nibble-fold-batchnorm` (biases folded into the convs).
 //! Postcondition: same function; A's weights, bias and `nibble.bn_*` statistics and B's weights
-//! rescaled per channel.
+//! rescaled per channel; hard-swishes between them rescaled; no `nibble.channel_min/max` left.
 //!
 //! Before:
 //! ```mlir
@@ -61,11 +67,14 @@ fn set_const(f: &mut Func, i: usize, data: &[f32]) {
 }
 
 #[tracing::instrument(skip_all, name = "nibble-equalize")]
-fn run(f: &Func, _: &Options) -> Result<Func, String> {
+fn run(f: &Func, opts: &Options) -> Result<Func, String> {
+    let scheme: nibble_quantize::Scheme = opts.get("scheme").unwrap_or("symmetric").parse()?;
     let mut f = f.clone();
     let producers = f.producers();
     let uses = f.use_counts();
     let mut pairs = 0;
+    // Hard-swishes to rescale: (op index, s per channel).
+    let mut rescaled: Vec<(usize, Vec<f64>)> = Vec::new();
     for a in 0..f.ops.len() {
         let a_depthwise = match f.ops[a].name.as_str() {
             "tosa.conv2d" => false,
@@ -76,6 +85,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         // a conv, a conv after a depthwise conv.
         let mut v = f.ops[a].results[0];
         let mut path = Vec::new();
+        let mut hswish = None;
         let next = |v: ValueId| f.ops.iter().position(|o| o.operands.first() == Some(&v));
         let b = loop {
             if uses[v] != 1 || f.returns.contains(&v) {
@@ -89,6 +99,19 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
                             .float("max_val")
                             .is_ok_and(|m| m >= f32::MAX as f64) =>
                 {
+                    path.push(u);
+                    v = f.ops[u].results[0];
+                }
+                // A hard-swish between a conv and a depthwise conv, under a symmetric grid (pow2's
+                // shift-only requantization has no per-channel hard-swish epilogue; under an
+                // asymmetric grid the dips' growth cost as much as the balance gained).
+                "tosa.custom"
+                    if f.ops[u].custom_name() == "hard_swish"
+                        && !a_depthwise
+                        && path.is_empty()
+                        && scheme == nibble_quantize::Scheme::Symmetric =>
+                {
+                    hswish = Some(u);
                     path.push(u);
                     v = f.ops[u].results[0];
                 }
@@ -150,33 +173,61 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
                 })
                 .collect()
         } else {
-            // Expected range of each output channel of A.
-            let r: Vec<f64> = match (
+            // The range of each channel B reads (after the activation, if any), and how far
+            // below zero a hard-swish takes it: observed on the calibration vectors
+            // (`nibble.channel_min/max`) where there are some, else expected from BatchNorm
+            // statistics (mean ± 3σ, before the activation; a hard-swish dips to −⅜), else the
+            // weight row's norm.
+            let read = path.last().map_or(&op_a, |&u| &f.ops[u]);
+            let h = |x: f64| x * (x + 3.0).clamp(0.0, 6.0) / 6.0;
+            let (r, dip): (Vec<f64>, Vec<f64>) = match (
+                read.dense_f32("nibble.channel_min"),
+                read.dense_f32("nibble.channel_max"),
                 op_a.dense_f32("nibble.bn_mean"),
                 op_a.dense_f32("nibble.bn_std"),
             ) {
-                (Some(m), Some(s)) if m.len() == oc && s.len() == oc => m
+                (Some(lo), Some(hi), _, _) if lo.len() == oc && hi.len() == oc => lo
+                    .iter()
+                    .zip(&hi)
+                    .map(|(&l, &u)| match hswish {
+                        Some(_) => ((u as f64).max(0.0), (-l as f64).max(0.0)),
+                        None => ((l as f64).abs().max((u as f64).abs()), 0.0),
+                    })
+                    .unzip(),
+                (_, _, Some(m), Some(s)) if m.len() == oc && s.len() == oc => m
                     .iter()
                     .zip(&s)
-                    .map(|(&m, &s)| m.abs() as f64 + 3.0 * s as f64)
-                    .collect(),
+                    .map(|(&m, &s)| match hswish {
+                        Some(_) => (h(m as f64 + 3.0 * s as f64).max(0.0), 0.375),
+                        None => (m.abs() as f64 + 3.0 * s as f64, 0.0),
+                    })
+                    .unzip(),
                 _ => (0..oc)
                     .map(|c| {
-                        wa[c * per..(c + 1) * per]
+                        let norm = wa[c * per..(c + 1) * per]
                             .iter()
                             .map(|&w| (w as f64).powi(2))
                             .sum::<f64>()
-                            .sqrt()
+                            .sqrt();
+                        (norm, 0.0)
                     })
-                    .collect(),
+                    .unzip(),
             };
             let top = r.iter().cloned().fold(0.0f64, f64::max);
             if top.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 continue;
             }
+            // Through a hard-swish, channel c's dip grows to dip_c / s_c: s_c ≥ dip_c / top keeps
+            // it within the (symmetric) range.
             r.iter()
-                .map(|&x| (x / top).clamp(1.0 / 64.0, 1.0))
+                .zip(&dip)
+                .map(|(&x, &dc)| ((x / top).max(dc / top)).clamp(1.0 / 64.0, 1.0))
                 .collect()
+        };
+        // A hard-swish's scale is stored as f32: divide A by exactly that value.
+        let s: Vec<f64> = match hswish {
+            Some(_) => s.iter().map(|&k| k as f32 as f64).collect(),
+            None => s,
         };
         let wa2: Vec<f32> = wa
             .iter()
@@ -210,7 +261,38 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
                     .insert(key.into(), Attr::dense_f32(ty, &scaled));
             }
         }
+        if let Some(h) = hswish {
+            rescaled.push((h, s));
+        }
         pairs += 1;
+    }
+    // Each rescaled hard-swish becomes `scaled_hard_swish(y, s)` = hard_swish(s_c·y) / s_c (A's
+    // channel c now holds y = x / s_c), its scale a new constant right before it.
+    for (h, s) in rescaled.into_iter().rev() {
+        let ty = nibble_ir::Type::tensor(&[s.len() as i64], nibble_ir::Elem::F32);
+        let data: Vec<f32> = s.iter().map(|&k| k as f32).collect();
+        let sv = f.new_value(ty.clone());
+        let konst = nibble_ir::Op {
+            name: "tosa.const".into(),
+            operands: vec![],
+            results: vec![sv],
+            attrs: [("values".to_string(), Attr::dense_f32(ty, &data))]
+                .into_iter()
+                .collect(),
+            loc: f.ops[h].loc.clone(),
+        };
+        let op = &mut f.ops[h];
+        op.operands.push(sv);
+        op.attrs.insert(
+            "operator_name".into(),
+            Attr::Str("scaled_hard_swish".into()),
+        );
+        f.ops.insert(h, konst);
+    }
+    // Per-channel ranges were for this pass; A's and its activation's are stale now.
+    for op in &mut f.ops {
+        op.attrs.remove("nibble.channel_min");
+        op.attrs.remove("nibble.channel_max");
     }
     tracing::info!(pairs, "layer pairs equalized");
     Ok(f)

@@ -335,6 +335,17 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     };
                     through(&wide, k, |v, c| if v >= 0.0 { v } else { v * slope[if slope.len() == 1 { 0 } else { c }] })
                 }
+                "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
+                    let x = get(0)?;
+                    let s = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the scale must be constant"))?;
+                    let wide = Stats {
+                        mean: (0..s.len()).map(|c| x.at(c).0).collect(),
+                        std: (0..s.len()).map(|c| x.at(c).1).collect(),
+                        bounds: None,
+                    };
+                    let h = nibble_interp::float::Activation::HardSwish;
+                    through(&wide, k, |v, c| h.apply((v * s[c]) as f32) as f64 / s[c])
+                }
                 "tosa.clamp" => {
                     let (a, b) = (op.float("min_val")?, op.float("max_val")?);
                     through(get(0)?, k, |v, _| v.clamp(a, b))

@@ -12,7 +12,7 @@ pub mod weights;
 pub use bits::{set_bits, BITS_ATTR};
 pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
 pub use gptq::{hessians, round_weights, Rounded, WEIGHT_SCALES_ATTR};
-pub use ranges::{annotate, calibrate, RangeMethod, RangeTable};
+pub use ranges::{annotate, annotate_channel_ranges, calibrate, RangeMethod, RangeTable};
 pub use weights::{channel_of, weight_scales};
 
 #[derive(Debug, thiserror::Error)]

@@ -342,6 +342,55 @@ where
     Ok(table)
 }
 
+/// The per-channel (last axis) ranges of the results of conv, depthwise conv, clamp and
+/// hard-swish ops over the samples, written as `nibble.channel_min` / `nibble.channel_max` on
+/// them: what cross-layer equalization (`nibble-equalize`) balances when it has data.
+pub fn annotate_channel_ranges<'a, I>(
+    func: &mut Func,
+    samples: I,
+    mut tick: impl FnMut(),
+) -> Result<(), crate::QuantError>
+where
+    I: Iterator<Item = &'a [f32]>,
+{
+    let wanted = |op: &nibble_ir::Op| {
+        matches!(
+            op.name.as_str(),
+            "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.clamp"
+        ) || op.custom_name() == "hard_swish"
+    };
+    let mut ranges: Vec<Option<(Vec<f32>, Vec<f32>)>> = vec![None; func.values.len()];
+    for op in func.ops.iter().filter(|o| wanted(o)) {
+        let r = op.results[0];
+        let c = *func.ty(r).shape().and_then(|s| s.last()).unwrap_or(&1) as usize;
+        ranges[r] = Some((vec![f32::INFINITY; c], vec![f32::NEG_INFINITY; c]));
+    }
+    let prog = FloatProgram::new(func)?;
+    for s in samples {
+        prog.run(s, |v, d| {
+            if let Some((lo, hi)) = &mut ranges[v] {
+                for row in d.chunks_exact(lo.len().max(1)) {
+                    for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                        (*l, *h) = (l.min(x), h.max(x));
+                    }
+                }
+            }
+        })?;
+        tick();
+    }
+    for op in func.ops.iter_mut() {
+        let Some(Some((lo, hi))) = op.results.first().map(|&r| &ranges[r]) else {
+            continue;
+        };
+        let ty = nibble_ir::Type::tensor(&[lo.len() as i64], nibble_ir::Elem::F32);
+        op.attrs
+            .insert("nibble.channel_min".into(), Attr::dense_f32(ty.clone(), lo));
+        op.attrs
+            .insert("nibble.channel_max".into(), Attr::dense_f32(ty, hi));
+    }
+    Ok(())
+}
+
 /// Conv, depthwise conv and matmul by a constant: the layers bias correction adjusts.
 pub fn is_layer(op: &nibble_ir::Op) -> bool {
     matches!(
