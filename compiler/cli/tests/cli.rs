@@ -420,11 +420,20 @@ fn shared_models_compile_bit_exact() {
         &cls.join("model.onnx"),
         &cls.join("calib.npy"),
         &cls.join("test_x.npy"),
-        &["--input-shape", "x=1,3,48,192", "--ranges", "mse", "--equalize"],
+        &[
+            "--input-shape",
+            "x=1,3,48,192",
+            "--ranges",
+            "mse",
+            "--equalize",
+        ],
         1,
     );
     let graph = std::fs::read_to_string(dir.join("out/model.graph.mlir")).unwrap();
-    assert!(graph.contains("scaled_hard_swish"), "no hard-swish equalized");
+    assert!(
+        graph.contains("scaled_hard_swish"),
+        "no hard-swish equalized"
+    );
     assert_eq!(top1(&out[0]), top1(&reference), "ppocr_cls equalized");
     let eq = sqnr(&out[0], &reference);
     assert!(eq >= 30.0, "ppocr_cls equalized: SQNR {eq:.1} dB");

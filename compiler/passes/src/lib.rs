@@ -5,6 +5,7 @@
 //! function through [`nibble_ir::Func`] and replaces the module body with its result, which MLIR
 //! verifies again.
 
+mod absorb_bias;
 mod choose_bits;
 mod dce;
 mod equalize;
@@ -47,6 +48,7 @@ pub const PASSES: &[PassInfo] = &[
     fold_batchnorm::PASS,
     recognize_layers::PASS,
     dce::PASS,
+    absorb_bias::PASS,
     equalize::PASS,
     choose_bits::PASS,
     quantize::PASS,
