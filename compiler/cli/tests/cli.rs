@@ -1043,6 +1043,16 @@ fn data_free_ranges_need_no_vectors() {
         ),
         "--weight-rounding gptq needs --calib",
     );
+    fails_with(
+        nibble(
+            &[
+                &common[..],
+                &["--ranges", "data-free", "--equalize", "--absorb-bias"],
+            ]
+            .concat(),
+        ),
+        "--absorb-bias needs --equalize and --calib",
+    );
     ok(nibble(
         &[
             &common[..],
