@@ -165,3 +165,27 @@ def cnn_grouped():
 
 
 cnn_grouped()
+
+
+# Conv → ReLU6 → depthwise conv → ReLU6 → pointwise conv → Flatten → Gemm, the first conv's
+# output channels scaled 1/16…2 apart (as BatchNorm folding leaves them), with calibration
+# inputs: cross-layer equalization through ReLU6.
+def cnn_relu6():
+    name = "cnn_relu6"
+    nodes = [
+        h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        h.make_node("Clip", ["c1", "zero", "six"], ["r1"], name="relu6_1"),
+        h.make_node("Conv", ["r1", "wd", "bd"], ["c2"], group=8, strides=[2, 2], pads=[1, 1, 1, 1], name="depthwise"),
+        h.make_node("Clip", ["c2", "zero", "six"], ["r2"], name="relu6_2"),
+        h.make_node("Conv", ["r2", "wp", "bp"], ["c3"], name="pointwise"),
+        h.make_node("Flatten", ["c3"], ["f"], name="flatten"),
+        h.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1, name="fc"),
+    ]
+    spread = np.array([1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 1 / 16, 1], np.float32).reshape(8, 1, 1, 1)
+    inits = {"w1": f32(8, 3, 3, 3) * spread, "b1": f32(8) * spread.ravel(), "wd": f32(8, 1, 3, 3), "bd": f32(8),
+             "wp": f32(12, 8, 1, 1), "bp": f32(12), "wf": f32(10, 12 * 5 * 5) * 0.3, "bf": f32(10),
+             "zero": np.array(0, np.float32), "six": np.array(6, np.float32)}
+    calibrated_model(name, nodes, inits, [1, 3, 9, 9])
+
+
+cnn_relu6()

@@ -884,6 +884,19 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
+        ("nibble", "clamp_channels") => {
+            // clamp(x, min, max_c) per channel c (a ReLU6 after cross-layer equalization).
+            let c = *shape.last().unwrap_or(&1);
+            let (lo, hi) = (param("min")?, inputs.get(1).copied().unwrap_or(&[]));
+            if hi.len() != c {
+                return Err(InterpError::Invalid("clamp_channels: the upper bound needs one value per channel".into()));
+            }
+            let mut out = Vec::with_capacity(x.len());
+            for row in x.chunks_exact(c.max(1)) {
+                out.extend(row.iter().zip(hi).map(|(&v, &m)| v.max(lo).min(m)));
+            }
+            out
+        }
         ("nibble", "softmax") => {
             let c = *shape.last().unwrap_or(&1);
             let mut out = Vec::with_capacity(x.len());
@@ -896,6 +909,6 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
-        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, scaled_hard_swish, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax)"))),
+        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, scaled_hard_swish, clamp_channels, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax)"))),
     })
 }

@@ -375,6 +375,32 @@ pub fn to_qnt_mapped(
                 let c = qnt::clamp(&mut f, x, qlo, qhi);
                 requant_to_range(&mut f, c, op, scheme)?
             }
+            "tosa.custom" if op.custom_name() == "clamp_channels" => {
+                // Per-channel upper bounds at or above the output grid's top are the grid's own
+                // saturation: a clamp to [min, top] (cross-layer equalization makes them so).
+                let (x, q) = quant_input(&f, 0)?;
+                let lo = op
+                    .custom_param("min")
+                    .ok_or_else(|| err(op, "clamp_channels needs a min"))?;
+                let hi = consts
+                    .get(&op.operands[1])
+                    .map(|c| c.1.clone())
+                    .ok_or_else(|| err(op, "the upper bounds must be constant"))?;
+                let (_, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let top = out.scale * (out.qmax() - out.zero_point) as f64;
+                if let Some(&b) = hi.iter().find(|&&b| (b as f64) < top * (1.0 - 1e-6)) {
+                    return Err(err(op, format!("a per-channel upper bound ({b}) below the output grid's top ({top}) has no integer form")));
+                }
+                let qlo = q.zero_point
+                    + quantize_value(
+                        lo,
+                        q.scale,
+                        q.qmin() - q.zero_point,
+                        q.qmax() - q.zero_point,
+                    );
+                let c = qnt::clamp(&mut f, x, qlo, q.qmax());
+                requant_to_range(&mut f, c, op, scheme)?
+            }
             "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
                 return Err(err(op, "a hard-swish rescaled per channel (by nibble-equalize) is quantized only as the epilogue of the conv / fully connected layer it alone reads, which pow2 does not use (equalize with scheme=pow2 leaves hard-swish alone)"));
             }

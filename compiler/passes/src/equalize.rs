@@ -8,6 +8,10 @@
 //! --equalize` writes them — else from BatchNorm statistics `|β| + 3γ`, else from the weight
 //! row's norm) gives every channel the range of the widest one. Scales are clamped to [1/64, 1].
 //!
+//! Through a ReLU6 (any `clamp(x, 0, N)`) the clamp becomes `clamp_channels(y, N/s)` (min 0):
+//! the same function, and at the quant level the plain clamp at the grid's top, since every
+//! bound N/s_c ≥ N is at or above it (not under pow2, whose grid reaches above the range).
+//!
 //! Through a hard-swish (which does not commute with scaling) the same holds if the hard-swish
 //! becomes `scaled_hard_swish(y, s)` = `hard_swish(s_c·y) / s_c`: quantized, it is the conv's
 //! fixed-point epilogue with one output multiplier per channel. Its dip to −⅜ grows to −⅜/s_c,
@@ -73,8 +77,10 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
     let producers = f.producers();
     let uses = f.use_counts();
     let mut pairs = 0;
-    // Hard-swishes to rescale: (op index, s per channel).
+    // Hard-swishes to rescale: (op index, s per channel); ReLU-Ns to bound per channel: (op
+    // index, N/s per channel).
     let mut rescaled: Vec<(usize, Vec<f64>)> = Vec::new();
+    let mut bounded: Vec<(usize, Vec<f64>)> = Vec::new();
     for a in 0..f.ops.len() {
         let a_depthwise = match f.ops[a].name.as_str() {
             "tosa.conv2d" => false,
@@ -86,6 +92,8 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         let mut v = f.ops[a].results[0];
         let mut path = Vec::new();
         let mut hswish = None;
+        // A ReLU-N clamp(x, 0, N) on the path, and N.
+        let mut relu_n: Option<(usize, f64)> = None;
         let next = |v: ValueId| f.ops.iter().position(|o| o.operands.first() == Some(&v));
         let b = loop {
             if uses[v] != 1 || f.returns.contains(&v) {
@@ -99,6 +107,23 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
                             .float("max_val")
                             .is_ok_and(|m| m >= f32::MAX as f64) =>
                 {
+                    path.push(u);
+                    v = f.ops[u].results[0];
+                }
+                // A ReLU6 (any clamp(x, 0, N)) between a conv and a depthwise conv: the clamp
+                // becomes per channel, clamp(y, 0, N/s_c) — at or above the grid's top, so the
+                // quantized program clamps at the top as before (not under pow2, whose grid's
+                // top lies above the range).
+                "tosa.clamp"
+                    if f.ops[u].float("min_val").ok() == Some(0.0)
+                        && f.ops[u]
+                            .float("max_val")
+                            .is_ok_and(|m| m > 0.0 && m < f32::MAX as f64)
+                        && !a_depthwise
+                        && path.is_empty()
+                        && scheme != nibble_quantize::Scheme::Pow2 =>
+                {
+                    relu_n = Some((u, f.ops[u].float("max_val").unwrap_or(6.0)));
                     path.push(u);
                     v = f.ops[u].results[0];
                 }
@@ -197,9 +222,10 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
                 (_, _, Some(m), Some(s)) if m.len() == oc && s.len() == oc => m
                     .iter()
                     .zip(&s)
-                    .map(|(&m, &s)| match hswish {
-                        Some(_) => (h(m as f64 + 3.0 * s as f64).max(0.0), 0.375),
-                        None => (m.abs() as f64 + 3.0 * s as f64, 0.0),
+                    .map(|(&m, &s)| match (hswish, relu_n) {
+                        (Some(_), _) => (h(m as f64 + 3.0 * s as f64).max(0.0), 0.375),
+                        (_, Some((_, n))) => ((m.abs() as f64 + 3.0 * s as f64).min(n), 0.0),
+                        _ => (m.abs() as f64 + 3.0 * s as f64, 0.0),
                     })
                     .unzip(),
                 _ => (0..oc)
@@ -229,6 +255,11 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
             Some(_) => s.iter().map(|&k| k as f32 as f64).collect(),
             None => s,
         };
+        if let Some((r, n)) = relu_n {
+            // N/s_c ≥ N (s ≤ 1) ≥ every value the grid holds.
+            let hi: Vec<f64> = s.iter().map(|&k| n / k).collect();
+            bounded.push((r, hi));
+        }
         let wa2: Vec<f32> = wa
             .iter()
             .enumerate()
@@ -267,10 +298,17 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         pairs += 1;
     }
     // Each rescaled hard-swish becomes `scaled_hard_swish(y, s)` = hard_swish(s_c·y) / s_c (A's
-    // channel c now holds y = x / s_c), its scale a new constant right before it.
-    for (h, s) in rescaled.into_iter().rev() {
-        let ty = nibble_ir::Type::tensor(&[s.len() as i64], nibble_ir::Elem::F32);
-        let data: Vec<f32> = s.iter().map(|&k| k as f32).collect();
+    // channel c now holds y = x / s_c); each ReLU-N `clamp_channels(y, N/s)` (min 0). The
+    // per-channel operand is a new constant right before the op.
+    let mut changed: Vec<(usize, Vec<f64>, bool)> = rescaled
+        .into_iter()
+        .map(|(i, s)| (i, s, true))
+        .chain(bounded.into_iter().map(|(i, s)| (i, s, false)))
+        .collect();
+    changed.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (i, per_channel, hswish) in changed {
+        let ty = nibble_ir::Type::tensor(&[per_channel.len() as i64], nibble_ir::Elem::F32);
+        let data: Vec<f32> = per_channel.iter().map(|&k| k as f32).collect();
         let sv = f.new_value(ty.clone());
         let konst = nibble_ir::Op {
             name: "tosa.const".into(),
@@ -279,15 +317,35 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
             attrs: [("values".to_string(), Attr::dense_f32(ty, &data))]
                 .into_iter()
                 .collect(),
-            loc: f.ops[h].loc.clone(),
+            loc: f.ops[i].loc.clone(),
         };
-        let op = &mut f.ops[h];
+        let op = &mut f.ops[i];
         op.operands.push(sv);
-        op.attrs.insert(
-            "operator_name".into(),
-            Attr::Str("scaled_hard_swish".into()),
-        );
-        f.ops.insert(h, konst);
+        if hswish {
+            op.attrs.insert(
+                "operator_name".into(),
+                Attr::Str("scaled_hard_swish".into()),
+            );
+        } else {
+            op.name = "tosa.custom".into();
+            let kept = op.attrs.iter().filter(|(k, _)| k.starts_with("nibble."));
+            let kept: Vec<(String, Attr)> = kept.map(|(k, v)| (k.clone(), v.clone())).collect();
+            op.attrs = [
+                ("domain_name".to_string(), Attr::Str("nibble".into())),
+                (
+                    "operator_name".to_string(),
+                    Attr::Str("clamp_channels".into()),
+                ),
+                (
+                    "implementation_attrs".to_string(),
+                    Attr::Str("min=0".into()),
+                ),
+            ]
+            .into_iter()
+            .chain(kept)
+            .collect();
+        }
+        f.ops.insert(i, konst);
     }
     // Per-channel ranges were for this pass; A's and its activation's are stale now.
     for op in &mut f.ops {

@@ -335,6 +335,17 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     };
                     through(&wide, k, |v, c| if v >= 0.0 { v } else { v * slope[if slope.len() == 1 { 0 } else { c }] })
                 }
+                "tosa.custom" if op.custom_name() == "clamp_channels" => {
+                    let x = get(0)?;
+                    let hi = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the upper bound must be constant"))?;
+                    let lo = op.custom_param("min").ok_or_else(|| unsupported(op, "no min"))?;
+                    let wide = Stats {
+                        mean: (0..hi.len()).map(|c| x.at(c).0).collect(),
+                        std: (0..hi.len()).map(|c| x.at(c).1).collect(),
+                        bounds: None,
+                    };
+                    through(&wide, k, |v, c| v.max(lo).min(hi[c]))
+                }
                 "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
                     let x = get(0)?;
                     let s = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the scale must be constant"))?;
