@@ -3,7 +3,8 @@
 //! vectors is least, instead of each weight's own error. A weight row (one output channel) is
 //! rounded one input at a time; each rounding error is spread over the row's weights not yet
 //! rounded, along the inverse of `H = Σ x·xᵀ` over the layer's inputs x (im2col patches for
-//! convolutions, rows for a matmul). The grid itself (the scales) is the one weight quantization
+//! convolutions, rows for a matmul), inputs taken in order of decreasing `H_ii` ("act order").
+//! The grid itself (the scales) is the one weight quantization
 //! chooses (weights.rs): only the rounding changes.
 //!
 //! Layers: `tosa.conv2d`, `tosa.depthwise_conv2d` (multiplier 1; one H per channel) and
@@ -239,7 +240,14 @@ pub fn round_weights(
         for g in 0..hs.groups {
             let h = &hs.h[g * k * k..][..k * k];
             let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
-            let u = if shared { None } else { inverse_factor(h, k) };
+            // Inputs in order of decreasing H_ii (GPTQ's "act order": the inputs whose errors
+            // matter most are rounded first, while the most weights remain to compensate).
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
+            let hp: Vec<f64> = (0..k * k)
+                .map(|ij| h[order[ij / k] * k + order[ij % k]])
+                .collect();
+            let u = if shared { None } else { inverse_factor(&hp, k) };
             for o in group_rows {
                 let row: Vec<f64> = rows[o * k..][..k].iter().map(|&v| v as f64).collect();
                 let s = scale(o);
@@ -253,7 +261,15 @@ pub fn round_weights(
                     quadratic(h, &d)
                 };
                 let chosen = match &u {
-                    Some(u) => gptq_row(&row, s, u, k),
+                    Some(u) => {
+                        let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
+                        let qp = gptq_row(&permuted, s, u, k);
+                        let mut q = vec![0i8; k];
+                        for (p, &j) in order.iter().enumerate() {
+                            q[j] = qp[p];
+                        }
+                        q
+                    }
                     None => nearest.clone(),
                 };
                 nearest_error += err(&nearest);
