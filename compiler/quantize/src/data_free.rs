@@ -23,6 +23,15 @@ struct Stats {
 }
 
 impl Stats {
+    /// The same statistics over `n` channels (a per-tensor one repeated), for a function with a
+    /// per-channel parameter.
+    fn widened(&self, n: usize) -> Stats {
+        Stats {
+            mean: (0..n).map(|c| self.at(c).0).collect(),
+            std: (0..n).map(|c| self.at(c).1).collect(),
+            bounds: None,
+        }
+    }
     fn tensor(mean: f64, std: f64) -> Stats {
         Stats {
             mean: vec![mean],
@@ -328,32 +337,20 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     let x = get(0)?;
                     let slope = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the slope must be constant"))?;
                     let n = x.channels().max(slope.len());
-                    let wide = Stats {
-                        mean: (0..n).map(|c| x.at(c).0).collect(),
-                        std: (0..n).map(|c| x.at(c).1).collect(),
-                        bounds: None,
-                    };
+                    let wide = x.widened(n);
                     through(&wide, k, |v, c| if v >= 0.0 { v } else { v * slope[if slope.len() == 1 { 0 } else { c }] })
                 }
                 "tosa.custom" if op.custom_name() == "clamp_channels" => {
                     let x = get(0)?;
                     let hi = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the upper bound must be constant"))?;
                     let lo = op.custom_param("min").ok_or_else(|| unsupported(op, "no min"))?;
-                    let wide = Stats {
-                        mean: (0..hi.len()).map(|c| x.at(c).0).collect(),
-                        std: (0..hi.len()).map(|c| x.at(c).1).collect(),
-                        bounds: None,
-                    };
+                    let wide = x.widened(hi.len());
                     through(&wide, k, |v, c| v.max(lo).min(hi[c]))
                 }
                 "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
                     let x = get(0)?;
                     let s = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the scale must be constant"))?;
-                    let wide = Stats {
-                        mean: (0..s.len()).map(|c| x.at(c).0).collect(),
-                        std: (0..s.len()).map(|c| x.at(c).1).collect(),
-                        bounds: None,
-                    };
+                    let wide = x.widened(s.len());
                     let h = nibble_interp::float::Activation::HardSwish;
                     through(&wide, k, |v, c| h.apply((v * s[c]) as f32) as f64 / s[c])
                 }
