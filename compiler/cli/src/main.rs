@@ -698,6 +698,14 @@ fn run(cmd: Cmd) -> Res<()> {
                 write(&output.join(&name), &text)?;
             }
             eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
+            let arena = match tile.attrs.get("nibble.arena_bytes") {
+                Some(nibble_ir::Attr::Int(n, _)) => n.to_string(),
+                _ => "?".into(),
+            };
+            eprintln!(
+                "memory: {} bytes of weights and biases, an activation arena of {arena} bytes",
+                report::weight_bytes(&tile)
+            );
             Ok(())
         }
         Cmd::Report {

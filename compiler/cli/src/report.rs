@@ -109,7 +109,7 @@ fn compile(g: &Func, c: &Config) -> Result<Func, String> {
     nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic()).map_err(|e| e.to_string())
 }
 
-fn weight_bytes(t: &Func) -> usize {
+pub fn weight_bytes(t: &Func) -> usize {
     t.ops
         .iter()
         .filter(|o| o.name == nibble_tile::CONST)
