@@ -7,9 +7,10 @@
 //! against the grid's rounding noise Δ²/12 (Δ the 8-bit step of its range under the scheme;
 //! clipping noise is not counted). Tensors below `max-sqnr` dB (default 40: a Gaussian tensor
 //! whose range is ±4σ gets 10·log10(12·255²/8²) ≈ 40.9 dB from an 8-bit grid, so below 40 the
-//! range is stretched by rarer extremes) are chosen, worst first (ties in program order), while the chosen tensors' extra bytes stay within `budget`
-//! (default 0.25) of all activation bytes, among the tensors that can be 16-bit: written and
-//! read only by ops with 16-bit kernels and overflow-safe
+//! range is stretched by rarer extremes) are chosen, worst first (ties in program order), while
+//! the most activation bytes live at once (the least the activation arena must hold) grow by at
+//! most `budget` (default 0.5), among the tensors that can be 16-bit: written and read only by
+//! ops with 16-bit kernels and overflow-safe
 //! (`nibble_lower::to_tile::wide_problem`, checked on the quantized program, again after the
 //! choice). The decision is the attribute `nibble.bits = 16` that `nibble-quantize` reads.
 //!
@@ -26,12 +27,12 @@ use crate::{Options, PassInfo};
 use nibble_ir::{Attr, Func};
 use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
 use nibble_lower::to_tile::wide_problem;
-use nibble_quantize::{activation_params, BITS_ATTR};
+use nibble_quantize::{activation_params, peak_activation_bytes, BITS_ATTR};
 
 /// Tensors whose 8-bit SQNR is below this many dB are candidates (see the module doc).
 pub const DEFAULT_MAX_SQNR: f64 = 40.0;
-/// The chosen tensors may add at most this fraction of all activation bytes.
-pub const DEFAULT_BUDGET: f64 = 0.25;
+/// The most activation bytes live at once may grow by at most this fraction.
+pub const DEFAULT_BUDGET: f64 = 0.5;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-choose-bits",
@@ -87,13 +88,6 @@ pub fn choose_bits(
     budget: f64,
 ) -> Result<(Func, Vec<Choice>), String> {
     let (q8, map) = to_qnt_mapped(f, cfg).map_err(|e| e.to_string())?;
-    let total: usize = f
-        .ops
-        .iter()
-        .filter(|o| !matches!(o.name.as_str(), "tosa.const" | "tosa.const_shape"))
-        .filter_map(|o| o.results.first())
-        .map(|&r| f.ty(r).num_elements())
-        .sum();
     let mut candidates: Vec<Choice> = f
         .ops
         .iter()
@@ -115,13 +109,16 @@ pub fn choose_bits(
         })
         .collect();
     candidates.sort_by(|a, b| a.sqnr8.total_cmp(&b.sqnr8).then(a.op.cmp(&b.op)));
-    let mut extra = 0usize;
+    let mut wide = vec![false; f.values.len()];
+    let limit = (1.0 + budget) * peak_activation_bytes(f, &wide) as f64;
     let mut chosen = Vec::new();
     for c in candidates {
-        let bytes = f.ty(f.ops[c.op].results[0]).num_elements();
-        if (extra + bytes) as f64 <= budget * total as f64 {
-            extra += bytes;
+        let v = f.ops[c.op].results[0];
+        wide[v] = true;
+        if peak_activation_bytes(f, &wide) as f64 <= limit {
             chosen.push(c);
+        } else {
+            wide[v] = false;
         }
     }
     // Check the choice on the program it makes (a bias grows with a 16-bit input's finer

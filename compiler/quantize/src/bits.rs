@@ -29,3 +29,77 @@ pub fn set_bits(f: &mut Func, names: &[String], bits: u32) -> Result<(), String>
     }
     Ok(())
 }
+
+/// The most activation bytes live at once when the `wide` values take 2 bytes an element and
+/// the others 1: each value from its op to its last reader (the model's outputs to the end; a
+/// reshape shares its input's storage, as in the tile level's memory plan). What the activation
+/// arena must hold at least.
+pub fn peak_activation_bytes(f: &Func, wide: &[bool]) -> usize {
+    let producers = f.producers();
+    // The value whose storage each value uses (through reshapes).
+    let mut root: Vec<usize> = (0..f.values.len()).collect();
+    let mut last = vec![0usize; f.values.len()];
+    for (i, op) in f.ops.iter().enumerate() {
+        if op.name == "tosa.reshape" {
+            root[op.results[0]] = root[op.operands[0]];
+        }
+        for &v in &op.operands {
+            last[root[v]] = i;
+        }
+    }
+    for &r in &f.returns {
+        last[root[r]] = f.ops.len();
+    }
+    let is_const = |v: usize| {
+        producers[v]
+            .is_some_and(|p| matches!(f.ops[p].name.as_str(), "tosa.const" | "tosa.const_shape"))
+    };
+    let bytes = |v: usize| f.ty(v).num_elements() * if wide[v] { 2 } else { 1 };
+    let mut live: usize = f.args.iter().map(|&a| bytes(a)).sum();
+    let mut peak = live;
+    let mut ending: Vec<Vec<usize>> = vec![Vec::new(); f.ops.len() + 1];
+    for &a in &f.args {
+        ending[last[a]].push(a);
+    }
+    for (i, op) in f.ops.iter().enumerate() {
+        for &r in &op.results {
+            if root[r] == r && !is_const(r) {
+                live += bytes(r);
+                ending[last[r].max(i)].push(r);
+            }
+        }
+        peak = peak.max(live);
+        for v in std::mem::take(&mut ending[i]) {
+            live -= bytes(v);
+        }
+    }
+    peak
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nibble_ir::{Elem, Type};
+
+    /// x[100] → a[10] → reshape r → b[50] (reads r and x): x is live until b, a (through its
+    /// reshape) until b too, so the peak is at b: 100 + 10 + 50.
+    #[test]
+    fn peak_bytes_follows_liveness_and_reshape_aliases() {
+        let mut f = Func::new("main");
+        let t = |n: i64| Type::tensor(&[1, n], Elem::F32);
+        let x = f.add_arg(t(100));
+        let a = f.push("tosa.clamp", &[x], t(10), vec![]);
+        let r = f.push("tosa.reshape", &[a], t(10), vec![]);
+        let b = f.push("tosa.add", &[r, x], t(50), vec![]);
+        let c = f.push("tosa.clamp", &[b], t(5), vec![]);
+        f.returns.push(c);
+        let mut wide = vec![false; f.values.len()];
+        assert_eq!(peak_activation_bytes(&f, &wide), 160);
+        // a in 16 bits: 10 more bytes at the peak (the reshape shares them).
+        wide[a] = true;
+        assert_eq!(peak_activation_bytes(&f, &wide), 170);
+        // c after x, a and r are dead: 50 + 5 never exceeds the peak.
+        wide[c] = true;
+        assert_eq!(peak_activation_bytes(&f, &wide), 170);
+    }
+}

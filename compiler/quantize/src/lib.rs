@@ -9,7 +9,7 @@ pub mod gptq;
 pub mod ranges;
 pub mod weights;
 
-pub use bits::{set_bits, BITS_ATTR};
+pub use bits::{peak_activation_bytes, set_bits, BITS_ATTR};
 pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
 pub use gptq::{hessians, round_weights, Rounded, WEIGHT_SCALES_ATTR};
 pub use ranges::{annotate, annotate_channel_ranges, calibrate, RangeMethod, RangeTable};
