@@ -116,8 +116,8 @@ enum Cmd {
         /// vectors is below this many dB.
         #[arg(long, default_value_t = nibble_passes::DEFAULT_MAX_SQNR)]
         int16_below: f64,
-        /// With `--bits auto`: the 16-bit tensors may grow the most activation bytes live at
-        /// once (the least the arena must hold) by at most this fraction.
+        /// With `--bits auto`: the 16-bit tensors may grow the activation arena (as the tile
+        /// level plans it) by at most this fraction (1: double).
         #[arg(long, default_value_t = nibble_passes::DEFAULT_BUDGET)]
         int16_budget: f64,
         /// Target accelerator: `generic-npu` or a TOML file.

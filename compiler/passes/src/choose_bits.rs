@@ -7,12 +7,14 @@
 //! against the grid's rounding noise Δ²/12 (Δ the 8-bit step of its range under the scheme;
 //! clipping noise is not counted). Tensors below `max-sqnr` dB (default 40: a Gaussian tensor
 //! whose range is ±4σ gets 10·log10(12·255²/8²) ≈ 40.9 dB from an 8-bit grid, so below 40 the
-//! range is stretched by rarer extremes) are chosen, worst first (ties in program order), while
-//! the most activation bytes live at once (the least the activation arena must hold) grow by at
-//! most `budget` (default 0.5), among the tensors that can be 16-bit: written and read only by
-//! ops with 16-bit kernels and overflow-safe
-//! (`nibble_lower::to_tile::wide_problem`, checked on the quantized program, again after the
-//! choice). The decision is the attribute `nibble.bits = 16` that `nibble-quantize` reads.
+//! range is stretched by rarer extremes) are chosen, worst first (ties in program order), among
+//! the tensors that can be 16-bit: written and read only by ops with 16-bit kernels and
+//! overflow-safe (`nibble_lower::to_tile::wide_problem`, checked on the quantized program, again
+//! after the choice). The budget: the activation arena may grow by at most `budget` (default 1,
+//! i.e. double) — first estimated on the graph (the most bytes live at once, a cheap filter),
+//! then measured on the tile level's memory plan (fusion decides what is stored), keeping the
+//! longest worst-first prefix of the choice that fits (bisection, a lowering per step). The
+//! decision is the attribute `nibble.bits = 16` that `nibble-quantize` reads.
 //!
 //! Before:
 //! ```mlir
@@ -31,8 +33,8 @@ use nibble_quantize::{activation_params, peak_activation_bytes, BITS_ATTR};
 
 /// Tensors whose 8-bit SQNR is below this many dB are candidates (see the module doc).
 pub const DEFAULT_MAX_SQNR: f64 = 40.0;
-/// The most activation bytes live at once may grow by at most this fraction.
-pub const DEFAULT_BUDGET: f64 = 0.5;
+/// The activation arena may grow by at most this fraction (1: double).
+pub const DEFAULT_BUDGET: f64 = 1.0;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-choose-bits",
@@ -136,8 +138,45 @@ pub fn choose_bits(
             })
         });
         if chosen.len() == before {
-            chosen.sort_by_key(|c| c.op);
-            return Ok((g, chosen));
+            break;
         }
+    }
+    // The budget on the arena the tile level plans (fusion decides which values are stored):
+    // the longest worst-first prefix of the choice that fits, by bisection.
+    let limit = (1.0 + budget) * arena_bytes(f, cfg)? as f64;
+    let marked = |cs: &[Choice]| {
+        let mut g = f.clone();
+        for c in cs {
+            g.ops[c.op].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
+        }
+        g
+    };
+    let (mut lo, mut hi) = (0, chosen.len());
+    if arena_bytes(&marked(&chosen), cfg)? as f64 > limit {
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if arena_bytes(&marked(&chosen[..mid]), cfg)? as f64 <= limit {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        chosen.truncate(lo);
+    }
+    let g = marked(&chosen);
+    chosen.sort_by_key(|c| c.op);
+    Ok((g, chosen))
+}
+
+/// The activation arena of `f` quantized under `cfg`, requantizations folded and lowered to the
+/// tile level (the generic target's memory plan).
+fn arena_bytes(f: &Func, cfg: &QuantConfig) -> Result<usize, String> {
+    let q = nibble_lower::to_qnt::to_qnt(f, cfg).map_err(|e| e.to_string())?;
+    let (q, _) = nibble_eqsat::fold_requant(&q).map_err(|e| e.to_string())?;
+    let t = nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic())
+        .map_err(|e| e.to_string())?;
+    match t.attrs.get("nibble.arena_bytes") {
+        Some(Attr::Int(n, _)) => Ok(*n as usize),
+        _ => Err("the tile level planned no arena".into()),
     }
 }
