@@ -29,6 +29,17 @@ pub const LAYER_NORM: &str = "tile.layer_norm";
 pub const RESIZE: &str = "tile.resize";
 pub const TRANSPOSE_CONV2D: &str = "tile.transpose_conv2d";
 
+/// The function attribute holding the bytes of the activation arena its memory plan needs.
+pub const ARENA_ATTR: &str = "nibble.arena_bytes";
+
+/// The activation arena a tile-level function's memory plan needs, if it has one.
+pub fn arena_bytes(f: &Func) -> Option<usize> {
+    match f.attrs.get(ARENA_ATTR) {
+        Some(Attr::Int(n, _)) => Some(*n as usize),
+        _ => None,
+    }
+}
+
 /// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
 /// one multiplier/shift for the tensor or one per output channel.
 #[derive(Clone, Debug, PartialEq)]

@@ -619,6 +619,16 @@ fn run(cmd: Cmd) -> Res<()> {
                     .map_err(|e| e.to_string())?;
             pb.finish_and_clear();
             nibble_quantize::annotate(&mut f, &table);
+            // The quantization the flags ask for (weight rounding and the 16-bit choice use it;
+            // nibble-quantize gets the same flags as pass options below).
+            let cfg = nibble_lower::to_qnt::QuantConfig {
+                clamp_sigma,
+                bias_correction,
+                ..nibble_lower::to_qnt::QuantConfig::new(
+                    scheme.name().parse()?,
+                    matches!(granularity, Granularity::Channel),
+                )
+            };
             if weight_rounding == WeightRounding::Gptq {
                 if n == 0 {
                     return Err("--weight-rounding gptq needs --calib (the layers' inputs)".into());
@@ -630,9 +640,9 @@ fn run(cmd: Cmd) -> Res<()> {
                 let rounded = nibble_quantize::round_weights(
                     &mut f,
                     &hs,
-                    scheme.name().parse()?,
-                    matches!(granularity, Granularity::Channel),
-                    clamp_sigma,
+                    cfg.scheme,
+                    cfg.per_channel,
+                    cfg.clamp_sigma,
                 )
                 .map_err(|e| e.to_string())?;
                 let (near, gptq) = rounded.iter().fold((0.0, 0.0), |a, r| {
@@ -652,14 +662,6 @@ fn run(cmd: Cmd) -> Res<()> {
                     }
                 }
                 Some(BitWidths::Auto) => {
-                    let cfg = nibble_lower::to_qnt::QuantConfig {
-                        clamp_sigma,
-                        bias_correction,
-                        ..nibble_lower::to_qnt::QuantConfig::new(
-                            scheme.name().parse()?,
-                            matches!(granularity, Granularity::Channel),
-                        )
-                    };
                     let (g, chosen) =
                         nibble_passes::choose_bits(&f, &cfg, int16_below, int16_budget)?;
                     f = g;
@@ -698,10 +700,7 @@ fn run(cmd: Cmd) -> Res<()> {
                 write(&output.join(&name), &text)?;
             }
             eprintln!("wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}", output.display(), if emit_main { ", main.c" } else { "" });
-            let arena = match tile.attrs.get("nibble.arena_bytes") {
-                Some(nibble_ir::Attr::Int(n, _)) => n.to_string(),
-                _ => "?".into(),
-            };
+            let arena = nibble_tile::arena_bytes(&tile).map_or("?".into(), |n| n.to_string());
             eprintln!(
                 "memory: {} bytes of weights and biases, an activation arena of {arena} bytes",
                 report::weight_bytes(&tile)

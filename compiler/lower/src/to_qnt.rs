@@ -92,6 +92,11 @@ fn bits_of(op: &Op) -> Result<u32, LowerError> {
     }
 }
 
+/// The stored integer of real value `x` under `q`: zp + round(x / scale), saturated to the type.
+fn stored(q: &QuantType, x: f64) -> i64 {
+    q.zero_point + quantize_value(x, q.scale, q.qmin() - q.zero_point, q.qmax() - q.zero_point)
+}
+
 fn qtype(shape: &[i64], bits: u32, scale: f64) -> Type {
     Type::tensor(
         shape,
@@ -360,18 +365,8 @@ pub fn to_qnt_mapped(
             }
             "tosa.clamp" => {
                 let (x, q) = quant_input(&f, 0)?;
-                // Bounds in stored integers: zp + round(bound / scale), saturated to the type.
                 let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
-                let stored = |b: f64| {
-                    q.zero_point
-                        + quantize_value(
-                            b,
-                            q.scale,
-                            q.qmin() - q.zero_point,
-                            q.qmax() - q.zero_point,
-                        )
-                };
-                let (qlo, qhi) = (stored(lo), stored(hi));
+                let (qlo, qhi) = (stored(&q, lo), stored(&q, hi));
                 let c = qnt::clamp(&mut f, x, qlo, qhi);
                 requant_to_range(&mut f, c, op, scheme)?
             }
@@ -391,14 +386,7 @@ pub fn to_qnt_mapped(
                 if let Some(&b) = hi.iter().find(|&&b| (b as f64) < top * (1.0 - 1e-6)) {
                     return Err(err(op, format!("a per-channel upper bound ({b}) below the output grid's top ({top}) has no integer form")));
                 }
-                let qlo = q.zero_point
-                    + quantize_value(
-                        lo,
-                        q.scale,
-                        q.qmin() - q.zero_point,
-                        q.qmax() - q.zero_point,
-                    );
-                let c = qnt::clamp(&mut f, x, qlo, q.qmax());
+                let c = qnt::clamp(&mut f, x, stored(&q, lo), q.qmax());
                 requant_to_range(&mut f, c, op, scheme)?
             }
             "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
@@ -434,13 +422,7 @@ pub fn to_qnt_mapped(
                     .map(|code| {
                         let x = act.apply((q.scale * (code - q.zero_point) as f64) as f32) as f64;
                         let y = steps.iter().fold(x, |y, s| s.apply(y));
-                        (out.zero_point
-                            + quantize_value(
-                                y,
-                                out.scale,
-                                out.qmin() - out.zero_point,
-                                out.qmax() - out.zero_point,
-                            )) as i8
+                        stored(&out, y) as i8
                     })
                     .collect();
                 let name = match op.attrs.get("operator_name") {

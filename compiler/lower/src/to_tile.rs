@@ -785,7 +785,7 @@ pub fn plan_memory(f: &mut Func) {
         }
     }
     f.attrs
-        .insert("nibble.arena_bytes".into(), Attr::i64(total as i64));
+        .insert(tile::ARENA_ATTR.into(), Attr::i64(total as i64));
 }
 
 /// The output rescaling of a fused activation (`qnt.hard_swish`, `qnt.swish`): `[multiplier,

@@ -25,8 +25,8 @@
 //! %r = tosa.clamp %a {…} ; %b = tosa.conv2d %r, %wb, %bb' …
 //! ```
 
-use crate::{Options, PassInfo};
-use nibble_ir::{model, Attr, Elem, Func, Type};
+use crate::{const_f32, set_dense_f32, Options, PassInfo};
+use nibble_ir::Func;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-absorb-bias",
@@ -39,12 +39,6 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
     let mut f = f.clone();
     let producers = f.producers();
     let uses = f.use_counts();
-    let konst = |f: &Func, v: usize| -> Option<(usize, Vec<f32>)> {
-        let i = producers[v]?;
-        let (ty, bytes) = f.ops[i].dense("values").ok()?;
-        (f.ops[i].name == "tosa.const" && ty.elem() == Some(&Elem::F32))
-            .then(|| (i, model::dense_f32(bytes)))
-    };
     let reader = |f: &Func, v: usize| f.ops.iter().position(|o| o.operands.first() == Some(&v));
     let mut channels = 0;
     for a in 0..f.ops.len() {
@@ -77,9 +71,9 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             continue;
         }
         let (Some((ba_i, ba)), Some((_, wb)), Some((bb_i, bb))) = (
-            konst(&f, f.ops[a].operands[2]),
-            konst(&f, op_b.operands[1]),
-            konst(&f, op_b.operands[2]),
+            const_f32(&f, &producers, f.ops[a].operands[2]),
+            const_f32(&f, &producers, op_b.operands[1]),
+            const_f32(&f, &producers, op_b.operands[2]),
         ) else {
             continue;
         };
@@ -111,8 +105,8 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             .zip(&m)
             .map(|(&v, &k)| (v as f64 - k) as f32)
             .collect();
-        set(&mut f, ba_i, "values", &ba2);
-        set(&mut f, bb_i, "values", &bb2);
+        set_dense_f32(&mut f, ba_i, "values", &ba2);
+        set_dense_f32(&mut f, bb_i, "values", &bb2);
         for key in ["nibble.channel_min", "nibble.channel_max"] {
             for i in [a, r] {
                 if let Some(v) = f.ops[i].dense_f32(key) {
@@ -125,7 +119,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
                             (if i == r { y.max(0.0) } else { y }) as f32
                         })
                         .collect();
-                    set(&mut f, i, key, &moved);
+                    set_dense_f32(&mut f, i, key, &moved);
                 }
             }
         }
@@ -133,13 +127,4 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
     }
     tracing::info!(channels, "channel minima absorbed");
     Ok(f)
-}
-
-/// Replaces op `i`'s dense f32 attribute `key` (a constant's `values`, or a per-channel range).
-fn set(f: &mut Func, i: usize, key: &str, data: &[f32]) {
-    let ty = match f.ops[i].dense(key) {
-        Ok((t, _)) => t.clone(),
-        Err(_) => Type::tensor(&[data.len() as i64], Elem::F32),
-    };
-    f.ops[i].attrs.insert(key.into(), Attr::dense_f32(ty, data));
 }

@@ -123,13 +123,18 @@ pub fn choose_bits(
             wide[v] = false;
         }
     }
+    // `f` with the given choices marked.
+    let marked = |cs: &[Choice]| {
+        let mut g = f.clone();
+        for c in cs {
+            g.ops[c.op].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
+        }
+        g
+    };
     // Check the choice on the program it makes (a bias grows with a 16-bit input's finer
     // scale); drop what does not hold, until all do.
     loop {
-        let mut g = f.clone();
-        for c in &chosen {
-            g.ops[c.op].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
-        }
+        let g = marked(&chosen);
         let (q, map) = to_qnt_mapped(&g, cfg).map_err(|e| e.to_string())?;
         let before = chosen.len();
         chosen.retain(|c| {
@@ -144,13 +149,6 @@ pub fn choose_bits(
     // The budget on the arena the tile level plans (fusion decides which values are stored):
     // the longest worst-first prefix of the choice that fits, by bisection.
     let limit = (1.0 + budget) * arena_bytes(f, cfg)? as f64;
-    let marked = |cs: &[Choice]| {
-        let mut g = f.clone();
-        for c in cs {
-            g.ops[c.op].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
-        }
-        g
-    };
     let (mut lo, mut hi) = (0, chosen.len());
     if arena_bytes(&marked(&chosen), cfg)? as f64 > limit {
         while lo + 1 < hi {
@@ -175,8 +173,5 @@ fn arena_bytes(f: &Func, cfg: &QuantConfig) -> Result<usize, String> {
     let (q, _) = nibble_eqsat::fold_requant(&q).map_err(|e| e.to_string())?;
     let t = nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic())
         .map_err(|e| e.to_string())?;
-    match t.attrs.get("nibble.arena_bytes") {
-        Some(Attr::Int(n, _)) => Ok(*n as usize),
-        _ => Err("the tile level planned no arena".into()),
-    }
+    nibble_tile::arena_bytes(&t).ok_or_else(|| "the tile level planned no arena".into())
 }

@@ -41,34 +41,14 @@
 //! // wa'[c] = wa[c] / s_c, ba'[c] = ba[c] / s_c, wb'[…, c] = wb[…, c] · s_c
 //! ```
 
-use crate::{Options, PassInfo};
-use nibble_ir::{model, Attr, Func, ValueId};
+use crate::{const_f32, set_dense_f32, Options, PassInfo};
+use nibble_ir::{Attr, Func, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-equalize",
     summary: "Cross-layer equalization: a conv's output ranges into the depthwise conv it feeds; depthwise and pointwise weight ranges",
     run,
 };
-
-/// The f32 data of a `tosa.const` value and its op index.
-fn konst(f: &Func, producers: &[Option<usize>], v: ValueId) -> Option<(usize, Vec<f32>)> {
-    let i = producers[v]?;
-    let op = &f.ops[i];
-    if op.name != "tosa.const" {
-        return None;
-    }
-    let (ty, bytes) = op.dense("values").ok()?;
-    (ty.elem() == Some(&nibble_ir::Elem::F32)).then(|| (i, model::dense_f32(bytes)))
-}
-
-fn set_const(f: &mut Func, i: usize, data: &[f32]) {
-    let ty = f.ops[i].dense("values").map(|(t, _)| t.clone());
-    if let Ok(ty) = ty {
-        f.ops[i]
-            .attrs
-            .insert("values".into(), Attr::dense_f32(ty, data));
-    }
-}
 
 #[tracing::instrument(skip_all, name = "nibble-equalize")]
 fn run(f: &Func, opts: &Options) -> Result<Func, String> {
@@ -77,10 +57,9 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
     let producers = f.producers();
     let uses = f.use_counts();
     let mut pairs = 0;
-    // Hard-swishes to rescale: (op index, s per channel); ReLU-Ns to bound per channel: (op
-    // index, N/s per channel).
-    let mut rescaled: Vec<(usize, Vec<f64>)> = Vec::new();
-    let mut bounded: Vec<(usize, Vec<f64>)> = Vec::new();
+    // Activations made per channel: (op index, per-channel operand, true for a hard-swish's s,
+    // false for a ReLU-N's bounds N/s).
+    let mut changed: Vec<(usize, Vec<f64>, bool)> = Vec::new();
     for a in 0..f.ops.len() {
         let a_depthwise = match f.ops[a].name.as_str() {
             "tosa.conv2d" => false,
@@ -148,9 +127,9 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         let Some(b) = b else { continue };
         let (op_a, op_b) = (f.ops[a].clone(), f.ops[b].clone());
         let (Some((wa_i, wa)), Some((ba_i, ba)), Some((wb_i, wb))) = (
-            konst(&f, &producers, op_a.operands[1]),
-            konst(&f, &producers, op_a.operands[2]),
-            konst(&f, &producers, op_b.operands[1]),
+            const_f32(&f, &producers, op_a.operands[1]),
+            const_f32(&f, &producers, op_a.operands[2]),
+            const_f32(&f, &producers, op_b.operands[1]),
         ) else {
             continue;
         };
@@ -258,7 +237,7 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         if let Some((r, n)) = relu_n {
             // N/s_c ≥ N (s ≤ 1) ≥ every value the grid holds.
             let hi: Vec<f64> = s.iter().map(|&k| n / k).collect();
-            bounded.push((r, hi));
+            changed.push((r, hi, false));
         }
         let wa2: Vec<f32> = wa
             .iter()
@@ -276,9 +255,9 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
             .enumerate()
             .map(|(j, &w)| (w as f64 * s[j % oc]) as f32)
             .collect();
-        set_const(&mut f, wa_i, &wa2);
-        set_const(&mut f, ba_i, &ba2);
-        set_const(&mut f, wb_i, &wb2);
+        set_dense_f32(&mut f, wa_i, "values", &wa2);
+        set_dense_f32(&mut f, ba_i, "values", &ba2);
+        set_dense_f32(&mut f, wb_i, "values", &wb2);
         for key in ["nibble.bn_mean", "nibble.bn_std"] {
             if let Some(vals) = op_a.dense_f32(key) {
                 let scaled: Vec<f32> = vals
@@ -293,18 +272,13 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
             }
         }
         if let Some(h) = hswish {
-            rescaled.push((h, s));
+            changed.push((h, s, true));
         }
         pairs += 1;
     }
     // Each rescaled hard-swish becomes `scaled_hard_swish(y, s)` = hard_swish(s_c·y) / s_c (A's
     // channel c now holds y = x / s_c); each ReLU-N `clamp_channels(y, N/s)` (min 0). The
     // per-channel operand is a new constant right before the op.
-    let mut changed: Vec<(usize, Vec<f64>, bool)> = rescaled
-        .into_iter()
-        .map(|(i, s)| (i, s, true))
-        .chain(bounded.into_iter().map(|(i, s)| (i, s, false)))
-        .collect();
     changed.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (i, per_channel, hswish) in changed {
         let ty = nibble_ir::Type::tensor(&[per_channel.len() as i64], nibble_ir::Elem::F32);

@@ -19,23 +19,14 @@
 //! %y = tosa.conv2d %x, %w', %b', %zp, %zp {…}   // w' = w·scale, b' = b·scale + shift2
 //! ```
 
-use crate::{Options, PassInfo};
-use nibble_ir::{model, Attr, Func, Op, ValueId};
+use crate::{const_f32, Options, PassInfo};
+use nibble_ir::{Attr, Func, Op, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-fold-batchnorm",
     summary: "Fold per-channel scale/shift (BatchNormalization) into the preceding convolution",
     run,
 };
-
-fn const_data(f: &Func, producers: &[Option<usize>], v: ValueId) -> Option<Vec<f32>> {
-    let op = &f.ops[producers[v]?];
-    if op.name != "tosa.const" {
-        return None;
-    }
-    let (ty, bytes) = op.dense("values").ok()?;
-    (ty.elem() == Some(&nibble_ir::Elem::F32)).then(|| model::dense_f32(bytes))
-}
 
 /// Per-output-channel values of a constant operand (broadcast from one value), if it is one.
 fn per_channel(
@@ -45,7 +36,7 @@ fn per_channel(
     channels: usize,
 ) -> Option<Vec<f32>> {
     let shape = f.ty(v).shape()?;
-    let data = const_data(f, producers, v)?;
+    let data = const_f32(f, producers, v)?.1;
     let leading_ones = shape.iter().rev().skip(1).all(|&d| d == 1);
     match data.len() {
         1 => Some(vec![data[0]; channels]),
@@ -89,9 +80,11 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         });
         let Some((ai, ci, vals)) = found else { break };
         let conv = f.ops[ci].clone();
-        let w = const_data(&f, &producers, conv.operands[1])
+        let w = const_f32(&f, &producers, conv.operands[1])
+            .map(|c| c.1)
             .ok_or("convolution weights must be constant")?;
-        let b = const_data(&f, &producers, conv.operands[2])
+        let b = const_f32(&f, &producers, conv.operands[2])
+            .map(|c| c.1)
             .ok_or("convolution bias must be constant")?;
         let oc = vals.len();
         let (w, b) = if f.ops[ai].name == "tosa.mul" {

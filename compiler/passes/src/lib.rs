@@ -42,6 +42,29 @@ impl Options {
     }
 }
 
+/// The f32 data of a `tosa.const` value and the index of the op holding it.
+fn const_f32(f: &Func, producers: &[Option<usize>], v: usize) -> Option<(usize, Vec<f32>)> {
+    let i = producers[v]?;
+    let op = &f.ops[i];
+    if op.name != "tosa.const" {
+        return None;
+    }
+    let (ty, bytes) = op.dense("values").ok()?;
+    (ty.elem() == Some(&nibble_ir::Elem::F32)).then(|| (i, nibble_ir::model::dense_f32(bytes)))
+}
+
+/// Replaces op `i`'s dense f32 attribute `key` (a constant's `values`, a per-channel range),
+/// keeping its type if it has one.
+fn set_dense_f32(f: &mut Func, i: usize, key: &str, data: &[f32]) {
+    let ty = match f.ops[i].dense(key) {
+        Ok((t, _)) => t.clone(),
+        Err(_) => nibble_ir::Type::tensor(&[data.len() as i64], nibble_ir::Elem::F32),
+    };
+    f.ops[i]
+        .attrs
+        .insert(key.into(), nibble_ir::Attr::dense_f32(ty, data));
+}
+
 /// Every nibble pass, in pipeline order.
 pub const PASSES: &[PassInfo] = &[
     fold_constants::PASS,

@@ -86,10 +86,11 @@ impl RangeTable {
         // Eight independent lanes (vectorized; a fixed order, so reproducible); chunks holding a
         // NaN or an infinity take the scalar path, which skips those values.
         let (mut lo8, mut hi8, mut sq8) = ([lo; 8], [hi; 8], [0.0f64; 8]);
-        let chunks = data.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            if c.iter().all(|x| x.is_finite()) {
+        for c in data.chunks(8) {
+            if let Some(c) = <&[f32; 8]>::try_from(c)
+                .ok()
+                .filter(|c| c.iter().all(|x| x.is_finite()))
+            {
                 for l in 0..8 {
                     let x = c[l];
                     lo8[l] = if x < lo8[l] { x } else { lo8[l] };
@@ -99,16 +100,12 @@ impl RangeTable {
                 n += 8;
                 continue;
             }
+            // The last, short chunk, or one holding a NaN or an infinity.
             for (l, &x) in c.iter().enumerate().filter(|(_, x)| x.is_finite()) {
                 (lo8[l], hi8[l]) = (lo8[l].min(x), hi8[l].max(x));
                 sq8[l] += (x as f64) * (x as f64);
                 n += 1;
             }
-        }
-        for (l, &x) in rest.iter().enumerate().filter(|(_, x)| x.is_finite()) {
-            (lo8[l], hi8[l]) = (lo8[l].min(x), hi8[l].max(x));
-            sq8[l] += (x as f64) * (x as f64);
-            n += 1;
         }
         let lo = lo8.iter().copied().fold(f32::INFINITY, f32::min);
         let hi = hi8.iter().copied().fold(f32::NEG_INFINITY, f32::max);
