@@ -309,4 +309,34 @@ irdl.dialect @qnt {
     irdl.results(output: %output)
     irdl.attributes {"out_pad" = %out_pad_attr, "stride" = %stride_attr}
   }
+  // Squeeze-excite gate of an i8 activation x [1,H,W,C] (zero point zp_x) in fixed point, with
+  // 1×1 weights w1 [Cm,C] and w2 [C,Cm] (i8) and i32 biases b1 [Cm], b2 [C]:
+  //   S_c = Σ_hw (x - zp_x); P_c = apply_scale(S_c, pool_multiplier, pool_shift) (≈ 128·mean)
+  //   h_m = clamp(apply_scale(Σ_c w1[m,c]·P_c + b1[m], hidden_multiplier[m], hidden_shift[m]),
+  //               0, hidden_max)
+  //   g_c = clamp(apply_scale(Σ_m w2[c,m]·h_m + b2[c], gate_multiplier[c], gate_shift[c]),
+  //               0, 32768)                                    (the gate in Q15)
+  //   out = clamp(zp_out + apply_scale((x - zp_x)·g_c, multiplier, shift))
+  // Sums in 64 bits; no intermediate tensor is rounded to 8 bits, so the op needs no ranges
+  // but its input's and output's.
+  irdl.operation @squeeze_excite {
+    %input = irdl.base "!builtin.tensor"
+    %w1 = irdl.base "!builtin.tensor"
+    %b1 = irdl.base "!builtin.tensor"
+    %w2 = irdl.base "!builtin.tensor"
+    %b2 = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pool_multiplier_attr = irdl.base "#builtin.integer"
+    %pool_shift_attr = irdl.base "#builtin.integer"
+    %hidden_multiplier_attr = irdl.base "#builtin.dense_array"
+    %hidden_shift_attr = irdl.base "#builtin.dense_array"
+    %hidden_max_attr = irdl.base "#builtin.integer"
+    %gate_multiplier_attr = irdl.base "#builtin.dense_array"
+    %gate_shift_attr = irdl.base "#builtin.dense_array"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input, w1: %w1, b1: %b1, w2: %w2, b2: %b2)
+    irdl.results(output: %output)
+    irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr}
+  }
 }

@@ -31,6 +31,7 @@ pub const HARD_SWISH: &str = "qnt.hard_swish";
 pub const SWISH: &str = "qnt.swish";
 pub const RESIZE: &str = "qnt.resize";
 pub const TRANSPOSE_CONV2D: &str = "qnt.transpose_conv2d";
+pub const SQUEEZE_EXCITE: &str = "qnt.squeeze_excite";
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
@@ -374,4 +375,45 @@ pub fn transpose_conv2d(
         ("stride", Attr::I64s(stride.to_vec())),
     ];
     f.push(TRANSPOSE_CONV2D, &[x, w, b], ty, attrs)
+}
+
+/// The fixed-point parameters of `qnt.squeeze_excite` (see qnt.irdl.mlir).
+pub struct SqueezeExcite {
+    pub pool: (i32, i32),
+    pub hidden_multiplier: Vec<i32>,
+    pub hidden_shift: Vec<i32>,
+    pub hidden_max: i32,
+    pub gate_multiplier: Vec<i32>,
+    pub gate_shift: Vec<i32>,
+    pub output: (i32, i32),
+}
+
+impl SqueezeExcite {
+    pub fn attrs(&self) -> Vec<(&'static str, Attr)> {
+        vec![
+            ("pool_multiplier", Attr::i32(self.pool.0 as i64)),
+            ("pool_shift", Attr::i32(self.pool.1 as i64)),
+            (
+                "hidden_multiplier",
+                Attr::I32s(self.hidden_multiplier.clone()),
+            ),
+            ("hidden_shift", Attr::I32s(self.hidden_shift.clone())),
+            ("hidden_max", Attr::i32(self.hidden_max as i64)),
+            ("gate_multiplier", Attr::I32s(self.gate_multiplier.clone())),
+            ("gate_shift", Attr::I32s(self.gate_shift.clone())),
+            ("multiplier", Attr::i32(self.output.0 as i64)),
+            ("shift", Attr::i32(self.output.1 as i64)),
+        ]
+    }
+}
+
+/// Squeeze-excite gate: `x · g(x)` with weights `w` = (w1, b1, w2, b2).
+pub fn squeeze_excite(
+    f: &mut Func,
+    x: ValueId,
+    w: [ValueId; 4],
+    ty: Type,
+    p: &SqueezeExcite,
+) -> ValueId {
+    f.push(SQUEEZE_EXCITE, &[x, w[0], w[1], w[2], w[3]], ty, p.attrs())
 }

@@ -322,4 +322,32 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"out_pad" = %out_pad_attr, "stride" = %stride_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
   }
+  // qnt.squeeze_excite's arithmetic with the zero points and the clamp explicit (weights
+  // w1 [Cm,C], w2 [C,Cm] i8, biases i32); the channel sums, hidden activation and gate live in
+  // the kernel (64-bit sums), not in the arena.
+  irdl.operation @squeeze_excite {
+    %input = irdl.base "!builtin.tensor"
+    %w1 = irdl.base "!builtin.tensor"
+    %b1 = irdl.base "!builtin.tensor"
+    %w2 = irdl.base "!builtin.tensor"
+    %b2 = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %pool_multiplier_attr = irdl.base "#builtin.integer"
+    %pool_shift_attr = irdl.base "#builtin.integer"
+    %hidden_multiplier_attr = irdl.base "#builtin.dense_array"
+    %hidden_shift_attr = irdl.base "#builtin.dense_array"
+    %hidden_max_attr = irdl.base "#builtin.integer"
+    %gate_multiplier_attr = irdl.base "#builtin.dense_array"
+    %gate_shift_attr = irdl.base "#builtin.dense_array"
+    %multiplier_attr = irdl.base "#builtin.integer"
+    %shift_attr = irdl.base "#builtin.integer"
+    %input_zp_attr = irdl.base "#builtin.integer"
+    %output_zp_attr = irdl.base "#builtin.integer"
+    %clamp_min_attr = irdl.base "#builtin.integer"
+    %clamp_max_attr = irdl.base "#builtin.integer"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(input: %input, w1: %w1, b1: %b1, w2: %w2, b2: %b2)
+    irdl.results(output: %output)
+    irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+  }
 }

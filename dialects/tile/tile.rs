@@ -26,6 +26,7 @@ pub const SLICE: &str = "tile.slice";
 pub const CONCAT: &str = "tile.concat";
 pub const MATMUL: &str = "tile.matmul";
 pub const LAYER_NORM: &str = "tile.layer_norm";
+pub const SQUEEZE_EXCITE: &str = "tile.squeeze_excite";
 pub const RESIZE: &str = "tile.resize";
 pub const TRANSPOSE_CONV2D: &str = "tile.transpose_conv2d";
 
@@ -436,4 +437,25 @@ pub fn transpose_conv2d(
         ("offset", Attr::i64(0)),
     ]);
     f.push(TRANSPOSE_CONV2D, &[x, w, b], ty, attrs)
+}
+
+/// Squeeze-excite: `params` are the qnt op's fixed-point attributes; `w` = (w1, b1, w2, b2).
+pub fn squeeze_excite(
+    f: &mut Func,
+    x: ValueId,
+    w: [ValueId; 4],
+    ty: Type,
+    params: Vec<(&str, Attr)>,
+    zero_points: (i64, i64),
+    clamp: (i64, i64),
+) -> ValueId {
+    let mut attrs = params;
+    attrs.extend([
+        ("input_zp", Attr::i32(zero_points.0)),
+        ("output_zp", Attr::i32(zero_points.1)),
+        ("clamp_min", Attr::i32(clamp.0)),
+        ("clamp_max", Attr::i32(clamp.1)),
+        ("offset", Attr::i64(0)),
+    ]);
+    f.push(SQUEEZE_EXCITE, &[x, w[0], w[1], w[2], w[3]], ty, attrs)
 }

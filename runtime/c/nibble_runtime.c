@@ -686,3 +686,38 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
         }
     }
 }
+
+void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
+                          const int32_t *b1, const int8_t *w2, const int32_t *b2, int8_t *y,
+                          const nb_squeeze_excite *p) {
+    static int64_t pooled[4096], hidden[4096], gate[4096];
+    int i, k, m;
+    for (k = 0; k < c; k++) pooled[k] = 0;
+    for (i = 0; i < hw; i++) {
+        const int8_t *row = x + (long)i * c;
+        for (k = 0; k < c; k++) pooled[k] += row[k];
+    }
+    for (k = 0; k < c; k++)
+        pooled[k] = nb_round_shift((pooled[k] - (int64_t)hw * p->input_zp) * p->pool_multiplier,
+                                   p->pool_shift);
+    for (m = 0; m < cm; m++) {
+        int64_t a = b1[m], h;
+        for (k = 0; k < c; k++) a += (int64_t)w1[(long)m * c + k] * pooled[k];
+        h = nb_round_shift(a * p->hidden_multiplier[m], p->hidden_shift[m]);
+        hidden[m] = h < 0 ? 0 : (h > p->hidden_max ? p->hidden_max : h);
+    }
+    for (k = 0; k < c; k++) {
+        int64_t z = b2[k], g;
+        for (m = 0; m < cm; m++) z += (int64_t)w2[(long)k * cm + m] * hidden[m];
+        g = nb_round_shift(z * p->gate_multiplier[k], p->gate_shift[k]);
+        gate[k] = g < 0 ? 0 : (g > 32768 ? 32768 : g);
+    }
+    for (i = 0; i < hw; i++) {
+        const int8_t *row = x + (long)i * c;
+        int8_t *out = y + (long)i * c;
+        for (k = 0; k < c; k++) {
+            const int64_t v = nb_round_shift(((int64_t)row[k] - p->input_zp) * gate[k] * p->multiplier, p->shift);
+            out[k] = nb_sat8(p->output_zp + v, p->clamp_min, p->clamp_max);
+        }
+    }
+}

@@ -122,4 +122,17 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
                             int kw, const int32_t *bias, int8_t *y, int oh, int ow,
                             const int32_t *ty_start, const int32_t *ty_taps,
                             const int32_t *tx_start, const int32_t *tx_taps, const nb_rq *rq);
+/* Squeeze-excite parameters (qnt.squeeze_excite in docs/dialects/qnt.md). */
+typedef struct {
+    int32_t pool_multiplier, pool_shift;
+    const int32_t *hidden_multiplier, *hidden_shift;
+    int32_t hidden_max;
+    const int32_t *gate_multiplier, *gate_shift;
+    int32_t multiplier, shift, input_zp, output_zp, clamp_min, clamp_max;
+} nb_squeeze_excite;
+/* y = x * gate(mean over hw of x), x [hw][c] (c, cm <= 4096): channel sums, the two 1x1
+ * products (w1 [cm][c], w2 [c][cm]) in 64 bits, the gate in Q15. */
+void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
+                          const int32_t *b1, const int8_t *w2, const int32_t *b2, int8_t *y,
+                          const nb_squeeze_excite *p);
 #endif

@@ -516,6 +516,43 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                     ptr("int8_t")
                 );
             }
+            tile::SQUEEZE_EXCITE => {
+                let (xs, cm) = (dims(op.operands[0]), dims(op.operands[2])[0]);
+                let c = *xs.last().unwrap_or(&1);
+                if xs.len() != 4 || c > 4096 || cm > 4096 || bits(op.operands[0]) != 8 {
+                    return Err(err(op, "the C kernel needs an 8-bit NHWC input with at most 4096 channels and 4096 hidden channels"));
+                }
+                for key in [
+                    "hidden_multiplier",
+                    "hidden_shift",
+                    "gate_multiplier",
+                    "gate_shift",
+                ] {
+                    c_array(
+                        &mut weights,
+                        "int32_t",
+                        &format!("nb_{key}{i}"),
+                        op.int_list(key)?.iter(),
+                    );
+                }
+                let int = |k: &str| op.int(k);
+                let _ = writeln!(
+                    body,
+                    "    {{ static const nb_squeeze_excite p = {{ {}, {}, nb_hidden_multiplier{i}, nb_hidden_shift{i}, {}, nb_gate_multiplier{i}, nb_gate_shift{i}, {}, {}, {}, {}, {}, {} }};",
+                    int("pool_multiplier")?, int("pool_shift")?, int("hidden_max")?, int("multiplier")?, int("shift")?, int("input_zp")?, int("output_zp")?, int("clamp_min")?, int("clamp_max")?
+                );
+                let _ = writeln!(
+                    body,
+                    "      nb_squeeze_excite_s8({}, {}, {c}, {cm}, {}, {}, {}, {}, {}, &p); }}",
+                    x(0)?,
+                    xs[1] * xs[2],
+                    x(1)?,
+                    x(2)?,
+                    x(3)?,
+                    x(4)?,
+                    ptr("int8_t")
+                );
+            }
             tile::TRANSPOSE_CONV2D => {
                 // The (kernel, input) taps of every output row and column are tables computed
                 // here: start offsets, then pairs.

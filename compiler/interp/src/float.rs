@@ -897,6 +897,7 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
+        ("nibble", "squeeze_excite") => squeeze_excite(op, inputs, shape)?,
         ("nibble", "softmax") => {
             let c = *shape.last().unwrap_or(&1);
             let mut out = Vec::with_capacity(x.len());
@@ -909,6 +910,66 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
             }
             out
         }
-        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, scaled_hard_swish, clamp_channels, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax)"))),
+        _ => return Err(InterpError::Invalid(format!("tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, scaled_hard_swish, clamp_channels, hard_sigmoid, gelu, swish, layer_norm, prelu, softmax, squeeze_excite)"))),
     })
+}
+
+/// The parameters of a `nibble.squeeze_excite` op: `(hidden_max, alpha, beta)`.
+pub fn squeeze_excite_params(op: &nibble_ir::Op) -> Result<(f64, f64, f64), InterpError> {
+    let p = |k: &str| {
+        op.custom_param(k)
+            .ok_or_else(|| InterpError::Invalid(format!("squeeze_excite: missing parameter '{k}'")))
+    };
+    Ok((p("hidden_max")?, p("alpha")?, p("beta")?))
+}
+
+/// Squeeze-excite (`nibble-recognize-layers`): x[1,H,W,C] · gate(mean_hw(x)).
+fn squeeze_excite(
+    op: &nibble_ir::Op,
+    inputs: &[&[f32]],
+    shape: &[usize],
+) -> Result<Vec<f32>, InterpError> {
+    let [x, w1, b1, w2, b2] = inputs else {
+        return Err(InterpError::Invalid(
+            "squeeze_excite needs 5 operands (x, w1, b1, w2, b2)".into(),
+        ));
+    };
+    let c = *shape.last().unwrap_or(&1);
+    let mut mean = vec![0.0f64; c];
+    for row in x.chunks_exact(c.max(1)) {
+        for (m, &v) in mean.iter_mut().zip(row) {
+            *m += v as f64;
+        }
+    }
+    let hw = (x.len() / c.max(1)) as f64;
+    mean.iter_mut().for_each(|m| *m /= hw);
+    let gate = squeeze_excite_gate(op, [w1, b1, w2, b2], &mean)?;
+    Ok(x.chunks_exact(c.max(1))
+        .flat_map(|row| row.iter().zip(&gate).map(|(&v, &g)| v * g as f32))
+        .collect())
+}
+
+/// A squeeze-excite op's gate for channel means `mean`: g = clamp(α·(w2·h + b2) + β, 0, 1),
+/// h = clamp(w1·mean + b1, 0, hidden_max), w1 [Cm,1,1,C] and w2 [C,1,1,Cm] (OHWI 1×1 convs).
+pub fn squeeze_excite_gate(
+    op: &nibble_ir::Op,
+    [w1, b1, w2, b2]: [&[f32]; 4],
+    mean: &[f64],
+) -> Result<Vec<f64>, InterpError> {
+    let (hidden_max, alpha, beta) = squeeze_excite_params(op)?;
+    let (c, cm) = (mean.len(), b1.len());
+    if c == 0 || w1.len() != cm * c || w2.len() != c * cm || b2.len() != c {
+        return Err(InterpError::Invalid(
+            "squeeze_excite: weights must be [Cm,1,1,C] and [C,1,1,Cm], biases [Cm] and [C]".into(),
+        ));
+    }
+    let dot = |w: &[f32], v: &[f64]| w.iter().zip(v).map(|(&w, &v)| w as f64 * v).sum::<f64>();
+    let hidden: Vec<f64> = (0..cm)
+        .map(|m| (dot(&w1[m * c..][..c], mean) + b1[m] as f64).clamp(0.0, hidden_max))
+        .collect();
+    Ok((0..c)
+        .map(|k| {
+            (alpha * (dot(&w2[k * cm..][..cm], &hidden) + b2[k] as f64) + beta).clamp(0.0, 1.0)
+        })
+        .collect())
 }

@@ -7,7 +7,7 @@ use crate::integer_layers as layers;
 use crate::{concat, dims, loc_suffix, pool2d, slice, transpose, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
 
-const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.softmax, tile.slice, tile.concat, tile.matmul, tile.layer_norm, tile.resize, tile.transpose_conv2d";
+const SUPPORTED: &str = "tile.quantize, tile.dequantize, tile.const, tile.conv2d, tile.fully_connected, tile.requant, tile.clamp, tile.max_pool2d, tile.transpose, tile.reshape, tile.lut, tile.depthwise_conv2d, tile.avg_pool2d, tile.add, tile.mul, tile.softmax, tile.slice, tile.concat, tile.matmul, tile.layer_norm, tile.resize, tile.transpose_conv2d, tile.squeeze_excite";
 
 /// Floor of `v / 2^s` (an arithmetic right shift, written portably).
 pub fn floor_shift(v: i64, s: u32) -> i64 {
@@ -258,7 +258,8 @@ impl<'f> IntProgram<'f> {
                 | "tile.matmul"
                 | "tile.layer_norm"
                 | "tile.resize"
-                | "tile.transpose_conv2d" => {}
+                | "tile.transpose_conv2d"
+                | "tile.squeeze_excite" => {}
                 _ => return Err(InterpError::unsupported("integer", op, SUPPORTED)),
             }
         }
@@ -392,6 +393,12 @@ impl<'f> IntProgram<'f> {
                 "tile.softmax" => Val::I(layers::softmax(f, op, int(0)?)?),
                 "tile.matmul" => Val::I(layers::matmul(f, op, int(0)?, int(1)?)?),
                 "tile.layer_norm" => Val::I(layers::layer_norm(f, op, int(0)?)?),
+                "tile.squeeze_excite" => Val::I(layers::squeeze_excite(
+                    f,
+                    op,
+                    int(0)?,
+                    [int(1)?, int(2)?, int(3)?, int(4)?],
+                )?),
                 "tile.resize" => Val::I(layers::resize(f, op, int(0)?)?),
                 "tile.transpose_conv2d" => {
                     Val::I(layers::transpose_conv2d(f, op, int(0)?, int(1)?, int(2)?)?)

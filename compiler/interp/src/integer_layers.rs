@@ -1,5 +1,5 @@
 //! Integer kernels of the tile level beyond convolution: average pooling, elementwise add and
-//! mul with rescaling, fixed-point softmax, activation matmul and LayerNorm. Bit-exact definitions: the C runtime
+//! mul with rescaling, fixed-point softmax, activation matmul, LayerNorm and squeeze-excite. Bit-exact definitions: the C runtime
 //! (`runtime/c/nibble_runtime.c`) implements the same arithmetic; docs/numerics.md states it.
 
 use crate::integer::{apply_scale, floor_shift, requant, Rq};
@@ -335,6 +335,82 @@ pub fn transpose_conv2d(
         }
     }
     Ok(out)
+}
+
+/// Squeeze-excite gate in fixed point (see `qnt.squeeze_excite` in qnt.irdl.mlir).
+pub fn squeeze_excite(
+    f: &Func,
+    op: &Op,
+    x: &[i32],
+    w: [&[i32]; 4],
+) -> Result<Vec<i32>, InterpError> {
+    let c = *dims(f, op.results[0]).last().unwrap_or(&1);
+    let [w1, b1, w2, b2] = w;
+    let cm = b1.len();
+    let (hm, hs) = (
+        op.int_list("hidden_multiplier")?,
+        op.int_list("hidden_shift")?,
+    );
+    let (gm, gs) = (op.int_list("gate_multiplier")?, op.int_list("gate_shift")?);
+    if c == 0
+        || w1.len() != cm * c
+        || w2.len() != c * cm
+        || b2.len() != c
+        || hm.len() != cm
+        || hs.len() != cm
+        || gm.len() != c
+        || gs.len() != c
+    {
+        return Err(invalid(op, "needs w1 [Cm,C], b1 [Cm], w2 [C,Cm], b2 [C] and one hidden multiplier/shift per Cm, one gate multiplier/shift per C"));
+    }
+    for &s in hs.iter().chain(&gs) {
+        check_shift(op, s)?;
+    }
+    let scale = |k: &str| -> Result<(i32, i32), InterpError> {
+        let (m, s) = (
+            op.int(&format!("{k}multiplier"))?,
+            op.int(&format!("{k}shift"))?,
+        );
+        check_shift(op, s)?;
+        Ok((m as i32, s as i32))
+    };
+    let (pool, out) = (scale("pool_")?, scale("")?);
+    let (zi, zo) = (op.int("input_zp")?, op.int("output_zp")?);
+    let (lo, hi, h_max) = (
+        op.int("clamp_min")?,
+        op.int("clamp_max")?,
+        op.int("hidden_max")?,
+    );
+    let mut sums = vec![0i64; c];
+    for row in x.chunks_exact(c) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s += v as i64 - zi;
+        }
+    }
+    let pooled: Vec<i64> = sums
+        .iter()
+        .map(|&s| apply_scale(s, pool.0, pool.1))
+        .collect();
+    let dot = |w: &[i32], v: &[i64]| w.iter().zip(v).map(|(&w, &v)| w as i64 * v).sum::<i64>();
+    let hidden: Vec<i64> = (0..cm)
+        .map(|m| {
+            let a = dot(&w1[m * c..][..c], &pooled) + b1[m] as i64;
+            apply_scale(a, hm[m] as i32, hs[m] as i32).clamp(0, h_max)
+        })
+        .collect();
+    let gate: Vec<i64> = (0..c)
+        .map(|k| {
+            let z = dot(&w2[k * cm..][..cm], &hidden) + b2[k] as i64;
+            apply_scale(z, gm[k] as i32, gs[k] as i32).clamp(0, 1 << 15)
+        })
+        .collect();
+    Ok(x.chunks_exact(c)
+        .flat_map(|row| {
+            row.iter().zip(&gate).map(|(&v, &g)| {
+                (zo + apply_scale((v as i64 - zi) * g, out.0, out.1)).clamp(lo, hi) as i32
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -479,6 +479,41 @@ pub fn to_qnt_mapped(
                     .ok_or_else(|| err(op, "the slope must be constant"))?;
                 prelu_to_range(&mut f, x, &[q.scale], &slope, op, scheme)?
             }
+            "tosa.custom" if op.custom_name() == "squeeze_excite" => {
+                let (x, qx) = quant_input(&f, 0)?;
+                let w: Vec<Vec<f32>> = (1..5)
+                    .map(|k| consts.get(&op.operands[k]).map(|c| c.1.clone()))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| err(op, "the weights and biases must be constant"))?;
+                let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
+                let xs = shape(op.operands[0]);
+                let p = squeeze_excite_params(op, &xs, qx, out.scale, &w, cfg)?;
+                let ws = [
+                    quantize_weights_along(
+                        &mut f,
+                        &p.w1_shape,
+                        &p.w1,
+                        0,
+                        p.s1.clone(),
+                        scheme,
+                        None,
+                    )
+                    .0,
+                    quantize_bias(&mut f, &p.b1, &p.a1),
+                    quantize_weights_along(
+                        &mut f,
+                        &p.w2_shape,
+                        &p.w2,
+                        0,
+                        p.s2.clone(),
+                        scheme,
+                        None,
+                    )
+                    .0,
+                    quantize_bias(&mut f, &p.b2, &p.a2),
+                ];
+                qnt::squeeze_excite(&mut f, x, ws, ty, &p.fixed)
+            }
             "tosa.custom" if op.custom_name() == "softmax" => {
                 // Probabilities in [0, 1): 2^-8 with zero point -128 when asymmetric, else 2^-7.
                 let (x, q) = quant_input(&f, 0)?;
@@ -828,14 +863,7 @@ fn quantize_weights_along(
 ) -> (ValueId, Vec<f64>, Vec<f64>) {
     let channel = channel_of(shape, axis, scales.len());
     if let Some((b, sx)) = bias {
-        let n = scales.len();
-        for (c, &v) in b.iter().enumerate() {
-            let s = &mut scales[if n == 1 { 0 } else { c.min(n - 1) }];
-            let need = (v as f64).abs() / (sx * 2f64.powi(30));
-            if *s < need {
-                *s = weight_scale(-127.0 * need, 127.0 * need, BITS, scheme);
-            }
-        }
+        scales = raise_for_bias(scales, b, sx, scheme);
     }
     let q: Vec<i8> = w
         .iter()
@@ -1245,4 +1273,169 @@ fn mean_of(op: &Op) -> Option<Vec<f64>> {
             .map(|&v| v as f64)
             .collect(),
     )
+}
+
+/// A squeeze-excite op's quantization (see `qnt.squeeze_excite`): its weights (w2 and b2 with
+/// the hard sigmoid's α, β folded in) with their scales, the accumulator scales a1, a2 the
+/// biases are stored at, and the fixed-point parameters.
+struct SqueezeExciteParams {
+    w1: Vec<f32>,
+    w1_shape: [i64; 2],
+    s1: Vec<f64>,
+    b1: Vec<f32>,
+    a1: Vec<f64>,
+    w2: Vec<f32>,
+    w2_shape: [i64; 2],
+    s2: Vec<f64>,
+    b2: Vec<f32>,
+    a2: Vec<f64>,
+    fixed: qnt::SqueezeExcite,
+}
+
+/// `P` holds 128 × the channel means on x's grid: |P| < 2^15 for 8-bit inputs.
+const SE_POOL_BITS: i32 = 7;
+/// The hidden activation's levels over its bound (2^24), and the gate's one (Q15).
+const SE_HIDDEN_BITS: u32 = 24;
+const SE_GATE_ONE: f64 = 32768.0;
+
+fn squeeze_excite_params(
+    op: &Op,
+    xs: &[i64],
+    qx: QuantType,
+    out_scale: f64,
+    w: &[Vec<f32>],
+    cfg: &QuantConfig,
+) -> Result<SqueezeExciteParams, LowerError> {
+    let (hidden_max, alpha, beta) =
+        nibble_interp::float::squeeze_excite_params(op).map_err(|e| err(op, e.to_string()))?;
+    if qx.bits != 8 || xs.len() != 4 {
+        return Err(err(op, "squeeze-excite reads an 8-bit NHWC activation"));
+    }
+    let (hw, c) = ((xs[1] * xs[2]) as f64, xs[3] as usize);
+    let cm = w[1].len();
+    if w[0].len() != cm * c || w[2].len() != c * cm || w[3].len() != c {
+        return Err(err(
+            op,
+            "weights must be [Cm,1,1,C] and [C,1,1,Cm], biases [Cm] and [C]",
+        ));
+    }
+    let scheme = cfg.scheme;
+    let sx = qx.scale;
+    let pool = fixed_multiplier((1 << SE_POOL_BITS) as f64 / hw)?;
+    // P is at scale sx / 128; the first product at sx / 128 · s1[m].
+    let sp = sx / (1 << SE_POOL_BITS) as f64;
+    let (w1_shape, w2_shape) = ([cm as i64, c as i64], [c as i64, cm as i64]);
+    let s1 = weight_scales(
+        &w[0],
+        &w1_shape,
+        0,
+        cfg.per_channel,
+        cfg.clamp_sigma,
+        scheme,
+    );
+    let s1 = raise_for_bias(s1, &w[1], sp, scheme);
+    let ch = |s: &[f64], k: usize| s[if s.len() == 1 { 0 } else { k }];
+    let a1: Vec<f64> = (0..cm).map(|m| sp * ch(&s1, m)).collect();
+    // The largest |h| any input can give (x's grid bounds its mean), or the activation's cap.
+    let p_max = sx * (qx.qmax() - qx.zero_point).max(qx.zero_point - qx.qmin()) as f64;
+    let q1 = |m: usize, k: usize| quantize_value(w[0][m * c + k] as f64, ch(&s1, m), -127, 127);
+    let bound = (0..cm)
+        .map(|m| {
+            let sum: i64 = (0..c).map(|k| q1(m, k).abs()).sum();
+            sum as f64 * ch(&s1, m) * p_max + w[1][m].abs() as f64
+        })
+        .fold(0.0, f64::max)
+        .min(hidden_max);
+    // The gate's affine step folded into the second product: α·(w2·h + b2) + β.
+    let w2: Vec<f32> = w[2].iter().map(|&v| (alpha * v as f64) as f32).collect();
+    let b2: Vec<f32> = w[3]
+        .iter()
+        .map(|&v| (alpha * v as f64 + beta) as f32)
+        .collect();
+    let s2 = weight_scales(&w2, &w2_shape, 0, cfg.per_channel, cfg.clamp_sigma, scheme);
+    let q2 = |k: usize, m: usize| quantize_value(w2[k * cm + m] as f64, ch(&s2, k), -127, 127);
+    // The hidden scale: the power of two giving |h| up to 2^24 levels, coarser only where a
+    // channel's second sum Σ|w2|·|h| + |b2| would reach 2^30.
+    let second = (0..c)
+        .map(|k| {
+            let sum: i64 = (0..cm).map(|m| q2(k, m).abs()).sum();
+            (sum as f64 * bound + (b2[k] as f64 / ch(&s2, k)).abs()) / (1u64 << 30) as f64
+        })
+        .fold(0.0, f64::max);
+    let sh = match (bound / (1u64 << SE_HIDDEN_BITS) as f64).max(second) {
+        v if v > 0.0 => v.log2().ceil().exp2(),
+        _ => 1.0,
+    };
+    let h_max = if hidden_max <= bound {
+        (hidden_max / sh).floor()
+    } else {
+        (bound / sh).ceil()
+    } as i32;
+    let (mut hidden_multiplier, mut hidden_shift) = (Vec::new(), Vec::new());
+    for a in &a1 {
+        let fs = fixed_multiplier(a / sh)?;
+        hidden_multiplier.push(fs.multiplier);
+        hidden_shift.push(fs.shift);
+    }
+    let a2: Vec<f64> = (0..c).map(|k| sh * ch(&s2, k)).collect();
+    let (mut gate_multiplier, mut gate_shift) = (Vec::new(), Vec::new());
+    for a in &a2 {
+        let fs = fixed_multiplier(a * SE_GATE_ONE)?;
+        gate_multiplier.push(fs.multiplier);
+        gate_shift.push(fs.shift);
+    }
+    // 64-bit products: each sum (below 2^31) times its 31-bit multiplier stays below 2^62.
+    let limit = (1i64 << 31) as f64;
+    for m in 0..cm {
+        let sum: i64 = (0..c).map(|k| q1(m, k).abs()).sum();
+        if (sum << 15) as f64 + (w[1][m] as f64 / a1[m]).abs() >= limit {
+            return Err(err(op, format!("hidden channel {m}: Σ|w1| × 2^15 + |b1| reaches 2^31 (its 64-bit rescaling could overflow)")));
+        }
+    }
+    for k in 0..c {
+        let sum: i64 = (0..cm).map(|m| q2(k, m).abs()).sum();
+        if (sum * h_max as i64) as f64 + (b2[k] as f64 / a2[k]).abs() >= limit {
+            return Err(err(op, format!("channel {k}: Σ|w2| × hidden_max + |b2| reaches 2^31 (its 64-bit rescaling could overflow)")));
+        }
+    }
+    let output = fixed_multiplier(sx / (SE_GATE_ONE * out_scale))?;
+    Ok(SqueezeExciteParams {
+        w1: w[0].clone(),
+        w1_shape,
+        s1,
+        b1: w[1].clone(),
+        a1,
+        w2,
+        w2_shape,
+        s2,
+        b2,
+        a2,
+        fixed: qnt::SqueezeExcite {
+            pool: (pool.multiplier, pool.shift),
+            hidden_multiplier,
+            hidden_shift,
+            hidden_max: h_max,
+            gate_multiplier,
+            gate_shift,
+            output: (output.multiplier, output.shift),
+        },
+    })
+}
+
+/// Weight scales raised where a channel's bias would not fit ±2^30 at `input_scale` × scale.
+fn raise_for_bias(
+    mut scales: Vec<f64>,
+    bias: &[f32],
+    input_scale: f64,
+    scheme: Scheme,
+) -> Vec<f64> {
+    let n = scales.len();
+    for (c, &v) in bias.iter().enumerate() {
+        let s = &mut scales[if n == 1 { 0 } else { c.min(n - 1) }];
+        let need = (v as f64).abs() / (input_scale * 2f64.powi(30));
+        if *s < need {
+            *s = weight_scale(-127.0 * need, 127.0 * need, BITS, scheme);
+        }
+    }
+    scales
 }

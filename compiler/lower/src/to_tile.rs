@@ -552,6 +552,38 @@ pub fn to_tile_mapped(
                     (oq.qmin(), oq.qmax()),
                 )
             }
+            qnt::SQUEEZE_EXCITE => {
+                let (iq, oq) = quant_io(q, op, 0)?;
+                let params = [
+                    "pool_multiplier",
+                    "pool_shift",
+                    "hidden_multiplier",
+                    "hidden_shift",
+                    "hidden_max",
+                    "gate_multiplier",
+                    "gate_shift",
+                    "multiplier",
+                    "shift",
+                ]
+                .iter()
+                .map(|&k| {
+                    op.attrs
+                        .get(k)
+                        .cloned()
+                        .map(|a| (k, a))
+                        .ok_or_else(|| err(op, format!("missing attribute '{k}'")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+                tile::squeeze_excite(
+                    &mut f,
+                    input(0)?,
+                    [input(1)?, input(2)?, input(3)?, input(4)?],
+                    storage(q.ty(op.results[0])),
+                    params,
+                    (iq.zero_point, oq.zero_point),
+                    (oq.qmin(), oq.qmax()),
+                )
+            }
             qnt::RESIZE => {
                 let (iq, oq) = quant_io(q, op, 0)?;
                 let mut rq = requant_params(op, iq, oq, "multiplier", "shift")?;

@@ -11,6 +11,7 @@
 //! | `layer_norm` | `(x − mean) · (mean((x − mean)²) + ε)^-½ · γ + β` over the last axis | x, γ, β |
 //! | `prelu` | `clamp(x, 0, +∞) + clamp(x, −∞, 0) · slope` (PRelu, LeakyRelu), slope scalar or per last-axis channel | x, slope |
 //! | `softmax` | `e · (Σ e)⁻¹`, `e = exp(x − max(x))`, max and Σ over the last axis | x |
+//! | `squeeze_excite` | `x · clamp(α·conv₂(clamp(conv₁(avg_pool(x)), 0, N)) + β, 0, 1)`: global average pool, 1×1 convs (`implementation_attrs = "hidden_max=N,alpha=…,beta=…"`) | x, w₁, b₁, w₂, b₂ |
 //!
 //! Precondition: graph level as the importer writes it (Div → reciprocal/mul, Sqrt → pow ½,
 //! mean → reduce_sum · 1/n). Postcondition: same function, recognised chains replaced; the
@@ -31,7 +32,7 @@ use nibble_ir::{model, Attr, Func, Op, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-recognize-layers",
-    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU, swish, LayerNorm, PReLU and softmax chains by single tosa.custom ops",
+    summary: "Replace decomposed hard-swish, hard-sigmoid, GELU, swish, LayerNorm, PReLU, softmax and squeeze-excite chains by single tosa.custom ops",
     run,
 };
 
@@ -126,6 +127,9 @@ fn match_at(v: &View, root: ValueId) -> Option<Found> {
     };
     match op.name.as_str() {
         "tosa.mul" => {
+            if let Some(se) = squeeze_excite(v, root) {
+                return Some(se);
+            }
             // hard_swish, form 1: (x · clamp(x + 3, 0, 6)) · ⅙
             if let Some((sixth, p)) = v.either(root, "tosa.mul", |o| {
                 v.scalar(o).is_some_and(|c| near(c, 1.0 / 6.0))
@@ -282,6 +286,51 @@ fn prelu(v: &View, root: ValueId) -> Option<Found> {
             operands: vec![x, slope],
             attrs: String::new(),
         })
+}
+
+/// A 1×1, stride-1, unpadded `tosa.conv2d` reading `input` with constant weights, bias and
+/// zero points: (weights, bias).
+fn pointwise_conv(v: &View, c: ValueId) -> Option<(ValueId, ValueId, ValueId)> {
+    let conv = v.op(c, "tosa.conv2d")?;
+    let ws = v.f.ty(conv.operands[1]).shape()?;
+    let ok = ws.len() == 4
+        && ws[1] == 1
+        && ws[2] == 1
+        && conv.ints("stride").ok()? == [1, 1]
+        && conv.ints("pad").ok()?.iter().all(|&p| p == 0)
+        && conv.operands[1..].iter().all(|&o| v.is_const(o))
+        && conv.operands[3..].iter().all(|&o| v.scalar(o) == Some(0.0));
+    ok.then_some((conv.operands[0], conv.operands[1], conv.operands[2]))
+}
+
+/// `x · gate(conv(act(conv(global_avg_pool(x)))))`: the hidden activation a ReLU (`clamp(0,
+/// N)`), the gate a hard sigmoid (`clamp(α·z + β, 0, 1)`, α·z + β often folded into the conv).
+fn squeeze_excite(v: &View, root: ValueId) -> Option<Found> {
+    let is_gate = |o: ValueId| v.clamp(o).is_some_and(|(_, lo, hi)| lo == 0.0 && hi == 1.0);
+    let (gate, x) = v.either(root, "tosa.mul", is_gate)?;
+    let (alpha, beta, z) = match hard_sigmoid_of(v, gate) {
+        Some((z, a, b)) => (a, b, z),
+        None => (1.0f32, 0.0f32, v.clamp(gate)?.0),
+    };
+    let (h, w2, b2) = pointwise_conv(v, z)?;
+    let (a, lo, hidden_max) = v.clamp(h)?;
+    let (p, w1, b1) = pointwise_conv(v, a)?;
+    let pool = v.op(p, "tosa.avg_pool2d")?;
+    let xs = v.f.ty(x).shape()?;
+    let global = pool.operands[0] == x
+        && xs.len() == 4
+        && pool.ints("kernel").ok()? == xs[1..3]
+        && pool.ints("pad").ok()?.iter().all(|&p| p == 0)
+        && v.f.ty(p).shape()? == [1, 1, 1, xs[3]];
+    let inner = [gate, z, h, a, p];
+    (global && lo == 0.0 && hidden_max > 0.0 && inner.iter().all(|&i| v.single_use(i))).then(|| {
+        Found {
+            root,
+            operator: "squeeze_excite",
+            operands: vec![x, w1, b1, w2, b2],
+            attrs: format!("hidden_max={hidden_max:e},alpha={alpha:e},beta={beta:e}"),
+        }
+    })
 }
 
 /// `e · reciprocal(reduce_sum(e))` with `e = exp(x − reduce_max(x))`, both over the last axis.

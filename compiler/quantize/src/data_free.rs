@@ -354,6 +354,13 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     let h = nibble_interp::float::Activation::HardSwish;
                     through(&wide, k, |v, c| h.apply((v * s[c]) as f32) as f64 / s[c])
                 }
+                "tosa.custom" if op.custom_name() == "squeeze_excite" => {
+                    // Each channel scaled by the gate its mean opens.
+                    let x = get(0)?.widened(last_dim(r));
+                    let w: Vec<Vec<f32>> = (1..5).map(|i| konst(i).map(|c| c.1.iter().map(|&v| v as f32).collect())).collect::<Option<_>>().ok_or_else(|| unsupported(op, "the weights must be constant"))?;
+                    let gate = nibble_interp::float::squeeze_excite_gate(op, [&w[0], &w[1], &w[2], &w[3]], &x.mean)?;
+                    Stats { mean: x.mean.iter().zip(&gate).map(|(m, g)| m * g).collect(), std: x.std.iter().zip(&gate).map(|(d, g)| d * g).collect(), bounds: None }
+                }
                 "tosa.clamp" => {
                     let (a, b) = (op.float("min_val")?, op.float("max_val")?);
                     through(get(0)?, k, |v, _| v.clamp(a, b))
@@ -363,7 +370,7 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
                     None => {
                         return Err(unsupported(
                             op,
-                            "data-free ranges cannot propagate through it (supported: conv, depthwise, matmul, add, sub, mul, clamp, pools, transpose, reshape, slice, concat, unary activations, prelu, softmax, layer_norm)",
+                            "data-free ranges cannot propagate through it (supported: conv, depthwise, matmul, add, sub, mul, clamp, pools, transpose, reshape, slice, concat, unary activations, prelu, softmax, layer_norm, squeeze_excite)",
                         ))
                     }
                 },
