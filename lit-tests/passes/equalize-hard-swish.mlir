@@ -1,7 +1,7 @@
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-equalize{scheme=symmetric})' | FileCheck %s
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-equalize{scheme=asymmetric})' | FileCheck %s --check-prefix=ASYM
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-equalize{scheme=symmetric},nibble-quantize{granularity=channel})' | FileCheck %s --check-prefix=QNT
-// RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-equalize{scheme=symmetric},nibble-quantize{scheme=pow2})' 2>&1 | FileCheck %s --check-prefix=POW2
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-equalize{scheme=symmetric},nibble-fuse-activations,nibble-quantize{granularity=channel})' | FileCheck %s --check-prefix=QNT
+// RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-equalize{scheme=symmetric},nibble-fuse-activations,nibble-quantize{scheme=pow2})' 2>&1 | FileCheck %s --check-prefix=POW2
 
 // Conv A → hard-swish → depthwise conv B, with the hard-swish's channel ranges observed on
 // calibration vectors (nibble.channel_min/max, as `nibble compile --equalize` writes them):

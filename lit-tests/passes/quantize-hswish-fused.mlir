@@ -1,7 +1,7 @@
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize)' | FileCheck %s --check-prefix=QNT
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize,nibble-lower-tile)' | FileCheck %s --check-prefix=TILE
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-fuse-activations,nibble-quantize)' | FileCheck %s --check-prefix=QNT
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-fuse-activations,nibble-quantize,nibble-lower-tile)' | FileCheck %s --check-prefix=TILE
 
-// A hard-swish that alone reads a conv, with the affine steps after it (2·y − 0.5), is one
+// A hard-swish that alone reads a conv (marked fused by nibble-fuse-activations), with the affine steps after it (2·y − 0.5), is one
 // fixed-point epilogue of the i32 accumulator: no int8 pre-activation tensor, one rounding.
 // x in [-1, 1], weight 1 (both 1/127): accumulator scale 1/127². The activation's input scale
 // s_v = max(|pre-activation|, 6)/2^15 = 6/32768: mid = (1/127²)/s_v = 0.338603 =

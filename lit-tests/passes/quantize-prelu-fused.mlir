@@ -1,7 +1,7 @@
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize)' | FileCheck %s --check-prefix=QNT
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize,nibble-lower-tile)' | FileCheck %s --check-prefix=TILE
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-fuse-activations,nibble-quantize)' | FileCheck %s --check-prefix=QNT
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-fuse-activations,nibble-quantize,nibble-lower-tile)' | FileCheck %s --check-prefix=TILE
 
-// A PReLU that alone reads a conv rescales its i32 accumulator directly (one rounding, no int8
+// A PReLU that alone reads a conv (marked fused by nibble-fuse-activations) rescales its i32 accumulator directly (one rounding, no int8
 // pre-activation tensor): x and the output in [-1, 1] (1/127), weights 1/127, accumulator
 // 1/127²; positive side (1/127²)/(1/127) = 1/127 = 1082196484 · 2^-37; slopes [0.25, -0.5]:
 // 1082196484 · 2^-39 and -1082196484 · 2^-38. At the tile level the conv carries both sides.

@@ -1,7 +1,7 @@
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize)' | FileCheck %s --check-prefix=QNT
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize,nibble-lower-tile)' | FileCheck %s --check-prefix=TILE
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-fuse-activations,nibble-quantize)' | FileCheck %s --check-prefix=QNT
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-fuse-activations,nibble-quantize,nibble-lower-tile)' | FileCheck %s --check-prefix=TILE
 
-// A swish (x·sigmoid(βx), β = 1) that alone reads a conv, with 2·y − 0.5 after it, is one
+// A swish (x·sigmoid(βx), β = 1) that alone reads a conv (marked fused by nibble-fuse-activations), with 2·y − 0.5 after it, is one
 // fixed-point epilogue of the i32 accumulator. Accumulator scale 1/127²; v = βx in units of
 // 2^-12: mid = (1/127²)/2^-12 = 0.25395 = 1090717716 · 2^-32. The sigmoid table is
 // round(2^15·sigmoid((k − 128)/16)): 11 (0x0B), 12, … 16384 at k = 128 … 32757. Output

@@ -35,7 +35,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-dce, nibble-absorb-bias, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-fuse-activations, nibble-dce, nibble-absorb-bias, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -440,7 +440,7 @@ fn progress(n: usize, what: &str) -> ProgressBar {
 
 /// The graph-level clean-up pipeline every imported model goes through.
 const GRAPH_CLEANUP: &str =
-    "builtin.module(nibble-fold-constants,nibble-fold-batchnorm,nibble-recognize-layers,nibble-dce)";
+    "builtin.module(nibble-fold-constants,nibble-fold-batchnorm,nibble-recognize-layers,nibble-fuse-activations,nibble-dce)";
 
 fn graph_cleanup(mlir: &Mlir, f: &Func) -> Res<Func> {
     run_pipeline_on(mlir, f, GRAPH_CLEANUP)

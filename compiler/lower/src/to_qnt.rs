@@ -25,7 +25,8 @@ use nibble_ir::{model, Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, Val
 use nibble_qnt as qnt;
 use nibble_quantize::{
     activation_params, channel_of, fixed_multiplier, quantize_value, shared_shift,
-    signed_multiplier, weight_scale, weight_scales, Scheme, BITS_ATTR, WEIGHT_SCALES_ATTR,
+    signed_multiplier, weight_scale, weight_scales, Scheme, BITS_ATTR, FUSED_ATTR,
+    WEIGHT_SCALES_ATTR,
 };
 use std::collections::HashMap;
 
@@ -363,31 +364,11 @@ pub fn to_qnt_mapped(
                 let ty = Type::tensor(&shape(op.results[0]), Elem::Quant(q));
                 qnt::max_pool2d(&mut f, x, ty, pool_window(op)?)
             }
-            "tosa.clamp" => {
+            "tosa.clamp" | "tosa.custom"
+                if op.name == "tosa.clamp" || op.custom_name() == "clamp_channels" =>
+            {
                 let (x, q) = quant_input(&f, 0)?;
-                let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
-                let (qlo, qhi) = (stored(&q, lo), stored(&q, hi));
-                let c = qnt::clamp(&mut f, x, qlo, qhi);
-                requant_to_range(&mut f, c, op, scheme)?
-            }
-            "tosa.custom" if op.custom_name() == "clamp_channels" => {
-                // Per-channel upper bounds at or above the output grid's top are the grid's own
-                // saturation: a clamp to [min, top] (cross-layer equalization makes them so).
-                let (x, q) = quant_input(&f, 0)?;
-                let lo = op
-                    .custom_param("min")
-                    .ok_or_else(|| err(op, "clamp_channels needs a min"))?;
-                let hi = consts
-                    .get(&op.operands[1])
-                    .map(|c| c.1.clone())
-                    .ok_or_else(|| err(op, "the upper bounds must be constant"))?;
-                let (_, out) = out_type(op, &shape(op.results[0]), scheme)?;
-                let top = out.scale * (out.qmax() - out.zero_point) as f64;
-                if let Some(&b) = hi.iter().find(|&&b| (b as f64) < top * (1.0 - 1e-6)) {
-                    return Err(err(op, format!("a per-channel upper bound ({b}) below the output grid's top ({top}) has no integer form")));
-                }
-                let c = qnt::clamp(&mut f, x, stored(&q, lo), q.qmax());
-                requant_to_range(&mut f, c, op, scheme)?
+                clamp_to_range(&mut f, x, q, op, &consts, scheme)?
             }
             "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
                 return Err(err(op, "a hard-swish rescaled per channel (by nibble-equalize) is quantized only as the epilogue of the conv / fully connected layer it alone reads, which pow2 does not use (equalize with scheme=pow2 leaves hard-swish alone)"));
@@ -969,23 +950,6 @@ fn layer_norm_params(
     })
 }
 
-/// The PReLU (with a constant slope) that alone reads `v`: its op index and slope.
-fn prelu_user(
-    g: &Func,
-    v: ValueId,
-    uses: &[usize],
-    consts: &HashMap<ValueId, (&Type, Vec<f32>)>,
-) -> Option<(usize, Vec<f32>)> {
-    if uses[v] != 1 || g.returns.contains(&v) {
-        return None;
-    }
-    let i = g.ops.iter().position(|o| o.operands.contains(&v))?;
-    let op = &g.ops[i];
-    (op.custom_name() == "prelu" && op.operands[0] == v)
-        .then(|| consts.get(&op.operands[1]).map(|c| (i, c.1.clone())))
-        .flatten()
-}
-
 /// `qnt.prelu` of `x` (scale one, or per channel of the last axis: a conv accumulator) to the
 /// range of the PReLU `op`: the non-negative side rescales by `s_in / s_out`, the negative side
 /// by the signed `slope · s_in / s_out`, per channel wherever either varies.
@@ -1137,18 +1101,33 @@ fn activation_epilogue(
     consts: &HashMap<ValueId, (&Type, Vec<f32>)>,
     scheme: Scheme,
 ) -> Result<Option<(usize, ValueId)>, LowerError> {
-    let v = g.ops[i].results[0];
-    if let Some((pi, slope)) = prelu_user(g, v, uses, consts) {
-        let out = prelu_to_range(f, acc, acc_scales, &slope, &g.ops[pi], scheme)?;
-        return Ok(Some((pi, out)));
-    }
-    if scheme == Scheme::Pow2 || uses[v] != 1 || g.returns.contains(&v) {
-        return Ok(None);
-    }
-    let Some(h) = g.ops.iter().position(|o| o.operands.first() == Some(&v)) else {
+    let Some(h) = fused_user(g, g.ops[i].results[0], uses) else {
         return Ok(None);
     };
-    let kind = g.ops[h].custom_name();
+    let act = &g.ops[h];
+    let kind = act.custom_name();
+    if act.name == "tosa.clamp" || kind == "clamp_channels" {
+        // Rescaled straight to the clamp's range: its bounds apply on that grid.
+        let r = requant_to_range(f, acc, act, scheme)?;
+        let q = f
+            .ty(r)
+            .quant()
+            .ok_or_else(|| err(act, "not quantized per tensor"))?;
+        return Ok(Some((h, clamp_to_range(f, r, q, act, consts, scheme)?)));
+    }
+    if kind == "prelu" {
+        let slope = consts
+            .get(&act.operands[1])
+            .map(|c| c.1.clone())
+            .ok_or_else(|| err(act, "the slope must be constant"))?;
+        return Ok(Some((
+            h,
+            prelu_to_range(f, acc, acc_scales, &slope, act, scheme)?,
+        )));
+    }
+    if scheme == Scheme::Pow2 {
+        return Ok(None);
+    }
     // A hard-swish rescaled per channel by cross-layer equalization: hard_swish(s_c·y) / s_c.
     let scaled: Option<Vec<f64>> = match kind {
         "scaled_hard_swish" => {
@@ -1438,4 +1417,46 @@ fn raise_for_bias(
         }
     }
     scales
+}
+
+/// A clamp (`tosa.clamp`, or the `clamp_channels` of cross-layer equalization: per-channel upper
+/// bounds at or above the output grid's top, which are the grid's own saturation) of `x` (type
+/// `q`), then requantized to the clamp's own range (nothing if `x` already has it).
+fn clamp_to_range(
+    f: &mut Func,
+    x: ValueId,
+    q: QuantType,
+    op: &Op,
+    consts: &HashMap<ValueId, (&Type, Vec<f32>)>,
+    scheme: Scheme,
+) -> Result<ValueId, LowerError> {
+    let c = if op.name == "tosa.clamp" {
+        let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
+        qnt::clamp(f, x, stored(&q, lo), stored(&q, hi))
+    } else {
+        let lo = op
+            .custom_param("min")
+            .ok_or_else(|| err(op, "clamp_channels needs a min"))?;
+        let hi = consts
+            .get(&op.operands[1])
+            .map(|c| c.1.clone())
+            .ok_or_else(|| err(op, "the upper bounds must be constant"))?;
+        let (_, out) = out_type(op, f.ty(x).shape().unwrap_or(&[]), scheme)?;
+        let top = out.scale * (out.qmax() - out.zero_point) as f64;
+        if let Some(&b) = hi.iter().find(|&&b| (b as f64) < top * (1.0 - 1e-6)) {
+            return Err(err(op, format!("a per-channel upper bound ({b}) below the output grid's top ({top}) has no integer form")));
+        }
+        qnt::clamp(f, x, stored(&q, lo), q.qmax())
+    };
+    requant_to_range(f, c, op, scheme)
+}
+
+/// The activation marked `nibble.fused` (by `nibble-fuse-activations`) that alone reads `v`.
+fn fused_user(g: &Func, v: ValueId, uses: &[usize]) -> Option<usize> {
+    if uses[v] != 1 || g.returns.contains(&v) {
+        return None;
+    }
+    g.ops
+        .iter()
+        .position(|o| o.operands.first() == Some(&v) && o.attrs.contains_key(FUSED_ATTR))
 }

@@ -12,6 +12,7 @@ mod equalize;
 mod fold_batchnorm;
 mod fold_constants;
 mod fold_requant;
+mod fuse_activations;
 mod lower_tile;
 mod pipeline;
 mod quantize;
@@ -70,6 +71,7 @@ pub const PASSES: &[PassInfo] = &[
     fold_constants::PASS,
     fold_batchnorm::PASS,
     recognize_layers::PASS,
+    fuse_activations::PASS,
     dce::PASS,
     absorb_bias::PASS,
     equalize::PASS,

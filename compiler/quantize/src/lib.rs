@@ -15,6 +15,10 @@ pub use gptq::{hessians, round_weights, Rounded, WEIGHT_SCALES_ATTR};
 pub use ranges::{annotate, annotate_channel_ranges, calibrate, RangeMethod, RangeTable};
 pub use weights::{channel_of, weight_scales};
 
+/// Marks an activation computed in the epilogue of the layer whose output it reads (set by
+/// `nibble-fuse-activations`, read by `nibble-quantize`).
+pub const FUSED_ATTR: &str = "nibble.fused";
+
 #[derive(Debug, thiserror::Error)]
 pub enum QuantError {
     #[error("the scale ratio {0:e} cannot be represented as an int32 multiplier with a shift in [1, 62]")]
