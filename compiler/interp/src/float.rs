@@ -264,7 +264,9 @@ impl<'f> FloatProgram<'f> {
                     &dims(f, op.operands[0]),
                     &dims(f, r),
                     f32::NEG_INFINITY,
-                    f32::max,
+                    // f32::max without its NaN case (a NaN tap is skipped either way): one
+                    // vector max per lane group.
+                    |a, x| if x > a { x } else { a },
                     |a, _| a,
                 )?,
                 _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
@@ -313,7 +315,17 @@ fn sgemm(
     if m == 1 && csb == 1 {
         let out = &mut c[..n];
         out.fill(0.0);
-        for kk in 0..k {
+        // Four rows of B per pass over the output: a quarter of its loads and stores.
+        let mut kk = 0;
+        while kk + 4 <= k {
+            let av = [0, 1, 2, 3].map(|d| a[(kk + d) * csa]);
+            let [b0, b1, b2, b3] = [0, 1, 2, 3].map(|d| &b[(kk + d) * rsb..][..n]);
+            for ((((o, &x0), &x1), &x2), &x3) in out.iter_mut().zip(b0).zip(b1).zip(b2).zip(b3) {
+                *o += av[0] * x0 + av[1] * x1 + av[2] * x2 + av[3] * x3;
+            }
+            kk += 4;
+        }
+        for kk in kk..k {
             let av = a[kk * csa];
             for (o, &bv) in out.iter_mut().zip(&b[kk * rsb..][..n]) {
                 *o += av * bv;
@@ -481,15 +493,29 @@ pub fn patches(f: &Func, op: &nibble_ir::Op, x: &[f32]) -> Result<Vec<f32>, Inte
     for oy in 0..oh {
         for ox in 0..ow {
             let row = &mut col[(oy * ow + ox) * k..][..k];
+            let x0 = ox as i64 * stride[1] - pad[2];
             for ky in 0..kh {
                 let iy = oy as i64 * stride[0] - pad[0] + ky as i64 * dil[0];
-                for kx in 0..kw {
-                    let ix = ox as i64 * stride[1] - pad[2] + kx as i64 * dil[1];
-                    if iy < 0 || iy >= h || ix < 0 || ix >= wd {
-                        continue;
+                if iy < 0 || iy >= h {
+                    continue;
+                }
+                let line = &x[(iy * wd) as usize * c..][..wd as usize * c];
+                if dil[1] == 1 {
+                    // Undilated taps of one kernel row are adjacent input pixels: one copy.
+                    let (k0, k1) = ((-x0).clamp(0, kw as i64), (wd - x0).clamp(0, kw as i64));
+                    if k0 < k1 {
+                        let n = (k1 - k0) as usize * c;
+                        row[(ky * kw + k0 as usize) * c..][..n]
+                            .copy_from_slice(&line[(x0 + k0) as usize * c..][..n]);
                     }
-                    let src = &x[((iy * wd + ix) as usize) * c..][..c];
-                    row[(ky * kw + kx) * c..][..c].copy_from_slice(src);
+                    continue;
+                }
+                for kx in 0..kw {
+                    let ix = x0 + kx as i64 * dil[1];
+                    if ix >= 0 && ix < wd {
+                        row[(ky * kw + kx) * c..][..c]
+                            .copy_from_slice(&line[ix as usize * c..][..c]);
+                    }
                 }
             }
         }
@@ -934,19 +960,25 @@ fn squeeze_excite(
             "squeeze_excite needs 5 operands (x, w1, b1, w2, b2)".into(),
         ));
     };
-    let c = *shape.last().unwrap_or(&1);
-    let mut mean = vec![0.0f64; c];
-    for row in x.chunks_exact(c.max(1)) {
-        for (m, &v) in mean.iter_mut().zip(row) {
-            *m += v as f64;
+    let c = (*shape.last().unwrap_or(&1)).max(1);
+    // f32 channel sums (relative error ~1e-7·√(H·W), far inside the 1e-4 contract).
+    let mut sum = vec![0.0f32; c];
+    for row in x.chunks_exact(c) {
+        for (m, &v) in sum.iter_mut().zip(row) {
+            *m += v;
         }
     }
-    let hw = (x.len() / c.max(1)) as f64;
-    mean.iter_mut().for_each(|m| *m /= hw);
-    let gate = squeeze_excite_gate(op, [w1, b1, w2, b2], &mean)?;
-    Ok(x.chunks_exact(c.max(1))
-        .flat_map(|row| row.iter().zip(&gate).map(|(&v, &g)| v * g as f32))
-        .collect())
+    let hw = (x.len() / c) as f64;
+    let mean: Vec<f64> = sum.iter().map(|&s| s as f64 / hw).collect();
+    let gate: Vec<f32> = squeeze_excite_gate(op, [w1, b1, w2, b2], &mean)?
+        .iter()
+        .map(|&g| g as f32)
+        .collect();
+    let mut out = Vec::with_capacity(x.len());
+    for row in x.chunks_exact(c) {
+        out.extend(row.iter().zip(&gate).map(|(&v, &g)| v * g));
+    }
+    Ok(out)
 }
 
 /// A squeeze-excite op's gate for channel means `mean`: g = clamp(α·(w2·h + b2) + β, 0, 1),

@@ -155,14 +155,21 @@ pub(crate) fn slice<T: Copy>(
         strides[k] = strides[k + 1] * shape[k + 1];
     }
     let n: usize = out_shape.iter().product();
-    let mut idx = vec![0usize; rank];
     let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
+    if rank == 0 || n == 0 {
+        out.extend(x.iter().take(n));
+        return out;
+    }
+    // Row by row: the last axis is a contiguous run of the input.
+    let last = out_shape[rank - 1];
+    let rows = &out_shape[..rank - 1];
+    let mut idx = vec![0usize; rank - 1];
+    for _ in 0..n / last {
         let off: usize = (0..rank)
-            .map(|k| (idx[k] + start[k] as usize) * strides[k])
+            .map(|k| (idx.get(k).copied().unwrap_or(0) + start[k] as usize) * strides[k])
             .sum();
-        out.push(x[off]);
-        advance(&mut idx, out_shape);
+        out.extend_from_slice(&x[off..][..last]);
+        advance(&mut idx, rows);
     }
     out
 }
