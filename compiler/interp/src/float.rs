@@ -40,6 +40,9 @@ const OPS: &[&str] = &[
 pub struct FloatProgram<'f> {
     func: &'f Func,
     consts: Vec<Option<Vec<f32>>>,
+    /// Convolution weights transposed to [K, OC] once (a GEMM packs rows of B faster than
+    /// columns), by the value of the OHWI constant.
+    weights_t: std::collections::HashMap<usize, Vec<f32>>,
 }
 
 impl<'f> FloatProgram<'f> {
@@ -57,7 +60,27 @@ impl<'f> FloatProgram<'f> {
                 _ => return Err(InterpError::unsupported("float", op, &OPS.join(", "))),
             }
         }
-        Ok(FloatProgram { func, consts })
+        let mut weights_t = std::collections::HashMap::new();
+        for op in func.ops.iter().filter(|o| o.name == "tosa.conv2d") {
+            let w = op.operands[1];
+            if let (Some(data), Some(&[oc, ..])) = (&consts[w], func.ty(w).shape()) {
+                let (n, k) = (oc as usize, data.len() / (oc as usize).max(1));
+                weights_t.entry(w).or_insert_with(|| {
+                    let mut t = vec![0.0f32; data.len()];
+                    for (j, row) in data.chunks_exact(k).enumerate() {
+                        for (kk, &v) in row.iter().enumerate() {
+                            t[kk * n + j] = v;
+                        }
+                    }
+                    t
+                });
+            }
+        }
+        Ok(FloatProgram {
+            func,
+            consts,
+            weights_t,
+        })
     }
 
     /// Elements of one input sample.
@@ -102,11 +125,7 @@ impl<'f> FloatProgram<'f> {
             std::collections::HashMap::new();
         for op in &f.ops {
             let r = op.results[0];
-            let get = |i: usize| {
-                vals[op.operands[i]].as_deref().ok_or_else(|| {
-                    InterpError::Invalid(format!("'{}' reads an undefined value", op.name))
-                })
-            };
+            let get = |i: usize| read(&vals, op, i);
             let out: Vec<f32> = match op.name.as_str() {
                 "tosa.const" => {
                     vals[r] = self.consts[r].as_deref().map(Into::into);
@@ -131,7 +150,14 @@ impl<'f> FloatProgram<'f> {
                 "tosa.clamp" => {
                     let lo = op.float("min_val")? as f32;
                     let hi = op.float("max_val")? as f32;
-                    get(0)?.iter().map(|&v| v.max(lo).min(hi)).collect()
+                    let clamp = |v: f32| v.max(lo).min(hi);
+                    match dying(&mut vals, &remaining, op.operands[0]) {
+                        Some(mut x) => {
+                            x.iter_mut().for_each(|v| *v = clamp(*v));
+                            x
+                        }
+                        None => read(&vals, op, 0)?.iter().map(|&v| clamp(v)).collect(),
+                    }
                 }
                 "tosa.sub" => broadcast(
                     get(0)?,
@@ -156,11 +182,22 @@ impl<'f> FloatProgram<'f> {
                     })?;
                     act.map(get(0)?)
                 }
-                "tosa.custom" => {
-                    let inputs: Vec<&[f32]> =
-                        (0..op.operands.len()).map(&get).collect::<Result<_, _>>()?;
-                    custom(op, &inputs, &dims(f, op.operands[0]))?
-                }
+                "tosa.custom" => match unary_activation(op)? {
+                    Some(act) if op.operands.len() == 1 => {
+                        match dying(&mut vals, &remaining, op.operands[0]) {
+                            Some(mut x) => {
+                                act.apply_in_place(&mut x);
+                                x
+                            }
+                            None => act.map(read(&vals, op, 0)?),
+                        }
+                    }
+                    _ => {
+                        let inputs: Vec<&[f32]> =
+                            (0..op.operands.len()).map(&get).collect::<Result<_, _>>()?;
+                        custom(op, &inputs, &dims(f, op.operands[0]))?
+                    }
+                },
                 "tosa.pad" => {
                     let pads = shapes.get(&op.operands[1]).ok_or_else(|| {
                         InterpError::Invalid("tosa.pad padding must be a tosa.const_shape".into())
@@ -257,7 +294,13 @@ impl<'f> FloatProgram<'f> {
                     }
                     out
                 }
-                "tosa.conv2d" => conv2d(f, op, get(0)?, get(1)?, get(2)?)?,
+                "tosa.conv2d" => {
+                    let w = match self.weights_t.get(&op.operands[1]) {
+                        Some(t) => Weights::KByN(t),
+                        None => Weights::Ohwi(get(1)?),
+                    };
+                    conv2d(f, op, get(0)?, w, get(2)?)?
+                }
                 "tosa.max_pool2d" => pool2d(
                     op,
                     get(0)?,
@@ -289,6 +332,32 @@ impl<'f> FloatProgram<'f> {
                     .ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))
             })
             .collect()
+    }
+}
+
+/// The data of `op`'s operand `k`.
+fn read<'v>(
+    vals: &'v [Option<std::borrow::Cow<[f32]>>],
+    op: &nibble_ir::Op,
+    k: usize,
+) -> Result<&'v [f32], InterpError> {
+    vals[op.operands[k]]
+        .as_deref()
+        .ok_or_else(|| InterpError::Invalid(format!("'{}' reads an undefined value", op.name)))
+}
+
+/// The data of `v` to reuse as an op's result buffer when that op is its last reader and it
+/// owns it (not the input sample or a constant).
+fn dying(
+    vals: &mut [Option<std::borrow::Cow<[f32]>>],
+    remaining: &[usize],
+    v: usize,
+) -> Option<Vec<f32>> {
+    match vals[v] {
+        Some(std::borrow::Cow::Owned(_)) if remaining[v] == 1 => {
+            vals[v].take().map(|d| d.into_owned())
+        }
+        _ => None,
     }
 }
 
@@ -440,11 +509,17 @@ fn broadcast(
     out
 }
 
+/// Convolution weights as the graph holds them (OHWI: [OC, K]) or transposed to [K, OC].
+enum Weights<'a> {
+    Ohwi(&'a [f32]),
+    KByN(&'a [f32]),
+}
+
 fn conv2d(
     f: &Func,
     op: &nibble_ir::Op,
     x: &[f32],
-    w: &[f32],
+    w: Weights,
     b: &[f32],
 ) -> Result<Vec<f32>, InterpError> {
     let (xs, ws, os) = (
@@ -461,13 +536,18 @@ fn conv2d(
         && kw == 1
         && op.ints("stride")? == [1, 1]
         && op.ints("pad")?.iter().all(|&p| p == 0);
+    // B = the weights as [K, OC]: strides (row, column).
+    let (w, rsb, csb) = match w {
+        Weights::Ohwi(w) => (w, 1, k),
+        Weights::KByN(w) => (w, oc, 1),
+    };
     if pointwise {
-        sgemm(oh * ow, k, oc, x, k, 1, w, 1, k, &mut out);
+        sgemm(oh * ow, k, oc, x, k, 1, w, rsb, csb, &mut out);
         add_bias(&mut out, b, oc);
         return Ok(out);
     }
     let col = patches(f, op, x)?;
-    sgemm(oh * ow, k, oc, &col, k, 1, w, 1, k, &mut out);
+    sgemm(oh * ow, k, oc, &col, k, 1, w, rsb, csb, &mut out);
     add_bias(&mut out, b, oc);
     Ok(out)
 }
@@ -789,6 +869,22 @@ impl Activation {
             Activation::HardSigmoid { alpha, beta } => (v * alpha + beta).clamp(0.0, 1.0),
             Activation::Swish { beta } => v / (1.0 + (-beta * v).exp()),
             Activation::Gelu => v * (erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5,
+        }
+    }
+
+    /// [`Activation::map`] over a buffer it overwrites.
+    pub fn apply_in_place(self, x: &mut [f32]) {
+        fn each(x: &mut [f32], f: impl Fn(f32) -> f32) {
+            x.iter_mut().for_each(|v| *v = f(*v));
+        }
+        match self {
+            Activation::Sigmoid => each(x, |v| Activation::Sigmoid.apply(v)),
+            Activation::Tanh => each(x, f32::tanh),
+            Activation::Erf => each(x, erf),
+            Activation::HardSwish => each(x, |v| Activation::HardSwish.apply(v)),
+            a @ Activation::HardSigmoid { .. } => each(x, |v| a.apply(v)),
+            a @ Activation::Swish { .. } => each(x, |v| a.apply(v)),
+            Activation::Gelu => each(x, |v| Activation::Gelu.apply(v)),
         }
     }
 
