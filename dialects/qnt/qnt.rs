@@ -385,6 +385,8 @@ pub struct SqueezeExcite {
     pub hidden_max: i32,
     pub gate_multiplier: Vec<i32>,
     pub gate_shift: Vec<i32>,
+    /// Empty: a hard sigmoid gate; else the 257-entry Q15 sigmoid table of `qnt.swish`.
+    pub gate_table: Vec<i32>,
     pub output: (i32, i32),
 }
 
@@ -401,6 +403,7 @@ impl SqueezeExcite {
             ("hidden_max", Attr::i32(self.hidden_max as i64)),
             ("gate_multiplier", Attr::I32s(self.gate_multiplier.clone())),
             ("gate_shift", Attr::I32s(self.gate_shift.clone())),
+            ("gate_table", Attr::I32s(self.gate_table.clone())),
             ("multiplier", Attr::i32(self.output.0 as i64)),
             ("shift", Attr::i32(self.output.1 as i64)),
         ]

@@ -710,7 +710,14 @@ void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *
         int64_t z = b2[k], g;
         for (m = 0; m < cm; m++) z += (int64_t)w2[(long)k * cm + m] * hidden[m];
         g = nb_round_shift(z * p->gate_multiplier[k], p->gate_shift[k]);
-        gate[k] = g < 0 ? 0 : (g > 32768 ? 32768 : g);
+        if (p->gate_table) {
+            const int32_t *t = p->gate_table;
+            const int64_t u = (g < -32768 ? -32768 : (g > 32767 ? 32767 : g)) + 32768;
+            const int i = (int)(u >> 8);
+            gate[k] = t[i] + ((((int64_t)t[i + 1] - t[i]) * (u & 255) + 128) >> 8);
+        } else {
+            gate[k] = g < 0 ? 0 : (g > 32768 ? 32768 : g);
+        }
     }
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;

@@ -3,6 +3,7 @@
  * integer interpreter (compiler/interp/src/integer.rs) is the reference they must match. */
 #ifndef NIBBLE_RUNTIME_H
 #define NIBBLE_RUNTIME_H
+#include <stddef.h>
 #include <stdint.h>
 
 /* Fused requantization parameters: out = clamp(output_zp + apply_scale(acc)), with one
@@ -128,6 +129,7 @@ typedef struct {
     const int32_t *hidden_multiplier, *hidden_shift;
     int32_t hidden_max;
     const int32_t *gate_multiplier, *gate_shift;
+    const int32_t *gate_table; /* NULL: hard sigmoid gate; else 257 x Q15 sigmoid (as swish) */
     int32_t multiplier, shift, input_zp, output_zp, clamp_min, clamp_max;
 } nb_squeeze_excite;
 /* y = x * gate(mean over hw of x), x [hw][c] (c, cm <= 4096): channel sums, the two 1x1

@@ -566,39 +566,42 @@ fn activations_become_bit_exact_lookup_tables() {
     );
 }
 
-/// A squeeze-excite gate (GlobalAveragePool → Conv → Relu → Conv → HardSigmoid → Mul) is one
-/// integer op from the graph level down to its C kernel, bit-exact, for both granularities and
-/// the asymmetric scheme (a zero point on its input).
+/// A squeeze-excite gate (GlobalAveragePool → Conv → Relu → Conv → HardSigmoid or Sigmoid →
+/// Mul) is one integer op from the graph level down to its C kernel, bit-exact, for both
+/// granularities and the asymmetric scheme (a zero point on its input).
 #[test]
 fn squeeze_excite_gate_is_one_bit_exact_op() {
     let m = root().join("tests-data/ops");
-    for flags in [
-        &["--granularity", "tensor"][..],
-        &["--granularity", "channel"],
-        &["--scheme", "asymmetric"],
-    ] {
-        let (c, quant, _) = compile_to_c(
-            &format!("se-{}", flags[1]),
-            &m.join("cnn_squeeze_excite.onnx"),
-            &m.join("cnn_squeeze_excite_calib.npy"),
-            &m.join("cnn_squeeze_excite_x.npy"),
-            flags,
-            1,
-        );
-        assert_eq!(
-            quant.matches("qnt.squeeze_excite").count(),
-            1,
-            "{flags:?}: no single gate op"
-        );
-        assert!(
-            !quant.contains("qnt.avg_pool2d"),
-            "{flags:?}: the pool is still separate"
-        );
-        let sqnr = sqnr(&c[0], &read(&m.join("cnn_squeeze_excite_ref0.npy")));
-        assert!(
-            sqnr >= 28.0,
-            "{flags:?}: INT8 output SQNR {sqnr:.1} dB against onnxruntime FP32"
-        );
+    for model in ["cnn_squeeze_excite", "cnn_squeeze_excite_sigmoid"] {
+        for flags in [
+            &["--granularity", "tensor"][..],
+            &["--granularity", "channel"],
+            &["--scheme", "asymmetric"],
+        ] {
+            let (c, quant, _) = compile_to_c(
+                &format!("{model}-{}", flags[1]),
+                &m.join(format!("{model}.onnx")),
+                &m.join(format!("{model}_calib.npy")),
+                &m.join(format!("{model}_x.npy")),
+                flags,
+                1,
+            );
+            let what = format!("{model} {flags:?}");
+            assert_eq!(
+                quant.matches("qnt.squeeze_excite").count(),
+                1,
+                "{what}: no single gate op"
+            );
+            assert!(
+                !quant.contains("qnt.avg_pool2d") && !quant.contains("qnt.lut"),
+                "{what}: the pool or the gate is still separate"
+            );
+            let sqnr = sqnr(&c[0], &read(&m.join(format!("{model}_ref0.npy"))));
+            assert!(
+                sqnr >= 28.0,
+                "{what}: INT8 output SQNR {sqnr:.1} dB against onnxruntime FP32"
+            );
+        }
     }
 }
 

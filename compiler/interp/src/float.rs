@@ -1036,13 +1036,15 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
     })
 }
 
-/// The parameters of a `nibble.squeeze_excite` op: `(hidden_max, alpha, beta)`.
-pub fn squeeze_excite_params(op: &nibble_ir::Op) -> Result<(f64, f64, f64), InterpError> {
+/// The parameters of a `nibble.squeeze_excite` op: `(hidden_max, alpha, beta, sigmoid)` (the
+/// gate g(α·z + β) a sigmoid, else a hard sigmoid clamp(·, 0, 1)).
+pub fn squeeze_excite_params(op: &nibble_ir::Op) -> Result<(f64, f64, f64, bool), InterpError> {
     let p = |k: &str| {
         op.custom_param(k)
             .ok_or_else(|| InterpError::Invalid(format!("squeeze_excite: missing parameter '{k}'")))
     };
-    Ok((p("hidden_max")?, p("alpha")?, p("beta")?))
+    let sigmoid = op.custom_param("sigmoid").unwrap_or(0.0) != 0.0;
+    Ok((p("hidden_max")?, p("alpha")?, p("beta")?, sigmoid))
 }
 
 /// Squeeze-excite (`nibble-recognize-layers`): x[1,H,W,C] · gate(mean_hw(x)).
@@ -1077,14 +1079,15 @@ fn squeeze_excite(
     Ok(out)
 }
 
-/// A squeeze-excite op's gate for channel means `mean`: g = clamp(α·(w2·h + b2) + β, 0, 1),
+/// A squeeze-excite op's gate for channel means `mean`: g = clamp(α·(w2·h + b2) + β, 0, 1) (or
+/// the sigmoid of α·(w2·h + b2) + β),
 /// h = clamp(w1·mean + b1, 0, hidden_max), w1 [Cm,1,1,C] and w2 [C,1,1,Cm] (OHWI 1×1 convs).
 pub fn squeeze_excite_gate(
     op: &nibble_ir::Op,
     [w1, b1, w2, b2]: [&[f32]; 4],
     mean: &[f64],
 ) -> Result<Vec<f64>, InterpError> {
-    let (hidden_max, alpha, beta) = squeeze_excite_params(op)?;
+    let (hidden_max, alpha, beta, sigmoid) = squeeze_excite_params(op)?;
     let (c, cm) = (mean.len(), b1.len());
     if c == 0 || w1.len() != cm * c || w2.len() != c * cm || b2.len() != c {
         return Err(InterpError::Invalid(
@@ -1097,7 +1100,12 @@ pub fn squeeze_excite_gate(
         .collect();
     Ok((0..c)
         .map(|k| {
-            (alpha * (dot(&w2[k * cm..][..cm], &hidden) + b2[k] as f64) + beta).clamp(0.0, 1.0)
+            let z = alpha * (dot(&w2[k * cm..][..cm], &hidden) + b2[k] as f64) + beta;
+            if sigmoid {
+                1.0 / (1.0 + (-z).exp())
+            } else {
+                z.clamp(0.0, 1.0)
+            }
         })
         .collect())
 }

@@ -398,10 +398,23 @@ pub fn squeeze_excite(
             apply_scale(a, hm[m] as i32, hs[m] as i32).clamp(0, h_max)
         })
         .collect();
+    let table = op.int_list("gate_table")?;
+    if !table.is_empty() && table.len() != 257 {
+        return Err(invalid(op, "gate_table needs 257 entries (or none)"));
+    }
     let gate: Vec<i64> = (0..c)
         .map(|k| {
-            let z = dot(&w2[k * cm..][..cm], &hidden) + b2[k] as i64;
-            apply_scale(z, gm[k] as i32, gs[k] as i32).clamp(0, 1 << 15)
+            let z = apply_scale(
+                dot(&w2[k * cm..][..cm], &hidden) + b2[k] as i64,
+                gm[k] as i32,
+                gs[k] as i32,
+            );
+            if table.is_empty() {
+                return z.clamp(0, 1 << 15);
+            }
+            let u = z.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
+            let (i, r) = ((u >> 8) as usize, u & 255);
+            table[i] + (((table[i + 1] - table[i]) * r + 128) >> 8)
         })
         .collect();
     Ok(x.chunks_exact(c)

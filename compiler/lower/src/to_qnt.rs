@@ -1285,7 +1285,7 @@ fn squeeze_excite_params(
     w: &[Vec<f32>],
     cfg: &QuantConfig,
 ) -> Result<SqueezeExciteParams, LowerError> {
-    let (hidden_max, alpha, beta) =
+    let (hidden_max, alpha, beta, sigmoid) =
         nibble_interp::float::squeeze_excite_params(op).map_err(|e| err(op, e.to_string()))?;
     if qx.bits != 8 || xs.len() != 4 {
         return Err(err(op, "squeeze-excite reads an 8-bit NHWC activation"));
@@ -1357,9 +1357,12 @@ fn squeeze_excite_params(
         hidden_shift.push(fs.shift);
     }
     let a2: Vec<f64> = (0..c).map(|k| sh * ch(&s2, k)).collect();
+    // The gate's input in its fixed point: the hard sigmoid's in Q15 (its output directly), the
+    // sigmoid's in units of 2^-12 (the index of the interpolated sigmoid table).
+    let unit = if sigmoid { 4096.0 } else { SE_GATE_ONE };
     let (mut gate_multiplier, mut gate_shift) = (Vec::new(), Vec::new());
     for a in &a2 {
-        let fs = fixed_multiplier(a * SE_GATE_ONE)?;
+        let fs = fixed_multiplier(a * unit)?;
         gate_multiplier.push(fs.multiplier);
         gate_shift.push(fs.shift);
     }
@@ -1396,6 +1399,7 @@ fn squeeze_excite_params(
             hidden_max: h_max,
             gate_multiplier,
             gate_shift,
+            gate_table: if sigmoid { sigmoid_table() } else { Vec::new() },
             output: (output.multiplier, output.shift),
         },
     })

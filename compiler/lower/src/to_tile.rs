@@ -562,6 +562,7 @@ pub fn to_tile_mapped(
                     "hidden_max",
                     "gate_multiplier",
                     "gate_shift",
+                    "gate_table",
                     "multiplier",
                     "shift",
                 ]

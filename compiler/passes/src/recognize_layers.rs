@@ -11,7 +11,7 @@
 //! | `layer_norm` | `(x − mean) · (mean((x − mean)²) + ε)^-½ · γ + β` over the last axis | x, γ, β |
 //! | `prelu` | `clamp(x, 0, +∞) + clamp(x, −∞, 0) · slope` (PRelu, LeakyRelu), slope scalar or per last-axis channel | x, slope |
 //! | `softmax` | `e · (Σ e)⁻¹`, `e = exp(x − max(x))`, max and Σ over the last axis | x |
-//! | `squeeze_excite` | `x · clamp(α·conv₂(clamp(conv₁(avg_pool(x)), 0, N)) + β, 0, 1)`: global average pool, 1×1 convs (`implementation_attrs = "hidden_max=N,alpha=…,beta=…"`) | x, w₁, b₁, w₂, b₂ |
+//! | `squeeze_excite` | `x · g(α·conv₂(clamp(conv₁(avg_pool(x)), 0, N)) + β)`, g = clamp(·, 0, 1) or sigmoid: global average pool, 1×1 convs (`implementation_attrs = "hidden_max=N,alpha=…,beta=…,sigmoid=0\|1"`) | x, w₁, b₁, w₂, b₂ |
 //!
 //! Precondition: graph level as the importer writes it (Div → reciprocal/mul, Sqrt → pow ½,
 //! mean → reduce_sum · 1/n). Postcondition: same function, recognised chains replaced; the
@@ -304,13 +304,18 @@ fn pointwise_conv(v: &View, c: ValueId) -> Option<(ValueId, ValueId, ValueId)> {
 }
 
 /// `x · gate(conv(act(conv(global_avg_pool(x)))))`: the hidden activation a ReLU (`clamp(0,
-/// N)`), the gate a hard sigmoid (`clamp(α·z + β, 0, 1)`, α·z + β often folded into the conv).
+/// N)`), the gate a hard sigmoid (`clamp(α·z + β, 0, 1)`, α·z + β often folded into the conv)
+/// or a sigmoid.
 fn squeeze_excite(v: &View, root: ValueId) -> Option<Found> {
-    let is_gate = |o: ValueId| v.clamp(o).is_some_and(|(_, lo, hi)| lo == 0.0 && hi == 1.0);
+    let is_gate = |o: ValueId| {
+        v.clamp(o).is_some_and(|(_, lo, hi)| lo == 0.0 && hi == 1.0)
+            || v.op(o, "tosa.sigmoid").is_some()
+    };
     let (gate, x) = v.either(root, "tosa.mul", is_gate)?;
-    let (alpha, beta, z) = match hard_sigmoid_of(v, gate) {
-        Some((z, a, b)) => (a, b, z),
-        None => (1.0f32, 0.0f32, v.clamp(gate)?.0),
+    let (alpha, beta, z, sigmoid) = match (v.op(gate, "tosa.sigmoid"), hard_sigmoid_of(v, gate)) {
+        (Some(s), _) => (1.0f32, 0.0f32, s.operands[0], 1),
+        (None, Some((z, a, b))) => (a, b, z, 0),
+        (None, None) => (1.0, 0.0, v.clamp(gate)?.0, 0),
     };
     let (h, w2, b2) = pointwise_conv(v, z)?;
     let (a, lo, hidden_max) = v.clamp(h)?;
@@ -328,7 +333,9 @@ fn squeeze_excite(v: &View, root: ValueId) -> Option<Found> {
             root,
             operator: "squeeze_excite",
             operands: vec![x, w1, b1, w2, b2],
-            attrs: format!("hidden_max={hidden_max:e},alpha={alpha:e},beta={beta:e}"),
+            attrs: format!(
+                "hidden_max={hidden_max:e},alpha={alpha:e},beta={beta:e},sigmoid={sigmoid}"
+            ),
         }
     })
 }
