@@ -378,6 +378,22 @@ pub fn matmul(
     f.push(MATMUL, &[lhs, rhs], ty, attrs)
 }
 
+/// `params` with the zero points, the output clamp and the arena offset (0 until planned).
+fn with_io(
+    mut params: Vec<(&str, Attr)>,
+    zero_points: (i64, i64),
+    clamp: (i64, i64),
+) -> Vec<(&str, Attr)> {
+    params.extend([
+        ("input_zp", Attr::i32(zero_points.0)),
+        ("output_zp", Attr::i32(zero_points.1)),
+        ("clamp_min", Attr::i32(clamp.0)),
+        ("clamp_max", Attr::i32(clamp.1)),
+        ("offset", Attr::i64(0)),
+    ]);
+    params
+}
+
 /// Fixed-point LayerNorm: `params` are the qnt op's (multiplier, shift, bias, eps_term).
 pub fn layer_norm(
     f: &mut Func,
@@ -387,15 +403,7 @@ pub fn layer_norm(
     zero_points: (i64, i64),
     clamp: (i64, i64),
 ) -> ValueId {
-    let mut attrs = params;
-    attrs.extend([
-        ("input_zp", Attr::i32(zero_points.0)),
-        ("output_zp", Attr::i32(zero_points.1)),
-        ("clamp_min", Attr::i32(clamp.0)),
-        ("clamp_max", Attr::i32(clamp.1)),
-        ("offset", Attr::i64(0)),
-    ]);
-    f.push(LAYER_NORM, &[x], ty, attrs)
+    f.push(LAYER_NORM, &[x], ty, with_io(params, zero_points, clamp))
 }
 
 /// tosa.resize on stored integers with its requantization (see qnt.resize).
@@ -449,13 +457,6 @@ pub fn squeeze_excite(
     zero_points: (i64, i64),
     clamp: (i64, i64),
 ) -> ValueId {
-    let mut attrs = params;
-    attrs.extend([
-        ("input_zp", Attr::i32(zero_points.0)),
-        ("output_zp", Attr::i32(zero_points.1)),
-        ("clamp_min", Attr::i32(clamp.0)),
-        ("clamp_max", Attr::i32(clamp.1)),
-        ("offset", Attr::i64(0)),
-    ]);
+    let attrs = with_io(params, zero_points, clamp);
     f.push(SQUEEZE_EXCITE, &[x, w[0], w[1], w[2], w[3]], ty, attrs)
 }

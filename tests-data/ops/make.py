@@ -191,10 +191,10 @@ def cnn_relu6():
 cnn_relu6()
 
 
-# Conv → ReLU → squeeze-excite (GlobalAveragePool → 1×1 conv → ReLU → 1×1 conv → HardSigmoid →
-# Mul) → Flatten → Gemm, with calibration inputs: the squeeze-excite gate as one layer.
-def cnn_squeeze_excite():
-    name = "cnn_squeeze_excite"
+# Conv → ReLU → squeeze-excite (GlobalAveragePool → 1×1 conv → ReLU → 1×1 conv → `gate` →
+# Mul) → Flatten → Gemm, with calibration inputs: the squeeze-excite gate as one layer, its gate
+# a HardSigmoid (PP-LCNet, MobileNetV3) or a Sigmoid (torchvision's and timm's blocks).
+def cnn_squeeze_excite(name, gate):
     nodes = [
         h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
         h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
@@ -202,7 +202,7 @@ def cnn_squeeze_excite():
         h.make_node("Conv", ["p", "ws1", "bs1"], ["s1"], name="se_reduce"),
         h.make_node("Relu", ["s1"], ["s1r"], name="se_relu"),
         h.make_node("Conv", ["s1r", "ws2", "bs2"], ["s2"], name="se_expand"),
-        h.make_node("HardSigmoid", ["s2"], ["g"], alpha=0.2, beta=0.5, name="se_gate"),
+        gate,
         h.make_node("Mul", ["r1", "g"], ["e"], name="se_scale"),
         h.make_node("Flatten", ["e"], ["f"], name="flatten"),
         h.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1, name="fc"),
@@ -212,27 +212,6 @@ def cnn_squeeze_excite():
     calibrated_model(name, nodes, inits, [1, 3, 9, 9])
 
 
-cnn_squeeze_excite()
-
-
-# The same with the gate a Sigmoid (as torchvision's and timm's squeeze-excite blocks have it).
-def cnn_squeeze_excite_sigmoid():
-    name = "cnn_squeeze_excite_sigmoid"
-    nodes = [
-        h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
-        h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
-        h.make_node("GlobalAveragePool", ["r1"], ["p"], name="se_pool"),
-        h.make_node("Conv", ["p", "ws1", "bs1"], ["s1"], name="se_reduce"),
-        h.make_node("Relu", ["s1"], ["s1r"], name="se_relu"),
-        h.make_node("Conv", ["s1r", "ws2", "bs2"], ["s2"], name="se_expand"),
-        h.make_node("Sigmoid", ["s2"], ["g"], name="se_gate"),
-        h.make_node("Mul", ["r1", "g"], ["e"], name="se_scale"),
-        h.make_node("Flatten", ["e"], ["f"], name="flatten"),
-        h.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1, name="fc"),
-    ]
-    inits = {"w1": f32(16, 3, 3, 3), "b1": f32(16), "ws1": f32(4, 16, 1, 1), "bs1": f32(4),
-             "ws2": f32(16, 4, 1, 1) * 2, "bs2": f32(16), "wf": f32(10, 16 * 9 * 9) * 0.1, "bf": f32(10)}
-    calibrated_model(name, nodes, inits, [1, 3, 9, 9])
-
-
-cnn_squeeze_excite_sigmoid()
+cnn_squeeze_excite("cnn_squeeze_excite",
+                   h.make_node("HardSigmoid", ["s2"], ["g"], alpha=0.2, beta=0.5, name="se_gate"))
+cnn_squeeze_excite("cnn_squeeze_excite_sigmoid", h.make_node("Sigmoid", ["s2"], ["g"], name="se_gate"))

@@ -872,7 +872,8 @@ impl Activation {
         }
     }
 
-    /// [`Activation::map`] over a buffer it overwrites.
+    /// The function over a buffer it overwrites: one loop per kind, so each is compiled (and
+    /// vectorised) on its own instead of calling through a pointer per element.
     pub fn apply_in_place(self, x: &mut [f32]) {
         fn each(x: &mut [f32], f: impl Fn(f32) -> f32) {
             x.iter_mut().for_each(|v| *v = f(*v));
@@ -888,21 +889,11 @@ impl Activation {
         }
     }
 
-    /// The function over a tensor: one loop per kind, so each is compiled (and vectorised) on
-    /// its own instead of calling through a pointer per element.
+    /// The function over a tensor.
     pub fn map(self, x: &[f32]) -> Vec<f32> {
-        fn each(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
-            x.iter().map(|&v| f(v)).collect()
-        }
-        match self {
-            Activation::Sigmoid => each(x, |v| Activation::Sigmoid.apply(v)),
-            Activation::Tanh => each(x, f32::tanh),
-            Activation::Erf => each(x, erf),
-            Activation::HardSwish => each(x, |v| Activation::HardSwish.apply(v)),
-            a @ Activation::HardSigmoid { .. } => each(x, |v| a.apply(v)),
-            a @ Activation::Swish { .. } => each(x, |v| a.apply(v)),
-            Activation::Gelu => each(x, |v| Activation::Gelu.apply(v)),
-        }
+        let mut y = x.to_vec();
+        self.apply_in_place(&mut y);
+        y
     }
 }
 

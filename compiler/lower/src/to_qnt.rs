@@ -469,28 +469,13 @@ pub fn to_qnt_mapped(
                 let (ty, out) = out_type(op, &shape(op.results[0]), scheme)?;
                 let xs = shape(op.operands[0]);
                 let p = squeeze_excite_params(op, &xs, qx, out.scale, &w, cfg)?;
+                let weights = |f: &mut Func, shape: &[i64; 2], w: &[f32], s: &[f64]| {
+                    quantize_weights_along(f, shape, w, 0, s.to_vec(), scheme, None).0
+                };
                 let ws = [
-                    quantize_weights_along(
-                        &mut f,
-                        &p.w1_shape,
-                        &p.w1,
-                        0,
-                        p.s1.clone(),
-                        scheme,
-                        None,
-                    )
-                    .0,
+                    weights(&mut f, &p.w1_shape, &p.w1, &p.s1),
                     quantize_bias(&mut f, &p.b1, &p.a1),
-                    quantize_weights_along(
-                        &mut f,
-                        &p.w2_shape,
-                        &p.w2,
-                        0,
-                        p.s2.clone(),
-                        scheme,
-                        None,
-                    )
-                    .0,
+                    weights(&mut f, &p.w2_shape, &p.w2, &p.s2),
                     quantize_bias(&mut f, &p.b2, &p.a2),
                 ];
                 qnt::squeeze_excite(&mut f, x, ws, ty, &p.fixed)

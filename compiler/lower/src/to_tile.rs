@@ -533,16 +533,7 @@ pub fn to_tile_mapped(
                 if iq.bits == 16 && *shape(op.operands[0]).last().unwrap_or(&1) > 1024 {
                     return Err(err(op, "a 16-bit input needs at most 1024 channels per row (the fixed-point variance would overflow)"));
                 }
-                let params = ["multiplier", "shift", "bias", "eps_term"]
-                    .iter()
-                    .map(|&k| {
-                        op.attrs
-                            .get(k)
-                            .cloned()
-                            .map(|a| (k, a))
-                            .ok_or_else(|| err(op, format!("missing attribute '{k}'")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let params = carried(op, &["multiplier", "shift", "bias", "eps_term"])?;
                 tile::layer_norm(
                     &mut f,
                     input(0)?,
@@ -554,27 +545,21 @@ pub fn to_tile_mapped(
             }
             qnt::SQUEEZE_EXCITE => {
                 let (iq, oq) = quant_io(q, op, 0)?;
-                let params = [
-                    "pool_multiplier",
-                    "pool_shift",
-                    "hidden_multiplier",
-                    "hidden_shift",
-                    "hidden_max",
-                    "gate_multiplier",
-                    "gate_shift",
-                    "gate_table",
-                    "multiplier",
-                    "shift",
-                ]
-                .iter()
-                .map(|&k| {
-                    op.attrs
-                        .get(k)
-                        .cloned()
-                        .map(|a| (k, a))
-                        .ok_or_else(|| err(op, format!("missing attribute '{k}'")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+                let params = carried(
+                    op,
+                    &[
+                        "pool_multiplier",
+                        "pool_shift",
+                        "hidden_multiplier",
+                        "hidden_shift",
+                        "hidden_max",
+                        "gate_multiplier",
+                        "gate_shift",
+                        "gate_table",
+                        "multiplier",
+                        "shift",
+                    ],
+                )?;
                 tile::squeeze_excite(
                     &mut f,
                     input(0)?,
@@ -687,6 +672,19 @@ fn prelu_requant(
 }
 
 /// The per-tensor quantized types of operand `k` and of the result of `op`.
+/// The qnt op's attributes `keys`, carried to the tile op unchanged.
+fn carried<'k>(op: &Op, keys: &[&'k str]) -> Result<Vec<(&'k str, Attr)>, LowerError> {
+    keys.iter()
+        .map(|&k| {
+            op.attrs
+                .get(k)
+                .cloned()
+                .map(|a| (k, a))
+                .ok_or_else(|| err(op, format!("missing attribute '{k}'")))
+        })
+        .collect()
+}
+
 fn quant_io(
     q: &Func,
     op: &Op,
