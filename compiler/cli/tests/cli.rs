@@ -417,7 +417,15 @@ fn shared_models_compile_bit_exact() {
     // in the bit-exact comparison, and a better output than without. (This slice's SQNR is set
     // by its one sample near the decision boundary: compare, side by side, not to a number.)
     let symmetric = |name: &str, extra: &[&str]| {
-        let mut flags = vec!["--input-shape", "x=1,3,48,192", "--ranges", "mse"];
+        // Per-tensor weights: the grids equalization balances.
+        let mut flags = vec![
+            "--input-shape",
+            "x=1,3,48,192",
+            "--ranges",
+            "mse",
+            "--granularity",
+            "tensor",
+        ];
         flags.extend_from_slice(extra);
         compile_to_c(
             name,
@@ -457,6 +465,46 @@ fn shared_models_compile_bit_exact() {
         let s = sqnr(&out[k], &reference);
         assert!(s >= min_db, "mtcnn output {k}: SQNR {s:.1} dB");
     }
+}
+
+/// `nibble compile` with no quantization flags keeps ppocr_rec readable: its defaults
+/// (symmetric activations, per-channel weights, min/max ranges) decode both test lines as their
+/// labels read (per-tensor weights read 0 % of the characters of this model).
+#[test]
+fn default_flags_keep_ppocr_rec_readable() {
+    let rec = root().join("tests-data/ppocr_rec");
+    let d = tmp("rec-defaults");
+    ok(nibble(&[
+        "compile",
+        p(&rec.join("model.onnx")),
+        "--input-shape",
+        "x=1,3,48,320",
+        "--calib",
+        p(&rec.join("calib.npy")),
+        "-o",
+        p(&d.join("out")),
+    ]));
+    ok(nibble(&[
+        "run",
+        p(&d.join("out/model.tile.mlir")),
+        "--input",
+        p(&rec.join("test_x.npy")),
+        "--out-dir",
+        p(&d.join("tile")),
+    ]));
+    let out = ok(nibble(&[
+        "eval",
+        p(&d.join("tile/out0.npy")),
+        "--labels",
+        p(&rec.join("test_labels.txt")),
+        "--keys",
+        p(&rec.join("keys.txt")),
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("lines exact 100.00 %"),
+        "ppocr_rec with default flags: {text}"
+    );
 }
 
 /// PP-OCRv4's recogniser — LayerNorm, attention (activation × activation matmul, softmax),
@@ -637,8 +685,12 @@ fn equalization_through_relu6_compiles_bit_exact() {
         let graph = std::fs::read_to_string(dir.join("out/model.graph.mlir")).unwrap();
         (sqnr(&c[0], &read(&m.join("cnn_relu6_ref0.npy"))), graph)
     };
-    let (plain, _) = run("relu6-plain", &[]);
-    let (equalized, graph) = run("relu6-equalized", &["--equalize"]);
+    // Per-tensor weights: the grids equalization balances.
+    let (plain, _) = run("relu6-plain", &["--granularity", "tensor"]);
+    let (equalized, graph) = run(
+        "relu6-equalized",
+        &["--granularity", "tensor", "--equalize"],
+    );
     assert!(graph.contains("clamp_channels"), "ReLU6 not equalized");
     assert!(
         equalized > plain,
