@@ -687,18 +687,21 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
     }
 }
 
-void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
-                          const int32_t *b1, const int8_t *w2, const int32_t *b2, int8_t *y,
-                          const nb_squeeze_excite *p) {
-    static int64_t pooled[4096], hidden[4096], gate[4096];
+NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
+                                 const int32_t *b1, const int8_t *w2, const int32_t *b2,
+                                 int8_t *y, const nb_squeeze_excite *p) {
+    /* Channel sums in int32 (|sum| <= 255 * hw), the rest in 64 bits; the output pass reads one
+     * 64-bit factor gate * multiplier per channel (the same product, one multiply). */
+    static int32_t sums[4096];
+    static int64_t pooled[4096], hidden[4096], factor[4096];
     int i, k, m;
-    for (k = 0; k < c; k++) pooled[k] = 0;
+    for (k = 0; k < c; k++) sums[k] = 0;
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;
-        for (k = 0; k < c; k++) pooled[k] += row[k];
+        for (k = 0; k < c; k++) sums[k] += row[k];
     }
     for (k = 0; k < c; k++)
-        pooled[k] = nb_round_shift((pooled[k] - (int64_t)hw * p->input_zp) * p->pool_multiplier,
+        pooled[k] = nb_round_shift(((int64_t)sums[k] - (int64_t)hw * p->input_zp) * p->pool_multiplier,
                                    p->pool_shift);
     for (m = 0; m < cm; m++) {
         int64_t a = b1[m], h;
@@ -713,17 +716,18 @@ void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *
         if (p->gate_table) {
             const int32_t *t = p->gate_table;
             const int64_t u = (g < -32768 ? -32768 : (g > 32767 ? 32767 : g)) + 32768;
-            const int i = (int)(u >> 8);
-            gate[k] = t[i] + ((((int64_t)t[i + 1] - t[i]) * (u & 255) + 128) >> 8);
+            const int j = (int)(u >> 8);
+            g = t[j] + ((((int64_t)t[j + 1] - t[j]) * (u & 255) + 128) >> 8);
         } else {
-            gate[k] = g < 0 ? 0 : (g > 32768 ? 32768 : g);
+            g = g < 0 ? 0 : (g > 32768 ? 32768 : g);
         }
+        factor[k] = g * p->multiplier;
     }
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;
         int8_t *out = y + (long)i * c;
         for (k = 0; k < c; k++) {
-            const int64_t v = nb_round_shift(((int64_t)row[k] - p->input_zp) * gate[k] * p->multiplier, p->shift);
+            const int64_t v = nb_round_shift(((int64_t)row[k] - p->input_zp) * factor[k], p->shift);
             out[k] = nb_sat8(p->output_zp + v, p->clamp_min, p->clamp_max);
         }
     }
