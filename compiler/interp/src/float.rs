@@ -361,6 +361,7 @@ fn dying(
     }
 }
 
+/// `c += a · b` (m×k by k×n, any strides; `c` row-major m×n).
 #[allow(clippy::too_many_arguments)]
 fn sgemm(
     m: usize,
@@ -383,7 +384,6 @@ fn sgemm(
     // of B directly; packing B for a blocked GEMM would cost more than the product.
     if m == 1 && csb == 1 {
         let out = &mut c[..n];
-        out.fill(0.0);
         // Four rows of B per pass over the output: a quarter of its loads and stores.
         let mut kk = 0;
         while kk + 4 <= k {
@@ -415,7 +415,7 @@ fn sgemm(
             b.as_ptr(),
             rsb as isize,
             csb as isize,
-            0.0,
+            1.0,
             c.as_mut_ptr(),
             n as isize,
             1,
@@ -530,7 +530,21 @@ fn conv2d(
     let (c, oc, kh, kw) = (xs[3], ws[0], ws[1], ws[2]);
     let (oh, ow) = (os[1], os[2]);
     let k = kh * kw * c;
-    let mut out = vec![0.0f32; oh * ow * oc];
+    // The output starts as the bias (one per channel, or one for all); the product accumulates
+    // onto it.
+    let bias: Vec<f32> = match b.len() {
+        1 => vec![b[0]; oc],
+        n if n == oc => b.to_vec(),
+        n => {
+            return Err(InterpError::Invalid(format!(
+                "tosa.conv2d: {n} bias values for {oc} output channels"
+            )))
+        }
+    };
+    let mut out = Vec::with_capacity(oh * ow * oc);
+    for _ in 0..oh * ow {
+        out.extend_from_slice(&bias);
+    }
     // A pointwise convolution reads the input as it is: no im2col copy.
     let pointwise = kh == 1
         && kw == 1
@@ -543,12 +557,10 @@ fn conv2d(
     };
     if pointwise {
         sgemm(oh * ow, k, oc, x, k, 1, w, rsb, csb, &mut out);
-        add_bias(&mut out, b, oc);
         return Ok(out);
     }
     let col = patches(f, op, x)?;
     sgemm(oh * ow, k, oc, &col, k, 1, w, rsb, csb, &mut out);
-    add_bias(&mut out, b, oc);
     Ok(out)
 }
 
@@ -601,15 +613,6 @@ pub fn patches(f: &Func, op: &nibble_ir::Op, x: &[f32]) -> Result<Vec<f32>, Inte
         }
     }
     Ok(col)
-}
-
-/// Adds a per-channel bias to NHWC data.
-fn add_bias(out: &mut [f32], b: &[f32], oc: usize) {
-    for px in out.chunks_exact_mut(oc) {
-        for (v, bias) in px.iter_mut().zip(b) {
-            *v += bias;
-        }
-    }
 }
 
 /// NHWC depthwise convolution, weights [KH, KW, C, M], output channel c·M + m.
