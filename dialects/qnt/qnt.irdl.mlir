@@ -314,6 +314,8 @@ irdl.dialect @qnt {
   //   S_c = Σ_hw (x - zp_x); P_c = apply_scale(S_c, pool_multiplier, pool_shift) (≈ 128·mean)
   //   h_m = clamp(apply_scale(Σ_c w1[m,c]·P_c + b1[m], hidden_multiplier[m], hidden_shift[m]),
   //               0, hidden_max)
+  //   or, with a hidden_table T (SiLU): v = apply_scale(…same…) in units of 2^-12, s = the
+  //   interpolated T at v (as for the gate below), h_m = round_shift(v·s, hidden_out_shift)
   //   z_c = apply_scale(Σ_m w2[c,m]·h_m + b2[c], gate_multiplier[c], gate_shift[c])
   //   g_c = clamp(z_c, 0, 32768)                              (hard sigmoid; the gate in Q15)
   //   or, with a gate_table T (257 × Q15 sigmoid over [-8, 8], as qnt.swish): z_c in units of
@@ -341,6 +343,8 @@ irdl.dialect @qnt {
     irdl.operands(input: %input, w1: %w1, b1: %b1, w2: %w2, b2: %b2)
     irdl.results(output: %output)
     %gate_table_attr = irdl.base "#builtin.dense_array"
-    irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "gate_table" = %gate_table_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr}
+    %hidden_table_attr = irdl.base "#builtin.dense_array"
+    %hidden_out_shift_attr = irdl.base "#builtin.integer"
+    irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "hidden_table" = %hidden_table_attr, "hidden_out_shift" = %hidden_out_shift_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "gate_table" = %gate_table_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr}
   }
 }

@@ -383,6 +383,10 @@ pub struct SqueezeExcite {
     pub hidden_multiplier: Vec<i32>,
     pub hidden_shift: Vec<i32>,
     pub hidden_max: i32,
+    /// Empty: a ReLU hidden activation; else SiLU through this 257-entry Q15 sigmoid table.
+    pub hidden_table: Vec<i32>,
+    /// SiLU: the shift from v·sigmoid (2^-27) to the hidden scale; 0 for ReLU.
+    pub hidden_out_shift: i32,
     pub gate_multiplier: Vec<i32>,
     pub gate_shift: Vec<i32>,
     /// Empty: a hard sigmoid gate; else the 257-entry Q15 sigmoid table of `qnt.swish`.
@@ -401,6 +405,8 @@ impl SqueezeExcite {
             ),
             ("hidden_shift", Attr::I32s(self.hidden_shift.clone())),
             ("hidden_max", Attr::i32(self.hidden_max as i64)),
+            ("hidden_table", Attr::I32s(self.hidden_table.clone())),
+            ("hidden_out_shift", Attr::i32(self.hidden_out_shift as i64)),
             ("gate_multiplier", Attr::I32s(self.gate_multiplier.clone())),
             ("gate_shift", Attr::I32s(self.gate_shift.clone())),
             ("gate_table", Attr::I32s(self.gate_table.clone())),

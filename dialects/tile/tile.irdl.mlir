@@ -349,6 +349,8 @@ irdl.dialect @tile {
     irdl.operands(input: %input, w1: %w1, b1: %b1, w2: %w2, b2: %b2)
     irdl.results(output: %output)
     %gate_table_attr = irdl.base "#builtin.dense_array"
-    irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "gate_table" = %gate_table_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
+    %hidden_table_attr = irdl.base "#builtin.dense_array"
+    %hidden_out_shift_attr = irdl.base "#builtin.integer"
+    irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "hidden_table" = %hidden_table_attr, "hidden_out_shift" = %hidden_out_shift_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "gate_table" = %gate_table_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
   }
 }

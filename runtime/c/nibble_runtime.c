@@ -687,6 +687,14 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
     }
 }
 
+/* The Q15 sigmoid of v (units of 2^-12) from a 257-entry table over [-8, 8], interpolated (the
+ * swish epilogue's formula). */
+static int64_t nb_sigmoid_q15(const int32_t *t, int64_t v) {
+    const int64_t u = (v < -32768 ? -32768 : (v > 32767 ? 32767 : v)) + 32768;
+    const int j = (int)(u >> 8);
+    return t[j] + ((((int64_t)t[j + 1] - t[j]) * (u & 255) + 128) >> 8);
+}
+
 NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
                                  const int32_t *b1, const int8_t *w2, const int32_t *b2,
                                  int8_t *y, const nb_squeeze_excite *p) {
@@ -707,17 +715,17 @@ NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const i
         int64_t a = b1[m], h;
         for (k = 0; k < c; k++) a += (int64_t)w1[(long)m * c + k] * pooled[k];
         h = nb_round_shift(a * p->hidden_multiplier[m], p->hidden_shift[m]);
-        hidden[m] = h < 0 ? 0 : (h > p->hidden_max ? p->hidden_max : h);
+        if (p->hidden_table)
+            hidden[m] = nb_round_shift(h * nb_sigmoid_q15(p->hidden_table, h), p->hidden_out_shift);
+        else
+            hidden[m] = h < 0 ? 0 : (h > p->hidden_max ? p->hidden_max : h);
     }
     for (k = 0; k < c; k++) {
         int64_t z = b2[k], g;
         for (m = 0; m < cm; m++) z += (int64_t)w2[(long)k * cm + m] * hidden[m];
         g = nb_round_shift(z * p->gate_multiplier[k], p->gate_shift[k]);
         if (p->gate_table) {
-            const int32_t *t = p->gate_table;
-            const int64_t u = (g < -32768 ? -32768 : (g > 32767 ? 32767 : g)) + 32768;
-            const int j = (int)(u >> 8);
-            g = t[j] + ((((int64_t)t[j + 1] - t[j]) * (u & 255) + 128) >> 8);
+            g = nb_sigmoid_q15(p->gate_table, g);
         } else {
             g = g < 0 ? 0 : (g > 32768 ? 32768 : g);
         }

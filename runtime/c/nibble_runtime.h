@@ -128,6 +128,8 @@ typedef struct {
     int32_t pool_multiplier, pool_shift;
     const int32_t *hidden_multiplier, *hidden_shift;
     int32_t hidden_max;
+    const int32_t *hidden_table; /* NULL: ReLU hidden activation; else SiLU through this table */
+    int32_t hidden_out_shift;    /* SiLU: v * sigmoid(v) (2^-27) to the hidden scale */
     const int32_t *gate_multiplier, *gate_shift;
     const int32_t *gate_table; /* NULL: hard sigmoid gate; else 257 x Q15 sigmoid (as swish) */
     int32_t multiplier, shift, input_zp, output_zp, clamp_min, clamp_max;

@@ -193,14 +193,19 @@ cnn_relu6()
 
 # Conv → ReLU → squeeze-excite (GlobalAveragePool → 1×1 conv → ReLU → 1×1 conv → `gate` →
 # Mul) → Flatten → Gemm, with calibration inputs: the squeeze-excite gate as one layer, its gate
-# a HardSigmoid (PP-LCNet, MobileNetV3) or a Sigmoid (torchvision's and timm's blocks).
-def cnn_squeeze_excite(name, gate):
+# a HardSigmoid (PP-LCNet, MobileNetV3) or a Sigmoid (torchvision's and timm's blocks), its
+# hidden activation a ReLU or SiLU (x·sigmoid(x), EfficientNet).
+def cnn_squeeze_excite(name, gate, silu=False):
+    hidden = [
+        h.make_node("Sigmoid", ["s1"], ["s1s"], name="se_silu_sigmoid"),
+        h.make_node("Mul", ["s1", "s1s"], ["s1r"], name="se_silu"),
+    ] if silu else [h.make_node("Relu", ["s1"], ["s1r"], name="se_relu")]
     nodes = [
         h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
         h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
         h.make_node("GlobalAveragePool", ["r1"], ["p"], name="se_pool"),
         h.make_node("Conv", ["p", "ws1", "bs1"], ["s1"], name="se_reduce"),
-        h.make_node("Relu", ["s1"], ["s1r"], name="se_relu"),
+        *hidden,
         h.make_node("Conv", ["s1r", "ws2", "bs2"], ["s2"], name="se_expand"),
         gate,
         h.make_node("Mul", ["r1", "g"], ["e"], name="se_scale"),
@@ -215,3 +220,4 @@ def cnn_squeeze_excite(name, gate):
 cnn_squeeze_excite("cnn_squeeze_excite",
                    h.make_node("HardSigmoid", ["s2"], ["g"], alpha=0.2, beta=0.5, name="se_gate"))
 cnn_squeeze_excite("cnn_squeeze_excite_sigmoid", h.make_node("Sigmoid", ["s2"], ["g"], name="se_gate"))
+cnn_squeeze_excite("cnn_squeeze_excite_silu", h.make_node("Sigmoid", ["s2"], ["g"], name="se_gate"), silu=True)

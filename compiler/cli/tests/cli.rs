@@ -614,13 +614,17 @@ fn activations_become_bit_exact_lookup_tables() {
     );
 }
 
-/// A squeeze-excite gate (GlobalAveragePool → Conv → Relu → Conv → HardSigmoid or Sigmoid →
-/// Mul) is one integer op from the graph level down to its C kernel, bit-exact, for both
+/// A squeeze-excite gate (GlobalAveragePool → Conv → Relu or SiLU → Conv → HardSigmoid or
+/// Sigmoid → Mul) is one integer op from the graph level down to its C kernel, bit-exact, for both
 /// granularities and the asymmetric scheme (a zero point on its input).
 #[test]
 fn squeeze_excite_gate_is_one_bit_exact_op() {
     let m = root().join("tests-data/ops");
-    for model in ["cnn_squeeze_excite", "cnn_squeeze_excite_sigmoid"] {
+    for model in [
+        "cnn_squeeze_excite",
+        "cnn_squeeze_excite_sigmoid",
+        "cnn_squeeze_excite_silu",
+    ] {
         for flags in [
             &["--granularity", "tensor"][..],
             &["--granularity", "channel"],

@@ -535,23 +535,22 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
                         op.int_list(key)?.iter(),
                     );
                 }
-                let table = op.int_list("gate_table")?;
-                let table = if table.is_empty() {
-                    "NULL".to_string()
-                } else {
-                    c_array(
-                        &mut weights,
-                        "int32_t",
-                        &format!("nb_gate_table{i}"),
-                        table.iter(),
-                    );
-                    format!("nb_gate_table{i}")
+                // A sigmoid table, or NULL when the attribute is empty.
+                let mut table = |key: &str| -> Result<String, CodegenError> {
+                    let t = op.int_list(key)?;
+                    Ok(if t.is_empty() {
+                        "NULL".to_string()
+                    } else {
+                        c_array(&mut weights, "int32_t", &format!("nb_{key}{i}"), t.iter());
+                        format!("nb_{key}{i}")
+                    })
                 };
+                let (hidden_table, table) = (table("hidden_table")?, table("gate_table")?);
                 let int = |k: &str| op.int(k);
                 let _ = writeln!(
                     body,
-                    "    {{ static const nb_squeeze_excite p = {{ {}, {}, nb_hidden_multiplier{i}, nb_hidden_shift{i}, {}, nb_gate_multiplier{i}, nb_gate_shift{i}, {table}, {}, {}, {}, {}, {}, {} }};",
-                    int("pool_multiplier")?, int("pool_shift")?, int("hidden_max")?, int("multiplier")?, int("shift")?, int("input_zp")?, int("output_zp")?, int("clamp_min")?, int("clamp_max")?
+                    "    {{ static const nb_squeeze_excite p = {{ {}, {}, nb_hidden_multiplier{i}, nb_hidden_shift{i}, {}, {hidden_table}, {}, nb_gate_multiplier{i}, nb_gate_shift{i}, {table}, {}, {}, {}, {}, {}, {} }};",
+                    int("pool_multiplier")?, int("pool_shift")?, int("hidden_max")?, int("hidden_out_shift")?, int("multiplier")?, int("shift")?, int("input_zp")?, int("output_zp")?, int("clamp_min")?, int("clamp_max")?
                 );
                 let _ = writeln!(
                     body,

@@ -1030,15 +1030,32 @@ fn custom(op: &nibble_ir::Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<
     })
 }
 
-/// The parameters of a `nibble.squeeze_excite` op: `(hidden_max, alpha, beta, sigmoid)` (the
-/// gate g(α·z + β) a sigmoid, else a hard sigmoid clamp(·, 0, 1)).
-pub fn squeeze_excite_params(op: &nibble_ir::Op) -> Result<(f64, f64, f64, bool), InterpError> {
+/// The parameters of a `nibble.squeeze_excite` op.
+pub struct SqueezeExcite {
+    /// The hidden ReLU's upper bound (unused with SiLU).
+    pub hidden_max: f64,
+    /// The hidden activation is SiLU, a·sigmoid(a), instead of clamp(a, 0, hidden_max).
+    pub silu: bool,
+    /// The gate is g(α·z + β): a sigmoid, else a hard sigmoid clamp(·, 0, 1).
+    pub alpha: f64,
+    pub beta: f64,
+    pub sigmoid: bool,
+}
+
+/// The parameters of a `nibble.squeeze_excite` op (see [`SqueezeExcite`]).
+pub fn squeeze_excite_params(op: &nibble_ir::Op) -> Result<SqueezeExcite, InterpError> {
     let p = |k: &str| {
         op.custom_param(k)
             .ok_or_else(|| InterpError::Invalid(format!("squeeze_excite: missing parameter '{k}'")))
     };
-    let sigmoid = op.custom_param("sigmoid").unwrap_or(0.0) != 0.0;
-    Ok((p("hidden_max")?, p("alpha")?, p("beta")?, sigmoid))
+    let flag = |k: &str| op.custom_param(k).unwrap_or(0.0) != 0.0;
+    Ok(SqueezeExcite {
+        hidden_max: p("hidden_max")?,
+        silu: flag("silu"),
+        alpha: p("alpha")?,
+        beta: p("beta")?,
+        sigmoid: flag("sigmoid"),
+    })
 }
 
 /// Squeeze-excite (`nibble-recognize-layers`): x[1,H,W,C] · gate(mean_hw(x)).
@@ -1075,13 +1092,14 @@ fn squeeze_excite(
 
 /// A squeeze-excite op's gate for channel means `mean`: g = clamp(α·(w2·h + b2) + β, 0, 1) (or
 /// the sigmoid of α·(w2·h + b2) + β),
-/// h = clamp(w1·mean + b1, 0, hidden_max), w1 [Cm,1,1,C] and w2 [C,1,1,Cm] (OHWI 1×1 convs).
+/// h = clamp(w1·mean + b1, 0, hidden_max) (or SiLU of it), w1 [Cm,1,1,C] and w2 [C,1,1,Cm]
+/// (OHWI 1×1 convs).
 pub fn squeeze_excite_gate(
     op: &nibble_ir::Op,
     [w1, b1, w2, b2]: [&[f32]; 4],
     mean: &[f64],
 ) -> Result<Vec<f64>, InterpError> {
-    let (hidden_max, alpha, beta, sigmoid) = squeeze_excite_params(op)?;
+    let p = squeeze_excite_params(op)?;
     let (c, cm) = (mean.len(), b1.len());
     if c == 0 || w1.len() != cm * c || w2.len() != c * cm || b2.len() != c {
         return Err(InterpError::Invalid(
@@ -1090,12 +1108,19 @@ pub fn squeeze_excite_gate(
     }
     let dot = |w: &[f32], v: &[f64]| w.iter().zip(v).map(|(&w, &v)| w as f64 * v).sum::<f64>();
     let hidden: Vec<f64> = (0..cm)
-        .map(|m| (dot(&w1[m * c..][..c], mean) + b1[m] as f64).clamp(0.0, hidden_max))
+        .map(|m| {
+            let a = dot(&w1[m * c..][..c], mean) + b1[m] as f64;
+            if p.silu {
+                a / (1.0 + (-a).exp())
+            } else {
+                a.clamp(0.0, p.hidden_max)
+            }
+        })
         .collect();
     Ok((0..c)
         .map(|k| {
-            let z = alpha * (dot(&w2[k * cm..][..cm], &hidden) + b2[k] as f64) + beta;
-            if sigmoid {
+            let z = p.alpha * (dot(&w2[k * cm..][..cm], &hidden) + b2[k] as f64) + p.beta;
+            if p.sigmoid {
                 1.0 / (1.0 + (-z).exp())
             } else {
                 z.clamp(0.0, 1.0)

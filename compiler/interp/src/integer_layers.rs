@@ -337,6 +337,14 @@ pub fn transpose_conv2d(
     Ok(out)
 }
 
+/// The Q15 sigmoid of `v` (units of 2^-12) from a 257-entry table over [-8, 8], interpolated
+/// (see `qnt.swish`).
+fn interpolated_sigmoid(table: &[i64], v: i64) -> i64 {
+    let u = v.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
+    let (i, r) = ((u >> 8) as usize, u & 255);
+    table[i] + (((table[i + 1] - table[i]) * r + 128) >> 8)
+}
+
 /// Squeeze-excite gate in fixed point (see `qnt.squeeze_excite` in qnt.irdl.mlir).
 pub fn squeeze_excite(
     f: &Func,
@@ -392,16 +400,30 @@ pub fn squeeze_excite(
         .map(|&s| apply_scale(s, pool.0, pool.1))
         .collect();
     let dot = |w: &[i32], v: &[i64]| w.iter().zip(v).map(|(&w, &v)| w as i64 * v).sum::<i64>();
+    let table = op.int_list("gate_table")?;
+    let hidden_table = op.int_list("hidden_table")?;
+    let out_shift = op.int("hidden_out_shift")?;
+    for t in [&hidden_table, &table] {
+        if !t.is_empty() && t.len() != 257 {
+            return Err(invalid(op, "a sigmoid table needs 257 entries (or none)"));
+        }
+    }
+    if !hidden_table.is_empty() {
+        check_shift(op, out_shift)?;
+    }
     let hidden: Vec<i64> = (0..cm)
         .map(|m| {
             let a = dot(&w1[m * c..][..c], &pooled) + b1[m] as i64;
-            apply_scale(a, hm[m] as i32, hs[m] as i32).clamp(0, h_max)
+            let v = apply_scale(a, hm[m] as i32, hs[m] as i32);
+            if hidden_table.is_empty() {
+                v.clamp(0, h_max)
+            } else {
+                // SiLU: v·sigmoid(v), v in units of 2^-12.
+                let s = interpolated_sigmoid(&hidden_table, v);
+                floor_shift(v * s + (1 << (out_shift - 1)), out_shift as u32)
+            }
         })
         .collect();
-    let table = op.int_list("gate_table")?;
-    if !table.is_empty() && table.len() != 257 {
-        return Err(invalid(op, "gate_table needs 257 entries (or none)"));
-    }
     let gate: Vec<i64> = (0..c)
         .map(|k| {
             let z = apply_scale(
@@ -412,9 +434,7 @@ pub fn squeeze_excite(
             if table.is_empty() {
                 return z.clamp(0, 1 << 15);
             }
-            let u = z.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
-            let (i, r) = ((u >> 8) as usize, u & 255);
-            table[i] + (((table[i + 1] - table[i]) * r + 128) >> 8)
+            interpolated_sigmoid(&table, z)
         })
         .collect();
     Ok(x.chunks_exact(c)

@@ -1258,6 +1258,8 @@ struct SqueezeExciteParams {
 
 /// `P` holds 128 × the channel means on x's grid: |P| < 2^15 for 8-bit inputs.
 const SE_POOL_BITS: i32 = 7;
+/// SiLU's minimum, a·sigmoid(a) at a ≈ −1.2785.
+const SILU_MIN: f64 = -0.2785;
 /// The hidden activation's levels over its bound (2^24), and the gate's one (Q15).
 const SE_HIDDEN_BITS: u32 = 24;
 const SE_GATE_ONE: f64 = 32768.0;
@@ -1270,8 +1272,14 @@ fn squeeze_excite_params(
     w: &[Vec<f32>],
     cfg: &QuantConfig,
 ) -> Result<SqueezeExciteParams, LowerError> {
-    let (hidden_max, alpha, beta, sigmoid) =
-        nibble_interp::float::squeeze_excite_params(op).map_err(|e| err(op, e.to_string()))?;
+    let se = nibble_interp::float::squeeze_excite_params(op).map_err(|e| err(op, e.to_string()))?;
+    let (alpha, beta) = (se.alpha, se.beta);
+    // SiLU is unbounded above like a ReLU and dips to −0.2785 below.
+    let hidden_max = if se.silu {
+        f64::INFINITY
+    } else {
+        se.hidden_max
+    };
     if qx.bits != 8 || xs.len() != 4 {
         return Err(err(op, "squeeze-excite reads an 8-bit NHWC activation"));
     }
@@ -1308,7 +1316,7 @@ fn squeeze_excite_params(
             let sum: i64 = (0..c).map(|k| q1(m, k).abs()).sum();
             sum as f64 * ch(&s1, m) * p_max + w[1][m].abs() as f64
         })
-        .fold(0.0, f64::max)
+        .fold(if se.silu { SILU_MIN.abs() } else { 0.0 }, f64::max)
         .min(hidden_max);
     // The gate's affine step folded into the second product: α·(w2·h + b2) + β.
     let w2: Vec<f32> = w[2].iter().map(|&v| (alpha * v as f64) as f32).collect();
@@ -1326,7 +1334,12 @@ fn squeeze_excite_params(
             (sum as f64 * bound + (b2[k] as f64 / ch(&s2, k)).abs()) / (1u64 << 30) as f64
         })
         .fold(0.0, f64::max);
-    let sh = match (bound / (1u64 << SE_HIDDEN_BITS) as f64).max(second) {
+    // (SiLU's product v·sigmoid is at 2^-27: its shift to the hidden scale must stay ≥ 1.)
+    let floor = if se.silu { 2f64.powi(-26) } else { 0.0 };
+    let sh = match (bound / (1u64 << SE_HIDDEN_BITS) as f64)
+        .max(second)
+        .max(floor)
+    {
         v if v > 0.0 => v.log2().ceil().exp2(),
         _ => 1.0,
     };
@@ -1335,16 +1348,23 @@ fn squeeze_excite_params(
     } else {
         (bound / sh).ceil()
     } as i32;
+    // ReLU: the accumulator rescaled to the hidden scale. SiLU: to units of 2^-12 (the sigmoid
+    // table's index), then v·sigmoid(v) (at 2^-27) shifted to the hidden scale.
     let (mut hidden_multiplier, mut hidden_shift) = (Vec::new(), Vec::new());
     for a in &a1 {
-        let fs = fixed_multiplier(a / sh)?;
+        let fs = fixed_multiplier(if se.silu { a * 4096.0 } else { a / sh })?;
         hidden_multiplier.push(fs.multiplier);
         hidden_shift.push(fs.shift);
     }
+    let hidden_out_shift = if se.silu {
+        27 + sh.log2().round() as i32
+    } else {
+        0
+    };
     let a2: Vec<f64> = (0..c).map(|k| sh * ch(&s2, k)).collect();
     // The gate's input in its fixed point: the hard sigmoid's in Q15 (its output directly), the
     // sigmoid's in units of 2^-12 (the index of the interpolated sigmoid table).
-    let unit = if sigmoid { 4096.0 } else { SE_GATE_ONE };
+    let unit = if se.sigmoid { 4096.0 } else { SE_GATE_ONE };
     let (mut gate_multiplier, mut gate_shift) = (Vec::new(), Vec::new());
     for a in &a2 {
         let fs = fixed_multiplier(a * unit)?;
@@ -1382,9 +1402,15 @@ fn squeeze_excite_params(
             hidden_multiplier,
             hidden_shift,
             hidden_max: h_max,
+            hidden_table: if se.silu { sigmoid_table() } else { Vec::new() },
+            hidden_out_shift,
             gate_multiplier,
             gate_shift,
-            gate_table: if sigmoid { sigmoid_table() } else { Vec::new() },
+            gate_table: if se.sigmoid {
+                sigmoid_table()
+            } else {
+                Vec::new()
+            },
             output: (output.multiplier, output.shift),
         },
     })

@@ -553,6 +553,8 @@ pub fn to_tile_mapped(
                         "hidden_multiplier",
                         "hidden_shift",
                         "hidden_max",
+                        "hidden_table",
+                        "hidden_out_shift",
                         "gate_multiplier",
                         "gate_shift",
                         "gate_table",

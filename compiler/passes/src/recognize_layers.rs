@@ -11,7 +11,7 @@
 //! | `layer_norm` | `(x − mean) · (mean((x − mean)²) + ε)^-½ · γ + β` over the last axis | x, γ, β |
 //! | `prelu` | `clamp(x, 0, +∞) + clamp(x, −∞, 0) · slope` (PRelu, LeakyRelu), slope scalar or per last-axis channel | x, slope |
 //! | `softmax` | `e · (Σ e)⁻¹`, `e = exp(x − max(x))`, max and Σ over the last axis | x |
-//! | `squeeze_excite` | `x · g(α·conv₂(clamp(conv₁(avg_pool(x)), 0, N)) + β)`, g = clamp(·, 0, 1) or sigmoid: global average pool, 1×1 convs (`implementation_attrs = "hidden_max=N,alpha=…,beta=…,sigmoid=0\|1"`) | x, w₁, b₁, w₂, b₂ |
+//! | `squeeze_excite` | `x · g(α·conv₂(clamp(conv₁(avg_pool(x)), 0, N)) + β)`, g = clamp(·, 0, 1) or sigmoid: global average pool, 1×1 convs (`implementation_attrs = "hidden_max=N,alpha=…,beta=…,sigmoid=0\|1,silu=0\|1"`; silu: the hidden activation is a·sigmoid(a)) | x, w₁, b₁, w₂, b₂ |
 //!
 //! Precondition: graph level as the importer writes it (Div → reciprocal/mul, Sqrt → pow ½,
 //! mean → reduce_sum · 1/n). Postcondition: same function, recognised chains replaced; the
@@ -304,8 +304,8 @@ fn pointwise_conv(v: &View, c: ValueId) -> Option<(ValueId, ValueId, ValueId)> {
 }
 
 /// `x · gate(conv(act(conv(global_avg_pool(x)))))`: the hidden activation a ReLU (`clamp(0,
-/// N)`), the gate a hard sigmoid (`clamp(α·z + β, 0, 1)`, α·z + β often folded into the conv)
-/// or a sigmoid.
+/// N)`) or SiLU (`a·sigmoid(a)`, EfficientNet), the gate a hard sigmoid (`clamp(α·z + β, 0,
+/// 1)`, α·z + β often folded into the conv) or a sigmoid.
 fn squeeze_excite(v: &View, root: ValueId) -> Option<Found> {
     let is_gate = |o: ValueId| {
         v.clamp(o).is_some_and(|(_, lo, hi)| lo == 0.0 && hi == 1.0)
@@ -318,7 +318,19 @@ fn squeeze_excite(v: &View, root: ValueId) -> Option<Found> {
         (None, None) => (1.0, 0.0, v.clamp(gate)?.0, 0),
     };
     let (h, w2, b2) = pointwise_conv(v, z)?;
-    let (a, lo, hidden_max) = v.clamp(h)?;
+    // The hidden activation: a ReLU(-N), or SiLU a·sigmoid(a) (its sigmoid read once).
+    let silu = v
+        .either(h, "tosa.mul", |o| v.op(o, "tosa.sigmoid").is_some())
+        .filter(|&(s, a)| {
+            v.op(s, "tosa.sigmoid").is_some_and(|o| o.operands[0] == a) && v.single_use(s)
+        });
+    let (a, lo, hidden_max, silu) = match silu {
+        Some((_, a)) => (a, 0.0, f64::INFINITY, 1),
+        None => {
+            let (a, lo, hi) = v.clamp(h)?;
+            (a, lo, hi, 0)
+        }
+    };
     let (p, w1, b1) = pointwise_conv(v, a)?;
     let pool = v.op(p, "tosa.avg_pool2d")?;
     let xs = v.f.ty(x).shape()?;
@@ -327,16 +339,16 @@ fn squeeze_excite(v: &View, root: ValueId) -> Option<Found> {
         && pool.ints("kernel").ok()? == xs[1..3]
         && pool.ints("pad").ok()?.iter().all(|&p| p == 0)
         && v.f.ty(p).shape()? == [1, 1, 1, xs[3]];
-    let inner = [gate, z, h, a, p];
-    (global && lo == 0.0 && hidden_max > 0.0 && inner.iter().all(|&i| v.single_use(i))).then(|| {
-        Found {
-            root,
-            operator: "squeeze_excite",
-            operands: vec![x, w1, b1, w2, b2],
-            attrs: format!(
-                "hidden_max={hidden_max:e},alpha={alpha:e},beta={beta:e},sigmoid={sigmoid}"
-            ),
-        }
+    let inner = [gate, z, h, p];
+    let a_reads = if silu == 1 { 2 } else { 1 };
+    let ok = global && lo == 0.0 && hidden_max > 0.0 && v.uses[a] == a_reads;
+    (ok && inner.iter().all(|&i| v.single_use(i))).then(|| Found {
+        root,
+        operator: "squeeze_excite",
+        operands: vec![x, w1, b1, w2, b2],
+        attrs: format!(
+            "hidden_max={hidden_max:e},alpha={alpha:e},beta={beta:e},sigmoid={sigmoid},silu={silu}"
+        ),
     })
 }
 
