@@ -40,17 +40,22 @@ static inline int64_t nb_epilogue_input(int64_t acc, int32_t multiplier, int s) 
     return v < -lim ? -lim : (v > lim ? lim : v);
 }
 
+/* The Q15 sigmoid of v (units of 2^-12) from a 257-entry table over [-8, 8], interpolated (swish
+ * epilogues, squeeze-excite gates). */
+static inline int64_t nb_sigmoid_q15(const int32_t *t, int64_t v) {
+    const int64_t u = (v < -32768 ? -32768 : (v > 32767 ? 32767 : v)) + 32768;
+    const int j = (int)(u >> 8);
+    return t[j] + ((((int64_t)t[j + 1] - t[j]) * (u & 255) + 128) >> 8);
+}
+
 int32_t nb_requant(int64_t acc, const nb_rq *rq, int channel) {
     const int c = rq->channels == 1 ? 0 : channel;
     const int neg = acc < 0 && rq->neg_multiplier;
     if (rq->swish) {
         const nb_swish *w = rq->swish;
         const int64_t v = nb_epilogue_input(acc, rq->multiplier[c], rq->shift[c]);
-        int64_t u, sig, y;
-        int k;
-        u = v < -32768 ? 0 : (v > 32767 ? 65535 : v + 32768);
-        k = (int)(u >> 8);
-        sig = w->table[k] + ((((int64_t)w->table[k + 1] - w->table[k]) * (u & 255) + 128) >> 8);
+        const int64_t sig = nb_sigmoid_q15(w->table, v);
+        int64_t y;
         y = rq->output_zp + nb_round_shift(v * sig * w->multiplier + w->bias, w->shift);
         if (y < rq->clamp_min) y = rq->clamp_min;
         if (y > rq->clamp_max) y = rq->clamp_max;
@@ -685,14 +690,6 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
             }
         }
     }
-}
-
-/* The Q15 sigmoid of v (units of 2^-12) from a 257-entry table over [-8, 8], interpolated (the
- * swish epilogue's formula). */
-static int64_t nb_sigmoid_q15(const int32_t *t, int64_t v) {
-    const int64_t u = (v < -32768 ? -32768 : (v > 32767 ? 32767 : v)) + 32768;
-    const int j = (int)(u >> 8);
-    return t[j] + ((((int64_t)t[j + 1] - t[j]) * (u & 255) + 128) >> 8);
 }
 
 NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,

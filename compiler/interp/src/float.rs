@@ -65,15 +65,9 @@ impl<'f> FloatProgram<'f> {
             let w = op.operands[1];
             if let (Some(data), Some(&[oc, ..])) = (&consts[w], func.ty(w).shape()) {
                 let (n, k) = (oc as usize, data.len() / (oc as usize).max(1));
-                weights_t.entry(w).or_insert_with(|| {
-                    let mut t = vec![0.0f32; data.len()];
-                    for (j, row) in data.chunks_exact(k).enumerate() {
-                        for (kk, &v) in row.iter().enumerate() {
-                            t[kk * n + j] = v;
-                        }
-                    }
-                    t
-                });
+                weights_t
+                    .entry(w)
+                    .or_insert_with(|| transpose(data, &[n, k], &[1, 0]));
             }
         }
         Ok(FloatProgram {

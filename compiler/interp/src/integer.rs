@@ -53,6 +53,15 @@ fn epilogue_input(acc: i64, op: &Rq, c: usize) -> i64 {
     apply_scale(acc, op.multiplier[c], op.shift[c]).clamp(-(1 << 20), 1 << 20)
 }
 
+/// The Q15 sigmoid of `v` (units of 2^-12) from a 257-entry table over [-8, 8], interpolated
+/// (`qnt.swish`, `qnt.squeeze_excite`).
+pub(crate) fn interpolated_sigmoid<T: Copy + Into<i64>>(table: &[T], v: i64) -> i64 {
+    let u = v.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
+    let (k, r) = ((u >> 8) as usize, u & 255);
+    let (t0, t1) = (table[k].into(), table[k + 1].into());
+    t0 + (((t1 - t0) * r + 128) >> 8)
+}
+
 /// Fused requantization of an accumulator of output channel `channel`, then clamp; a negative
 /// accumulator uses the negative-side multipliers where there are some (PReLU).
 pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
@@ -60,10 +69,7 @@ pub(crate) fn requant(acc: i64, op: &Rq, channel: usize) -> i32 {
     if let Some(([m, s, bias], table)) = &op.swish {
         // Swish in fixed point: v = β·x in units of 2^-12, sigmoid interpolated from the table.
         let v = epilogue_input(acc, op, c);
-        let u = v.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
-        let (k, r) = ((u >> 8) as usize, u & 255);
-        let (t0, t1) = (table[k] as i64, table[k + 1] as i64);
-        let sig = t0 + (((t1 - t0) * r + 128) >> 8);
+        let sig = interpolated_sigmoid(table, v);
         let y = op.output_zp + floor_shift(v * sig * m + bias + (1i64 << (s - 1)), *s as u32);
         return y.clamp(op.clamp_min, op.clamp_max) as i32;
     }

@@ -2,7 +2,7 @@
 //! mul with rescaling, fixed-point softmax, activation matmul, LayerNorm and squeeze-excite. Bit-exact definitions: the C runtime
 //! (`runtime/c/nibble_runtime.c`) implements the same arithmetic; docs/numerics.md states it.
 
-use crate::integer::{apply_scale, floor_shift, requant, Rq};
+use crate::integer::{apply_scale, floor_shift, interpolated_sigmoid, requant, Rq};
 use crate::{dims, loc_suffix, pool2d, InterpError};
 use nibble_ir::{Func, Op};
 
@@ -335,14 +335,6 @@ pub fn transpose_conv2d(
         }
     }
     Ok(out)
-}
-
-/// The Q15 sigmoid of `v` (units of 2^-12) from a 257-entry table over [-8, 8], interpolated
-/// (see `qnt.swish`).
-fn interpolated_sigmoid(table: &[i64], v: i64) -> i64 {
-    let u = v.clamp(-(1 << 15), (1 << 15) - 1) + (1 << 15);
-    let (i, r) = ((u >> 8) as usize, u & 255);
-    table[i] + (((table[i + 1] - table[i]) * r + 128) >> 8)
 }
 
 /// Squeeze-excite gate in fixed point (see `qnt.squeeze_excite` in qnt.irdl.mlir).

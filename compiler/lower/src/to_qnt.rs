@@ -1310,12 +1310,16 @@ fn squeeze_excite_params(
     let a1: Vec<f64> = (0..cm).map(|m| sp * ch(&s1, m)).collect();
     // The largest |h| any input can give (x's grid bounds its mean), or the activation's cap.
     let p_max = sx * (qx.qmax() - qx.zero_point).max(qx.zero_point - qx.qmin()) as f64;
-    let q1 = |m: usize, k: usize| quantize_value(w[0][m * c + k] as f64, ch(&s1, m), -127, 127);
-    let bound = (0..cm)
+    // Σ_c |w1[m,c]| of each hidden channel's int8 weights.
+    let abs1: Vec<i64> = (0..cm)
         .map(|m| {
-            let sum: i64 = (0..c).map(|k| q1(m, k).abs()).sum();
-            sum as f64 * ch(&s1, m) * p_max + w[1][m].abs() as f64
+            (0..c)
+                .map(|k| quantize_value(w[0][m * c + k] as f64, ch(&s1, m), -127, 127).abs())
+                .sum()
         })
+        .collect();
+    let bound = (0..cm)
+        .map(|m| abs1[m] as f64 * ch(&s1, m) * p_max + w[1][m].abs() as f64)
         .fold(if se.silu { SILU_MIN.abs() } else { 0.0 }, f64::max)
         .min(hidden_max);
     // The gate's affine step folded into the second product: α·(w2·h + b2) + β.
@@ -1325,14 +1329,18 @@ fn squeeze_excite_params(
         .map(|&v| (alpha * v as f64 + beta) as f32)
         .collect();
     let s2 = weight_scales(&w2, &w2_shape, 0, cfg.per_channel, cfg.clamp_sigma, scheme);
-    let q2 = |k: usize, m: usize| quantize_value(w2[k * cm + m] as f64, ch(&s2, k), -127, 127);
+    // Σ_m |w2[c,m]| of each channel's int8 weights.
+    let abs2: Vec<i64> = (0..c)
+        .map(|k| {
+            (0..cm)
+                .map(|m| quantize_value(w2[k * cm + m] as f64, ch(&s2, k), -127, 127).abs())
+                .sum()
+        })
+        .collect();
     // The hidden scale: the power of two giving |h| up to 2^24 levels, coarser only where a
     // channel's second sum Σ|w2|·|h| + |b2| would reach 2^30.
     let second = (0..c)
-        .map(|k| {
-            let sum: i64 = (0..cm).map(|m| q2(k, m).abs()).sum();
-            (sum as f64 * bound + (b2[k] as f64 / ch(&s2, k)).abs()) / (1u64 << 30) as f64
-        })
+        .map(|k| (abs2[k] as f64 * bound + (b2[k] as f64 / ch(&s2, k)).abs()) / (1u64 << 30) as f64)
         .fold(0.0, f64::max);
     // (SiLU's product v·sigmoid is at 2^-27: its shift to the hidden scale must stay ≥ 1.)
     let floor = if se.silu { 2f64.powi(-26) } else { 0.0 };
@@ -1374,14 +1382,12 @@ fn squeeze_excite_params(
     // 64-bit products: each sum (below 2^31) times its 31-bit multiplier stays below 2^62.
     let limit = (1i64 << 31) as f64;
     for m in 0..cm {
-        let sum: i64 = (0..c).map(|k| q1(m, k).abs()).sum();
-        if (sum << 15) as f64 + (w[1][m] as f64 / a1[m]).abs() >= limit {
+        if (abs1[m] << 15) as f64 + (w[1][m] as f64 / a1[m]).abs() >= limit {
             return Err(err(op, format!("hidden channel {m}: Σ|w1| × 2^15 + |b1| reaches 2^31 (its 64-bit rescaling could overflow)")));
         }
     }
     for k in 0..c {
-        let sum: i64 = (0..cm).map(|m| q2(k, m).abs()).sum();
-        if (sum * h_max as i64) as f64 + (b2[k] as f64 / a2[k]).abs() >= limit {
+        if (abs2[k] * h_max as i64) as f64 + (b2[k] as f64 / a2[k]).abs() >= limit {
             return Err(err(op, format!("channel {k}: Σ|w2| × hidden_max + |b2| reaches 2^31 (its 64-bit rescaling could overflow)")));
         }
     }
