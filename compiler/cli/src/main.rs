@@ -485,6 +485,18 @@ fn run_pipeline_on(mlir: &Mlir, f: &Func, pipeline: &str) -> Res<Func> {
     nibble_ir::mlir::read_func(m.as_operation()).map_err(|e| e.to_string())
 }
 
+/// The files `nibble compile` writes into its output directory.
+const OWNED_FILES: [&str; 8] = [
+    "model.graph.mlir",
+    "model.quant.mlir",
+    "model.tile.mlir",
+    "model.c",
+    "model.h",
+    "nibble_runtime.c",
+    "nibble_runtime.h",
+    "main.c",
+];
+
 fn module_text(m: &melior::ir::Module) -> String {
     format!("{}\n", m.as_operation().to_string().trim_end())
 }
@@ -672,6 +684,19 @@ fn run(cmd: Cmd) -> Res<()> {
             }
             std::fs::create_dir_all(&output)
                 .map_err(|e| format!("cannot create '{}': {e}", output.display()))?;
+            // OUT holds one compile: the files an earlier compile wrote go first, so a failed
+            // or different compile never leaves another model's main.c or model.h behind.
+            for name in OWNED_FILES {
+                match std::fs::remove_file(output.join(name)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(format!(
+                            "cannot remove '{}': {e}",
+                            output.join(name).display()
+                        ))
+                    }
+                    _ => {}
+                }
+            }
             let mut m = mlir.module_of(&f).map_err(|e| e.to_string())?;
             write(&output.join("model.graph.mlir"), &module_text(&m))?;
             nibble_passes::run_pipeline(

@@ -8,6 +8,9 @@ use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/trust.rs"]
+mod trust;
+
 const NIBBLE: &str = env!("CARGO_BIN_EXE_nibble");
 const LLVM_BIN: &str = "/usr/lib/llvm-22/bin";
 

@@ -463,12 +463,12 @@ impl<'a> Importer<'a> {
         let v = self.f.push(name, operands, ty, attrs);
         if let Some(op) = self.f.ops.last_mut() {
             op.loc = Some(format!(
-                "loc({:?})",
-                if self.node.name().is_empty() {
+                "loc({})",
+                nibble_ir::text::mlir_string(if self.node.name().is_empty() {
                     self.node.op_type()
                 } else {
                     self.node.name()
-                }
+                })
             ));
         }
         v

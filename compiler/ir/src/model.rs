@@ -353,15 +353,19 @@ impl Op {
             _ => None,
         }
     }
-    /// The bare name of the op's location (`conv1` for `loc("conv1")`): the ONNX node it
-    /// comes from. Empty when it has none.
-    pub fn loc_name(&self) -> &str {
-        self.loc
+    /// The bare name of the op's location (`conv1` for `loc("conv1")`), escapes undone: the
+    /// ONNX node it comes from. Empty when it has none.
+    pub fn loc_name(&self) -> String {
+        let inner = self
+            .loc
             .as_deref()
             .unwrap_or("")
             .trim_start_matches("loc(")
-            .trim_end_matches(')')
-            .trim_matches('"')
+            .trim_end_matches(')');
+        match inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(body) => crate::text::mlir_unescape(body),
+            None => inner.to_string(),
+        }
     }
     /// Dense-elements attribute: its type and bytes.
     pub fn dense(&self, key: &str) -> Result<(&Type, &[u8]), crate::IrError> {

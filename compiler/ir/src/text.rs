@@ -24,6 +24,58 @@ pub fn float_literal(x: f64) -> String {
     format!("{mant}e{exp}")
 }
 
+/// `s` as an MLIR string literal, quotes included: `"` and `\` escaped, and every byte that is
+/// not printable ASCII (control characters, DEL, UTF-8 above 0x7f) as `\XX`, which is what MLIR's
+/// own printer writes and its lexer reads back byte for byte. Every string nibble prints into
+/// MLIR (locations from ONNX node names, string attributes) goes through it.
+pub fn mlir_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\{b:02X}");
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The text of an MLIR string literal's body (without its quotes): the inverse of
+/// [`mlir_string`] (`\"`, `\\`, `\n`, `\t` and `\XX` escapes); bytes that are not UTF-8 are
+/// replaced.
+pub fn mlir_unescape(body: &str) -> String {
+    let b = body.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match b[i + 1] {
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                c @ (b'"' | b'\\') => out.push(c),
+                c => match (hex(c), b.get(i + 2).and_then(|&d| hex(d))) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 1;
+                    }
+                    _ => out.extend([b'\\', c]),
+                },
+            }
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 impl std::fmt::Display for Elem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -88,7 +140,7 @@ impl std::fmt::Display for Attr {
             Attr::Int(v, t) => write!(f, "{v} : {t}"),
             Attr::Float(v, t) => write!(f, "{} : {t}", float_literal(*v)),
             Attr::Bool(b) => write!(f, "{b}"),
-            Attr::Str(s) => write!(f, "{s:?}"),
+            Attr::Str(s) => write!(f, "{}", mlir_string(s)),
             Attr::I64s(v) => write!(f, "array<i64{}>", list(v)),
             Attr::I32s(v) => write!(f, "array<i32{}>", list(v)),
             Attr::Dense(ty, bytes) => {
@@ -119,7 +171,7 @@ fn attr_dict(attrs: &std::collections::BTreeMap<String, Attr>) -> String {
             {
                 k.clone()
             } else {
-                format!("{k:?}")
+                mlir_string(k)
             };
             format!("{key} = {v}")
         })
@@ -267,6 +319,21 @@ fn parse_quant(s: &str) -> Option<Elem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn strings_escape_for_mlir_and_back() {
+        for s in [
+            "conv1",
+            "a\"b\\c",
+            "ctl\u{1}\u{7f}\n\t",
+            "ünï/*cødé*/",
+            "\\41",
+        ] {
+            let lit = mlir_string(s);
+            assert!(lit.bytes().all(|b| (0x20..0x7f).contains(&b)), "{lit}");
+            assert_eq!(mlir_unescape(&lit[1..lit.len() - 1]), s);
+        }
+        assert_eq!(mlir_string("x\u{1}"), "\"x\\01\"");
+    }
     #[test]
     fn types_round_trip() {
         for t in [

@@ -718,7 +718,7 @@ pub fn to_qnt_mapped(
     let marked = |o: &&Op| bits_of(o).ok() == Some(16);
     for op in g.ops.iter().filter(marked) {
         let node = op.loc_name();
-        let same_node = |o: &&Op| match node {
+        let same_node = |o: &&Op| match node.as_str() {
             "" => std::ptr::eq(*o, op),
             _ => o.loc_name() == node,
         };

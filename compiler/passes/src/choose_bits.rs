@@ -105,7 +105,7 @@ pub fn choose_bits(
                 .any(|q| q.results.contains(&v) && q.name == nibble_qnt::RESHAPE);
             (s < max_sqnr && !aliases && wide_problem(&q8, v).is_none()).then(|| Choice {
                 op: i,
-                name: o.loc_name().to_string(),
+                name: o.loc_name(),
                 sqnr8: s,
             })
         })

@@ -16,7 +16,7 @@ pub fn set_bits(f: &mut Func, names: &[String], bits: u32) -> Result<(), String>
         for op in f
             .ops
             .iter_mut()
-            .filter(|o| o.loc_name() == name && !o.name.starts_with("tosa.const"))
+            .filter(|o| o.loc_name() == *name && !o.name.starts_with("tosa.const"))
         {
             op.attrs.insert(BITS_ATTR.into(), Attr::i64(bits as i64));
             found = true;

@@ -196,8 +196,8 @@ pub fn round_weights(
     for hs in hessians {
         let op = &func.ops[hs.op];
         let name = match op.loc_name() {
-            "" => op.name.clone(),
-            n => n.to_string(),
+            n if n.is_empty() => op.name.clone(),
+            n => n,
         };
         let wv = op.operands[1];
         let Some(ci) = producers[wv] else { continue };

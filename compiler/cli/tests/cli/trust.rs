@@ -1,0 +1,284 @@
+//! Trust by default: hostile names and files cannot inject code or corrupt memory, in the
+//! compiler and in the generated program.
+
+use super::*;
+
+/// A model whose node and tensor names try to close the C comment they are printed in, splice
+/// lines, form trigraphs and carry control characters: the generated program builds under
+/// `-Werror`, runs, and computes exactly what the same model with plain names computes; every
+/// IR file it writes parses back (`nibble opt`).
+#[test]
+fn hostile_names_cannot_inject_code() {
+    use nibble_frontend::onnx::ModelProto;
+    let d = tmp("hostile-names");
+    let m = model_dir();
+    let bytes = std::fs::read(m.join("model.onnx")).unwrap();
+    let mut model: ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+    let hostile = [
+        "c*/ __builtin_trap(); /*",
+        "o*/ut",
+        "line\\",
+        "tri??/",
+        "ctl\u{1}\u{7f}\"q\"",
+        "nl\nx = 1; /* ",
+        "ünï/*cødé*/",
+    ];
+    let graph = model.graph.as_mut().unwrap();
+    // Rename tensors everywhere they appear, and every node.
+    let mut renamed = std::collections::HashMap::new();
+    for (i, n) in graph.node.iter_mut().enumerate() {
+        n.name = Some(format!("{}{i}", hostile[i % hostile.len()]));
+        for o in n.output.iter_mut() {
+            let new = format!("{}{o}", hostile[(i + 1) % hostile.len()]);
+            renamed.insert(o.clone(), new.clone());
+            *o = new;
+        }
+    }
+    for n in graph.node.iter_mut() {
+        for x in n.input.iter_mut() {
+            if let Some(new) = renamed.get(x) {
+                *x = new.clone();
+            }
+        }
+    }
+    for o in graph.output.iter_mut() {
+        let name = o.name.clone().unwrap();
+        o.name = renamed.get(&name).cloned();
+    }
+    let path = d.join("hostile.onnx");
+    std::fs::write(&path, prost::Message::encode_to_vec(&model)).unwrap();
+    let x = root().join("tests-data/mnist_cnn/test_x.npy");
+    let calib = m.join("calib.npy");
+    let (hostile_out, _, hd) = compile_to_c("hostile-names-c", &path, &calib, &x, &[], 1);
+    let (plain_out, _, _) = compile_to_c(
+        "hostile-names-plain",
+        &m.join("model.onnx"),
+        &calib,
+        &x,
+        &[],
+        1,
+    );
+    assert!(
+        hostile_out[0]
+            .iter()
+            .zip(plain_out[0].iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "renaming the nodes changed the outputs"
+    );
+    let model_c = std::fs::read_to_string(hd.join("out/model.c")).unwrap();
+    assert!(
+        !model_c.contains("__builtin_trap();"),
+        "a name reached the C as code"
+    );
+    for stage in ["graph", "quant", "tile"] {
+        let file = hd.join(format!("out/model.{stage}.mlir"));
+        ok(nibble(&[
+            "opt",
+            p(&file),
+            "-o",
+            p(&d.join(format!("{stage}.mlir"))),
+        ]));
+    }
+}
+
+/// A .npy file: `header` is the dict text, `version` 1 or 2, then `data` bytes.
+fn npy(header: &str, version: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x93, b'N', b'U', b'M', b'P', b'Y', version, 0];
+    let len = header.len() as u32;
+    if version == 1 {
+        out.extend((len as u16).to_le_bytes());
+    } else {
+        out.extend(len.to_le_bytes());
+    }
+    out.extend(header.as_bytes());
+    out.extend(data);
+    out
+}
+
+/// Builds the generated MNIST program with ASan + UBSan (default options: leaks are errors too)
+/// and feeds it hostile .npy files: each is one clear error and exit status 1, never a crash or a
+/// sanitizer report; a valid batch runs clean. Write errors are reported, not ignored.
+#[test]
+fn generated_program_refuses_hostile_npy() {
+    let d = tmp("hostile-npy");
+    let m = model_dir();
+    let out = d.join("out");
+    ok(nibble(&[
+        "compile",
+        p(&m.join("model.onnx")),
+        "--calib",
+        p(&m.join("calib.npy")),
+        "-o",
+        p(&out),
+        "--emit-main",
+    ]));
+    let c_files: Vec<PathBuf> = ["main.c", "model.c", "nibble_runtime.c"]
+        .iter()
+        .map(|f| out.join(f))
+        .collect();
+    let exe = out.join("model-asan");
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror"])
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+        .args(&c_files)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("a C compiler (cc) must be installed");
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let run = |args: &[&Path]| Command::new(&exe).args(args).output().unwrap();
+    // A valid batch: runs clean, leak check included.
+    let all = read(&root().join("tests-data/mnist_cnn/test_x.npy"));
+    let x = d.join("x.npy");
+    all.slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..20))
+        .write_npy(std::fs::File::create(&x).unwrap())
+        .unwrap();
+    let good = run(&[&x, &d.join("good")]);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let sample = vec![0u8; 28 * 28 * 4];
+    let f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "huge",
+            npy(
+                &format!("{f4}(2305843009213693952, 1, 28, 28), }}"),
+                1,
+                &sample,
+            ),
+        ),
+        (
+            "negative",
+            npy(&format!("{f4}(-1, 1, 28, 28), }}"), 1, &sample),
+        ),
+        (
+            "wraps",
+            npy(
+                &format!("{f4}(4611686018427387904, 4, 1, 1), }}"),
+                1,
+                &sample,
+            ),
+        ),
+        (
+            "truncated",
+            npy(&format!("{f4}(2, 1, 28, 28), }}"), 1, &sample),
+        ),
+        (
+            "trailing",
+            npy(
+                &format!("{f4}(1, 1, 28, 28), }}"),
+                1,
+                &[sample.clone(), vec![0; 4]].concat(),
+            ),
+        ),
+        (
+            "float64",
+            npy(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 28, 28), }",
+                1,
+                &sample,
+            ),
+        ),
+        (
+            "fortran",
+            npy(
+                "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1, 28, 28), }",
+                1,
+                &sample,
+            ),
+        ),
+        (
+            "garbage-shape",
+            npy(&format!("{f4}(1, x, 28, 28), }}"), 1, &sample),
+        ),
+        (
+            "rank9",
+            npy(&format!("{f4}(1, 1, 1, 1, 1, 1, 1, 1, 1), }}"), 1, &[0; 4]),
+        ),
+        (
+            "wrong-shape",
+            npy(&format!("{f4}(1, 28, 28), }}"), 1, &sample),
+        ),
+        ("not-npy", b"hello, world".to_vec()),
+        ("empty", Vec::new()),
+    ];
+    for (name, bytes) in cases {
+        let path = d.join(format!("{name}.npy"));
+        std::fs::write(&path, bytes).unwrap();
+        let r = run(&[&path, &d.join(name)]);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.lines().count() == 1,
+            "{name}: {err}"
+        );
+    }
+    // A v2 header that declares 4 GiB - 1 bytes of header.
+    let mut v2 = npy("{}", 2, &[]);
+    v2[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let path = d.join("v2.npy");
+    std::fs::write(&path, v2).unwrap();
+    let r = run(&[&path, &d.join("v2")]);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    // A full disk: the output file is /dev/full.
+    let full = d.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::os::unix::fs::symlink("/dev/full", full.join("out0.npy")).unwrap();
+    let r = run(&[&x, &full]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot write output"));
+}
+
+/// One output directory, two compiles: the second removes what the first wrote and it does not
+/// (a stale main.c), and files of different compiles refuse to build together.
+#[test]
+fn output_directory_holds_one_compile() {
+    let d = tmp("stale-out");
+    let m = model_dir();
+    let out = d.join("out");
+    let calib = m.join("calib.npy");
+    let compile = |model: &Path, emit_main: bool| {
+        let mut args = vec!["compile", p(model), "--calib", p(&calib), "-o", p(&out)];
+        if emit_main {
+            args.push("--emit-main");
+        }
+        ok(nibble(&args));
+    };
+    compile(&m.join("model.onnx"), true);
+    let first_main = std::fs::read_to_string(out.join("main.c")).unwrap();
+    compile(&m.join("model.onnx"), false);
+    assert!(
+        !out.join("main.c").exists(),
+        "a stale main.c was left behind"
+    );
+    // Another model's main.c beside this model's files: the build fails with a clear message.
+    let ops = root().join("tests-data/ops");
+    ok(nibble(&[
+        "compile",
+        p(&ops.join("cnn_relu6.onnx")),
+        "--calib",
+        p(&ops.join("cnn_relu6_calib.npy")),
+        "-o",
+        p(&out),
+    ]));
+    std::fs::write(out.join("main.c"), first_main).unwrap();
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-O0", "-c", "-o", "/dev/null"])
+        .arg(out.join("main.c"))
+        .output()
+        .unwrap();
+    assert!(!cc.status.success());
+    assert!(String::from_utf8_lossy(&cc.stderr).contains("different compiles"));
+}
