@@ -1,6 +1,7 @@
 //! `nibble`: compile trained networks to integer-only C for edge accelerators.
 
 mod metrics;
+mod npy;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -116,11 +117,11 @@ enum Cmd {
         bits: Option<BitWidths>,
         /// With `--bits auto`: candidates are tensors whose own 8-bit SQNR on the calibration
         /// vectors is below this many dB.
-        #[arg(long, default_value_t = nibble_passes::DEFAULT_MAX_SQNR)]
+        #[arg(long, default_value_t = nibble_passes::DEFAULT_MAX_SQNR, value_parser = parse_finite)]
         int16_below: f64,
         /// With `--bits auto`: the 16-bit tensors may grow the activation arena (as the tile
         /// level plans it) by at most this fraction (1: double).
-        #[arg(long, default_value_t = nibble_passes::DEFAULT_BUDGET)]
+        #[arg(long, default_value_t = nibble_passes::DEFAULT_BUDGET, value_parser = parse_fraction)]
         int16_budget: f64,
         /// Target accelerator: `generic-npu` or a TOML file.
         #[arg(long, default_value = "generic-npu")]
@@ -338,6 +339,20 @@ fn parse_bits(s: &str) -> Result<BitWidths, String> {
         .map(BitWidths::Names)
 }
 
+fn parse_finite(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("'{s}' is not a finite number")),
+    }
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a non-negative number")),
+    }
+}
+
 fn parse_sigma(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(k) if k > 0.0 && k.is_finite() => Ok(k),
@@ -399,10 +414,8 @@ fn mlir_text(mlir: &Mlir, f: &Func) -> Res<String> {
 
 /// Reads a float32 .npy batch and checks it against the model input shape [1, d1, …].
 fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    let a: ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
-        .map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))?;
+    let file = npy::NpyFile::open(path)?;
+    let a = file.view::<f32>("a float32")?;
     let tail: Vec<usize> = input_shape.iter().skip(1).map(|&d| d as usize).collect();
     if a.ndim() != input_shape.len() || a.shape()[1..] != tail[..] {
         return Err(format!("'{}' has shape {:?}; expected N x {:?} (the model's input without its batch dimension)", path.display(), a.shape(), tail));
@@ -412,10 +425,7 @@ fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
 }
 
 fn read_f32(path: &Path) -> Res<ArrayD<f32>> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    ndarray_npy::ReadNpyExt::read_npy(file)
-        .map_err(|e| format!("'{}' is not a float32 .npy array: {e}", path.display()))
+    npy::read_f32(path)
 }
 
 fn argmax(v: impl Iterator<Item = f32>) -> usize {
@@ -598,6 +608,9 @@ fn run(cmd: Cmd) -> Res<()> {
                         "--ranges {} needs --calib (only data-free needs no vectors)",
                         ranges.name(percentile)
                     ))
+                }
+                (Some(_), Ranges::DataFree) => {
+                    return Err("--calib contradicts --ranges data-free (its ranges come from the model alone): drop one of them".into())
                 }
                 (Some(c), _) => {
                     let (n, data) = read_batch(c, &shape)?;

@@ -53,11 +53,15 @@ impl Task {
                 Some(Labels::Lines(read_text(l)?))
             }
             Some(l) => {
-                let file = std::fs::File::open(l)
-                    .map_err(|e| format!("cannot read '{}': {e}", l.display()))?;
-                let a: ndarray::Array1<i64> = ndarray_npy::ReadNpyExt::read_npy(file)
-                    .map_err(|e| format!("'{}' is not an int64 label vector: {e}", l.display()))?;
-                Some(Labels::Classes(a.to_vec()))
+                let file = crate::npy::NpyFile::open(l)?;
+                let a = file.view::<i64>("an int64 label")?;
+                if a.ndim() != 1 {
+                    return Err(format!(
+                        "'{}' must be a vector of int64 labels",
+                        l.display()
+                    ));
+                }
+                Some(Labels::Classes(a.iter().copied().collect()))
             }
         };
         let count = match &labels {

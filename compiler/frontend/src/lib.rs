@@ -279,6 +279,11 @@ pub fn import_file(
     import_bytes(&bytes, &name, input_shape)
 }
 
+/// The largest stride, dilation, kernel size, pad or group an attribute may hold.
+const MAX_WINDOW: i64 = 1 << 16;
+/// The most elements one tensor of the graph may hold (2^28: 1 GiB of float32).
+const MAX_ELEMENTS: i64 = 1 << 28;
+
 /// A float tensor known at import time (an initializer or a Constant).
 #[derive(Clone)]
 struct Const {
@@ -588,7 +593,81 @@ impl<'a> Importer<'a> {
         Ok(self.transpose(v.id, &[0, 2, 3, 1]))
     }
 
+    /// Range checks of the attributes every windowed or flagged op reads, before any of them is
+    /// used in arithmetic: strides, dilations and kernel sizes in [1, MAX_WINDOW], pads in
+    /// [0, MAX_WINDOW], flags 0 or 1, group at least 1, float parameters finite.
+    fn check_attributes(&self) -> Result<(), ImportError> {
+        for a in &self.node.attribute {
+            let name = a.name();
+            let bad = |what: &str| {
+                self.err(format!(
+                    "attribute {name} = {:?}{:?} must be {what}",
+                    a.ints,
+                    a.i.into_iter().collect::<Vec<_>>()
+                ))
+            };
+            match name {
+                "strides" | "dilations" | "kernel_shape" => {
+                    if a.ints.iter().any(|&v| !(1..=MAX_WINDOW).contains(&v)) {
+                        return Err(bad(&format!("from 1 to {MAX_WINDOW}")));
+                    }
+                }
+                "pads" | "output_padding" => {
+                    if a.ints.iter().any(|&v| !(0..=MAX_WINDOW).contains(&v)) {
+                        return Err(bad(&format!("from 0 to {MAX_WINDOW}")));
+                    }
+                }
+                "ceil_mode"
+                | "count_include_pad"
+                | "transA"
+                | "transB"
+                | "keepdims"
+                | "noop_with_empty_axes" => {
+                    if !matches!(a.i, None | Some(0) | Some(1)) {
+                        return Err(bad("0 or 1"));
+                    }
+                }
+                "group" => {
+                    if !matches!(a.i, Some(g) if (1..=MAX_WINDOW).contains(&g)) {
+                        return Err(bad(&format!("from 1 to {MAX_WINDOW}")));
+                    }
+                }
+                _ => {
+                    if a.f.is_some_and(|f| !f.is_finite()) {
+                        return Err(self.err(format!(
+                            "attribute {name} = {} must be finite",
+                            a.f.unwrap_or(0.0)
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every value the node added has a static shape of at most MAX_ELEMENTS elements.
+    fn check_sizes(&self, first_op: usize) -> Result<(), ImportError> {
+        for op in &self.f.ops[first_op..] {
+            for &r in &op.results {
+                let Some(shape) = self.f.ty(r).shape() else {
+                    continue;
+                };
+                let n = shape
+                    .iter()
+                    .try_fold(1i64, |n, &d| n.checked_mul(d.max(0)))
+                    .filter(|&n| n <= MAX_ELEMENTS);
+                if n.is_none() {
+                    return Err(self.err(format!(
+                        "its result of shape {shape:?} would hold more than {MAX_ELEMENTS} elements"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn node(&mut self) -> Result<Vec<Val>, ImportError> {
+        self.check_attributes()?;
         let op = self.node.op_type();
         Ok(match op {
             "Identity" => vec![self.input(0)?],
@@ -683,6 +762,13 @@ impl<'a> Importer<'a> {
                     return Err(self.err(format!(
                         "only 2-D convolution is supported (weight shape {:?})",
                         w.dims
+                    )));
+                }
+                let k = self.ints("kernel_shape", &w.dims[2..]);
+                if k != w.dims[2..] {
+                    return Err(self.err(format!(
+                        "kernel_shape {k:?} contradicts the weights' {:?}",
+                        &w.dims[2..]
                     )));
                 }
                 let group = self.int("group", 1);
@@ -1173,6 +1259,9 @@ impl<'a> Importer<'a> {
                 let w = self.konst(1)?;
                 if w.dims.len() != 4 {
                     return Err(self.err("only 2-D ConvTranspose is supported"));
+                }
+                if self.ints("kernel_shape", &w.dims[2..]) != w.dims[2..] {
+                    return Err(self.err("kernel_shape contradicts the weights"));
                 }
                 if self.int("group", 1) != 1 || self.ints("dilations", &[1, 1]) != [1, 1] {
                     return Err(self.err("only group 1 and dilation 1 are supported"));
@@ -2458,7 +2547,9 @@ pub fn import_bytes(
             }
             continue;
         }
+        let first_op = imp.f.ops.len();
         let outs = imp.node()?;
+        imp.check_sizes(first_op)?;
         for (o, v) in node.output.iter().zip(outs) {
             imp.vals.insert(o.clone(), v);
         }

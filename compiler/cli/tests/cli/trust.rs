@@ -282,3 +282,135 @@ fn output_directory_holds_one_compile() {
     assert!(!cc.status.success());
     assert!(String::from_utf8_lossy(&cc.stderr).contains("different compiles"));
 }
+
+/// The MNIST model with one attribute of node `node` replaced (ints or int), written to `path`.
+fn with_attribute(path: &Path, node: &str, name: &str, ints: &[i64], int: Option<i64>) {
+    use nibble_frontend::onnx::{AttributeProto, ModelProto};
+    let bytes = std::fs::read(model_dir().join("model.onnx")).unwrap();
+    let mut model: ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+    let n = model
+        .graph
+        .as_mut()
+        .unwrap()
+        .node
+        .iter_mut()
+        .find(|n| n.name() == node)
+        .unwrap();
+    n.attribute.retain(|a| a.name() != name);
+    n.attribute.push(AttributeProto {
+        name: Some(name.into()),
+        ints: ints.to_vec(),
+        i: int,
+        r#type: Some(if int.is_some() { 2 } else { 7 }),
+        ..Default::default()
+    });
+    std::fs::write(path, prost::Message::encode_to_vec(&model)).unwrap();
+}
+
+/// The probe's cases: attributes that divided by zero, overflowed im2col or asked for terabytes,
+/// contradictions, and a tiny .npy that declares 10^11 samples — each one clear error (exit 1 or
+/// 2 for flags), never a panic or an abort.
+#[test]
+fn hostile_attributes_and_files_are_clear_errors() {
+    let d = tmp("hostile-attributes");
+    let m = model_dir();
+    let calib = m.join("calib.npy");
+    let cases: [(&str, &str, &[i64], Option<i64>, &str); 7] = [
+        ("Conv_1", "strides", &[1, 0], None, "strides"),
+        ("Conv_1", "pads", &[1 << 62, 1, 1, 1], None, "pads"),
+        ("Conv_1", "pads", &[0, 0, 1 << 31, 0], None, "pads"),
+        (
+            "Conv_1",
+            "kernel_shape",
+            &[5, 5],
+            None,
+            "contradicts the weights",
+        ),
+        ("MaxPool_3", "ceil_mode", &[], Some(100), "ceil_mode"),
+        ("Gemm_11", "transB", &[], Some(2), "transB"),
+        ("MaxPool_3", "pads", &[0, 0, 40000, 40000], None, "elements"),
+    ];
+    for (i, (node, name, ints, int, needle)) in cases.iter().enumerate() {
+        let path = d.join(format!("case{i}.onnx"));
+        with_attribute(&path, node, name, ints, *int);
+        let out = nibble(&[
+            "compile",
+            p(&path),
+            "--calib",
+            p(&calib),
+            "-o",
+            p(&d.join("o")),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "case {i}: {err}");
+        assert!(
+            err.contains(needle) && err.contains(node),
+            "case {i}: {err}"
+        );
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+    }
+    // 228 bytes that declare 10^11 samples.
+    let mut huge = b"\x93NUMPY\x01\x00".to_vec();
+    let header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000, 1, 28, 28), }}{}\n",
+        " ".repeat(54)
+    );
+    huge.extend((header.len() as u16).to_le_bytes());
+    huge.extend(header.as_bytes());
+    huge.extend([0u8; 88]);
+    let path = d.join("huge.npy");
+    std::fs::write(&path, &huge).unwrap();
+    let model = m.join("model.onnx");
+    for args in [
+        vec![
+            "compile",
+            p(&model),
+            "--calib",
+            p(&path),
+            "-o",
+            p(&d.join("o")),
+        ],
+        vec![
+            "run",
+            p(&model),
+            "--input",
+            p(&path),
+            "--out-dir",
+            p(&d.join("r")),
+        ],
+    ] {
+        let out = nibble(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("more bytes than the file holds"), "{err}");
+    }
+    // Contradictory or meaningless flags.
+    let o_dir = d.join("o");
+    let o = p(&o_dir);
+    let out = nibble(&[
+        "compile",
+        p(&model),
+        "--calib",
+        p(&calib),
+        "-o",
+        o,
+        "--bits",
+        "auto",
+        "--int16-below",
+        "nan",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a finite number"));
+    let out = nibble(&[
+        "compile",
+        p(&model),
+        "--calib",
+        p(&calib),
+        "-o",
+        o,
+        "--ranges",
+        "data-free",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contradicts --ranges data-free"));
+}
