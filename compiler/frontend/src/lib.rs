@@ -65,3 +65,6 @@ pub fn import_file(
     let bytes = std::fs::read(path).map_err(|e| ImportError::Io(name.clone(), e))?;
     import_bytes(&bytes, &name, input_shape)
 }
+
+#[cfg(test)]
+mod tests;
