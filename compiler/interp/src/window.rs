@@ -185,3 +185,27 @@ pub(crate) fn transpose_conv2d<T, A, R>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taps_skip_the_padding_in_kernel_order() {
+        let window = Window {
+            h: 3,
+            w: 3,
+            kh: 3,
+            kw: 3,
+            stride: [2, 2],
+            pad: [1, 1],
+            dilation: [1, 1],
+        };
+        let mut seen = Vec::new();
+        window.taps(0, 0, |ky, kx, px| seen.push((ky, kx, px)));
+        assert_eq!(seen, [(1, 1, 0), (1, 2, 1), (2, 1, 3), (2, 2, 4)]);
+        seen.clear();
+        window.taps(1, 1, |ky, kx, px| seen.push((ky, kx, px)));
+        assert_eq!(seen, [(0, 0, 4), (0, 1, 5), (1, 0, 7), (1, 1, 8)]);
+    }
+}

@@ -278,3 +278,143 @@ fn matmul(f: &Func, op: &Op, x: &[f32], w: &[f32]) -> Result<Vec<f32>, InterpErr
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nibble_ir::{Attr, Elem, Func, Type};
+
+    /// Deterministic values in [-1, 1).
+    fn data(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// A function of one op `name`(x, w, b) with f32 tensors of the given shapes.
+    fn one_op(name: &str, [xs, ws, os]: [&[i64]; 3], attrs: Vec<(&str, Attr)>) -> Func {
+        let mut f = Func::new("t");
+        let x = f.add_arg(Type::tensor(xs, Elem::F32));
+        let w = f.new_value(Type::tensor(ws, Elem::F32));
+        let b = f.new_value(Type::tensor(&[os[3]], Elem::F32));
+        f.push(name, &[x, w, b], Type::tensor(os, Elem::F32), attrs);
+        f
+    }
+
+    fn geometry(pad: [i64; 4], stride: [i64; 2], dil: [i64; 2]) -> Vec<(&'static str, Attr)> {
+        vec![
+            ("pad", Attr::I64s(pad.to_vec())),
+            ("stride", Attr::I64s(stride.to_vec())),
+            ("dilation", Attr::I64s(dil.to_vec())),
+        ]
+    }
+
+    /// im2col written out tap by tap: the reference for both paths of [`patches`].
+    fn naive_patches(x: &[f32], [h, w, c]: [i64; 3], k: i64, o: i64, geom: [i64; 3]) -> Vec<f32> {
+        let [stride, pad, dil] = geom;
+        let mut col = Vec::new();
+        for oy in 0..o {
+            for ox in 0..o {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let (iy, ix) = (oy * stride - pad + ky * dil, ox * stride - pad + kx * dil);
+                        for ch in 0..c {
+                            let inside = (0..h).contains(&iy) && (0..w).contains(&ix);
+                            col.push(if inside {
+                                x[((iy * w + ix) * c + ch) as usize]
+                            } else {
+                                0.0
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        col
+    }
+
+    #[test]
+    fn patches_match_tap_by_tap_im2col() {
+        for (dil, o) in [(1, 3), (2, 2)] {
+            let f = one_op(
+                "tosa.conv2d",
+                [&[1, 5, 5, 2], &[4, 3, 3, 2], &[1, o, o, 4]],
+                geometry([1, 1, 1, 1], [2, 2], [dil, dil]),
+            );
+            let x = data(50, 1);
+            let got = patches(&f, &f.ops[0], &x).unwrap();
+            assert_eq!(
+                got,
+                naive_patches(&x, [5, 5, 2], 3, o, [2, 1, dil]),
+                "dilation {dil}"
+            );
+        }
+    }
+
+    #[test]
+    fn depthwise_rows_sum_like_the_pixel_loop() {
+        let f = one_op(
+            "tosa.depthwise_conv2d",
+            [&[1, 7, 6, 3], &[3, 3, 3, 1], &[1, 4, 3, 3]],
+            geometry([1, 1, 2, 1], [2, 2], [1, 2]),
+        );
+        let (x, w, b) = (data(126, 2), data(27, 3), data(3, 4));
+        let got = depthwise_conv2d(&f, &f.ops[0], &x, &w, &b).unwrap();
+        // Pixel by pixel, each channel's taps in kernel order.
+        let window = Window::conv(&f.ops[0], &[1, 7, 6, 3], 3, 3).unwrap();
+        let mut want = Vec::new();
+        for oy in 0..4 {
+            for ox in 0..3 {
+                let mut o = b.clone();
+                window.taps(oy, ox, |ky, kx, px| {
+                    for ch in 0..3 {
+                        o[ch] += x[px * 3 + ch] * w[(ky * 3 + kx) * 3 + ch];
+                    }
+                });
+                want.extend(o);
+            }
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn transposed_conv_gathers_like_the_input_scatter() {
+        let mut attrs = vec![("out_pad", Attr::I64s(vec![-1, 0, 0, 1]))];
+        attrs.push(("stride", Attr::I64s(vec![2, 3])));
+        let f = one_op(
+            "tosa.transpose_conv2d",
+            [&[1, 3, 4, 2], &[5, 3, 2, 2], &[1, 5, 12, 5]],
+            attrs,
+        );
+        let (x, w, b) = (data(24, 5), data(60, 6), data(5, 7));
+        let got = transpose_conv2d(&f, &f.ops[0], &x, &w, &b).unwrap();
+        // Every input pixel scatters its window onto the outputs it reaches.
+        let (oh, ow, oc) = (5i64, 12i64, 5usize);
+        let mut want: Vec<f32> = (0..oh * ow).flat_map(|_| b.clone()).collect();
+        for iy in 0..3i64 {
+            for ix in 0..4i64 {
+                let xv = &x[((iy * 4 + ix) * 2) as usize..][..2];
+                for ky in 0..3i64 {
+                    for kx in 0..2i64 {
+                        let (oy, ox) = (iy * 2 - 1 + ky, ix * 3 + kx);
+                        if !(0..oh).contains(&oy) || !(0..ow).contains(&ox) {
+                            continue;
+                        }
+                        for c in 0..oc {
+                            let wv = &w[((c as i64 * 3 + ky) * 2 + kx) as usize * 2..][..2];
+                            let dot = xv.iter().zip(wv).map(|(a, b)| a * b).sum::<f32>();
+                            want[(oy * ow + ox) as usize * oc + c] += dot;
+                        }
+                    }
+                }
+            }
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
+    }
+}

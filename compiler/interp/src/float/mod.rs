@@ -221,13 +221,12 @@ impl<'a> Env<'a> {
     }
 
     /// The data of `op`'s operand `k` to overwrite as its result: the buffer itself when `op`
-    /// is its last reader and the run owns it (not the input sample, a constant or a returned
-    /// value), else a copy.
+    /// is its last reader (a return counts as one) and the run owns it (not the input sample
+    /// or a constant), else a copy.
     pub fn owned(&mut self, op: &Op, k: usize) -> Result<Vec<f32>, InterpError> {
         let v = op.operands[k];
-        let dying = self.remaining[v] == 1 && !self.f.returns.contains(&v);
         match self.vals[v] {
-            Some(Cow::Owned(_)) if dying => {
+            Some(Cow::Owned(_)) if self.remaining[v] == 1 => {
                 Ok(self.vals[v].take().map(Cow::into_owned).unwrap_or_default())
             }
             _ => Ok(self.read(op, k)?.to_vec()),
