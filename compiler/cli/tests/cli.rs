@@ -763,6 +763,78 @@ fn folded_qnt_ir_snapshot() {
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
 
+/// Generated C with each multi-line array cut to its first line and a count of the lines
+/// left out (the declarations, with their lengths, stay).
+fn elide_array_bodies(c: &str) -> String {
+    let mut out = String::new();
+    let mut lines = c.lines();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        if line.starts_with("static const ") && line.ends_with("] = {") {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "};").collect();
+            if let Some(first) = body.first() {
+                out.push_str(first);
+                out.push('\n');
+            }
+            if body.len() > 1 {
+                out.push_str(&format!("    /* {} more lines */\n", body.len() - 1));
+            }
+            out.push_str("};\n");
+        }
+    }
+    out
+}
+
+/// The C that `nibble compile` writes for small op models, as reviewed snapshots: a change to
+/// the emitted code (kernel calls, requantization records, tables, header, harness) shows as
+/// a diff in tests/snapshots. Array bodies are elided beyond their first line (the model id in
+/// the snapshot hashes all of model.c, so a change there still shows); main.c is shown as the
+/// configuration it adds to runtime/c/main_template.c.
+#[test]
+fn generated_c_snapshots() {
+    let ops = root().join("tests-data/ops");
+    let template = std::fs::read_to_string(root().join("runtime/c/main_template.c")).unwrap();
+    let (head, tail) = template.split_once("/*@CONFIG@*/").unwrap();
+    for name in [
+        "activations",
+        "cnn_activations",
+        "cnn_grouped",
+        "cnn_squeeze_excite_silu",
+        "conv_transpose",
+        "resize_modes",
+    ] {
+        let out = tmp(&format!("c-snapshot-{name}"));
+        let mut calib = ops.join(format!("{name}_calib.npy"));
+        if !calib.exists() {
+            calib = ops.join(format!("{name}_x.npy"));
+        }
+        let model = ops.join(format!("{name}.onnx"));
+        let (model, calib, out_dir) = (p(&model), p(&calib), p(&out));
+        ok(nibble(&[
+            "compile",
+            model,
+            "--calib",
+            calib,
+            "-o",
+            out_dir,
+            "--emit-main",
+        ]));
+        let file = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+        let main_c = file("main.c");
+        let config = main_c
+            .strip_prefix(head)
+            .and_then(|m| m.strip_suffix(tail))
+            .expect("main.c is the template with its configuration");
+        let text = format!(
+            "// model.h\n{}\n// model.c\n{}\n// main.c: the configuration\n{config}",
+            file("model.h"),
+            elide_array_bodies(&file("model.c"))
+        );
+        insta::assert_snapshot!(format!("generated_c_{name}"), text);
+    }
+}
+
 /// One clear error line (or a located MLIR diagnostic), a non-zero exit, never a panic.
 fn fails_with(out: Output, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);

@@ -1,0 +1,146 @@
+//! The schedule: the function's ops in order, each given its storage. The host-boundary
+//! quantize and dequantizes become the run function's input and outputs, constants file-scope
+//! arrays, reshapes aliases of their input, and every other op one runtime call (written by
+//! [`crate::kernels`]) whose result lives in the arena at the op's planned offset.
+
+use crate::kernels::{self, arena_ptr, storage_bits, Kernel};
+use crate::names::c_comment;
+use crate::{arrays, err, func_err, CodegenError};
+use nibble_ir::{Func, Op, ValueId};
+use nibble_tile as tile;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// The quantization of the model's input (what main.c applies to each float sample).
+pub(crate) struct HostInput {
+    pub scale: f64,
+    pub zero_point: i64,
+    /// Elements of one sample.
+    pub elems: usize,
+}
+
+/// One model output: the integer value copied out and the dequantization main.c applies.
+pub(crate) struct HostOutput {
+    pub scale: f64,
+    pub zero_point: i64,
+    /// The integer value (the dequantize's operand).
+    pub value: ValueId,
+    /// The float result (its shape is the output's).
+    pub result: ValueId,
+}
+
+/// The function's ops as C: file-scope tables, the statements of `nibble_model_run`, and the
+/// host boundary.
+pub(crate) struct Schedule {
+    /// File-scope arrays: constants, weights and kernel parameters.
+    pub weights: String,
+    /// The statements of `nibble_model_run`, one call (or block) per op.
+    pub body: String,
+    /// The C expression for each value's storage.
+    pub place: HashMap<ValueId, String>,
+    pub input: HostInput,
+    pub outputs: Vec<HostOutput>,
+}
+
+/// Walks the ops of `f` in order.
+pub(crate) fn schedule(f: &Func) -> Result<Schedule, CodegenError> {
+    let mut walk = Walk {
+        f,
+        weights: String::new(),
+        body: String::new(),
+        place: HashMap::new(),
+        input: None,
+        outputs: Vec::new(),
+    };
+    for (i, op) in f.ops.iter().enumerate() {
+        let _ = writeln!(
+            walk.body,
+            "    /* {} {} */",
+            c_comment(&op.name),
+            c_comment(op.loc.as_deref().unwrap_or(""))
+        );
+        walk.op(i, op)?;
+    }
+    let input = walk
+        .input
+        .ok_or_else(|| func_err("the function has no tile.quantize of its input"))?;
+    Ok(Schedule {
+        weights: walk.weights,
+        body: walk.body,
+        place: walk.place,
+        input,
+        outputs: walk.outputs,
+    })
+}
+
+/// The schedule while it is written.
+struct Walk<'f> {
+    f: &'f Func,
+    weights: String,
+    body: String,
+    place: HashMap<ValueId, String>,
+    input: Option<HostInput>,
+    outputs: Vec<HostOutput>,
+}
+
+impl Walk<'_> {
+    /// Op number `i`: its storage, and its call if it computes anything.
+    fn op(&mut self, i: usize, op: &Op) -> Result<(), CodegenError> {
+        let f = self.f;
+        let Some(&r) = op.results.first() else {
+            return Err(err(op, "the op has no result"));
+        };
+        let operand = |k: usize| {
+            op.operands
+                .get(k)
+                .copied()
+                .ok_or_else(|| err(op, format!("operand {k} is missing")))
+        };
+        match op.name.as_str() {
+            tile::QUANTIZE => {
+                if self.input.is_some() || f.args.first() != Some(&operand(0)?) {
+                    return Err(err(
+                        op,
+                        "only one host-boundary quantize, of the function argument, is supported",
+                    ));
+                }
+                self.input = Some(HostInput {
+                    scale: op.float("scale")?,
+                    zero_point: op.int("zero_point")?,
+                    elems: f.ty(r).num_elements(),
+                });
+                self.place.insert(r, "input".into());
+            }
+            tile::DEQUANTIZE => self.outputs.push(HostOutput {
+                scale: op.float("scale")?,
+                zero_point: op.int("zero_point")?,
+                value: operand(0)?,
+                result: r,
+            }),
+            tile::CONST => {
+                let name = arrays::constant(op, i, &mut self.weights)?;
+                self.place.insert(r, name);
+            }
+            // Aliases its input: same storage.
+            tile::RESHAPE => {
+                let x = self.place.get(&operand(0)?).cloned();
+                let x = x.ok_or_else(|| err(op, "operand 0 has no storage"))?;
+                self.place.insert(r, x);
+            }
+            name => {
+                let write = kernels::writer(name).ok_or_else(|| err(op, "no C kernel"))?;
+                let mut kernel =
+                    Kernel::new(f, op, i, &self.place, &mut self.weights, &mut self.body);
+                write(&mut kernel)?;
+                let offset = op.int("offset").unwrap_or(0);
+                let ty = if storage_bits(f, r) == 16 {
+                    "int16_t"
+                } else {
+                    "int8_t"
+                };
+                self.place.insert(r, arena_ptr(offset, ty));
+            }
+        }
+        Ok(())
+    }
+}

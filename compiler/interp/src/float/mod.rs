@@ -1,0 +1,256 @@
+//! The float interpreter: executes a graph-level function (upstream `tosa` ops on f32) one
+//! sample at a time. Constants are decoded once in [`FloatProgram::new`]; convolutions run as
+//! im2col + `matrixmultiply::sgemm`.
+//!
+//! [`FloatProgram::run_replacing`] dispatches each op to its family: convolutions and products
+//! ([`conv`], on [`gemm`]), pooling ([`pool`]), elementwise and broadcasting arithmetic and
+//! reductions ([`elementwise`]), activations ([`activation`]), data movement ([`layout`]), and
+//! the `nibble` domain's `tosa.custom` layers ([`custom`], [`norm`], [`squeeze_excite`]).
+
+mod activation;
+mod conv;
+mod custom;
+mod elementwise;
+mod gemm;
+mod layout;
+mod norm;
+mod pool;
+mod squeeze_excite;
+
+pub use activation::{unary_activation, Activation};
+pub use conv::patches;
+pub use squeeze_excite::{squeeze_excite_gate, squeeze_excite_params, SqueezeExcite};
+
+use crate::tensor::transpose;
+use crate::InterpError;
+use nibble_ir::{model, Func, Op};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The ops this interpreter executes.
+const OPS: &[&str] = &[
+    "tosa.const",
+    "tosa.const_shape",
+    "tosa.slice",
+    "tosa.transpose",
+    "tosa.conv2d",
+    "tosa.clamp",
+    "tosa.max_pool2d",
+    "tosa.reshape",
+    "tosa.matmul",
+    "tosa.add",
+    "tosa.sub",
+    "tosa.mul",
+    "tosa.exp",
+    "tosa.reciprocal",
+    "tosa.reduce_max",
+    "tosa.reduce_sum",
+    "tosa.depthwise_conv2d",
+    "tosa.avg_pool2d",
+    "tosa.sigmoid",
+    "tosa.pow",
+    "tosa.concat",
+    "tosa.tanh",
+    "tosa.erf",
+    "tosa.pad",
+    "tosa.transpose_conv2d",
+    "tosa.resize",
+    "tosa.custom",
+];
+
+fn unsupported(op: &Op) -> InterpError {
+    InterpError::unsupported("float", op, &OPS.join(", "))
+}
+
+/// A graph-level function prepared for repeated execution.
+pub struct FloatProgram<'f> {
+    func: &'f Func,
+    consts: Vec<Option<Vec<f32>>>,
+    /// Convolution weights transposed to [K, OC] once (a GEMM packs rows of B faster than
+    /// columns), by the value of the OHWI constant.
+    weights_t: HashMap<usize, Vec<f32>>,
+}
+
+impl<'f> FloatProgram<'f> {
+    pub fn new(func: &'f Func) -> Result<Self, InterpError> {
+        let mut consts = vec![None; func.values.len()];
+        for op in &func.ops {
+            match op.name.as_str() {
+                "tosa.const" => {
+                    let (ty, bytes) = op.dense("values")?;
+                    if ty.elem() == Some(&nibble_ir::Elem::F32) {
+                        consts[op.results[0]] = Some(model::dense_f32(bytes));
+                    }
+                }
+                name if OPS.contains(&name) => {}
+                _ => return Err(unsupported(op)),
+            }
+        }
+        let mut weights_t = HashMap::new();
+        for op in func.ops.iter().filter(|o| o.name == "tosa.conv2d") {
+            let w = op.operands[1];
+            if let (Some(data), Some(&[oc, ..])) = (&consts[w], func.ty(w).shape()) {
+                let (n, k) = (oc as usize, data.len() / (oc as usize).max(1));
+                weights_t
+                    .entry(w)
+                    .or_insert_with(|| transpose(data, &[n, k], &[1, 0]));
+            }
+        }
+        Ok(FloatProgram {
+            func,
+            consts,
+            weights_t,
+        })
+    }
+
+    /// Elements of one input sample.
+    pub fn input_len(&self) -> usize {
+        self.func.ty(self.func.args[0]).num_elements()
+    }
+
+    /// Runs one sample; `observe(value, data)` sees every op result (for calibration).
+    pub fn run(
+        &self,
+        input: &[f32],
+        mut observe: impl FnMut(usize, &[f32]),
+    ) -> Result<Vec<Vec<f32>>, InterpError> {
+        self.run_replacing(input, |v, d| {
+            observe(v, d);
+            None
+        })
+    }
+
+    /// Runs one sample; `replace(value, data)` sees every op result and may return what the
+    /// ops after it read instead (e.g. its quantized counterpart, to measure each layer's own
+    /// rounding).
+    pub fn run_replacing(
+        &self,
+        input: &[f32],
+        mut replace: impl FnMut(usize, &[f32]) -> Option<Vec<f32>>,
+    ) -> Result<Vec<Vec<f32>>, InterpError> {
+        let f = self.func;
+        if input.len() != self.input_len() {
+            return Err(InterpError::input_size(f, input.len()));
+        }
+        let mut env = Env::new(f, input);
+        for op in &f.ops {
+            let r = op.results[0];
+            match op.name.as_str() {
+                "tosa.const" => env.vals[r] = self.consts[r].as_deref().map(Into::into),
+                "tosa.const_shape" => {
+                    let (_, bytes) = op.dense("values")?;
+                    env.shapes.insert(r, model::dense_i64(bytes));
+                }
+                _ => {
+                    let out = self.eval(op, &mut env)?;
+                    let out = replace(r, &out).unwrap_or(out);
+                    env.define(op, out);
+                }
+            }
+        }
+        f.returns
+            .iter()
+            .map(|&r| {
+                env.vals[r]
+                    .as_deref()
+                    .map(|v| v.to_vec())
+                    .ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))
+            })
+            .collect()
+    }
+
+    /// The result of `op` by its family.
+    fn eval(&self, op: &Op, env: &mut Env) -> Result<Vec<f32>, InterpError> {
+        let f = self.func;
+        match op.name.as_str() {
+            "tosa.conv2d" => {
+                let w = match self.weights_t.get(&op.operands[1]) {
+                    Some(t) => conv::Weights::KByN(t),
+                    None => conv::Weights::Ohwi(env.read(op, 1)?),
+                };
+                conv::conv2d(f, op, env.read(op, 0)?, w, env.read(op, 2)?)
+            }
+            "tosa.depthwise_conv2d" | "tosa.transpose_conv2d" | "tosa.matmul" => {
+                conv::eval(f, op, env)
+            }
+            "tosa.max_pool2d" | "tosa.avg_pool2d" => pool::eval(f, op, env.read(op, 0)?),
+            "tosa.add" | "tosa.sub" | "tosa.mul" | "tosa.pow" | "tosa.exp" | "tosa.reciprocal"
+            | "tosa.reduce_max" | "tosa.reduce_sum" | "tosa.clamp" => elementwise::eval(f, op, env),
+            "tosa.tanh" | "tosa.erf" | "tosa.sigmoid" => activation::eval(op, env),
+            "tosa.custom" => custom::eval(f, op, env),
+            "tosa.slice" | "tosa.transpose" | "tosa.reshape" | "tosa.pad" | "tosa.resize"
+            | "tosa.concat" => layout::eval(self, op, env),
+            _ => Err(unsupported(op)),
+        }
+    }
+}
+
+/// The values of one run: each op's result until its last reader has run, and the
+/// `tosa.const_shape` operands.
+pub(crate) struct Env<'a> {
+    f: &'a Func,
+    vals: Vec<Option<Cow<'a, [f32]>>>,
+    /// Readers of each value still to run.
+    remaining: Vec<usize>,
+    shapes: HashMap<usize, Vec<i64>>,
+}
+
+impl<'a> Env<'a> {
+    fn new(f: &'a Func, input: &'a [f32]) -> Self {
+        let mut vals = vec![None; f.values.len()];
+        vals[f.args[0]] = Some(input.into());
+        Env {
+            f,
+            vals,
+            remaining: f.use_counts(),
+            shapes: HashMap::new(),
+        }
+    }
+
+    /// The data of `op`'s operand `k`.
+    pub fn read(&self, op: &Op, k: usize) -> Result<&[f32], InterpError> {
+        op.operands
+            .get(k)
+            .and_then(|&v| self.vals[v].as_deref())
+            .ok_or_else(|| InterpError::Invalid(format!("'{}' reads an undefined value", op.name)))
+    }
+
+    /// The data of `op`'s operands.
+    pub fn read_all(&self, op: &Op) -> Result<Vec<&[f32]>, InterpError> {
+        (0..op.operands.len()).map(|k| self.read(op, k)).collect()
+    }
+
+    /// The data of `op`'s operand `k` to overwrite as its result: the buffer itself when `op`
+    /// is its last reader (a return counts as one) and the run owns it (not the input sample
+    /// or a constant), else a copy.
+    pub fn owned(&mut self, op: &Op, k: usize) -> Result<Vec<f32>, InterpError> {
+        let v = op.operands[k];
+        match self.vals[v] {
+            Some(Cow::Owned(_)) if self.remaining[v] == 1 => {
+                Ok(self.vals[v].take().map(Cow::into_owned).unwrap_or_default())
+            }
+            _ => Ok(self.read(op, k)?.to_vec()),
+        }
+    }
+
+    /// The `tosa.const_shape` values of `op`'s operand `k`, else the error `msg`.
+    pub fn shape(&self, op: &Op, k: usize, msg: &str) -> Result<&[i64], InterpError> {
+        op.operands
+            .get(k)
+            .and_then(|v| self.shapes.get(v))
+            .map(Vec::as_slice)
+            .ok_or_else(|| InterpError::Invalid(msg.into()))
+    }
+
+    /// Stores `op`'s result and frees the operands it was the last reader of.
+    fn define(&mut self, op: &Op, out: Vec<f32>) {
+        let f = self.f;
+        self.vals[op.results[0]] = Some(out.into());
+        for &o in &op.operands {
+            self.remaining[o] -= 1;
+            if self.remaining[o] == 0 && !f.returns.contains(&o) && o != f.args[0] {
+                self.vals[o] = None;
+            }
+        }
+    }
+}
