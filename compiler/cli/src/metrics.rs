@@ -2,6 +2,7 @@
 //! decides (a class by argmax, or a text line by greedy CTC decoding) and how that decision
 //! scores against labels (top-1 accuracy, or character accuracy and exact lines).
 
+use crate::error::{CliError, Res};
 use std::path::Path;
 
 /// How the first output of one sample becomes a decision.
@@ -25,19 +26,31 @@ pub struct Task {
     pub labels: Option<Labels>,
 }
 
-fn read_text(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+fn read_lines(path: &Path) -> Res<Vec<String>> {
+    let text = crate::files::read_text(path)?;
     Ok(text.lines().map(str::to_string).collect())
+}
+
+/// The index of the largest value (the first of equals; 0 for none).
+fn argmax(v: impl Iterator<Item = f32>) -> usize {
+    v.enumerate()
+        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
 }
 
 impl Task {
     /// Labels from `.npy` (int64 classes) or `.txt` (one text line per sample, which needs the
     /// character set `keys`, one character per line); at least `n` of them.
-    pub fn load(labels: Option<&Path>, keys: Option<&Path>, n: usize) -> Result<Task, String> {
+    pub fn load(labels: Option<&Path>, keys: Option<&Path>, n: usize) -> Res<Task> {
         let decoder = match keys {
             Some(k) => Decoder::Ctc {
-                keys: read_text(k)?,
+                keys: read_lines(k)?,
             },
             None => Decoder::Argmax,
         };
@@ -45,21 +58,21 @@ impl Task {
             None => None,
             Some(l) if l.extension().is_some_and(|e| e == "txt") => {
                 if keys.is_none() {
-                    return Err(format!(
+                    return Err(CliError::Input(format!(
                         "text labels '{}' need --keys (the character set of the CTC output)",
                         l.display()
-                    ));
+                    )));
                 }
-                Some(Labels::Lines(read_text(l)?))
+                Some(Labels::Lines(read_lines(l)?))
             }
             Some(l) => {
                 let file = crate::npy::NpyFile::open(l)?;
                 let a = file.view::<i64>("an int64 label")?;
                 if a.ndim() != 1 {
-                    return Err(format!(
+                    return Err(CliError::Input(format!(
                         "'{}' must be a vector of int64 labels",
                         l.display()
-                    ));
+                    )));
                 }
                 Some(Labels::Classes(a.iter().copied().collect()))
             }
@@ -70,7 +83,9 @@ impl Task {
             None => n,
         };
         if count < n {
-            return Err(format!("{count} labels for {n} evaluation inputs"));
+            return Err(CliError::Input(format!(
+                "{count} labels for {n} evaluation inputs"
+            )));
         }
         Ok(Task { decoder, labels })
     }
@@ -84,22 +99,22 @@ impl Task {
     }
 
     /// The decision of one sample's first output.
-    pub fn decode(&self, out: &[f32]) -> Result<String, String> {
+    pub fn decode(&self, out: &[f32]) -> Res<String> {
         match &self.decoder {
-            Decoder::Argmax => Ok(crate::argmax(out.iter().copied()).to_string()),
+            Decoder::Argmax => Ok(argmax(out.iter().copied()).to_string()),
             Decoder::Ctc { keys } => {
                 let c = keys.len() + 2;
                 if out.is_empty() || !out.len().is_multiple_of(c) {
-                    return Err(format!(
+                    return Err(CliError::Input(format!(
                         "a CTC output must be [T, {c}] ({} characters + blank + space); got {} values",
                         keys.len(),
                         out.len()
-                    ));
+                    )));
                 }
                 let mut text = String::new();
                 let mut prev = 0;
                 for step in out.chunks_exact(c) {
-                    let i = crate::argmax(step.iter().copied());
+                    let i = argmax(step.iter().copied());
                     if i != prev && i != 0 {
                         text.push_str(keys.get(i - 1).map_or(" ", String::as_str));
                     }

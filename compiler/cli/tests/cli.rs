@@ -8,6 +8,8 @@ use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/driver.rs"]
+mod driver;
 #[path = "cli/trust.rs"]
 mod trust;
 

@@ -18,10 +18,49 @@ mod pipeline;
 mod quantize;
 mod recognize_layers;
 
-pub use choose_bits::{choose_bits, Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
-pub use pipeline::{run_pipeline, PassError};
+pub use choose_bits::{Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
+pub use pipeline::run_pipeline;
 
 use nibble_ir::{mlir::Mlir, Func, IrError};
+
+/// The errors of this crate: a pipeline that does not parse or fails, and the passes' own
+/// functions called directly.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error("unknown pass '{0}': not a nibble pass ({ours}) nor a registered MLIR pass", ours = PASSES.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))]
+    Unknown(String),
+    #[error("invalid pass pipeline: {0}")]
+    Syntax(String),
+    /// The pipeline ran and failed: MLIR's diagnostics (`error: nibble-quantize: …`).
+    #[error("{0}")]
+    Failed(String),
+    /// [`choose_bits`] could not quantize, lower or plan the graph it chooses for.
+    #[error("{0}")]
+    ChooseBits(String),
+    /// A nibble pass's own failure (reported as a diagnostic on the module, after its name).
+    #[error("{0}")]
+    Body(String),
+    /// A nibble pass printed IR that MLIR does not parse (a bug of the pass).
+    #[error("{0} produced IR that MLIR rejects")]
+    Rejected(&'static str),
+    /// A nibble pass printed IR that parses but does not verify (a bug of the pass).
+    #[error("{0} produced IR that does not verify")]
+    Unverified(&'static str),
+    /// The module a pass runs on is not one function nibble reads.
+    #[error(transparent)]
+    Ir(#[from] IrError),
+}
+
+/// `f` with `nibble.bits = 16` on the tensors `nibble-choose-bits` chooses under `cfg` (see
+/// that pass), and the choices: what `nibble compile --bits auto` and `nibble report` call.
+pub fn choose_bits(
+    f: &Func,
+    cfg: &nibble_lower::to_qnt::QuantConfig,
+    max_sqnr: f64,
+    budget: f64,
+) -> Result<(Func, Vec<Choice>), PassError> {
+    choose_bits::choose_bits(f, cfg, max_sqnr, budget).map_err(PassError::ChooseBits)
+}
 
 /// A nibble pass: its pipeline name (also its lit flag), what it does, and its body.
 pub struct PassInfo {

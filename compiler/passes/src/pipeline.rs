@@ -2,7 +2,7 @@
 //! external passes and everything else through MLIR's own pipeline parser, into one pass
 //! manager, and runs it.
 
-use crate::{Options, PassInfo, PASSES};
+use crate::{Options, PassError, PassInfo, PASSES};
 use melior::ir::operation::OperationLike;
 use melior::ir::r#type::TypeId;
 use melior::ir::{Module, OperationRef};
@@ -10,16 +10,6 @@ use melior::ir::{Module, OperationRef};
 use melior::pass::{create_external, ExternalPass, PassManager};
 use nibble_ir::mlir::{emit_error, read_func, replace_module_body, Mlir};
 use nibble_ir::text::print_module;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PassError {
-    #[error("unknown pass '{0}': not a nibble pass ({ours}) nor a registered MLIR pass", ours = PASSES.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))]
-    Unknown(String),
-    #[error("invalid pass pipeline: {0}")]
-    Syntax(String),
-    #[error("{0}")]
-    Failed(String),
-}
 
 /// Splits `a,b{x=1},func.func(c,d)` at top-level commas.
 fn split_top(s: &str) -> Result<Vec<String>, PassError> {
@@ -73,14 +63,14 @@ fn run_on_module(
     module: OperationRef<'_, '_>,
     pass: ExternalPass<'_>,
 ) {
-    let result = (|| -> Result<(), String> {
-        let func = read_func(module).map_err(|e| e.to_string())?;
-        let out = (info.run)(&func, opts)?;
+    let result = (|| -> Result<(), PassError> {
+        let func = read_func(module)?;
+        let out = (info.run)(&func, opts).map_err(PassError::Body)?;
         let text = print_module(&out);
         let new = nibble_ir::mlir::parse_in_context_of(module, &text)
-            .ok_or_else(|| format!("{} produced IR that MLIR rejects", info.name))?;
+            .ok_or(PassError::Rejected(info.name))?;
         if !new.as_operation().verify() {
-            return Err(format!("{} produced IR that does not verify", info.name));
+            return Err(PassError::Unverified(info.name));
         }
         replace_module_body(module, new);
         Ok(())
@@ -92,14 +82,15 @@ fn run_on_module(
 }
 
 /// Appends an upstream pipeline element (`canonicalize`, `func.func(cse)`) to the pass manager
-/// (mlirParsePassPipeline would replace what is already there).
-fn add_upstream(pm: &PassManager, elem: &str) -> Result<(), String> {
+/// (mlirParsePassPipeline would replace what is already there); `name` is the element's pass.
+fn add_upstream(pm: &PassManager, elem: &str, name: &str) -> Result<(), PassError> {
     unsafe extern "C" fn collect(s: mlir_sys::MlirStringRef, data: *mut std::ffi::c_void) {
         let out = unsafe { &mut *(data as *mut String) };
         out.push_str(&String::from_utf8_lossy(nibble_ir::mlir::bytes_of(&s)));
     }
     let mut msg = String::new();
-    let c = std::ffi::CString::new(elem).map_err(|e| e.to_string())?;
+    let c = std::ffi::CString::new(elem)
+        .map_err(|_| PassError::Syntax(format!("a NUL byte in '{}'", elem.escape_debug())))?;
     let ok = unsafe {
         let opm = mlir_sys::mlirPassManagerGetAsOpPassManager(pm.to_raw());
         mlir_sys::mlirOpPassManagerAddPipeline(
@@ -111,12 +102,14 @@ fn add_upstream(pm: &PassManager, elem: &str) -> Result<(), String> {
     };
     if ok.value != 0 {
         Ok(())
+    } else if msg.contains("does not refer to a registered pass")
+        || msg.contains("not a registered")
+    {
+        Err(PassError::Unknown(name.to_string()))
+    } else if msg.is_empty() {
+        Err(PassError::Syntax(format!("cannot parse '{elem}'")))
     } else {
-        Err(if msg.is_empty() {
-            format!("cannot parse '{elem}'")
-        } else {
-            msg
-        })
+        Err(PassError::Syntax(msg))
     }
 }
 
@@ -151,15 +144,7 @@ pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<
                 &[],
             ));
         } else {
-            add_upstream(&pm, &elem).map_err(|msg| {
-                if msg.contains("does not refer to a registered pass")
-                    || msg.contains("not a registered")
-                {
-                    PassError::Unknown(name.clone())
-                } else {
-                    PassError::Syntax(msg)
-                }
-            })?;
+            add_upstream(&pm, &elem, &name)?;
         }
     }
     mlir.take_diagnostics();

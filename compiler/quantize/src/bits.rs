@@ -10,7 +10,7 @@ pub const BITS_ATTR: &str = "nibble.bits";
 
 /// Marks the results of the ops from each named ONNX node (their location; not its constants)
 /// as `bits` wide. Every name must match at least one op.
-pub fn set_bits(f: &mut Func, names: &[String], bits: u32) -> Result<(), String> {
+pub fn set_bits(f: &mut Func, names: &[String], bits: u32) -> Result<(), crate::QuantError> {
     for name in names {
         let mut found = false;
         for op in f
@@ -22,9 +22,7 @@ pub fn set_bits(f: &mut Func, names: &[String], bits: u32) -> Result<(), String>
             found = true;
         }
         if !found {
-            return Err(format!(
-                "no node named '{name}' in the model (names are ONNX node names, as `nibble report` lists them)"
-            ));
+            return Err(crate::QuantError::UnknownNode(name.clone()));
         }
     }
     Ok(())

@@ -29,6 +29,8 @@ pub enum QuantError {
     Ir(#[from] nibble_ir::IrError),
     #[error("data-free ranges: {0}")]
     DataFree(String),
+    #[error("no node named '{0}' in the model (names are ONNX node names, as `nibble report` lists them)")]
+    UnknownNode(String),
 }
 
 /// How real values map to integers.

@@ -315,7 +315,9 @@ fn hostile_attributes_and_files_are_clear_errors() {
     let d = tmp("hostile-attributes");
     let m = model_dir();
     let calib = m.join("calib.npy");
-    let cases: [(&str, &str, &[i64], Option<i64>, &str); 7] = [
+    // (node, attribute, its ints, or its int, what the error names)
+    type Case<'a> = (&'a str, &'a str, &'a [i64], Option<i64>, &'a str);
+    let cases: [Case; 7] = [
         ("Conv_1", "strides", &[1, 0], None, "strides"),
         ("Conv_1", "pads", &[1 << 62, 1, 1, 1], None, "pads"),
         ("Conv_1", "pads", &[0, 0, 1 << 31, 0], None, "pads"),

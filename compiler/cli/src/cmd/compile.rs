@@ -1,0 +1,90 @@
+//! `nibble compile`: an ONNX model to integer-only C. The driver decides and lowers; this
+//! command reads the calibration vectors, owns the output directory and writes what the
+//! driver hands it.
+
+use crate::error::{CliError, Res};
+use crate::files::{create_dir, input_shape, write, Model};
+use crate::npy::read_batch;
+use crate::progress::Terminal;
+use nibble_driver::{CompileOptions, Driver, Samples, OUTPUT_FILES};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    model: Model,
+    /// Calibration inputs: float32 .npy, N x the model's input shape (not with
+    /// `--ranges data-free`).
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    /// Output directory (model.{graph,quant,tile}.mlir, model.c/.h, runtime, main.c).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also write main.c: a program that reads a .npy batch and writes outK.npy.
+    #[arg(long)]
+    emit_main: bool,
+    #[command(flatten)]
+    options: CompileOptions,
+}
+
+pub fn run(a: Args) -> Res<()> {
+    // The cheap refusals first: contradicting flags, a target that does not load.
+    a.options.check(a.calib.is_some())?;
+    a.options.target.load()?;
+    let driver = Driver::new()?;
+    let graph = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
+    let (n, data) = match &a.calib {
+        None => (0, Vec::new()),
+        Some(c) => {
+            let (n, data) = read_batch(c, &input_shape(&graph))?;
+            if n == 0 {
+                return Err(CliError::Input(format!(
+                    "'{}' holds no calibration samples",
+                    c.display()
+                )));
+            }
+            (n, data)
+        }
+    };
+    let samples = Samples::new(&data, data.len().checked_div(n).unwrap_or(1));
+    let obs = Terminal::default();
+    let graph = driver.prepare(graph, samples, &a.options, &obs)?;
+    let mut cleared = false;
+    let compiled = driver.emit(&graph, &a.options, |name, text| {
+        if !cleared {
+            clear(&a.output)?;
+            cleared = true;
+        }
+        if name == "main.c" && !a.emit_main {
+            return Ok(());
+        }
+        write(&a.output.join(name), text)
+    })?;
+    eprintln!(
+        "wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}",
+        a.output.display(),
+        if a.emit_main { ", main.c" } else { "" }
+    );
+    let arena = compiled.arena_bytes().map_or("?".into(), |n| n.to_string());
+    eprintln!(
+        "memory: {} bytes of weights and biases, an activation arena of {arena} bytes",
+        compiled.weight_bytes()
+    );
+    Ok(())
+}
+
+/// Creates the output directory and removes the files an earlier compile wrote there: OUT
+/// holds one compile, so a failed or different compile never leaves another model's main.c
+/// or model.h behind.
+fn clear(out: &Path) -> Res<()> {
+    create_dir(out)?;
+    for name in OUTPUT_FILES {
+        match std::fs::remove_file(out.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(CliError::Remove(out.join(name).display().to_string(), e))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `nibble compile` as two calls: [`Driver::prepare`] (the graph-level decisions that need
+//! calibration vectors: equalization, ranges, GPTQ, bit widths) and [`Driver::emit`] (the
+//! quantize and lower pipelines, then C). `emit` hands each output file to a sink as soon as
+//! it exists, so a compile that fails at the quant level still leaves `model.graph.mlir` to
+//! read.
+
+use crate::options::{BitWidths, CompileOptions, WeightRounding};
+use crate::{func_of, module_text, Driver, Error, Event, Observer, Samples, Stage};
+use nibble_ir::Func;
+
+/// The files a compile produces (`main.c`: the harness, which `nibble compile` writes only
+/// with `--emit-main`).
+pub const OUTPUT_FILES: [&str; 8] = [
+    "model.graph.mlir",
+    "model.quant.mlir",
+    "model.tile.mlir",
+    "model.c",
+    "model.h",
+    "nibble_runtime.c",
+    "nibble_runtime.h",
+    "main.c",
+];
+
+/// What a finished compile leaves besides its files: the tile-level program.
+pub struct Compiled {
+    pub tile: Func,
+}
+
+impl Compiled {
+    /// Bytes of weights and biases the program stores.
+    pub fn weight_bytes(&self) -> usize {
+        weight_bytes(&self.tile)
+    }
+    /// The activation arena the memory plan asks for (None: no plan).
+    pub fn arena_bytes(&self) -> Option<usize> {
+        nibble_tile::arena_bytes(&self.tile)
+    }
+}
+
+/// Bytes of the constants of a tile-level program (int32 biases 4 bytes, the rest 1).
+pub fn weight_bytes(t: &Func) -> usize {
+    t.ops
+        .iter()
+        .filter(|o| o.name == nibble_tile::CONST)
+        .map(|o| {
+            let ty = t.ty(o.results[0]);
+            ty.num_elements()
+                * match ty.elem() {
+                    Some(nibble_ir::Elem::Int(32)) => 4,
+                    _ => 1,
+                }
+        })
+        .sum()
+}
+
+/// The C files of a tile-level program.
+fn c_files(tile: &Func) -> Result<Vec<(String, String)>, Error> {
+    Ok(nibble_codegen_c::emit(tile)?)
+}
+
+impl Driver {
+    /// The graph-level decisions of a compile on an imported graph: equalization (with
+    /// `--equalize`), ranges from `samples` (or data-free), GPTQ weight rounding, 16-bit
+    /// activations. The result carries all of them as attributes, ready for [`Driver::emit`].
+    pub fn prepare(
+        &self,
+        mut f: Func,
+        samples: Samples,
+        opts: &CompileOptions,
+        obs: &dyn Observer,
+    ) -> Result<Func, Error> {
+        opts.check(!samples.is_empty())?;
+        if opts.equalize {
+            f = self.equalize(&f, opts.quant.scheme, samples, opts.absorb_bias, obs)?;
+        }
+        let method = opts.ranges.method(&opts.range, opts.quant.scheme);
+        obs.begin(samples.len() * opts.ranges.passes(), "calibrating");
+        f = self.calibrate(&f, samples, method, || obs.tick())?;
+        obs.end();
+        if opts.weight_rounding == WeightRounding::Gptq {
+            obs.begin(samples.len(), "weight rounding (GPTQ)");
+            let rounded = self.round_weights(&mut f, samples, &opts.quant, || obs.tick())?;
+            obs.end();
+            obs.note(&Event::Gptq {
+                layers: rounded.len(),
+                nearest_error: rounded.iter().map(|r| r.nearest_error).sum(),
+                gptq_error: rounded.iter().map(|r| r.gptq_error).sum(),
+            });
+        }
+        match &opts.bits {
+            None => {}
+            Some(BitWidths::Names(names)) => {
+                for (name, b) in names {
+                    nibble_quantize::set_bits(&mut f, std::slice::from_ref(name), *b)?;
+                }
+            }
+            Some(BitWidths::Auto) => {
+                let (g, chosen) =
+                    self.choose_bits(&f, &opts.quant, opts.int16_below, opts.int16_budget)?;
+                f = g;
+                obs.note(&Event::Wide(&chosen));
+            }
+        }
+        Ok(f)
+    }
+
+    /// A prepared graph through the quantize and lower pipelines to C: `sink(name, text)` gets
+    /// each file of [`OUTPUT_FILES`] as soon as it exists (the IR of each level, then the C).
+    pub fn emit<E: From<Error>>(
+        &self,
+        graph: &Func,
+        opts: &CompileOptions,
+        mut sink: impl FnMut(&str, &str) -> Result<(), E>,
+    ) -> Result<Compiled, E> {
+        let mut m = self.module(graph)?;
+        sink(OUTPUT_FILES[0], &module_text(&m))?;
+        self.run_on(&mut m, Stage::Quantize(&opts.quant))?;
+        sink(OUTPUT_FILES[1], &module_text(&m))?;
+        self.run_on(&mut m, Stage::Lower(&opts.target))?;
+        sink(OUTPUT_FILES[2], &module_text(&m))?;
+        let tile = func_of(&m)?;
+        for (name, text) in c_files(&tile)? {
+            sink(&name, &text)?;
+        }
+        Ok(Compiled { tile })
+    }
+
+    /// [`Driver::prepare`] then [`Driver::emit`].
+    pub fn compile<E: From<Error>>(
+        &self,
+        graph: Func,
+        samples: Samples,
+        opts: &CompileOptions,
+        obs: &dyn Observer,
+        sink: impl FnMut(&str, &str) -> Result<(), E>,
+    ) -> Result<Compiled, E> {
+        let g = self.prepare(graph, samples, opts, obs)?;
+        self.emit(&g, opts, sink)
+    }
+}

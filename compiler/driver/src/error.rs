@@ -1,0 +1,29 @@
+//! The driver's error: every crate's error converts into it with `?` (`#[from]`), plus the
+//! driver's own refusals of option combinations. Its text is what `nibble` prints.
+
+use nibble_ir::IrError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Import(#[from] nibble_frontend::ImportError),
+    #[error(transparent)]
+    Ir(#[from] IrError),
+    /// A pass pipeline that does not parse or fails (MLIR's diagnostics, `error: …`).
+    #[error(transparent)]
+    Pass(#[from] nibble_passes::PassError),
+    #[error(transparent)]
+    Quant(#[from] nibble_quantize::QuantError),
+    #[error(transparent)]
+    Lower(#[from] nibble_lower::LowerError),
+    #[error(transparent)]
+    Codegen(#[from] nibble_codegen_c::CodegenError),
+    #[error(transparent)]
+    Target(#[from] nibble_target::TargetError),
+    /// A module that parses but is not one function nibble can read; names its source.
+    #[error("{0}: {1}")]
+    NotAFunction(String, IrError),
+    /// Options that contradict each other or lack the data they need.
+    #[error("{0}")]
+    Options(String),
+}

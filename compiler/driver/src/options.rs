@@ -1,0 +1,292 @@
+//! The typed options of a compile. Each struct is also its command-line form (`clap::Args`, the
+//! doc comments are the `--help`), so `nibble compile` and `nibble report` flatten the same
+//! flags, and [`crate::pipeline::pass_pipeline`] builds the pass pipelines from the same values.
+
+use crate::parse;
+use nibble_quantize::RangeMethod;
+
+/// The input shape fixed where a model leaves it dynamic (`--input-shape NAME=1,3,48,192`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputShape {
+    pub name: String,
+    pub dims: Vec<i64>,
+}
+
+/// Quantization schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scheme {
+    Pow2,
+    Symmetric,
+    Asymmetric,
+}
+
+impl Scheme {
+    /// Its name in flags, pass options and report rows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Pow2 => "pow2",
+            Scheme::Symmetric => "symmetric",
+            Scheme::Asymmetric => "asymmetric",
+        }
+    }
+    pub fn quant(self) -> nibble_quantize::Scheme {
+        match self {
+            Scheme::Pow2 => nibble_quantize::Scheme::Pow2,
+            Scheme::Symmetric => nibble_quantize::Scheme::Symmetric,
+            Scheme::Asymmetric => nibble_quantize::Scheme::Asymmetric,
+        }
+    }
+}
+
+/// Weight-scale granularities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Granularity {
+    Tensor,
+    Channel,
+}
+
+impl Granularity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Granularity::Tensor => "tensor",
+            Granularity::Channel => "channel",
+        }
+    }
+}
+
+/// How conv / fully connected weights are rounded to their int8 grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeightRounding {
+    /// Each weight to its nearest grid point.
+    Nearest,
+    /// GPTQ: least error of each layer's output on the calibration vectors (needs --calib).
+    Gptq,
+}
+
+/// Range methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Ranges {
+    /// The observed minimum and maximum.
+    Minmax,
+    /// Clip rare outliers: the --percentile of |x| (two passes over the vectors).
+    Percentile,
+    /// The clipped range whose 8-bit grid has the least expected squared error (two passes).
+    Mse,
+    /// The |x| threshold with the least KL divergence after 128-level quantization (two passes).
+    Entropy,
+    /// No vectors: Gaussian statistics from --input-range and BatchNorm/LayerNorm parameters,
+    /// ranges at ± --sigmas standard deviations.
+    DataFree,
+}
+
+impl Ranges {
+    /// The calibration method for activations quantized with `scheme`.
+    pub fn method(self, p: &RangeOptions, scheme: Scheme) -> RangeMethod {
+        match self {
+            Ranges::Minmax => RangeMethod::MinMax,
+            Ranges::Percentile => RangeMethod::Percentile(p.percentile),
+            Ranges::Mse => RangeMethod::Mse {
+                symmetric: scheme != Scheme::Asymmetric,
+            },
+            Ranges::Entropy => RangeMethod::Entropy,
+            Ranges::DataFree => RangeMethod::DataFree {
+                input: p.input_range,
+                sigmas: p.sigmas,
+            },
+        }
+    }
+    /// Its name in messages and report rows (`percentile 99.99`).
+    pub fn name(self, p: &RangeOptions) -> String {
+        match self {
+            Ranges::Minmax => "minmax".into(),
+            Ranges::Percentile => format!("percentile {}", p.percentile),
+            Ranges::Mse => "mse".into(),
+            Ranges::Entropy => "entropy".into(),
+            Ranges::DataFree => "data-free".into(),
+        }
+    }
+    /// Runs over the calibration vectors (a progress bar's length per vector).
+    pub fn passes(self) -> usize {
+        match self {
+            Ranges::Minmax => 1,
+            Ranges::DataFree => 0,
+            _ => 2,
+        }
+    }
+}
+
+/// `--bits`: the compiler's choice, or (ONNX node name, bits) pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BitWidths {
+    Auto,
+    Names(Vec<(String, u32)>),
+}
+
+/// How a calibrated graph becomes the qnt level: the options of `nibble-quantize`.
+#[derive(Clone, Debug, PartialEq, clap::Args)]
+pub struct QuantOptions {
+    /// Quantization scheme: power-of-two scales (shift-only requantization), symmetric, or
+    /// asymmetric activations (zero points; weights stay symmetric).
+    #[arg(long, value_enum, default_value = "symmetric")]
+    pub scheme: Scheme,
+    /// One weight scale per output channel of each conv/fully connected layer, or one per
+    /// tensor (per-tensor weights lose the small channels of a layer whose channels differ
+    /// in scale: ppocr_rec keeps 0 % of its characters with them, 97 % per channel).
+    #[arg(long, value_enum, default_value = "channel")]
+    pub granularity: Granularity,
+    /// Clamp conv / fully connected weights to mean ± K·σ (per channel with `--granularity
+    /// channel`) before choosing their scale, e.g. 2 or 3.
+    #[arg(long, value_parser = parse::sigma)]
+    pub clamp_sigma: Option<f64>,
+    /// Bias correction: each conv / fully connected bias minus the expected error of its
+    /// quantized weights, (Q(W) − W)·E[x], E[x] from the calibration vectors (or data-free
+    /// statistics).
+    #[arg(long)]
+    pub bias_correction: bool,
+}
+
+impl QuantOptions {
+    /// `scheme` and `granularity`, no weight clamping, no bias correction.
+    pub fn new(scheme: Scheme, granularity: Granularity) -> QuantOptions {
+        QuantOptions {
+            scheme,
+            granularity,
+            clamp_sigma: None,
+            bias_correction: false,
+        }
+    }
+    /// The same decisions as the quantizer's configuration (for the steps that call it
+    /// directly: GPTQ and the 16-bit choice).
+    pub fn config(&self) -> nibble_lower::to_qnt::QuantConfig {
+        nibble_lower::to_qnt::QuantConfig {
+            scheme: self.scheme.quant(),
+            per_channel: self.granularity == Granularity::Channel,
+            clamp_sigma: self.clamp_sigma,
+            bias_correction: self.bias_correction,
+        }
+    }
+}
+
+/// The parameters of the range methods.
+#[derive(Clone, Debug, PartialEq, clap::Args)]
+pub struct RangeOptions {
+    /// With `--ranges percentile`: clip |x| at this percentile.
+    #[arg(long, default_value_t = 99.99, value_parser = parse::percentile)]
+    pub percentile: f64,
+    /// With `--ranges data-free`: the range of the model's input (its preprocessing), LO,HI.
+    #[arg(long, value_parser = parse::pair, default_value = "-1,1", allow_hyphen_values = true)]
+    pub input_range: (f64, f64),
+    /// With `--ranges data-free`: ranges span this many standard deviations.
+    #[arg(long, default_value_t = 6.0, value_parser = parse::sigma)]
+    pub sigmas: f64,
+}
+
+/// The target a compile lowers for.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct TargetOption {
+    /// Target accelerator: `generic-npu` or a TOML file.
+    #[arg(long = "target", default_value = "generic-npu")]
+    pub target: String,
+}
+
+impl Default for TargetOption {
+    fn default() -> TargetOption {
+        TargetOption {
+            target: "generic-npu".into(),
+        }
+    }
+}
+
+impl TargetOption {
+    /// Reads the target (refusing a missing or invalid file before any work is done).
+    pub fn load(&self) -> Result<nibble_target::Target, crate::Error> {
+        Ok(nibble_target::Target::load(&self.target)?)
+    }
+}
+
+/// Everything `nibble compile` decides between the imported graph and the C files.
+#[derive(Clone, Debug, PartialEq, clap::Args)]
+pub struct CompileOptions {
+    #[command(flatten)]
+    pub quant: QuantOptions,
+    /// How activation ranges come from the calibration vectors.
+    #[arg(long, value_enum, default_value = "minmax")]
+    pub ranges: Ranges,
+    #[command(flatten)]
+    pub range: RangeOptions,
+    /// Cross-layer equalization before calibration (`nibble-equalize`): a conv's output
+    /// channels (observed on the calibration vectors) rescaled to a common range into the
+    /// depthwise conv that reads them, through a ReLU or (symmetric scheme) a hard-swish;
+    /// depthwise and pointwise weight ranges balanced.
+    #[arg(long)]
+    pub equalize: bool,
+    /// With --equalize and --calib: high-bias absorption (`nibble-absorb-bias`) first — a
+    /// ReLU channel's calibrated minimum moved into the next 1×1 / unpadded conv's bias.
+    /// Changes the result for inputs below that minimum (ppocr_cls: float output 55 dB from
+    /// FP32; INT8 SQNR lower, not higher): off unless asked for.
+    #[arg(long)]
+    pub absorb_bias: bool,
+    /// How conv / fully connected weights are rounded to their grid: `gptq` minimises each
+    /// layer's output error on the calibration vectors (Frantar et al. 2022).
+    #[arg(long, value_enum, default_value = "nearest")]
+    pub weight_rounding: WeightRounding,
+    /// 16-bit activations (symmetric; all others are 8-bit): `auto` lets the compiler choose
+    /// the tensors whose 8-bit grid is coarse (see --int16-below, --int16-budget);
+    /// NAME=16[,NAME=16…] stores the outputs of these ONNX nodes (as `nibble report` names
+    /// them) in 16 bits.
+    #[arg(long, value_parser = parse::bits)]
+    pub bits: Option<BitWidths>,
+    /// With `--bits auto`: candidates are tensors whose own 8-bit SQNR on the calibration
+    /// vectors is below this many dB.
+    #[arg(long, default_value_t = nibble_passes::DEFAULT_MAX_SQNR, value_parser = parse::finite)]
+    pub int16_below: f64,
+    /// With `--bits auto`: the 16-bit tensors may grow the activation arena (as the tile
+    /// level plans it) by at most this fraction (1: double).
+    #[arg(long, default_value_t = nibble_passes::DEFAULT_BUDGET, value_parser = parse::fraction)]
+    pub int16_budget: f64,
+    #[command(flatten)]
+    pub target: TargetOption,
+}
+
+impl CompileOptions {
+    /// The options `flags` give, as on `nibble compile`'s command line (no flags: the
+    /// defaults). For tests and tools that build options the way users do.
+    pub fn from_flags<I: IntoIterator<Item = S>, S: Into<std::ffi::OsString> + Clone>(
+        flags: I,
+    ) -> Result<CompileOptions, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            options: CompileOptions,
+        }
+        let args = std::iter::once(std::ffi::OsString::from("compile"))
+            .chain(flags.into_iter().map(Into::into));
+        <Flags as clap::Parser>::try_parse_from(args).map(|f| f.options)
+    }
+
+    /// Refuses combinations that cannot work: ranges that need vectors without them
+    /// (`has_vectors`: calibration vectors were given), vectors with data-free ranges, high-bias
+    /// absorption without equalization or vectors, GPTQ without vectors.
+    pub fn check(&self, has_vectors: bool) -> Result<(), crate::Error> {
+        let refuse = |m: String| Err(crate::Error::Options(m));
+        match (has_vectors, self.ranges == Ranges::DataFree) {
+            (false, false) => {
+                return refuse(format!(
+                    "--ranges {} needs --calib (only data-free needs no vectors)",
+                    self.ranges.name(&self.range)
+                ))
+            }
+            (true, true) => return refuse("--calib contradicts --ranges data-free (its ranges come from the model alone): drop one of them".into()),
+            _ => {}
+        }
+        if self.absorb_bias && (!self.equalize || !has_vectors) {
+            return refuse(
+                "--absorb-bias needs --equalize and --calib (the channels' minima)".into(),
+            );
+        }
+        if self.weight_rounding == WeightRounding::Gptq && !has_vectors {
+            return refuse("--weight-rounding gptq needs --calib (the layers' inputs)".into());
+        }
+        Ok(())
+    }
+}
