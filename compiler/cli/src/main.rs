@@ -36,7 +36,7 @@ enum Cmd {
     },
     /// Run a pass pipeline over an MLIR file, like mlir-opt; nibble and upstream passes mix.
     #[command(
-        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-fuse-activations, nibble-dce, nibble-absorb-bias, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'"
+        after_help = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-fuse-activations, nibble-dce, nibble-absorb-bias, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile, nibble-tile-size{target=generic-npu|PATH.toml}, nibble-plan-memory\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile,nibble-tile-size,nibble-plan-memory)'"
     )]
     Opt {
         /// Input file, or `-` for standard input.
@@ -728,7 +728,7 @@ fn run(cmd: Cmd) -> Res<()> {
             nibble_passes::run_pipeline(
                 &mlir,
                 &mut m,
-                &format!("builtin.module(nibble-lower-tile{{target={target}}})"),
+                &format!("builtin.module(nibble-lower-tile,nibble-tile-size{{target={target}}},nibble-plan-memory)"),
             )
             .map_err(|e| e.to_string())?;
             write(&output.join("model.tile.mlir"), &module_text(&m))?;
