@@ -353,7 +353,8 @@ impl<'g> Smooth<'g> {
             }
             p.multiplier.push(m as i32);
             p.shift.push(sh);
-            p.bias.push((affine.b / out.scale * (sh as f64).exp2()).round() as i64);
+            p.bias
+                .push((affine.b / out.scale * (sh as f64).exp2()).round() as i64);
         }
         Ok(())
     }

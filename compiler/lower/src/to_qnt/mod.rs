@@ -9,7 +9,7 @@
 //! rounded them for given scales; biases are i32 at `input_scale · weight_scale`. Accumulators
 //! are i32 and each is followed by a `qnt.requant` to the op's output scale, so a ReLU with its
 //! own range yields a requant → clamp → requant chain that `nibble-fold-requant` folds; an
-//! activation marked `nibble.fused` is instead applied to the accumulator ([`epilogue`]).
+//! activation marked `nibble.fused` is instead applied to the accumulator (`epilogue.rs`).
 //!
 //! Before (graph):
 //! ```mlir
@@ -25,7 +25,12 @@
 //! ```
 //!
 //! This file is the driver: it walks the graph in order and hands each op to the conversion
-//! pattern of its family ([`pattern_for`]); a pattern may absorb the chain of single users
+//! pattern of its family (`pattern_for`): `layers` (conv, depthwise, transposed conv,
+//! fully connected, attention matmul) with `weights`, `epilogue` (requant, clamp, PReLU, fused
+//! hard-swish / swish), `elementwise` (add/sub/mul, scalar step chains), `tables` (lookup
+//! tables, sigmoid and exp tables), `pool`, `movement` (slice, concat, transpose, reshape,
+//! resize), and the fixed-point parameter builders `layer_norm`, `softmax`, `squeeze_excite`,
+//! over the types of `types`. A pattern may absorb the chain of single users
 //! after its op (an activation epilogue, a Gemm's bias, scalar steps after a table).
 
 mod elementwise;
