@@ -18,7 +18,7 @@
 //! After (`generic-npu`, 64 KiB):
 //! ```mlir
 //! func.func @main(…) attributes {nibble.target = "generic-npu"} {
-//!   %1 = "tile.conv2d"(%0, %w, %b) {…, tile = array<i64: 4, 32>} : …
+//!   %1 = "tile.conv2d"(%0, %w, %b) {…, tile = array<i64: 6, 32>} : …
 //! ```
 
 use crate::{Options, PassInfo};
