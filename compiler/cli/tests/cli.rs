@@ -760,7 +760,7 @@ fn folded_qnt_ir_snapshot() {
     let out = ok(nibble(&[
         "opt",
         p(&root().join("lit-tests/passes/lower-tile.mlir")),
-        "--pass-pipeline=builtin.module(nibble-lower-tile)",
+        "--pass-pipeline=builtin.module(nibble-lower-tile,nibble-tile-size,nibble-plan-memory)",
     ]));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }

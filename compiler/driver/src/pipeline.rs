@@ -42,7 +42,10 @@ pub fn pass_pipeline(stage: Stage) -> String {
                 ""
             }
         ),
-        Stage::Lower(t) => format!("nibble-lower-tile{{target={}}}", t.target),
+        Stage::Lower(t) => format!(
+            "nibble-lower-tile,nibble-tile-size{{target={}}},nibble-plan-memory",
+            t.target
+        ),
     };
     format!("builtin.module({passes})")
 }

@@ -1,8 +1,15 @@
-//! Conversions between levels: [`to_qnt`] (graph → qnt, the quantization decisions) and
-//! [`to_tile`] (qnt → tile for a target, with the static memory plan).
+//! Conversions between levels and the tile level's schedule:
+//! - [`to_qnt`]: graph → qnt, the quantization decisions (one module per op family);
+//! - [`to_tile`]: qnt → tile, fusing requantizations into the ops that produce accumulators;
+//! - [`tile_size`]: tile sizes for a target (`nibble-tile-size`);
+//! - [`memory_plan`]: the arena offsets (`nibble-plan-memory`);
+//! - [`widths`]: which values may be 16-bit, and accumulator overflow checks.
 
+pub mod memory_plan;
+pub mod tile_size;
 pub mod to_qnt;
 pub mod to_tile;
+pub mod widths;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LowerError {
@@ -18,6 +25,12 @@ pub enum LowerError {
         loc: String,
         msg: String,
     },
+    #[error("cannot schedule '{op}'{loc}: {msg}")]
+    Schedule {
+        op: String,
+        loc: String,
+        msg: String,
+    },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
     #[error(transparent)]
@@ -29,4 +42,24 @@ pub(crate) fn loc(op: &nibble_ir::Op) -> String {
         .as_deref()
         .map(|l| format!(" at {l}"))
         .unwrap_or_default()
+}
+
+/// An error of tile sizing or memory planning at `op`.
+pub(crate) fn schedule_err(op: &nibble_ir::Op, msg: impl Into<String>) -> LowerError {
+    LowerError::Schedule {
+        op: op.name.clone(),
+        loc: loc(op),
+        msg: msg.into(),
+    }
+}
+
+/// Tile sizing and memory planning (`job`) run on the tile level: every op a tile op.
+pub(crate) fn require_tile_level(f: &nibble_ir::Func, job: &str) -> Result<(), LowerError> {
+    match f.ops.iter().find(|o| !o.name.starts_with("tile.")) {
+        Some(op) => Err(schedule_err(
+            op,
+            format!("{job} runs on the tile level (lower it with nibble-lower-tile first)"),
+        )),
+        None => Ok(()),
+    }
 }

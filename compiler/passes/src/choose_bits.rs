@@ -9,7 +9,7 @@
 //! whose range is ±4σ gets 10·log10(12·255²/8²) ≈ 40.9 dB from an 8-bit grid, so below 40 the
 //! range is stretched by rarer extremes) are chosen, worst first (ties in program order), among
 //! the tensors that can be 16-bit: written and read only by ops with 16-bit kernels and
-//! overflow-safe (`nibble_lower::to_tile::wide_problem`, checked on the quantized program, again
+//! overflow-safe (`nibble_lower::widths::wide_problem`, checked on the quantized program, again
 //! after the choice). The budget: the activation arena may grow by at most `budget` (default 1,
 //! i.e. double) — first estimated on the graph (the most bytes live at once, a cheap filter),
 //! then measured on the tile level's memory plan (fusion decides what is stored), keeping the
@@ -28,7 +28,7 @@
 use crate::{Options, PassInfo};
 use nibble_ir::{Attr, Func};
 use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
-use nibble_lower::to_tile::wide_problem;
+use nibble_lower::widths::wide_problem;
 use nibble_quantize::{activation_params, peak_activation_bytes, BITS_ATTR};
 
 /// Tensors whose 8-bit SQNR is below this many dB are candidates (see the module doc).
@@ -166,12 +166,12 @@ pub fn choose_bits(
     Ok((g, chosen))
 }
 
-/// The activation arena of `f` quantized under `cfg`, requantizations folded and lowered to the
-/// tile level (the generic target's memory plan).
+/// The activation arena of `f` quantized under `cfg`, requantizations folded and converted to
+/// the tile level (its memory plan; tile sizes do not change it).
 fn arena_bytes(f: &Func, cfg: &QuantConfig) -> Result<usize, String> {
     let q = nibble_lower::to_qnt::to_qnt(f, cfg).map_err(|e| e.to_string())?;
     let (q, _) = nibble_eqsat::fold_requant(&q).map_err(|e| e.to_string())?;
-    let t = nibble_lower::to_tile::to_tile(&q, &nibble_target::Target::generic())
-        .map_err(|e| e.to_string())?;
+    let mut t = nibble_lower::to_tile::convert(&q).map_err(|e| e.to_string())?;
+    nibble_lower::memory_plan::plan_memory(&mut t).map_err(|e| e.to_string())?;
     nibble_tile::arena_bytes(&t).ok_or_else(|| "the tile level planned no arena".into())
 }

@@ -15,8 +15,10 @@ mod fold_requant;
 mod fuse_activations;
 mod lower_tile;
 mod pipeline;
+mod plan_memory;
 mod quantize;
 mod recognize_layers;
+mod tile_size;
 
 pub use choose_bits::{Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
 pub use pipeline::run_pipeline;
@@ -69,7 +71,7 @@ pub struct PassInfo {
     pub run: fn(&Func, &Options) -> Result<Func, String>,
 }
 
-/// Options given in the pipeline string: `nibble-lower-tile{target=path.toml}`.
+/// Options given in the pipeline string: `nibble-tile-size{target=path.toml}`.
 #[derive(Default, Debug, Clone)]
 pub struct Options(pub Vec<(String, String)>);
 
@@ -118,6 +120,8 @@ pub const PASSES: &[PassInfo] = &[
     quantize::PASS,
     fold_requant::PASS,
     lower_tile::PASS,
+    tile_size::PASS,
+    plan_memory::PASS,
 ];
 
 /// An MLIR context with upstream dialects and passes plus the `qnt` and `tile` dialects.

@@ -7,7 +7,7 @@ use nibble_driver::Driver;
 use std::path::PathBuf;
 
 /// The nibble passes and an example, for `--help`.
-pub const AFTER_HELP: &str = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-fuse-activations, nibble-dce, nibble-absorb-bias, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile{target=generic-npu|PATH.toml}\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile)'";
+pub const AFTER_HELP: &str = "nibble passes: nibble-fold-constants, nibble-fold-batchnorm, nibble-recognize-layers, nibble-fuse-activations, nibble-dce, nibble-absorb-bias, nibble-equalize{scheme=…}, nibble-choose-bits{scheme=… granularity=… max-sqnr=DB budget=FRACTION}, nibble-quantize{scheme=… granularity=… clamp-sigma=K bias-correction=true}, nibble-fold-requant, nibble-lower-tile, nibble-tile-size{target=generic-npu|PATH.toml}, nibble-plan-memory\nExample: nibble opt model.quant.mlir --pass-pipeline='builtin.module(nibble-fold-requant,nibble-lower-tile,nibble-tile-size,nibble-plan-memory)'";
 
 #[derive(clap::Args)]
 pub struct Args {
