@@ -6,11 +6,13 @@ pub mod bits;
 pub mod data_free;
 pub mod fixed;
 pub mod gptq;
+pub mod grids;
 pub mod ranges;
 pub mod weights;
 
 pub use bits::{peak_activation_bytes, set_bits, BITS_ATTR};
 pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
+pub use grids::{grid_scales, WeightWidth};
 pub use gptq::{hessians, round_weights, Rounded, WEIGHT_SCALES_ATTR};
 pub use ranges::{annotate, annotate_channel_ranges, calibrate, RangeMethod, RangeTable};
 pub use weights::{channel_of, weight_scales};

@@ -9,65 +9,7 @@ use egg::{define_language, Analysis, DidMerge, EGraph, Id};
 use std::fmt;
 use std::str::FromStr;
 
-/// A weight grid: signed 8, 4 or 2 bits, ternary {−1, 0, 1} or binary {−1, 1}, per output
-/// channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WeightWidth {
-    W8,
-    W4,
-    W2,
-    Ternary,
-    Binary,
-}
-
-impl WeightWidth {
-    pub const ALL: [WeightWidth; 5] = [
-        WeightWidth::W8,
-        WeightWidth::W4,
-        WeightWidth::W2,
-        WeightWidth::Ternary,
-        WeightWidth::Binary,
-    ];
-    /// Storage bits per weight in the packed C arrays.
-    pub fn storage_bits(self) -> u32 {
-        match self {
-            WeightWidth::W8 => 8,
-            WeightWidth::W4 => 4,
-            WeightWidth::W2 | WeightWidth::Ternary => 2,
-            WeightWidth::Binary => 1,
-        }
-    }
-    /// The name used in flags, attributes and the manifest.
-    pub fn name(self) -> &'static str {
-        match self {
-            WeightWidth::W8 => "8",
-            WeightWidth::W4 => "4",
-            WeightWidth::W2 => "2",
-            WeightWidth::Ternary => "ternary",
-            WeightWidth::Binary => "binary",
-        }
-    }
-    /// Index in [`WeightWidth::ALL`] (and in `nibble.weight_noise`).
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl FromStr for WeightWidth {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        WeightWidth::ALL
-            .into_iter()
-            .find(|w| w.name() == s)
-            .ok_or_else(|| format!("unknown weight width '{s}' (8, 4, 2, ternary, binary)"))
-    }
-}
-
-impl fmt::Display for WeightWidth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use nibble_quantize::WeightWidth;
 
 /// How an op computes its result: which op, its weights' grid, its result's storage bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
