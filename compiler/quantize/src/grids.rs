@@ -17,6 +17,18 @@ use crate::{weight_scales, Scheme};
 use std::fmt;
 use std::str::FromStr;
 
+/// The graph-level attribute holding a weight layer's grid (`"4"`, `"ternary"`, …; absent: 8).
+pub const WEIGHT_BITS_ATTR: &str = "nibble.weight_bits";
+
+/// The grid of a weight layer's weights (its [`WEIGHT_BITS_ATTR`]).
+pub fn layer_width(op: &nibble_ir::Op) -> Result<WeightWidth, String> {
+    match op.attrs.get(WEIGHT_BITS_ATTR) {
+        None => Ok(WeightWidth::W8),
+        Some(nibble_ir::Attr::Str(s)) => s.parse(),
+        Some(other) => Err(format!("{WEIGHT_BITS_ATTR} must be a string, not {other}")),
+    }
+}
+
 /// A weight grid. See the module doc.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WeightWidth {
@@ -239,7 +251,11 @@ mod tests {
             assert!(error(&w, width, s) < error(&w, width, max / width.range().1 as f64));
         }
         let s = channel_scale(&w, WeightWidth::Ternary, Scheme::Symmetric);
-        let kept: Vec<f64> = w.iter().map(|&x| (x as f64).abs()).filter(|&a| a > s / 2.0).collect();
+        let kept: Vec<f64> = w
+            .iter()
+            .map(|&x| (x as f64).abs())
+            .filter(|&a| a > s / 2.0)
+            .collect();
         let mean = kept.iter().sum::<f64>() / kept.len() as f64;
         assert!((mean - s).abs() < 1e-9 * s);
         let b = channel_scale(&w, WeightWidth::Binary, Scheme::Symmetric);

@@ -135,7 +135,7 @@ pub struct Solution {
     pub egraph_size: (usize, usize),
 }
 
-/// Builds the e-graph of `problem` (every op at 8-bit weights and results), saturates it with
+/// Builds the e-graph of `problem` (every op at its first allowed width, 8-bit results), saturates it with
 /// the rules, and extracts the best program under `budget`.
 pub fn solve(problem: &Problem, budget: &Budget) -> Result<Solution, WidthError> {
     let mut problem = problem.clone();
@@ -210,7 +210,12 @@ fn build(problem: &Problem) -> Result<(EGraph<Wl, Tensors>, Vec<Id>), WidthError
                 })
             })
             .collect::<Result<Vec<Id>, _>>()?;
-        let weights = matches!(op.kind, OpKind::Layer(_)).then_some(WeightWidth::W8);
+        let weights = match &op.kind {
+            OpKind::Layer(l) => Some(*l.widths.first().ok_or_else(|| {
+                WidthError::Invalid(format!("layer {} may take no width", op.name))
+            })?),
+            _ => None,
+        };
         let form = Form {
             op: i as u32,
             weights,

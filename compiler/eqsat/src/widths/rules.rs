@@ -2,7 +2,7 @@
 //! alternatives the program, the kernels and the target allow; a rule that finds nothing new
 //! changes nothing, so the runner saturates.
 //!
-//! - `weight-widths`: `(node <op/w8/aB> xs…) = (node <op/wW/aB> xs…)` for every width W the
+//! - `weight-widths`: `(node <op/wV/aB> xs…) = (node <op/wW/aB> xs…)` for every width W the
 //!   layer may take — the same layer with its weights on another grid.
 //! - `wide-result`: `(node <op/wW/a8> xs…) = (narrow (node <op/wW/a16> xs…))` where the op can
 //!   write 16 bits and the tensor may be 16-bit — computing to 16 bits and requantizing to 8 is
@@ -64,14 +64,12 @@ impl Rule {
             match self.kind {
                 Kind::WeightWidths => {
                     if let OpKind::Layer(layer) = &op.kind {
-                        if form.weights == Some(super::WeightWidth::W8) {
-                            for &w in &layer.widths {
-                                let f = Form {
-                                    weights: Some(w),
-                                    ..*form
-                                };
-                                out.push(Wl::Node(f, kids.clone()));
-                            }
+                        for &w in &layer.widths {
+                            let f = Form {
+                                weights: Some(w),
+                                ..*form
+                            };
+                            out.push(Wl::Node(f, kids.clone()));
                         }
                     }
                 }
