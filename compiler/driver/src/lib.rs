@@ -29,6 +29,7 @@ pub use pipeline::{pass_pipeline, Stage};
 pub use steps::{Samples, Unfolded};
 
 use melior::ir::Module;
+use nibble_ir::diagnostics::Diagnostic;
 use nibble_ir::mlir::{read_func, Mlir};
 use nibble_ir::Func;
 use std::path::Path;
@@ -80,6 +81,13 @@ impl Driver {
             nibble_passes::run_pipeline(&self.mlir, &mut m, pipeline)?;
         }
         Ok(module_text(&m))
+    }
+
+    /// Runs `f` with this driver and returns, with its result, the MLIR diagnostics emitted
+    /// meanwhile as records (an error of `f` then carries no diagnostic text): what
+    /// `nibble opt --verify-diagnostics` checks.
+    pub fn capture<R>(&self, f: impl FnOnce(&Driver) -> R) -> (R, Vec<Diagnostic>) {
+        self.mlir.capture(|| f(self))
     }
 
     /// `f` after the pipeline of `stage` (through MLIR, verified).
