@@ -753,13 +753,13 @@ fn supported_op_table_is_current() {
 fn folded_qnt_ir_snapshot() {
     let out = ok(nibble(&[
         "opt",
-        p(&root().join("lit-tests/passes/fold-requant.mlir")),
+        p(&root().join("lit-tests/qnt/fold-requant.mlir")),
         "--pass-pipeline=builtin.module(nibble-fold-requant)",
     ]));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
     let out = ok(nibble(&[
         "opt",
-        p(&root().join("lit-tests/passes/lower-tile.mlir")),
+        p(&root().join("lit-tests/conversion/qnt-to-tile/lower-tile.mlir")),
         "--pass-pipeline=builtin.module(nibble-lower-tile,nibble-tile-size,nibble-plan-memory)",
     ]));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
