@@ -140,7 +140,7 @@ fn position(loc: sys::MlirLocation) -> Option<Position> {
             let n = sys::mlirLocationFusedGetNumLocations(loc) as usize;
             let mut parts = vec![sys::mlirLocationUnknownGet(sys::mlirLocationGetContext(loc)); n];
             sys::mlirLocationFusedGetLocations(loc, parts.as_mut_ptr());
-            return parts.into_iter().find_map(|p| position(p));
+            return parts.into_iter().find_map(position);
         }
         None
     }
