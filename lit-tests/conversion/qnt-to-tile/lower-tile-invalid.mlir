@@ -1,8 +1,8 @@
-// RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-quantize,nibble-fold-requant,nibble-lower-tile)' 2>&1 | FileCheck %s
+// RUN: %nibble opt %s --verify-diagnostics --pass-pipeline='builtin.module(nibble-quantize,nibble-fold-requant,nibble-lower-tile)'
 
 // A 16-bit tensor read by a lookup table (a 256-entry table needs an 8-bit input) is refused,
-// naming the reader and what reads 16 bits.
-// CHECK: its result cannot be 16-bit: 'qnt.lut' at loc("sig") reads it; only qnt.conv2d, qnt.depthwise_conv2d, qnt.fully_connected, qnt.requant, qnt.clamp, qnt.add, qnt.mul, qnt.layer_norm, qnt.reshape read 16 bits
+// naming the reader and what reads 16 bits (on the module: `@unknown`).
+// expected-error @unknown {{its result cannot be 16-bit: 'qnt.lut' at loc("sig") reads it; only qnt.conv2d, qnt.depthwise_conv2d, qnt.fully_connected, qnt.requant, qnt.clamp, qnt.add, qnt.mul, qnt.layer_norm, qnt.reshape read 16 bits}}
 func.func @main(%x: tensor<1x1x1x1xf32>) -> tensor<1x1x1x1xf32> attributes {nibble.arg0_min = -1.0 : f64, nibble.arg0_max = 1.0 : f64} {
   %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
   %w = "tosa.const"() {values = dense<0.5> : tensor<1x1x1x1xf32>} : () -> tensor<1x1x1x1xf32>
