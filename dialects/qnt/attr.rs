@@ -25,14 +25,13 @@ pub enum DialectError {
         loc: String,
         msg: String,
     },
-    /// A value's element type is not one the op allows.
-    #[error("'{op}'{loc}: {what} must be {allowed}, got {got}")]
+    /// A value's element type is not one the op allows (`msg` names the value, the types
+    /// allowed and the one it has).
+    #[error("'{op}'{loc}: {msg}")]
     Type {
         op: String,
         loc: String,
-        what: String,
-        allowed: String,
-        got: String,
+        msg: String,
     },
 }
 

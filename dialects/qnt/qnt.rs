@@ -173,6 +173,41 @@ mod tests {
         assert_eq!(OPS.len(), 26);
     }
 
+    /// A per-tensor requant stays scalar, a per-channel one an array, both ways.
+    #[test]
+    fn requant_round_trips() {
+        use nibble_ir::{Elem, QuantType};
+        let q = |bits| {
+            let t = QuantType {
+                bits,
+                scale: 0.5,
+                zero_point: 0,
+            };
+            Type::tensor(&[2], Elem::Quant(t))
+        };
+        let mut f = Func::new("f");
+        let x = f.add_arg(q(32));
+        requant(&mut f, x, q(8), 1 << 30, 33);
+        requant_per_channel(&mut f, x, q(8), &[1 << 30, 1 << 29], &[33, 34]);
+        let read: Vec<Scale> = f
+            .ops
+            .iter()
+            .map(|op| Requant::from_op(op).expect("readable").scale)
+            .collect();
+        assert_eq!(
+            read[0],
+            Scale::Tensor {
+                multiplier: 1 << 30,
+                shift: 33
+            }
+        );
+        assert_eq!(read[1].lists(), (vec![1 << 30, 1 << 29], vec![33, 34]));
+        assert!(matches!(
+            f.ops[0].attrs[keys::MULTIPLIER],
+            nibble_ir::Attr::Int(..)
+        ));
+    }
+
     /// Every op has one element-type signature.
     #[test]
     fn every_op_has_a_signature() {

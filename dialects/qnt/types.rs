@@ -30,6 +30,15 @@ pub struct Signature {
     pub result: Widths,
 }
 
+/// The signature of `op`: its operands' and its result's widths.
+pub const fn sig(op: &'static str, operands: &'static [Widths], result: Widths) -> Signature {
+    Signature {
+        op,
+        operands,
+        result,
+    }
+}
+
 /// Whether a dialect's tensors are quantized (`!quant.uniform<iN:f32, …>`, qnt) or plain
 /// integers (`iN`, tile); f32 is plain in both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,12 +86,11 @@ pub fn check_op(f: &Func, op: &Op, sig: &Signature, storage: Storage) -> Result<
     for (what, v, allowed) in operands.chain(results) {
         let ty = f.ty(v);
         if !width(ty, storage).is_some_and(|w| allowed.contains(&w)) {
+            let allowed = names(allowed, storage);
             return Err(DialectError::Type {
                 op: op.name.clone(),
                 loc: loc(op),
-                what,
-                allowed: names(allowed, storage),
-                got: ty.to_string(),
+                msg: format!("{what} must be {allowed}, got {ty}"),
             });
         }
     }
@@ -104,13 +112,6 @@ pub fn check(f: &Func, signatures: &[Signature], storage: Storage) -> Result<(),
 /// widths the ops themselves define.
 pub const SIGNATURES: &[Signature] = {
     use crate::*;
-    const fn sig(op: &'static str, operands: &'static [Widths], result: Widths) -> Signature {
-        Signature {
-            op,
-            operands,
-            result,
-        }
-    }
     &[
         sig(QUANTIZE, &[F32], ACT),
         sig(DEQUANTIZE, &[ACT], F32),

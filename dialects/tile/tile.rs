@@ -145,6 +145,120 @@ mod tests {
         assert_eq!(OPS.len(), 23);
     }
 
+    use nibble_ir::Elem;
+
+    fn tensor(shape: &[i64], bits: u32) -> Type {
+        Type::tensor(shape, Elem::Int(bits))
+    }
+
+    /// A function with the operands of a layer: x, w, b.
+    fn layer_inputs() -> (Func, [ValueId; 3]) {
+        let mut f = Func::new("f");
+        let x = f.add_arg(tensor(&[1, 2, 2, 2], 8));
+        let w = f.add_arg(tensor(&[2, 1, 1, 2], 8));
+        let b = f.add_arg(tensor(&[2], 32));
+        (f, [x, w, b])
+    }
+
+    fn requant() -> Requant {
+        Requant {
+            input_zp: -3,
+            output_zp: 5,
+            multiplier: vec![1 << 30, 1 << 29],
+            shift: vec![31, 32],
+            clamp_min: -128,
+            clamp_max: 127,
+            neg: None,
+            hswish: None,
+            swish: None,
+        }
+    }
+
+    /// What a builder writes, the reader reads back, with each fused epilogue.
+    #[test]
+    fn records_round_trip() {
+        let (mut f, xwb) = layer_inputs();
+        let mut rqs = vec![requant(); 3];
+        rqs[0].neg = Some(NegativeSide {
+            multiplier: vec![-7, 9],
+            shift: vec![33, 34],
+        });
+        rqs[1].hswish = Some(HardSwish {
+            three: 3072,
+            six: 6144,
+            out: vec![[1 << 20, 40, -5], [1 << 19, 41, 6]],
+        });
+        rqs[2].swish = Some(Swish {
+            out: [1 << 20, 40, 0],
+            table: (0..257).collect(),
+        });
+        for rq in rqs {
+            let p = Conv2d {
+                window: nibble_qnt::ConvWindow {
+                    pad: [0, 1, 0, 1],
+                    stride: [2, 2],
+                    dilation: [1, 1],
+                },
+                rq,
+                tile: [1, 2],
+            };
+            let ty = tensor(&[1, 1, 1, 2], 8);
+            conv2d(&mut f, DEPTHWISE_CONV2D, xwb, ty, &p);
+            let op = f.ops.last().expect("the op just built");
+            assert_eq!(Conv2d::from_op(op).expect("readable"), p);
+            assert_eq!(Requant::from_op(op).expect("readable"), p.rq);
+            assert_eq!(offset(op), 0);
+        }
+    }
+
+    /// A reader refuses another op, and a malformed fused field.
+    #[test]
+    fn readers_refuse_what_is_not_theirs() {
+        let (mut f, xwb) = layer_inputs();
+        let p = FullyConnected {
+            rq: requant(),
+            tile: [2],
+        };
+        fully_connected(&mut f, xwb, tensor(&[1, 2], 8), &p);
+        let mut op = f.ops[0].clone();
+        let err = Conv2d::from_op(&op).expect_err("not a conv").to_string();
+        assert!(
+            err.contains("expected tile.conv2d or tile.depthwise_conv2d"),
+            "{err}"
+        );
+        op.attrs
+            .insert(keys::HSWISH.into(), Attr::I64s(vec![3072, 6144, 1]));
+        let err = Requant::from_op(&op).expect_err("short hswish").to_string();
+        assert!(err.contains("hswish needs"), "{err}");
+        op.attrs.remove(keys::HSWISH);
+        op.attrs.insert(keys::SHIFT.into(), Attr::Str("31".into()));
+        let err = FullyConnected::from_op(&op)
+            .expect_err("a string shift")
+            .to_string();
+        assert_eq!(
+            err,
+            "'tile.fully_connected': attribute 'shift' must be an array of 32-bit integers"
+        );
+    }
+
+    /// The element-type check names the operand and what it allows.
+    #[test]
+    fn element_types_are_checked() {
+        let (mut f, [x, w, b]) = layer_inputs();
+        let p = FullyConnected {
+            rq: requant(),
+            tile: [2],
+        };
+        fully_connected(&mut f, [x, w, b], tensor(&[1, 2], 32), &p);
+        let err = types::check_types(&f)
+            .expect_err("an i32 result")
+            .to_string();
+        assert_eq!(
+            err,
+            "'tile.fully_connected': the result must be i8 or i16, got tensor<1x2xi32>"
+        );
+    }
+
     /// Every op has one element-type signature.
     #[test]
     fn every_op_has_a_signature() {

@@ -4,15 +4,7 @@
 
 use crate::*;
 use nibble_ir::Func;
-use nibble_qnt::types::{check, Signature, Storage, Widths, ACT, ACT_OR_ACC, DATA, F32, I32, I8};
-
-const fn sig(op: &'static str, operands: &'static [Widths], result: Widths) -> Signature {
-    Signature {
-        op,
-        operands,
-        result,
-    }
-}
+use nibble_qnt::types::{check, sig, Signature, Storage, ACT, ACT_OR_ACC, DATA, F32, I32, I8};
 
 /// One signature per tile op.
 pub const SIGNATURES: &[Signature] = &[

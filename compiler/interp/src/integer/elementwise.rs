@@ -5,7 +5,7 @@ use super::arith::{apply_scale, floor_shift};
 use super::operands;
 use super::requant::{self, check_shift, requant};
 use crate::tensor::{broadcast_offsets, dims};
-use crate::{invalid, loc_suffix, InterpError};
+use crate::{invalid, InterpError};
 use nibble_ir::{Func, Op};
 use nibble_tile as tile;
 
@@ -33,10 +33,7 @@ pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpEr
             let [x] = operands(op, x)?;
             let table = tile::Lut::from_op(op)?.table;
             if table.len() != 256 {
-                return Err(InterpError::Invalid(format!(
-                    "tile.lut{}: the table needs 256 entries",
-                    loc_suffix(op)
-                )));
+                return Err(invalid(op, "the table needs 256 entries"));
             }
             let entry = |v: i32| table[(v + 128).clamp(0, 255) as usize] as i32;
             Ok(x.iter().map(|&v| entry(v)).collect())

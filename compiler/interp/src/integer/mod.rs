@@ -58,12 +58,7 @@ impl<'f> IntProgram<'f> {
                     let data = match ty.elem() {
                         Some(Elem::Int(8)) => bytes.iter().map(|&b| b as i8 as i32).collect(),
                         Some(Elem::Int(32)) => model::dense_i32(bytes),
-                        _ => {
-                            return Err(InterpError::Invalid(format!(
-                                "tile.const{}: only i8 and i32 constants are supported",
-                                loc_suffix(op)
-                            )))
-                        }
+                        _ => return Err(invalid(op, "only i8 and i32 constants are supported")),
                     };
                     consts[op.results[0]] = Some(data);
                 }
@@ -176,9 +171,7 @@ impl<'f> IntProgram<'f> {
 /// The host-boundary quantization of the float input into result `op`'s storage range.
 fn quantize_input(f: &Func, op: &Op, vals: &[Option<Val>]) -> Result<Vec<i32>, InterpError> {
     let Some(Val::F(x)) = vals[op.operands[0]].as_ref() else {
-        return Err(InterpError::Invalid(
-            "tile.quantize expects a float operand".into(),
-        ));
+        return Err(invalid(op, "expects a float operand"));
     };
     let tile::Boundary {
         scale,
