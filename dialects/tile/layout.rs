@@ -1,30 +1,29 @@
 //! tile data movement: `tile.transpose`, `tile.reshape` (an alias of its input), `tile.slice`
-//! and `tile.concat`.
+//! and `tile.concat`, each with the attributes of its qnt op (`params`).
 
-use crate::keys::{AXIS, PERMS, START};
 use crate::{scheduled, CONCAT, RESHAPE, SLICE, TRANSPOSE};
 use nibble_ir::{Func, Type, ValueId};
-use nibble_qnt::attr::{I32s, I64s, Record, I32};
+use nibble_qnt::attr::{Flat, Record, FLAT};
 use nibble_qnt::record;
 
 record! {
-    /// A `tile.transpose`'s permutation.
+    /// A `tile.transpose`: the permutation of `qnt.transpose`.
     pub struct Transpose for [TRANSPOSE] {
-        pub perms: Vec<i32> = PERMS as I32s,
+        pub params: nibble_qnt::Transpose = FLAT as Flat,
     }
 }
 
 record! {
-    /// A `tile.slice`: where the box starts (its sizes are the result's).
+    /// A `tile.slice`: where the box starts, as in `qnt.slice` (its sizes are the result's).
     pub struct Slice for [SLICE] {
-        pub start: Vec<i64> = START as I64s,
+        pub params: nibble_qnt::Slice = FLAT as Flat,
     }
 }
 
 record! {
-    /// A `tile.concat`'s axis.
+    /// A `tile.concat`: the axis of `qnt.concat`.
     pub struct Concat for [CONCAT] {
-        pub axis: i64 = AXIS as I32,
+        pub params: nibble_qnt::Concat = FLAT as Flat,
     }
 }
 

@@ -12,7 +12,7 @@ pub(super) fn transpose(k: &mut Kernel) -> Result<(), CodegenError> {
         return Err(k.err("rank above 6"));
     }
     let n = xs.len();
-    let perms = tile::Transpose::from_op(k.op)?.perms;
+    let perms = tile::Transpose::from_op(k.op)?.params.perms;
     let perms: Vec<i64> = perms.iter().map(|&p| p as i64).collect();
     let decl = int_arrays(&[("shape", n, &xs), ("perms", n, &perms)]);
     let run = call(
@@ -30,7 +30,7 @@ pub(super) fn slice(k: &mut Kernel) -> Result<(), CodegenError> {
         return Err(k.err("ranks 1 to 6 are supported"));
     }
     let n = xs.len();
-    let start = tile::Slice::from_op(k.op)?.start;
+    let start = tile::Slice::from_op(k.op)?.params.start;
     let decl = int_arrays(&[
         ("shape", n, &xs),
         ("start", n, &start),
@@ -48,7 +48,7 @@ pub(super) fn slice(k: &mut Kernel) -> Result<(), CodegenError> {
 /// inwards) to their place in every outer row of the result.
 pub(super) fn concat(k: &mut Kernel) -> Result<(), CodegenError> {
     let os = k.dims(k.result()?);
-    let axis = tile::Concat::from_op(k.op)?.axis as usize;
+    let axis = tile::Concat::from_op(k.op)?.params.axis as usize;
     if axis >= os.len() {
         return Err(k.err("axis out of range"));
     }

@@ -15,7 +15,7 @@ pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpEr
             .zip(&op.operands)
             .map(|(&d, &v)| (d, dims(f, v)))
             .collect();
-        let axis = tile::Concat::from_op(op)?.axis;
+        let axis = tile::Concat::from_op(op)?.params.axis;
         return match usize::try_from(axis) {
             Ok(axis) if axis < os.len() => Ok(concat(&parts, axis, &os)),
             _ => Err(invalid(op, format!("axis {axis} out of range"))),
@@ -26,10 +26,10 @@ pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpEr
     Ok(match op.name.as_str() {
         tile::RESHAPE => x.to_vec(),
         tile::TRANSPOSE => {
-            let perms = tile::Transpose::from_op(op)?.perms;
+            let perms = tile::Transpose::from_op(op)?.params.perms;
             let perms: Vec<usize> = perms.iter().map(|&p| p as usize).collect();
             transpose(x, &xs, &perms)
         }
-        _ => slice(x, &xs, &tile::Slice::from_op(op)?.start, &os),
+        _ => slice(x, &xs, &tile::Slice::from_op(op)?.params.start, &os),
     })
 }

@@ -119,8 +119,8 @@ pub(super) fn avg_pool(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerErro
 pub(super) fn transpose(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let perms = qnt::Transpose::from_op(op)?.perms;
-    let v = tile::transpose(&mut cx.f, x, ty, &tile::Transpose { perms });
+    let params = qnt::Transpose::from_op(op)?;
+    let v = tile::transpose(&mut cx.f, x, ty, &tile::Transpose { params });
     Ok(Converted::of(op, v))
 }
 
@@ -136,8 +136,8 @@ pub(super) fn reshape(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError
 pub(super) fn slice(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let start = qnt::Slice::from_op(op)?.start;
-    let v = tile::slice(&mut cx.f, x, ty, &tile::Slice { start });
+    let params = qnt::Slice::from_op(op)?;
+    let v = tile::slice(&mut cx.f, x, ty, &tile::Slice { params });
     Ok(Converted::of(op, v))
 }
 
@@ -148,8 +148,8 @@ pub(super) fn concat(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError>
         .map(|k| cx.input(op, k))
         .collect::<Result<Vec<_>, _>>()?;
     let ty = cx.storage(op.results[0]);
-    let axis = qnt::Concat::from_op(op)?.axis;
-    let v = tile::concat(&mut cx.f, &inputs, ty, &tile::Concat { axis });
+    let params = qnt::Concat::from_op(op)?;
+    let v = tile::concat(&mut cx.f, &inputs, ty, &tile::Concat { params });
     Ok(Converted::of(op, v))
 }
 
