@@ -39,6 +39,8 @@ pub enum CodegenError {
     },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
+    #[error(transparent)]
+    Dialect(#[from] nibble_tile::DialectError),
 }
 
 /// An error located at `op`.
@@ -70,6 +72,7 @@ pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
             "no memory plan (nibble.arena_bytes); run the tile lowering first",
         ));
     };
+    nibble_tile::types::check_types(f)?;
     let s = schedule::schedule(f)?;
     let (model_c, id) = model::model_c(f, &s, arena)?;
     let in_shape = f.args.first().map(|&a| f.ty(a).shape().unwrap_or(&[]));

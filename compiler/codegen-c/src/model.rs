@@ -38,7 +38,7 @@ pub(crate) fn model_c(f: &Func, s: &Schedule, arena: usize) -> Result<(String, u
     rest.push_str(&s.body);
     for (k, out) in s.outputs.iter().enumerate() {
         let src = s.place.get(&out.value).ok_or_else(|| CodegenError::Op {
-            op: "tile.dequantize".into(),
+            op: nibble_tile::DEQUANTIZE.into(),
             loc: String::new(),
             msg: "output has no storage".into(),
         })?;

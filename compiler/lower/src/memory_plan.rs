@@ -103,6 +103,7 @@ fn place(mut bufs: Vec<Buffer>) -> (HashMap<ValueId, usize>, usize) {
 /// `offset`, and the arena size as `nibble.arena_bytes`.
 pub fn plan_memory(f: &mut Func) -> Result<(), LowerError> {
     require_tile_level(f, "memory planning")?;
+    tile::types::check_types(f)?;
     // The buffer each value lives in (reshape aliases its input).
     let mut root: Vec<ValueId> = (0..f.values.len()).collect();
     for op in &f.ops {
@@ -114,9 +115,9 @@ pub fn plan_memory(f: &mut Func) -> Result<(), LowerError> {
     }
     let (offsets, total) = place(buffers(f, &root));
     for op in &mut f.ops {
-        if let (true, Some(&r)) = (op.attrs.contains_key("offset"), op.results.first()) {
+        if let (true, Some(&r)) = (tile::has_offset(op), op.results.first()) {
             let off = offsets.get(&root[r]).copied().unwrap_or(0);
-            op.attrs.insert("offset".into(), Attr::i64(off as i64));
+            tile::set_offset(op, off as i64);
         }
     }
     f.attrs
