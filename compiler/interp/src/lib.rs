@@ -32,6 +32,10 @@ pub enum InterpError {
     },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
+    /// A graph-level op that does not hold what its name promises (a `nibble` layer without
+    /// its parameters).
+    #[error(transparent)]
+    Graph(#[from] nibble_graph::GraphError),
     #[error("{0}")]
     Invalid(String),
 }

@@ -20,6 +20,7 @@
 //! ```
 
 use crate::{const_f32, Options, PassInfo};
+use nibble_graph::tosa;
 use nibble_ir::{Attr, Func, Op, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
@@ -56,14 +57,14 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         let uses = f.use_counts();
         // Find one foldable (affine op, conv) pair.
         let found = f.ops.iter().enumerate().find_map(|(i, op)| {
-            if op.name != "tosa.mul" && op.name != "tosa.add" {
+            if op.name != tosa::MUL && op.name != tosa::ADD {
                 return None;
             }
             let (a, b) = (op.operands[0], op.operands[1]);
             for (act, k) in [(a, b), (b, a)] {
                 let ci = producers[act]?;
                 let conv = &f.ops[ci];
-                if !matches!(conv.name.as_str(), "tosa.conv2d" | "tosa.depthwise_conv2d")
+                if !matches!(conv.name.as_str(), tosa::CONV2D | tosa::DEPTHWISE_CONV2D)
                     || uses[act] != 1
                 {
                     continue;
@@ -87,9 +88,9 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             .map(|c| c.1)
             .ok_or("convolution bias must be constant")?;
         let oc = vals.len();
-        let (w, b) = if f.ops[ai].name == "tosa.mul" {
+        let (w, b) = if f.ops[ai].name == tosa::MUL {
             // conv2d weights are [OC, …] (channel-major); depthwise [KH, KW, C, M] (channel-minor).
-            let w: Vec<f32> = if conv.name == "tosa.conv2d" {
+            let w: Vec<f32> = if conv.name == tosa::CONV2D {
                 let per = w.len() / oc;
                 w.iter()
                     .enumerate()
@@ -123,7 +124,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         let wv = f.new_value(wty.clone());
         let bv = f.new_value(bty.clone());
         let mk = |v: ValueId, ty, data: &[f32], loc: &Option<String>| Op {
-            name: "tosa.const".into(),
+            name: tosa::CONST.into(),
             operands: vec![],
             results: vec![v],
             attrs: [("values".to_string(), Attr::dense_f32(ty, data))]

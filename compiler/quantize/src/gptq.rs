@@ -23,11 +23,9 @@
 
 use crate::weights::weight_scales;
 use crate::{QuantError, Scheme};
+use nibble_graph::{attrs, tosa};
 use nibble_interp::float::{patches, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
-
-/// The attribute holding the scales a layer's weights were rounded for.
-pub const WEIGHT_SCALES_ATTR: &str = "nibble.weight_scales";
 
 /// The inputs' second moments of one layer: `groups` blocks of k×k (Σ x·xᵀ), one per
 /// depthwise channel, or one.
@@ -42,15 +40,15 @@ pub struct Hessian {
 /// The layers GPTQ rounds: conv2d, depthwise conv (multiplier 1), matmul by a constant.
 fn layer(f: &Func, op: &Op, producers: &[Option<usize>]) -> Option<(usize, usize)> {
     let w = *op.operands.get(1)?;
-    let is_const = producers[w].is_some_and(|p| f.ops[p].name == "tosa.const");
+    let is_const = producers[w].is_some_and(|p| f.ops[p].name == tosa::CONST);
     let ws = f.ty(w).shape()?;
     let xs = f.ty(*op.operands.first()?).shape()?;
     match op.name.as_str() {
-        "tosa.conv2d" if is_const && ws.len() == 4 => Some((1, (ws[1] * ws[2] * ws[3]) as usize)),
-        "tosa.depthwise_conv2d" if is_const && ws.len() == 4 && ws[3] == 1 => {
+        tosa::CONV2D if is_const && ws.len() == 4 => Some((1, (ws[1] * ws[2] * ws[3]) as usize)),
+        tosa::DEPTHWISE_CONV2D if is_const && ws.len() == 4 && ws[3] == 1 => {
             Some((ws[2] as usize, (ws[0] * ws[1]) as usize))
         }
-        "tosa.matmul" if is_const && ws.len() == 3 && ws[0] == 1 && xs.len() == 3 => {
+        tosa::MATMUL if is_const && ws.len() == 3 && ws[0] == 1 && xs.len() == 3 => {
             Some((1, ws[1] as usize))
         }
         _ => None,
@@ -107,7 +105,7 @@ fn add_sample(f: &Func, hs: &mut Hessian, x: &[f32]) -> Result<(), nibble_interp
     let op = &f.ops[hs.op];
     let (k, groups) = (hs.k, hs.groups);
     let rows = match op.name.as_str() {
-        "tosa.matmul" => x.to_vec(),
+        tosa::MATMUL => x.to_vec(),
         _ => patches(f, op, x)?,
     };
     let width = k * groups;
@@ -210,9 +208,9 @@ pub fn round_weights(
         let (r, k) = (w.len() / hs.k, hs.k);
         let to_rows: Box<dyn Fn(usize, usize) -> usize> = match op.name.as_str() {
             // [O, KH, KW, I]: row o is contiguous.
-            "tosa.conv2d" => Box::new(move |o, j| o * k + j),
+            tosa::CONV2D => Box::new(move |o, j| o * k + j),
             // [KH, KW, C, 1]: channel c, tap t at t·C + c.
-            "tosa.depthwise_conv2d" => Box::new(move |c, t| t * r + c),
+            tosa::DEPTHWISE_CONV2D => Box::new(move |c, t| t * r + c),
             // [1, K, M]: output m, input j at j·M + m.
             _ => Box::new(move |m, j| j * r + m),
         };
@@ -296,7 +294,7 @@ pub fn round_weights(
             .insert("values".into(), Attr::dense_f32(wty, &rounded));
         let s32: Vec<f32> = scales.iter().map(|&s| s as f32).collect();
         func.ops[hs.op].attrs.insert(
-            WEIGHT_SCALES_ATTR.into(),
+            attrs::WEIGHT_SCALES.into(),
             Attr::dense_f32(Type::tensor(&[s32.len() as i64], Elem::F32), &s32),
         );
     }

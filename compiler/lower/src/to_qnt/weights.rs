@@ -5,11 +5,10 @@
 use super::types::{qtype, BITS};
 use super::{err, QuantConfig};
 use crate::LowerError;
+use nibble_graph::attrs;
 use nibble_ir::{Attr, Elem, Func, Op, QuantAxisType, Type, ValueId};
 use nibble_qnt as qnt;
-use nibble_quantize::{
-    channel_of, quantize_value, weight_scale, weight_scales, Scheme, WEIGHT_SCALES_ATTR,
-};
+use nibble_quantize::{channel_of, quantize_value, weight_scale, weight_scales, Scheme};
 
 /// The weight scales of a conv / fully connected layer: those its weights were rounded for
 /// (`nibble.weight_scales`, gptq.rs), else from the weights' range as `cfg` says.
@@ -25,10 +24,10 @@ pub(super) fn layer_scales(
     } else {
         1
     };
-    match op.dense_f32(WEIGHT_SCALES_ATTR) {
+    match op.dense_f32(attrs::WEIGHT_SCALES) {
         None => Ok(weight_scales(w, shape, axis, cfg.per_channel, cfg.clamp_sigma, cfg.scheme)),
         Some(s) if s.len() == channels => Ok(s.iter().map(|&v| v as f64).collect()),
-        Some(s) => Err(err(op, format!("its weights were rounded for {} scale(s) ({WEIGHT_SCALES_ATTR}), but this granularity needs {channels}: round them with the same --granularity", s.len()))),
+        Some(s) => Err(err(op, format!("its weights were rounded for {} scale(s) ({}), but this granularity needs {channels}: round them with the same --granularity", s.len(), attrs::WEIGHT_SCALES))),
     }
 }
 
@@ -146,7 +145,7 @@ pub(super) fn corrected(b: &[f32], correction: &[f64]) -> Vec<f32> {
 /// The per-input-channel means calibration left on a layer (`nibble.input_mean`).
 pub(super) fn mean_of(op: &Op) -> Option<Vec<f64>> {
     Some(
-        op.dense_f32("nibble.input_mean")?
+        op.dense_f32(attrs::INPUT_MEAN)?
             .iter()
             .map(|&v| v as f64)
             .collect(),
