@@ -262,8 +262,7 @@ impl Walk<'_> {
     fn movement(&self, op: &Op) -> Result<Stats, QuantError> {
         let (x, r) = (self.get(op, 0)?, op.results[0]);
         let same_last = self.last_dim(op.operands[0]) == self.last_dim(r);
-        let keeps_channels = op.name == tosa::RESHAPE && same_last
-            || op.name == tosa::SLICE && same_last
+        let keeps_channels = (op.name == tosa::RESHAPE || op.name == tosa::SLICE) && same_last
             || op.name == tosa::TRANSPOSE
                 && op.ints("perms").ok().and_then(|p| p.last().copied())
                     == Some(p_last(self.func, op));

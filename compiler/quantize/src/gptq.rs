@@ -234,47 +234,17 @@ pub fn round_weights(
         let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
         let shared = uses[wv] > 1;
         let mut q = vec![0i8; rows.len()];
-        let (mut nearest_error, mut gptq_error) = (0.0, 0.0);
+        let mut errors = (0.0, 0.0);
         for g in 0..hs.groups {
             let h = &hs.h[g * k * k..][..k * k];
             let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
-            // Inputs in order of decreasing H_ii (GPTQ's "act order": the inputs whose errors
-            // matter most are rounded first, while the most weights remain to compensate).
-            let mut order: Vec<usize> = (0..k).collect();
-            order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
-            let hp: Vec<f64> = (0..k * k)
-                .map(|ij| h[order[ij / k] * k + order[ij % k]])
-                .collect();
-            let u = if shared { None } else { inverse_factor(&hp, k) };
+            let group = Group::new(h, k, shared);
             for o in group_rows {
-                let row: Vec<f64> = rows[o * k..][..k].iter().map(|&v| v as f64).collect();
-                let s = scale(o);
-                let nearest: Vec<i8> = row.iter().map(|&v| round_to_grid(v, s)).collect();
-                let err = |qs: &[i8]| {
-                    let d: Vec<f64> = row
-                        .iter()
-                        .zip(qs)
-                        .map(|(&v, &q)| v - q as f64 * s)
-                        .collect();
-                    quadratic(h, &d)
-                };
-                let chosen = match &u {
-                    Some(u) => {
-                        let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
-                        let qp = gptq_row(&permuted, s, u, k);
-                        let mut q = vec![0i8; k];
-                        for (p, &j) in order.iter().enumerate() {
-                            q[j] = qp[p];
-                        }
-                        q
-                    }
-                    None => nearest.clone(),
-                };
-                nearest_error += err(&nearest);
-                gptq_error += err(&chosen);
+                let chosen = group.round(&rows[o * k..][..k], scale(o), &mut errors);
                 q[o * k..][..k].copy_from_slice(&chosen);
             }
         }
+        let (nearest_error, gptq_error) = errors;
         out.push(Rounded {
             name,
             nearest_error,
@@ -299,6 +269,60 @@ pub fn round_weights(
         );
     }
     Ok(out)
+}
+
+/// One Hessian block `h` (k×k) prepared for rounding its rows: the inputs in order of
+/// decreasing H_ii (GPTQ's "act order": the inputs whose errors matter most are rounded first,
+/// while the most weights remain to compensate) and the inverse factor of H in that order
+/// (None where the weights keep nearest rounding: shared with another op, or H singular).
+struct Group<'h> {
+    h: &'h [f64],
+    k: usize,
+    order: Vec<usize>,
+    u: Option<Vec<f64>>,
+}
+
+impl Group<'_> {
+    fn new(h: &[f64], k: usize, shared: bool) -> Group<'_> {
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
+        let hp: Vec<f64> = (0..k * k)
+            .map(|ij| h[order[ij / k] * k + order[ij % k]])
+            .collect();
+        let u = if shared { None } else { inverse_factor(&hp, k) };
+        Group { h, k, order, u }
+    }
+
+    /// Rounds one row of weights at scale `s`, adding its output error with nearest rounding
+    /// and with the rounding chosen to `errors`.
+    fn round(&self, row: &[f32], s: f64, errors: &mut (f64, f64)) -> Vec<i8> {
+        let (h, k, order) = (self.h, self.k, &self.order);
+        let row: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+        let nearest: Vec<i8> = row.iter().map(|&v| round_to_grid(v, s)).collect();
+        let err = |qs: &[i8]| {
+            let d: Vec<f64> = row
+                .iter()
+                .zip(qs)
+                .map(|(&v, &q)| v - q as f64 * s)
+                .collect();
+            quadratic(h, &d)
+        };
+        let chosen = match &self.u {
+            Some(u) => {
+                let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
+                let qp = gptq_row(&permuted, s, u, k);
+                let mut q = vec![0i8; k];
+                for (p, &j) in order.iter().enumerate() {
+                    q[j] = qp[p];
+                }
+                q
+            }
+            None => nearest.clone(),
+        };
+        errors.0 += err(&nearest);
+        errors.1 += err(&chosen);
+        chosen
+    }
 }
 
 /// `round(v / s)` clamped to ±127 (the int8 weight grid; ties away from zero, as quantization).
