@@ -201,6 +201,7 @@ mod tests {
                 },
                 rq,
                 tile: [1, 2],
+                weight_bits: None,
             };
             let ty = tensor(&[1, 1, 1, 2], 8);
             conv2d(&mut f, DEPTHWISE_CONV2D, xwb, ty, &p);
@@ -218,6 +219,7 @@ mod tests {
         let p = FullyConnected {
             rq: requant(),
             tile: [2],
+            weight_bits: None,
         };
         fully_connected(&mut f, xwb, tensor(&[1, 2], 8), &p);
         let mut op = f.ops[0].clone();
@@ -248,6 +250,7 @@ mod tests {
         let p = FullyConnected {
             rq: requant(),
             tile: [2],
+            weight_bits: None,
         };
         fully_connected(&mut f, [x, w, b], tensor(&[1, 2], 32), &p);
         let err = types::check_types(&f)

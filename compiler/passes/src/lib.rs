@@ -25,6 +25,7 @@ pub use choose_bits::{Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
 pub use choose_widths::{choose_widths, LayerChoice, WeightBudget, WidthOptions, Widths};
 pub use pipeline::run_pipeline;
 
+use nibble_graph::tosa;
 use nibble_ir::{mlir::Mlir, Func, IrError};
 
 /// The errors of this crate: a pipeline that does not parse or fails, and the passes' own
@@ -90,7 +91,7 @@ impl Options {
 fn const_f32(f: &Func, producers: &[Option<usize>], v: usize) -> Option<(usize, Vec<f32>)> {
     let i = producers[v]?;
     let op = &f.ops[i];
-    if op.name != "tosa.const" {
+    if op.name != tosa::CONST {
         return None;
     }
     let (ty, bytes) = op.dense("values").ok()?;

@@ -23,11 +23,9 @@
 
 use crate::grids::WeightWidth;
 use crate::{QuantError, Scheme};
+use nibble_graph::{attrs, tosa};
 use nibble_interp::float::{patches, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
-
-/// The attribute holding the scales a layer's weights were rounded for.
-pub const WEIGHT_SCALES_ATTR: &str = "nibble.weight_scales";
 
 /// The inputs' second moments of one layer: `groups` blocks of k×k (Σ x·xᵀ), one per
 /// depthwise channel, or one.
@@ -42,15 +40,15 @@ pub struct Hessian {
 /// The layers GPTQ rounds: conv2d, depthwise conv (multiplier 1), matmul by a constant.
 fn layer(f: &Func, op: &Op, producers: &[Option<usize>]) -> Option<(usize, usize)> {
     let w = *op.operands.get(1)?;
-    let is_const = producers[w].is_some_and(|p| f.ops[p].name == "tosa.const");
+    let is_const = producers[w].is_some_and(|p| f.ops[p].name == tosa::CONST);
     let ws = f.ty(w).shape()?;
     let xs = f.ty(*op.operands.first()?).shape()?;
     match op.name.as_str() {
-        "tosa.conv2d" if is_const && ws.len() == 4 => Some((1, (ws[1] * ws[2] * ws[3]) as usize)),
-        "tosa.depthwise_conv2d" if is_const && ws.len() == 4 && ws[3] == 1 => {
+        tosa::CONV2D if is_const && ws.len() == 4 => Some((1, (ws[1] * ws[2] * ws[3]) as usize)),
+        tosa::DEPTHWISE_CONV2D if is_const && ws.len() == 4 && ws[3] == 1 => {
             Some((ws[2] as usize, (ws[0] * ws[1]) as usize))
         }
-        "tosa.matmul" if is_const && ws.len() == 3 && ws[0] == 1 && xs.len() == 3 => {
+        tosa::MATMUL if is_const && ws.len() == 3 && ws[0] == 1 && xs.len() == 3 => {
             Some((1, ws[1] as usize))
         }
         _ => None,
@@ -107,7 +105,7 @@ fn add_sample(f: &Func, hs: &mut Hessian, x: &[f32]) -> Result<(), nibble_interp
     let op = &f.ops[hs.op];
     let (k, groups) = (hs.k, hs.groups);
     let rows = match op.name.as_str() {
-        "tosa.matmul" => x.to_vec(),
+        tosa::MATMUL => x.to_vec(),
         _ => patches(f, op, x)?,
     };
     let width = k * groups;
@@ -210,9 +208,9 @@ pub fn round_weights(
         let (r, k) = (w.len() / hs.k, hs.k);
         let to_rows: Box<dyn Fn(usize, usize) -> usize> = match op.name.as_str() {
             // [O, KH, KW, I]: row o is contiguous.
-            "tosa.conv2d" => Box::new(move |o, j| o * k + j),
+            tosa::CONV2D => Box::new(move |o, j| o * k + j),
             // [KH, KW, C, 1]: channel c, tap t at t·C + c.
-            "tosa.depthwise_conv2d" => Box::new(move |c, t| t * r + c),
+            tosa::DEPTHWISE_CONV2D => Box::new(move |c, t| t * r + c),
             // [1, K, M]: output m, input j at j·M + m.
             _ => Box::new(move |m, j| j * r + m),
         };
@@ -239,47 +237,17 @@ pub fn round_weights(
         let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
         let shared = uses[wv] > 1;
         let mut q = vec![0i8; rows.len()];
-        let (mut nearest_error, mut gptq_error) = (0.0, 0.0);
+        let mut errors = (0.0, 0.0);
         for g in 0..hs.groups {
             let h = &hs.h[g * k * k..][..k * k];
             let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
-            // Inputs in order of decreasing H_ii (GPTQ's "act order": the inputs whose errors
-            // matter most are rounded first, while the most weights remain to compensate).
-            let mut order: Vec<usize> = (0..k).collect();
-            order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
-            let hp: Vec<f64> = (0..k * k)
-                .map(|ij| h[order[ij / k] * k + order[ij % k]])
-                .collect();
-            let u = if shared { None } else { inverse_factor(&hp, k) };
+            let group = Group::new(h, k, shared);
             for o in group_rows {
-                let row: Vec<f64> = rows[o * k..][..k].iter().map(|&v| v as f64).collect();
-                let s = scale(o);
-                let nearest: Vec<i8> = row.iter().map(|&v| width.quantize(v, s) as i8).collect();
-                let err = |qs: &[i8]| {
-                    let d: Vec<f64> = row
-                        .iter()
-                        .zip(qs)
-                        .map(|(&v, &q)| v - q as f64 * s)
-                        .collect();
-                    quadratic(h, &d)
-                };
-                let chosen = match &u {
-                    Some(u) => {
-                        let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
-                        let qp = gptq_row(&permuted, s, u, k, width);
-                        let mut q = vec![0i8; k];
-                        for (p, &j) in order.iter().enumerate() {
-                            q[j] = qp[p];
-                        }
-                        q
-                    }
-                    None => nearest.clone(),
-                };
-                nearest_error += err(&nearest);
-                gptq_error += err(&chosen);
+                let chosen = group.round(&rows[o * k..][..k], scale(o), width, &mut errors);
                 q[o * k..][..k].copy_from_slice(&chosen);
             }
         }
+        let (nearest_error, gptq_error) = errors;
         out.push(Rounded {
             name,
             nearest_error,
@@ -299,11 +267,65 @@ pub fn round_weights(
             .insert("values".into(), Attr::dense_f32(wty, &rounded));
         let s32: Vec<f32> = scales.iter().map(|&s| s as f32).collect();
         func.ops[hs.op].attrs.insert(
-            WEIGHT_SCALES_ATTR.into(),
+            attrs::WEIGHT_SCALES.into(),
             Attr::dense_f32(Type::tensor(&[s32.len() as i64], Elem::F32), &s32),
         );
     }
     Ok(out)
+}
+
+/// One Hessian block `h` (k×k) prepared for rounding its rows: the inputs in order of
+/// decreasing H_ii (GPTQ's "act order": the inputs whose errors matter most are rounded first,
+/// while the most weights remain to compensate) and the inverse factor of H in that order
+/// (None where the weights keep nearest rounding: shared with another op, or H singular).
+struct Group<'h> {
+    h: &'h [f64],
+    k: usize,
+    order: Vec<usize>,
+    u: Option<Vec<f64>>,
+}
+
+impl Group<'_> {
+    fn new(h: &[f64], k: usize, shared: bool) -> Group<'_> {
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
+        let hp: Vec<f64> = (0..k * k)
+            .map(|ij| h[order[ij / k] * k + order[ij % k]])
+            .collect();
+        let u = if shared { None } else { inverse_factor(&hp, k) };
+        Group { h, k, order, u }
+    }
+
+    /// Rounds one row of weights on the grid of `width` at scale `s`, adding its output error with nearest rounding
+    /// and with the rounding chosen to `errors`.
+    fn round(&self, row: &[f32], s: f64, width: WeightWidth, errors: &mut (f64, f64)) -> Vec<i8> {
+        let (h, k, order) = (self.h, self.k, &self.order);
+        let row: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+        let nearest: Vec<i8> = row.iter().map(|&v| width.quantize(v, s) as i8).collect();
+        let err = |qs: &[i8]| {
+            let d: Vec<f64> = row
+                .iter()
+                .zip(qs)
+                .map(|(&v, &q)| v - q as f64 * s)
+                .collect();
+            quadratic(h, &d)
+        };
+        let chosen = match &self.u {
+            Some(u) => {
+                let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
+                let qp = gptq_row(&permuted, s, u, k, width);
+                let mut q = vec![0i8; k];
+                for (p, &j) in order.iter().enumerate() {
+                    q[j] = qp[p];
+                }
+                q
+            }
+            None => nearest.clone(),
+        };
+        errors.0 += err(&nearest);
+        errors.1 += err(&chosen);
+        chosen
+    }
 }
 
 /// `dᵀ H d`.
@@ -468,13 +490,16 @@ mod tests {
         let u = inverse_factor(&h, k).unwrap();
         let s = 0.1;
         let row = [0.14, 0.14]; // nearest: 0.1, 0.1 (error −0.08 on x1 + x2)
-        let q = gptq_row(&row, s, &u, k);
+        let q = gptq_row(&row, s, &u, k, WeightWidth::W8);
         let err = |q: &[i8]| {
             let d: Vec<f64> = row.iter().zip(q).map(|(&v, &q)| v - q as f64 * s).collect();
             quadratic(&h, &d)
         };
         assert_eq!(q, vec![1, 2]);
         assert!(err(&q) < err(&[1, 1]) / 4.0);
-        assert_eq!(gptq_row(&[0.3, -0.2], s, &u, k), vec![3, -2]);
+        assert_eq!(
+            gptq_row(&[0.3, -0.2], s, &u, k, WeightWidth::W8),
+            vec![3, -2]
+        );
     }
 }
