@@ -21,7 +21,7 @@
 //! %y = tosa.conv2d %x, %w, %b, … {nibble.weight_scales = dense<[0.00390625, …]>}
 //! ```
 
-use crate::grids::WeightWidth;
+use crate::grids::{grid_scales, WeightWidth};
 use crate::{QuantError, Scheme};
 use nibble_graph::{attrs, tosa};
 use nibble_interp::float::{patches, FloatProgram};
@@ -178,9 +178,88 @@ pub struct Rounded {
     pub gptq_error: f64,
 }
 
-/// Rounds every layer with a Hessian (see the module doc) for the grid that `scheme`,
-/// `per_channel` and `clamp_sigma` give; returns each layer's errors. A layer whose weights are
-/// shared with another op keeps nearest rounding (listed with equal errors).
+/// One layer's weights rounded on one grid: the weights (`q·s`, in the layer's layout), the
+/// scales, and the layer's output errors with nearest rounding and with GPTQ's.
+pub struct LayerRounding {
+    pub width: WeightWidth,
+    pub weights: Vec<f32>,
+    pub scales: Vec<f32>,
+    pub nearest_error: f64,
+    pub gptq_error: f64,
+}
+
+/// Rounds the weights of the layer of `hs` on the grid of each width of `widths` (the scales
+/// `scheme`, `per_channel` and `clamp_sigma` give at that width); GPTQ unless `nearest`. The
+/// factorisation of H is done once for all widths. `None`: the layer's weights are not a float
+/// constant.
+pub fn round_layer(
+    func: &Func,
+    hs: &Hessian,
+    widths: &[WeightWidth],
+    scheme: Scheme,
+    per_channel: bool,
+    clamp_sigma: Option<f64>,
+    nearest: bool,
+) -> Result<Option<Vec<LayerRounding>>, QuantError> {
+    let op = &func.ops[hs.op];
+    let Some(ci) = func.producers()[op.operands[1]] else { return Ok(None) };
+    let (wty, bytes) = func.ops[ci].dense("values")?;
+    if wty.elem() != Some(&Elem::F32) {
+        return Ok(None);
+    }
+    let w = model::dense_f32(bytes);
+    // The weights as rows (output channels) × k (inputs, in H's order), and back.
+    let (r, k) = (w.len() / hs.k, hs.k);
+    let to_rows: Box<dyn Fn(usize, usize) -> usize> = match op.name.as_str() {
+        // [O, KH, KW, I]: row o is contiguous.
+        tosa::CONV2D => Box::new(move |o, j| o * k + j),
+        // [KH, KW, C, 1]: channel c, tap t at t·C + c.
+        tosa::DEPTHWISE_CONV2D => Box::new(move |c, t| t * r + c),
+        // [1, K, M]: output m, input j at j·M + m.
+        _ => Box::new(move |m, j| j * r + m),
+    };
+    let mut rows = vec![0.0f32; w.len()];
+    for o in 0..r {
+        for j in 0..k {
+            rows[o * k + j] = w[to_rows(o, j)];
+        }
+    }
+    let groups: Vec<Group> = (0..hs.groups)
+        .map(|g| Group::new(&hs.h[g * k * k..][..k * k], k, nearest))
+        .collect();
+    let mut out = Vec::new();
+    for &width in widths {
+        let scales: Vec<f64> = grid_scales(&rows, &[r as i64, k as i64], 0, per_channel, clamp_sigma, scheme, width)
+            .iter()
+            .map(|&s| s as f32 as f64)
+            .collect();
+        let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
+        let mut errors = (0.0, 0.0);
+        let mut rounded = vec![0.0f32; w.len()];
+        for (g, group) in groups.iter().enumerate() {
+            let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
+            for o in group_rows {
+                let q = group.round(&rows[o * k..][..k], scale(o), width, &mut errors);
+                for (j, &qj) in q.iter().enumerate() {
+                    rounded[to_rows(o, j)] = (qj as f64 * scale(o)) as f32;
+                }
+            }
+        }
+        out.push(LayerRounding {
+            width,
+            weights: rounded,
+            scales: scales.iter().map(|&s| s as f32).collect(),
+            nearest_error: errors.0,
+            gptq_error: errors.1,
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Rounds every layer with a Hessian (see the module doc) on its grid (`nibble.weight_bits`,
+/// 8 bits without it) with the scales `scheme`, `per_channel` and `clamp_sigma` give; returns
+/// each layer's errors. A layer whose weights are shared with another op keeps nearest rounding
+/// (listed with equal errors).
 pub fn round_weights(
     func: &mut Func,
     hessians: &[Hessian],
@@ -188,7 +267,6 @@ pub fn round_weights(
     per_channel: bool,
     clamp_sigma: Option<f64>,
 ) -> Result<Vec<Rounded>, QuantError> {
-    let producers = func.producers();
     let uses = func.use_counts();
     let mut out = Vec::new();
     for hs in hessians {
@@ -197,78 +275,27 @@ pub fn round_weights(
             n if n.is_empty() => op.name.clone(),
             n => n,
         };
-        let wv = op.operands[1];
-        let Some(ci) = producers[wv] else { continue };
-        let (wty, bytes) = func.ops[ci].dense("values")?;
-        if wty.elem() != Some(&Elem::F32) {
-            continue;
-        }
-        let (wty, w) = (wty.clone(), model::dense_f32(bytes));
-        // The weights as rows (output channels) × k (inputs, in H's order), and back.
-        let (r, k) = (w.len() / hs.k, hs.k);
-        let to_rows: Box<dyn Fn(usize, usize) -> usize> = match op.name.as_str() {
-            // [O, KH, KW, I]: row o is contiguous.
-            tosa::CONV2D => Box::new(move |o, j| o * k + j),
-            // [KH, KW, C, 1]: channel c, tap t at t·C + c.
-            tosa::DEPTHWISE_CONV2D => Box::new(move |c, t| t * r + c),
-            // [1, K, M]: output m, input j at j·M + m.
-            _ => Box::new(move |m, j| j * r + m),
-        };
-        let mut rows = vec![0.0f32; w.len()];
-        for o in 0..r {
-            for j in 0..k {
-                rows[o * k + j] = w[to_rows(o, j)];
-            }
-        }
-        // The grid of the layer's width (`nibble.weight_bits`; 8 bits without it).
         let width = crate::grids::layer_width(op).map_err(QuantError::Width)?;
-        let scales: Vec<f64> = crate::grids::grid_scales(
-            &rows,
-            &[r as i64, k as i64],
-            0,
-            per_channel,
-            clamp_sigma,
-            scheme,
-            width,
-        )
-        .iter()
-        .map(|&s| s as f32 as f64)
-        .collect();
-        let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
+        let wv = op.operands[1];
         let shared = uses[wv] > 1;
-        let mut q = vec![0i8; rows.len()];
-        let mut errors = (0.0, 0.0);
-        for g in 0..hs.groups {
-            let h = &hs.h[g * k * k..][..k * k];
-            let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
-            let group = Group::new(h, k, shared);
-            for o in group_rows {
-                let chosen = group.round(&rows[o * k..][..k], scale(o), width, &mut errors);
-                q[o * k..][..k].copy_from_slice(&chosen);
-            }
-        }
-        let (nearest_error, gptq_error) = errors;
+        let rounding = round_layer(func, hs, &[width], scheme, per_channel, clamp_sigma, shared)?;
+        let Some(l) = rounding.and_then(|mut v| v.pop()) else { continue };
         out.push(Rounded {
             name,
-            nearest_error,
-            gptq_error,
+            nearest_error: l.nearest_error,
+            gptq_error: l.gptq_error,
         });
         if shared {
             continue;
         }
-        let mut rounded = vec![0.0f32; w.len()];
-        for o in 0..r {
-            for j in 0..k {
-                rounded[to_rows(o, j)] = (q[o * k + j] as f64 * scale(o)) as f32;
-            }
-        }
+        let Some(ci) = func.producers()[wv] else { continue };
+        let wty = func.ops[ci].dense("values")?.0.clone();
         func.ops[ci]
             .attrs
-            .insert("values".into(), Attr::dense_f32(wty, &rounded));
-        let s32: Vec<f32> = scales.iter().map(|&s| s as f32).collect();
+            .insert("values".into(), Attr::dense_f32(wty, &l.weights));
         func.ops[hs.op].attrs.insert(
             attrs::WEIGHT_SCALES.into(),
-            Attr::dense_f32(Type::tensor(&[s32.len() as i64], Elem::F32), &s32),
+            Attr::dense_f32(Type::tensor(&[l.scales.len() as i64], Elem::F32), &l.scales),
         );
     }
     Ok(out)
