@@ -18,8 +18,11 @@ pub const I32: Widths = &[32];
 pub const ACT: Widths = &[8, 16];
 /// An activation or an accumulator.
 pub const ACT_OR_ACC: Widths = &[8, 16, 32];
+/// The weights of a conv / depthwise / fully connected layer: 8 bits, or a narrower grid
+/// (4 bits; 2 bits for 2-bit, ternary and binary grids — the layer's `weight_bits` says which).
+pub const WEIGHTS: Widths = &[8, 4, 2];
 /// Stored weights or biases.
-pub const DATA: Widths = &[8, 32];
+pub const DATA: Widths = &[8, 4, 2, 32];
 
 /// The element types of one op: one entry per operand (the last one repeats for variadic
 /// operands), and the result's.
@@ -116,9 +119,9 @@ pub const SIGNATURES: &[Signature] = {
         sig(QUANTIZE, &[F32], ACT),
         sig(DEQUANTIZE, &[ACT], F32),
         sig(CONST, &[], DATA),
-        sig(CONV2D, &[ACT, I8, I32], I32),
-        sig(DEPTHWISE_CONV2D, &[ACT, I8, I32], I32),
-        sig(FULLY_CONNECTED, &[ACT, I8, I32], I32),
+        sig(CONV2D, &[ACT, WEIGHTS, I32], I32),
+        sig(DEPTHWISE_CONV2D, &[ACT, WEIGHTS, I32], I32),
+        sig(FULLY_CONNECTED, &[ACT, WEIGHTS, I32], I32),
         sig(TRANSPOSE_CONV2D, &[I8, I8, I32], I32),
         sig(MATMUL, &[I8, I8], I32),
         sig(REQUANT, &[ACT_OR_ACC], ACT),

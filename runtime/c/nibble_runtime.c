@@ -415,6 +415,29 @@ void nb_transpose_s8(const int8_t *x, int rank, const int *shape, const int *per
     }
 }
 
+/* Packed weights (docs/dialects/tile.md): n values, lowest bits first. 4- and 2-bit fields are
+ * two's complement; a binary bit is +1 when set, -1 when clear. */
+void nb_unpack_s4(const uint8_t *src, int n, int8_t *dst) {
+    int i;
+    for (i = 0; i < n; i++) {
+        int v = (src[i >> 1] >> ((i & 1) * 4)) & 15;
+        dst[i] = (int8_t)(v - ((v & 8) << 1));
+    }
+}
+
+void nb_unpack_s2(const uint8_t *src, int n, int8_t *dst) {
+    int i;
+    for (i = 0; i < n; i++) {
+        int v = (src[i >> 2] >> ((i & 3) * 2)) & 3;
+        dst[i] = (int8_t)(v - ((v & 2) << 1));
+    }
+}
+
+void nb_unpack_b1(const uint8_t *src, int n, int8_t *dst) {
+    int i;
+    for (i = 0; i < n; i++) dst[i] = (int8_t)(((src[i >> 3] >> (i & 7)) & 1) * 2 - 1);
+}
+
 void nb_copy_s8(const int8_t *x, int n, int8_t *y) {
     int i;
     for (i = 0; i < n; i++) y[i] = x[i];

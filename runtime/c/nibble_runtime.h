@@ -70,6 +70,10 @@ void nb_max_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, i
                       const int kernel[2], const int stride[2], const int pad[4]);
 /* Permutes dimensions: y.shape[k] = shape[perms[k]]; rank <= 6. */
 void nb_transpose_s8(const int8_t *x, int rank, const int *shape, const int *perms, int8_t *y);
+/* Unpacks n packed weights (4-bit: two a byte; 2-bit and ternary: four; binary: eight). */
+void nb_unpack_s4(const uint8_t *src, int n, int8_t *dst);
+void nb_unpack_s2(const uint8_t *src, int n, int8_t *dst);
+void nb_unpack_b1(const uint8_t *src, int n, int8_t *dst);
 void nb_copy_s8(const int8_t *x, int n, int8_t *y);
 /* NHWC average pool: the sum of (x - input_zp) over the taps inside the input, requantized with
  * entry 0 of rq (rq->channels == 1: every window is full) or entry taps-1. */

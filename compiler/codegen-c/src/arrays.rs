@@ -1,6 +1,7 @@
 //! C initializers and file-scope arrays: constants, weights and the parameter tables kernel
 //! calls read.
 
+use crate::packing::Packing;
 use crate::{err, CodegenError};
 use nibble_ir::{model, Elem, Op};
 use std::fmt::{Display, Write};
@@ -67,13 +68,26 @@ pub(crate) fn int_arrays(decls: &[(&str, usize, &[i64])]) -> String {
     format!("static const int {};", decls.join(", "))
 }
 
-/// A `tile.const` (op number `i`) as the file-scope array `nb_const{i}`; returns its name.
-pub(crate) fn constant(op: &Op, i: usize, weights: &mut String) -> Result<String, CodegenError> {
+/// A `tile.const` (op number `i`) as the file-scope array `nb_const{i}`, packed as `packing`
+/// says (crate::packing); returns its name.
+pub(crate) fn constant(
+    op: &Op,
+    i: usize,
+    packing: Option<Packing>,
+    weights: &mut String,
+) -> Result<String, CodegenError> {
     let nibble_qnt::Const { ty, bytes } = nibble_tile::const_data(op)?;
     let name = format!("nb_const{i}");
-    match ty.elem() {
-        Some(Elem::Int(8)) => c_array(weights, "int8_t", &name, bytes.iter().map(|&b| b as i8)),
-        Some(Elem::Int(32)) => c_array(
+    match (ty.elem(), packing) {
+        (Some(Elem::Int(8)), Some(p)) => {
+            let values: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
+            let packed = p.pack(op, &values)?;
+            c_array(weights, "uint8_t", &name, packed.into_iter());
+        }
+        (Some(Elem::Int(8)), None) => {
+            c_array(weights, "int8_t", &name, bytes.iter().map(|&b| b as i8))
+        }
+        (Some(Elem::Int(32)), None) => c_array(
             weights,
             "int32_t",
             &name,

@@ -18,6 +18,7 @@ mod header;
 mod kernels;
 mod model;
 mod names;
+mod packing;
 mod requant;
 mod schedule;
 

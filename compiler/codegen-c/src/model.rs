@@ -27,6 +27,14 @@ pub(crate) fn model_c(f: &Func, s: &Schedule, arena: usize) -> Result<(String, u
     .map(|line| format!("{line}\n"))
     .concat();
     let mut rest = s.weights.clone();
+    if s.scratch > 0 {
+        let _ = write!(
+            rest,
+            "\n/* Packed weights are unpacked here before the kernel that reads them. */\n\
+             static int8_t nb_wscratch[{}];\n",
+            s.scratch
+        );
+    }
     let words = arena.max(4).div_ceil(4);
     let _ = write!(
         rest,

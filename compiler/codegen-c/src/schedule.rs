@@ -5,6 +5,7 @@
 
 use crate::kernels::{self, arena_ptr, storage_bits, Kernel};
 use crate::names::c_comment;
+use crate::packing::Packing;
 use crate::{arrays, err, func_err, CodegenError};
 use nibble_ir::{Func, Op, ValueId};
 use nibble_tile as tile;
@@ -40,6 +41,8 @@ pub(crate) struct Schedule {
     pub place: HashMap<ValueId, String>,
     pub input: HostInput,
     pub outputs: Vec<HostOutput>,
+    /// Elements of `nb_wscratch`, where packed weights are unpacked (0: none are packed).
+    pub scratch: usize,
 }
 
 /// Walks the ops of `f` in order.
@@ -51,6 +54,7 @@ pub(crate) fn schedule(f: &Func) -> Result<Schedule, CodegenError> {
         place: HashMap::new(),
         input: None,
         outputs: Vec::new(),
+        packed: HashMap::new(),
     };
     for (i, op) in f.ops.iter().enumerate() {
         let _ = writeln!(
@@ -70,6 +74,7 @@ pub(crate) fn schedule(f: &Func) -> Result<Schedule, CodegenError> {
         place: walk.place,
         input,
         outputs: walk.outputs,
+        scratch: walk.packed.values().map(|p| p.elems).max().unwrap_or(0),
     })
 }
 
@@ -81,6 +86,15 @@ struct Walk<'f> {
     place: HashMap<ValueId, String>,
     input: Option<HostInput>,
     outputs: Vec<HostOutput>,
+    /// The packed constants, unpacked into `nb_wscratch` before each op that reads them.
+    packed: HashMap<ValueId, Packed>,
+}
+
+/// A packed constant: its array, packing and number of values.
+struct Packed {
+    name: String,
+    packing: Packing,
+    elems: usize,
 }
 
 impl Walk<'_> {
@@ -122,8 +136,15 @@ impl Walk<'_> {
                 })
             }
             tile::CONST => {
-                let name = arrays::constant(op, i, &mut self.weights)?;
-                self.place.insert(r, name);
+                let packing = Packing::of(f, op, r)?;
+                let name = arrays::constant(op, i, packing, &mut self.weights)?;
+                if let Some(packing) = packing {
+                    let elems = f.ty(r).num_elements();
+                    self.packed.insert(r, Packed { name, packing, elems });
+                    self.place.insert(r, "nb_wscratch".into());
+                } else {
+                    self.place.insert(r, name);
+                }
             }
             // Aliases its input: same storage.
             tile::RESHAPE => {
@@ -133,6 +154,7 @@ impl Walk<'_> {
             }
             name => {
                 let write = kernels::writer(name).ok_or_else(|| err(op, "no C kernel"))?;
+                self.unpack(op)?;
                 let mut kernel =
                     Kernel::new(f, op, i, &self.place, &mut self.weights, &mut self.body);
                 write(&mut kernel)?;
@@ -144,6 +166,24 @@ impl Walk<'_> {
                 };
                 self.place.insert(r, arena_ptr(offset, ty));
             }
+        }
+        Ok(())
+    }
+
+    /// Unpacks the packed constant `op` reads (at most one) into `nb_wscratch`.
+    fn unpack(&mut self, op: &Op) -> Result<(), CodegenError> {
+        let mut packed = op.operands.iter().filter_map(|v| self.packed.get(v));
+        if let Some(p) = packed.next() {
+            if packed.next().is_some() {
+                return Err(err(op, "more than one packed operand"));
+            }
+            let _ = writeln!(
+                self.body,
+                "    {}({}, {}, nb_wscratch);",
+                p.packing.unpack_fn(),
+                p.name,
+                p.elems
+            );
         }
         Ok(())
     }
