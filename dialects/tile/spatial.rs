@@ -1,9 +1,9 @@
 //! tile ops over windows and images: `tile.max_pool2d`, `tile.avg_pool2d` (with its
 //! requantization per tap count) and `tile.resize` (with its requantization).
 
+use crate::keys::ACC_BITS;
 use crate::{scheduled, Requant, AVG_POOL2D, MAX_POOL2D, RESIZE};
 use nibble_ir::{Func, Type, ValueId};
-use crate::keys::ACC_BITS;
 use nibble_qnt::attr::{Flat, Opt, Record, FLAT, I64};
 use nibble_qnt::{record, ResizeGeometry, Window};
 

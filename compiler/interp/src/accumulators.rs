@@ -167,7 +167,9 @@ impl Cx<'_> {
         let nibble_qnt::Const { ty, bytes } = tile::const_data(op).ok()?;
         match ty.elem() {
             Some(Elem::Int(8)) => Some(bytes.iter().map(|&b| b as i8 as i64).collect()),
-            Some(Elem::Int(32)) => Some(model::dense_i32(bytes).into_iter().map(i64::from).collect()),
+            Some(Elem::Int(32)) => {
+                Some(model::dense_i32(bytes).into_iter().map(i64::from).collect())
+            }
             _ => None,
         }
     }
@@ -179,7 +181,9 @@ impl Cx<'_> {
 
     fn accumulators(&self, op: &Op) -> Result<Vec<Acc>, InterpError> {
         Ok(match op.name.as_str() {
-            tile::CONV2D | tile::DEPTHWISE_CONV2D | tile::FULLY_CONNECTED
+            tile::CONV2D
+            | tile::DEPTHWISE_CONV2D
+            | tile::FULLY_CONNECTED
             | tile::TRANSPOSE_CONV2D => self.layer(op)?,
             tile::AVG_POOL2D => self.avg_pool(op)?,
             tile::MATMUL => self.matmul(op)?,
@@ -220,7 +224,11 @@ impl Cx<'_> {
         if let Some(data) = self.data(w) {
             abs_w = vec![0; channels];
             for (j, v) in data.iter().enumerate() {
-                let c = if depthwise { j % channels } else { j / per.max(1) as usize };
+                let c = if depthwise {
+                    j % channels
+                } else {
+                    j / per.max(1) as usize
+                };
                 if let Some(s) = abs_w.get_mut(c) {
                     *s += v.unsigned_abs() as u128;
                 }
@@ -229,7 +237,10 @@ impl Cx<'_> {
         let bias = self.data(b).unwrap_or_default();
         let (mut worst, mut at) = (0u128, 0usize);
         for (c, sw) in abs_w.iter().enumerate() {
-            let bc = bias.get(c).or(bias.first()).map_or(I32_MAX, |v| v.unsigned_abs() as u128);
+            let bc = bias
+                .get(c)
+                .or(bias.first())
+                .map_or(I32_MAX, |v| v.unsigned_abs() as u128);
             let v = bc + sw * d;
             if v > worst {
                 (worst, at) = (v, c);
@@ -265,7 +276,9 @@ impl Cx<'_> {
         let per_taps: Vec<u128> = if p.rq.multiplier.len() == 1 {
             vec![sum]
         } else {
-            (1..=p.rq.multiplier.len() as u128).map(|t| t.min(taps) * d).collect()
+            (1..=p.rq.multiplier.len() as u128)
+                .map(|t| t.min(taps) * d)
+                .collect()
         };
         let mut out = vec![a];
         out.extend(requant(&p.rq, 0, &per_taps));
@@ -296,7 +309,11 @@ impl Cx<'_> {
         };
         let (io, ms, shift) = if op.name == tile::ADD {
             let p = tile::Add::from_op(op)?;
-            (p.io, p.multiplier.iter().map(|&m| m as i64).collect(), p.shift)
+            (
+                p.io,
+                p.multiplier.iter().map(|&m| m as i64).collect(),
+                p.shift,
+            )
         } else {
             let p = tile::Mul::from_op(op)?;
             (p.io, vec![p.multiplier], p.shift)
@@ -306,12 +323,19 @@ impl Cx<'_> {
         let round = 1u128 << shift.clamp(1, 64).saturating_sub(1);
         let (what, v) = if op.name == tile::ADD {
             (
-                format!("int64 sum: max|a − za| {da} × |ma| {} + max|b − zb| {db} × |mb| {}", m(0), m(1)),
+                format!(
+                    "int64 sum: max|a − za| {da} × |ma| {} + max|b − zb| {db} × |mb| {}",
+                    m(0),
+                    m(1)
+                ),
                 da * m(0) + db * m(1) + round,
             )
         } else {
             (
-                format!("int64 product: max|a − za| {da} × max|b − zb| {db} × |m| {}", m(0)),
+                format!(
+                    "int64 product: max|a − za| {da} × max|b − zb| {db} × |m| {}",
+                    m(0)
+                ),
                 da * db * m(0) + round,
             )
         };
@@ -331,7 +355,12 @@ impl Cx<'_> {
     fn softmax(&self, op: &Op) -> Result<Vec<Acc>, InterpError> {
         let p = tile::Softmax::from_op(op)?;
         let c = self.dims(op.operands[0]).last().copied().unwrap_or(0);
-        let e = p.exp_table.iter().map(|v| v.unsigned_abs() as u128).max().unwrap_or(0);
+        let e = p
+            .exp_table
+            .iter()
+            .map(|v| v.unsigned_abs() as u128)
+            .max()
+            .unwrap_or(0);
         let what = format!("denominator: {c} terms × max exp {e}");
         Ok(vec![acc(what, c * e, Limit::Below2To32)])
     }
@@ -344,12 +373,36 @@ impl Cx<'_> {
         let c = self.dims(x).last().copied().unwrap_or(0);
         let range = self.span(x, 0) * 2 - 1;
         let q = c * c * c * range * range / 4 + p.params.eps_term.unsigned_abs() as u128;
-        let m = p.params.multiplier.iter().map(|v| v.unsigned_abs() as u128).max().unwrap_or(0);
-        let bias = p.params.bias.iter().map(|v| v.unsigned_abs() as u128).max().unwrap_or(0);
+        let m = p
+            .params
+            .multiplier
+            .iter()
+            .map(|v| v.unsigned_abs() as u128)
+            .max()
+            .unwrap_or(0);
+        let bias = p
+            .params
+            .bias
+            .iter()
+            .map(|v| v.unsigned_abs() as u128)
+            .max()
+            .unwrap_or(0);
         Ok(vec![
-            acc(format!("row buffer: {c} channels (the runtime's is 4096)"), c, Limit::Buffer4096),
-            acc(format!("uint64 sum of squares: {c}³ × range {range}² / 4 + eps"), q, Limit::U64),
-            acc(format!("int64 output: 2^30 × |multiplier| {m} + |bias| {bias}"), (m << 30) + bias, Limit::I64),
+            acc(
+                format!("row buffer: {c} channels (the runtime's is 4096)"),
+                c,
+                Limit::Buffer4096,
+            ),
+            acc(
+                format!("uint64 sum of squares: {c}³ × range {range}² / 4 + eps"),
+                q,
+                Limit::U64,
+            ),
+            acc(
+                format!("int64 output: 2^30 × |multiplier| {m} + |bias| {bias}"),
+                (m << 30) + bias,
+                Limit::I64,
+            ),
         ])
     }
 
@@ -367,15 +420,26 @@ impl Cx<'_> {
         let hw = xd.iter().product::<u128>() / c;
         let cm = p.hidden_multiplier.len() as u128;
         let d = self.span(x, io.input_zp);
-        let max = |v: &[i32]| v.iter().map(|m| m.unsigned_abs() as u128).max().unwrap_or(0);
+        let max = |v: &[i32]| {
+            v.iter()
+                .map(|m| m.unsigned_abs() as u128)
+                .max()
+                .unwrap_or(0)
+        };
         // max over rows of |bias| + Σ|w|·v, for `rows` rows of weights `w`.
         let dot = |w: ValueId, b: ValueId, rows: u128, v: u128| {
             let bias = self.data(b).unwrap_or_default();
-            let bmax = bias.iter().map(|b| b.unsigned_abs() as u128).max().unwrap_or(I32_MAX);
+            let bmax = bias
+                .iter()
+                .map(|b| b.unsigned_abs() as u128)
+                .max()
+                .unwrap_or(I32_MAX);
             let row_sum = match self.data(w) {
                 Some(data) => {
                     let len = (data.len() as u128 / rows.max(1)).max(1) as usize;
-                    let sums = data.chunks(len).map(|r| r.iter().map(|w| w.unsigned_abs() as u128).sum());
+                    let sums = data
+                        .chunks(len)
+                        .map(|r| r.iter().map(|w| w.unsigned_abs() as u128).sum());
                     sums.max().unwrap_or(0)
                 }
                 None => 128 * self.dims(w).iter().product::<u128>() / rows.max(1),
@@ -387,7 +451,10 @@ impl Cx<'_> {
         let pooled_v = shifted(pooled, p.pool.1);
         let hidden_dot = dot(w1, b1, cm, pooled_v);
         let hidden_rescaled = hidden_dot.saturating_mul(max(&p.hidden_multiplier));
-        let h = shifted(hidden_rescaled, p.hidden_shift.iter().copied().min().unwrap_or(0));
+        let h = shifted(
+            hidden_rescaled,
+            p.hidden_shift.iter().copied().min().unwrap_or(0),
+        );
         let (silu, hidden) = if p.hidden_table.is_empty() {
             (0, (p.hidden_max.unsigned_abs() as u128).min(h))
         } else {
@@ -398,18 +465,48 @@ impl Cx<'_> {
         let gate = gate_dot.saturating_mul(max(&p.gate_multiplier));
         let out = d.saturating_mul(32768 * p.output.0.unsigned_abs() as u128);
         let i64s = [
-            (format!("int64 pooled sum: {hw} × max|x − zp| {d} × pool multiplier"), pooled),
-            ("int64 hidden dot product: |b1| + Σ|w1| × pooled".into(), hidden_dot),
-            ("int64 hidden rescaling: dot product × multiplier".into(), hidden_rescaled),
+            (
+                format!("int64 pooled sum: {hw} × max|x − zp| {d} × pool multiplier"),
+                pooled,
+            ),
+            (
+                "int64 hidden dot product: |b1| + Σ|w1| × pooled".into(),
+                hidden_dot,
+            ),
+            (
+                "int64 hidden rescaling: dot product × multiplier".into(),
+                hidden_rescaled,
+            ),
             ("int64 hidden SiLU product: hidden × sigmoid".into(), silu),
-            ("int64 gate dot product: |b2| + Σ|w2| × hidden".into(), gate_dot),
-            ("int64 gate rescaling: dot product × multiplier".into(), gate),
-            (format!("int64 output product: max|x − zp| {d} × gate 32768 × multiplier"), out),
+            (
+                "int64 gate dot product: |b2| + Σ|w2| × hidden".into(),
+                gate_dot,
+            ),
+            (
+                "int64 gate rescaling: dot product × multiplier".into(),
+                gate,
+            ),
+            (
+                format!("int64 output product: max|x − zp| {d} × gate 32768 × multiplier"),
+                out,
+            ),
         ];
         let mut accs = vec![
-            acc(format!("channel buffer: {c} channels"), c, Limit::Buffer4096),
-            acc(format!("hidden buffer: {cm} channels"), cm, Limit::Buffer4096),
-            acc(format!("int32 channel sum: {hw} pixels × 128"), hw * 128, Limit::I32),
+            acc(
+                format!("channel buffer: {c} channels"),
+                c,
+                Limit::Buffer4096,
+            ),
+            acc(
+                format!("hidden buffer: {cm} channels"),
+                cm,
+                Limit::Buffer4096,
+            ),
+            acc(
+                format!("int32 channel sum: {hw} pixels × 128"),
+                hw * 128,
+                Limit::I32,
+            ),
         ];
         accs.extend(i64s.into_iter().map(|(w, b)| acc(w, b, Limit::I64)));
         Ok(accs)
@@ -428,7 +525,12 @@ fn requant(rq: &tile::Requant, acc: u128, per_entry: &[u128]) -> Vec<Acc> {
     let product = if per_entry.is_empty() {
         acc * m.iter().copied().max().unwrap_or(0)
     } else {
-        per_entry.iter().zip(&m).map(|(a, m)| a * m).max().unwrap_or(0)
+        per_entry
+            .iter()
+            .zip(&m)
+            .map(|(a, m)| a * m)
+            .max()
+            .unwrap_or(0)
     };
     let mut out = vec![acc_of("int64 rescaling: accumulator × multiplier", product)];
     // The activation's input is clamped to ±2^20 before these products.
@@ -437,13 +539,19 @@ fn requant(rq: &tile::Requant, acc: u128, per_entry: &[u128]) -> Vec<Acc> {
         let worst = h.out.iter().map(|[m, _, b]| {
             v * h.six.unsigned_abs() as u128 * m.unsigned_abs() as u128 + b.unsigned_abs() as u128
         });
-        out.push(acc_of("int64 hard-swish product: 2^20 × six × multiplier + bias", worst.max().unwrap_or(0)));
+        out.push(acc_of(
+            "int64 hard-swish product: 2^20 × six × multiplier + bias",
+            worst.max().unwrap_or(0),
+        ));
     }
     if let Some(s) = &rq.swish {
         let sig = s.table.iter().map(abs).max().unwrap_or(0);
         let [m, _, b] = s.out;
         let worst = v * sig * m.unsigned_abs() as u128 + b.unsigned_abs() as u128;
-        out.push(acc_of("int64 swish product: 2^20 × sigmoid × multiplier + bias", worst));
+        out.push(acc_of(
+            "int64 swish product: 2^20 × sigmoid × multiplier + bias",
+            worst,
+        ));
     }
     out
 }
