@@ -76,7 +76,7 @@ void nb_copy_s8(const int8_t *x, int n, int8_t *y);
 void nb_avg_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
                       const int kernel[2], const int stride[2], const int pad[4], const nb_rq *rq);
 /* nb_avg_pool2d_s8 with an int64 window sum: the compiler calls it where an int32 sum could
- * overflow (acc_bits = 64: more than 2^31 / 255 taps). */
+ * overflow (acc_bits = 64: more than 8421504 taps of 255). */
 void nb_avg_pool2d_wide_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
                            const int kernel[2], const int stride[2], const int pad[4],
                            const nb_rq *rq);

@@ -475,3 +475,55 @@ fn global_average_pool_over_millions_of_taps_is_exact() {
     assert_eq!(got.len(), 1);
     assert!((got[0] - 1.0).abs() < 0.01, "C gives {got:?}, float 1.0");
 }
+
+/// Calibration vectors holding inf or NaN are refused, naming the vector and element; all-zero,
+/// constant and huge (≥ 1e30) vectors compile with a loud warning.
+#[test]
+fn non_finite_calibration_is_refused_and_degenerate_warns() {
+    let d = tmp("calib-data");
+    let m = model_dir();
+    let calib = read(&m.join("calib.npy"));
+    let compile = |name: &str, a: &ArrayD<f32>| {
+        let path = d.join(format!("{name}.npy"));
+        a.write_npy(std::fs::File::create(&path).unwrap()).unwrap();
+        let out = nibble(&[
+            "compile",
+            p(&m.join("model.onnx")),
+            "--calib",
+            p(&path),
+            "-o",
+            p(&d.join(name)),
+        ]);
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let per = calib.len() / calib.shape()[0];
+    for (name, value) in [("inf", f32::INFINITY), ("nan", f32::NAN)] {
+        let mut a = calib.clone();
+        a.as_slice_mut().unwrap()[3 * per + 5] = value;
+        let (code, err) = compile(name, &a);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains("calibration vector 3 of the model input holds")
+                && err.contains("at element 5"),
+            "{err}"
+        );
+    }
+    for (name, value, needle) in [
+        ("zeros", 0.0, "are zeros"),
+        ("constant", 0.5, "every value"),
+        ("huge", 1e30, "1e30"),
+    ] {
+        let a = if name == "huge" {
+            let mut a = calib.clone();
+            a.as_slice_mut().unwrap()[7] = 2.0 * value;
+            a
+        } else {
+            calib.mapv(|_| value)
+        };
+        let (code, err) = compile(name, &a);
+        assert!(
+            err.contains("warning: degenerate calibration") && err.contains(needle),
+            "{name}: {code:?} {err}"
+        );
+    }
+}
