@@ -13,6 +13,9 @@ pub const CLAMP_MAX: &str = "clamp_max";
 pub const HSWISH: &str = "hswish";
 pub const SWISH: &str = "swish";
 pub const TILE: &str = "tile";
+/// An average pool's window-sum width when not 32 (`acc_bits = 64`: set by
+/// `nibble-check-accumulators` where an int32 sum could overflow).
+pub const ACC_BITS: &str = "acc_bits";
 pub const OFFSET: &str = "offset";
 
 /// The keys of the tile level only (the IRDL test checks each declared attribute is a qnt key

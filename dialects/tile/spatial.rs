@@ -1,9 +1,10 @@
 //! tile ops over windows and images: `tile.max_pool2d`, `tile.avg_pool2d` (with its
 //! requantization per tap count) and `tile.resize` (with its requantization).
 
+use crate::keys::ACC_BITS;
 use crate::{scheduled, Requant, AVG_POOL2D, MAX_POOL2D, RESIZE};
 use nibble_ir::{Func, Type, ValueId};
-use nibble_qnt::attr::{Flat, Record, FLAT};
+use nibble_qnt::attr::{Flat, Opt, Record, FLAT, I64};
 use nibble_qnt::{record, ResizeGeometry, Window};
 
 record! {
@@ -19,10 +20,12 @@ pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, p: &MaxPool2d) -> ValueId 
 
 record! {
     /// A `tile.avg_pool2d`: its window and requantization (one entry: every window is full;
-    /// else entry taps − 1).
+    /// else entry taps − 1), and the window sum's width when it is not int32 (`acc_bits = 64`,
+    /// see `nibble_interp::accumulators`).
     pub struct AvgPool2d for [AVG_POOL2D] {
         pub window: Window = FLAT as Flat,
         pub rq: Requant = FLAT as Flat,
+        pub acc_bits: Option<i64> = ACC_BITS as Opt<I64>,
     }
 }
 

@@ -479,6 +479,36 @@ NB_HOT void nb_avg_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, in
     }
 }
 
+void nb_avg_pool2d_wide_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                           const int kernel[2], const int stride[2], const int pad[4],
+                           const nb_rq *rq) {
+    const int32_t zp = rq->input_zp;
+    int oy, ox, ky, kx, ch;
+    for (oy = 0; oy < oh; oy++) {
+        for (ox = 0; ox < ow; ox++) {
+            int8_t *out = y + ((long)oy * ow + ox) * c;
+            for (ch = 0; ch < c; ch++) {
+                int64_t acc = 0;
+                long taps = 0;
+                for (ky = 0; ky < kernel[0]; ky++) {
+                    int iy = oy * stride[0] - pad[0] + ky;
+                    if (iy < 0 || iy >= h) continue;
+                    for (kx = 0; kx < kernel[1]; kx++) {
+                        int ix = ox * stride[1] - pad[2] + kx;
+                        if (ix < 0 || ix >= w) continue;
+                        taps++;
+                        acc += (int32_t)x[((long)iy * w + ix) * c + ch] - zp;
+                    }
+                }
+                {
+                    const int j = rq->channels == 1 ? 0 : (taps > 0 ? (int)taps - 1 : 0);
+                    out[ch] = (int8_t)nb_requant(acc, rq, j);
+                }
+            }
+        }
+    }
+}
+
 /* Strides of a broadcast operand over out_shape (0 along its size-1 dimensions). */
 static void nb_broadcast_strides(int rank, const int *shape, const int *out_shape, long *st) {
     long acc = 1;

@@ -79,6 +79,11 @@ void nb_copy_s8(const int8_t *x, int n, int8_t *y);
  * entry 0 of rq (rq->channels == 1: every window is full) or entry taps-1. */
 void nb_avg_pool2d_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
                       const int kernel[2], const int stride[2], const int pad[4], const nb_rq *rq);
+/* nb_avg_pool2d_s8 with an int64 window sum: the compiler calls it where an int32 sum could
+ * overflow (acc_bits = 64: more than 8421504 taps of 255). */
+void nb_avg_pool2d_wide_s8(const int8_t *x, int h, int w, int c, int8_t *y, int oh, int ow,
+                           const int kernel[2], const int stride[2], const int pad[4],
+                           const nb_rq *rq);
 /* Parameters of an elementwise binary op. add: out = zp + floor_shift((a - a_zp) * a_multiplier
  * + (b - b_zp) * b_multiplier + 2^(shift-1), shift); mul: out = zp + apply_scale((a - a_zp) *
  * (b - b_zp), a_multiplier, shift); then clamp. */

@@ -56,6 +56,9 @@ impl Observer for Terminal {
                     .join(", ")
             ),
             Event::Widths(w) => print_widths(w),
+            Event::DegenerateCalibration(why) => eprintln!(
+                "warning: degenerate calibration: {why}; the ranges (and the model's accuracy) will be poor"
+            ),
         }
     }
 }

@@ -58,6 +58,40 @@ fn c_files(tile: &Func) -> Result<Vec<(String, String)>, Error> {
     Ok(nibble_codegen_c::emit(tile)?)
 }
 
+/// Refuses calibration vectors holding inf or NaN (naming the vector and element), and warns
+/// through `obs` when they are degenerate: all zeros, one constant, or |values| ≥ 1e30.
+fn check_samples(samples: Samples, obs: &dyn Observer) -> Result<(), Error> {
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    for (sample, x) in samples.iter().enumerate() {
+        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                sample,
+                index,
+                value,
+            });
+        }
+        for &v in x {
+            (lo, hi) = (lo.min(v), hi.max(v));
+        }
+    }
+    let n = samples.len();
+    let why = if samples.is_empty() {
+        None
+    } else if lo == 0.0 && hi == 0.0 {
+        Some(format!("all {n} calibration vectors are zeros"))
+    } else if lo == hi {
+        Some(format!("every value of the {n} calibration vectors is {lo}"))
+    } else if lo.abs().max(hi.abs()) >= 1e30 {
+        Some(format!("the calibration vectors hold values up to {:e} (|x| ≥ 1e30)", lo.abs().max(hi.abs())))
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        obs.note(&Event::DegenerateCalibration(why));
+    }
+    Ok(())
+}
+
 impl Driver {
     /// The graph-level decisions of a compile on an imported graph: equalization (with
     /// `--equalize`), ranges from `samples` (or data-free), GPTQ weight rounding, 16-bit
@@ -70,6 +104,7 @@ impl Driver {
         obs: &dyn Observer,
     ) -> Result<Func, Error> {
         opts.check(!samples.is_empty())?;
+        check_samples(samples, obs)?;
         if opts.equalize {
             f = self.equalize(&f, opts.quant.scheme, samples, opts.absorb_bias, obs)?;
         }

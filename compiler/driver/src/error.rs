@@ -23,6 +23,13 @@ pub enum Error {
     /// A module that parses but is not one function nibble can read; names its source.
     #[error("{0}: {1}")]
     NotAFunction(String, IrError),
+    /// A calibration vector holding inf or NaN: `sample` (from 0), element `index` of it.
+    #[error("calibration vector {sample} of the model input holds {value} at element {index}: calibration values must be finite")]
+    NonFinite {
+        sample: usize,
+        index: usize,
+        value: f32,
+    },
     /// Options that contradict each other or lack the data they need.
     #[error("{0}")]
     Options(String),

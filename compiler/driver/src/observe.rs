@@ -18,6 +18,9 @@ pub enum Event<'a> {
     Wide(&'a [Choice]),
     /// The width e-graph's choice (`--weight-bits auto`, `--bits auto`).
     Widths(&'a nibble_passes::Widths),
+    /// The calibration vectors cannot give useful ranges: why (all zeros, one constant, values
+    /// of magnitude 1e30 or more).
+    DegenerateCalibration(String),
 }
 
 /// Receives progress and events. Every method defaults to doing nothing.

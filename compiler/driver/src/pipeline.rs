@@ -43,7 +43,7 @@ pub fn pass_pipeline(stage: Stage) -> String {
             }
         ),
         Stage::Lower(t) => format!(
-            "nibble-lower-tile,nibble-tile-size{{target={}}},nibble-plan-memory",
+            "nibble-lower-tile,nibble-check-accumulators,nibble-tile-size{{target={}}},nibble-plan-memory",
             t.target
         ),
     };

@@ -6,6 +6,7 @@
 //! and pools, transposed convolutions per output pixel), and the tap tables of resizing and
 //! transposed convolution that codegen-c writes for the C kernels ([`taps`]).
 
+pub mod accumulators;
 pub mod float;
 pub mod integer;
 mod taps;

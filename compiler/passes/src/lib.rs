@@ -6,6 +6,7 @@
 //! verifies again.
 
 mod absorb_bias;
+mod check_accumulators;
 mod choose_bits;
 mod choose_widths;
 mod dce;
@@ -124,6 +125,7 @@ pub const PASSES: &[PassInfo] = &[
     quantize::PASS,
     fold_requant::PASS,
     lower_tile::PASS,
+    check_accumulators::PASS,
     tile_size::PASS,
     plan_memory::PASS,
 ];

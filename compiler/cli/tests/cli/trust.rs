@@ -416,3 +416,114 @@ fn hostile_attributes_and_files_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("contradicts --ranges data-free"));
 }
+
+/// The probe's GlobalAveragePool over [1, 1, 2100, 4096], asymmetric (zero point −128): 8601600
+/// taps of |x − zp| up to 255 overflow an int32 window sum (the C gave 0.0 where the interpreter and the float model give
+/// 1.0). nibble-check-accumulators widens that sum to int64, and the C, the tile interpreter and
+/// the float model agree.
+#[test]
+fn global_average_pool_over_millions_of_taps_is_exact() {
+    use nibble_frontend::onnx::{GraphProto, ModelProto, NodeProto};
+    let d = tmp("gap-accumulator");
+    let model = ModelProto {
+        graph: Some(GraphProto {
+            node: vec![NodeProto {
+                op_type: Some("GlobalAveragePool".into()),
+                name: Some("gap".into()),
+                input: vec!["x".into()],
+                output: vec!["y".into()],
+                ..Default::default()
+            }],
+            input: vec![super::value_info("x", &[1, 1, 2100, 4096])],
+            output: vec![super::value_info("y", &[1, 1, 1, 1])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let path = d.join("gap.onnx");
+    std::fs::write(&path, prost::Message::encode_to_vec(&model)).unwrap();
+    let x = d.join("ones.npy");
+    ArrayD::<f32>::ones(vec![1, 1, 2100, 4096])
+        .write_npy(std::fs::File::create(&x).unwrap())
+        .unwrap();
+    let (c_out, _, cd) = compile_to_c(
+        "gap-accumulator-c",
+        &path,
+        &x,
+        &x,
+        &["--scheme", "asymmetric"],
+        1,
+    );
+    let tile = std::fs::read_to_string(cd.join("out/model.tile.mlir")).unwrap();
+    assert!(
+        tile.contains("acc_bits = 64"),
+        "the window sum was not widened"
+    );
+    let model_c = std::fs::read_to_string(cd.join("out/model.c")).unwrap();
+    assert!(model_c.contains("nb_avg_pool2d_wide_s8"));
+    ok(nibble(&[
+        "run",
+        p(&path),
+        "--input",
+        p(&x),
+        "--out-dir",
+        p(&d.join("float")),
+    ]));
+    let float = read(&d.join("float/out0.npy"));
+    assert_eq!(float.iter().copied().collect::<Vec<_>>(), vec![1.0]);
+    let got = c_out[0].iter().copied().collect::<Vec<_>>();
+    assert_eq!(got.len(), 1);
+    assert!((got[0] - 1.0).abs() < 0.01, "C gives {got:?}, float 1.0");
+}
+
+/// Calibration vectors holding inf or NaN are refused, naming the vector and element; all-zero,
+/// constant and huge (≥ 1e30) vectors compile with a loud warning.
+#[test]
+fn non_finite_calibration_is_refused_and_degenerate_warns() {
+    let d = tmp("calib-data");
+    let m = model_dir();
+    let calib = read(&m.join("calib.npy"));
+    let compile = |name: &str, a: &ArrayD<f32>| {
+        let path = d.join(format!("{name}.npy"));
+        a.write_npy(std::fs::File::create(&path).unwrap()).unwrap();
+        let out = nibble(&[
+            "compile",
+            p(&m.join("model.onnx")),
+            "--calib",
+            p(&path),
+            "-o",
+            p(&d.join(name)),
+        ]);
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let per = calib.len() / calib.shape()[0];
+    for (name, value) in [("inf", f32::INFINITY), ("nan", f32::NAN)] {
+        let mut a = calib.clone();
+        a.as_slice_mut().unwrap()[3 * per + 5] = value;
+        let (code, err) = compile(name, &a);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains("calibration vector 3 of the model input holds")
+                && err.contains("at element 5"),
+            "{err}"
+        );
+    }
+    for (name, value, needle) in [
+        ("zeros", 0.0, "are zeros"),
+        ("constant", 0.5, "every value"),
+        ("huge", 1e30, "1e30"),
+    ] {
+        let a = if name == "huge" {
+            let mut a = calib.clone();
+            a.as_slice_mut().unwrap()[7] = 2.0 * value;
+            a
+        } else {
+            calib.mapv(|_| value)
+        };
+        let (code, err) = compile(name, &a);
+        assert!(
+            err.contains("warning: degenerate calibration") && err.contains(needle),
+            "{name}: {code:?} {err}"
+        );
+    }
+}

@@ -38,14 +38,19 @@ pub(super) fn max_pool2d(k: &mut Kernel) -> Result<(), CodegenError> {
     Ok(())
 }
 
-/// `nb_avg_pool2d_s8`: the window sum requantized by the multiplier of its tap count.
+/// `nb_avg_pool2d_s8`: the window sum requantized by the multiplier of its tap count;
+/// `nb_avg_pool2d_wide_s8` (an int64 sum) where `acc_bits = 64`.
 pub(super) fn avg_pool2d(k: &mut Kernel) -> Result<(), CodegenError> {
     let xs = k.dims_of_rank(k.operand(0)?, 4)?;
     let os = k.dims_of_rank(k.result()?, 4)?;
     let p = tile::AvgPool2d::from_op(k.op)?;
     let decl = format!("{} {}", window(&p.window), k.rq(&p.rq));
     let run = call(
-        "nb_avg_pool2d_s8",
+        match p.acc_bits {
+            Some(64) => "nb_avg_pool2d_wide_s8",
+            None | Some(32) => "nb_avg_pool2d_s8",
+            Some(b) => return Err(k.err(format!("acc_bits = {b}: the runtime has 32 and 64"))),
+        },
         &[
             &k.x(0)?,
             &xs[1],

@@ -66,6 +66,16 @@ impl<'f> IntProgram<'f> {
                 _ => return Err(unsupported(op)),
             }
         }
+        // The accumulators the C holds in fixed-width integers must be proven to fit: the
+        // interpreter computes in i64 and would not wrap where the C does.
+        if let Some(o) = crate::accumulators::check(func)?.first() {
+            let hint = if o.widen {
+                " (run nibble-check-accumulators: it widens this sum to int64)"
+            } else {
+                ""
+            };
+            return Err(InterpError::Invalid(format!("{o}{hint}")));
+        }
         Ok(IntProgram { func, consts })
     }
 

@@ -23,7 +23,7 @@ pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpEr
 /// NHWC average pool: the sum of the taps inside the input, requantized by the multiplier of
 /// its tap count (one entry: every window is full).
 fn avg_pool2d(op: &Op, x: &[i32], xs: &[usize], os: &[usize]) -> Result<Vec<i32>, InterpError> {
-    let tile::AvgPool2d { window, rq } = tile::AvgPool2d::from_op(op)?;
+    let tile::AvgPool2d { window, rq, .. } = tile::AvgPool2d::from_op(op)?;
     let taps = window.kernel.iter().product::<i64>().max(1) as usize;
     requant::check(op, &rq, taps)?;
     pool2d(

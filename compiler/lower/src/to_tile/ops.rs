@@ -110,6 +110,7 @@ pub(super) fn avg_pool(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerErro
     let p = tile::AvgPool2d {
         window: pool.window,
         rq,
+        acc_bits: None,
     };
     let v = tile::avg_pool2d(&mut cx.f, x, ty, &p);
     Ok(Converted::of(op, v))
