@@ -5,9 +5,11 @@
  * activations: acc[o] = bias[o] + sum_k (x[k] - input_zp) * w[o][k] (exact int32), then
  * nb_requant (tosa.rescale SINGLE_ROUND, 64-bit products; optional PReLU or hard-swish epilogue).
  * docs/kernels.md has the design and the exactness arguments.
+ * Status: the kernels are tested (runtime/c/tests/kernels_test.c) but generated model.c does not
+ * call them yet; the compiler-side prepack is the next step (docs/kernels.md).
  *
- * One packed weight layout serves every ISA (AVX-512 VNNI, AVX2, NEON, portable C), written by
- * the compiler (compiler/codegen-c/src/prepack.rs) into model.c:
+ * One packed weight layout serves every ISA (AVX-512 VNNI, AVX2, NEON, portable C), to be written
+ * by the compiler into model.c at compile time:
  *   blocks of 16 output channels, in each block [Kp/4][16][4] int8:
  *   wp[(b*Kp/4 + q)*64 + j*4 + t] = w[16*b + j][4*q + t]   (0 beyond OC or K)
  * K is the im2col patch length kh*kw*C (OHWI order), Kp = K rounded up to 4.
@@ -65,7 +67,7 @@ typedef struct {
 } nbk_dw_packed;
 
 /* Entry points: y NHWC int8 [oh][ow][oc]; x NHWC int8 [h][w][c]; scratch: at least the bytes
- * the compiler computes (prepack.rs, scratch_bytes), 64-byte slack included. The best kernels
+ * of scratch_bytes in runtime/c/tests/kernels_test.c, 64-byte slack included. The best kernels
  * this CPU runs are chosen on the first call (__builtin_cpu_supports on x86-64). Depthwise
  * needs kh <= 64. */
 void nbk_conv2d(const int8_t *x, const nbk_shape *s, const nbk_packed *p, int8_t *y, void *scratch);

@@ -3,8 +3,8 @@
  * exact 64-bit sums and nibble_runtime.c's own nb_requant, on random shapes (odd channel counts,
  * strides, asymmetric padding, dilations, FC rows; plain, PReLU and hard-swish epilogues; fast32
  * and 64-bit requantization) and on the shared models' layer shapes. Also checks nb_conv2d and
- * nb_depthwise_conv2d on the first cases. The packing below is the C twin of the compiler's
- * (compiler/codegen-c/src/prepack.rs), which the generated-C tests check end to end.
+ * nb_depthwise_conv2d on the first cases. The packing below (weights, folded biases, padded
+ * requantization, fast32) is what the compiler is to do at compile time (docs/kernels.md).
  *   cc -std=c99 -O2 -I runtime/c runtime/c/tests/kernels_test.c runtime/c/nibble_*.c -o t && ./t N
  * Exit status 0 iff every output is bit-identical. */
 #include <stdio.h>
@@ -124,7 +124,7 @@ static int64_t *pad64(const int64_t *src, int n, int np) {
     return d;
 }
 
-/* Per-channel constants (prepack.rs: Consts): folded biases, padded requantization, fast32. */
+/* Per-channel constants (compile-time work): folded biases, padded requantization, fast32. */
 static void pack_consts(nbk_packed *p, store *st, const problem *pb, int ocp, const int64_t *wsum) {
     const int oc = pb->s.oc, zp = pb->rq.input_zp;
     int o;
@@ -228,7 +228,8 @@ static void free_store(store *st) {
     memset(st, 0, sizeof *st);
 }
 
-/* The scratch bytes a layer needs (prepack.rs: scratch_bytes). */
+/* The scratch bytes a layer needs (a static buffer the compiler
+ * would size with the largest over the model). */
 static size_t scratch_bytes(const nbk_shape *s) {
     const size_t kp = (size_t)((s->kh * s->kw * s->c + 3) & ~3);
     size_t rows = 16384 / kp;
