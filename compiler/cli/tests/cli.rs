@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 
 #[path = "cli/driver.rs"]
 mod driver;
+#[path = "cli/kernels.rs"]
+mod kernels;
 #[path = "cli/trust.rs"]
 mod trust;
 
