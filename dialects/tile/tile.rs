@@ -6,6 +6,10 @@ use nibble_ir::{Attr, Func, Type, ValueId};
 /// The IRDL source, loaded into every nibble context.
 pub const IRDL: &str = include_str!("tile.irdl.mlir");
 
+#[path = "dma.rs"]
+mod dma;
+pub use dma::*;
+
 pub const QUANTIZE: &str = "tile.quantize";
 pub const DEQUANTIZE: &str = "tile.dequantize";
 pub const CONST: &str = "tile.const";

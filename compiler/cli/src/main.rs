@@ -7,6 +7,7 @@ mod error;
 mod files;
 mod metrics;
 mod npy;
+mod plugins;
 mod progress;
 mod report;
 

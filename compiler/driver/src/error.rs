@@ -23,6 +23,12 @@ pub enum Error {
     /// A module that parses but is not one function nibble can read; names its source.
     #[error("{0}: {1}")]
     NotAFunction(String, IrError),
+    /// A target whose kind no registered back end serves.
+    #[error("no back end for target kind '{0}' (registered: {1})")]
+    NoBackend(String, String),
+    /// A back end's code generator failed.
+    #[error("{0}")]
+    Backend(String),
     /// Options that contradict each other or lack the data they need.
     #[error("{0}")]
     Options(String),

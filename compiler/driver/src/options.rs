@@ -184,15 +184,16 @@ pub struct RangeOptions {
 /// The target a compile lowers for.
 #[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
 pub struct TargetOption {
-    /// Target accelerator: `generic-npu` or a TOML file.
-    #[arg(long = "target", default_value = "generic-npu")]
+    /// Target: a shipped one (`host`, the default: portable C; `generic-npu`, `npu-mcu`,
+    /// `npu-edge`: accelerators, see `nibble targets`) or a TOML file (docs/targets.md).
+    #[arg(long = "target", default_value = nibble_target::DEFAULT)]
     pub target: String,
 }
 
 impl Default for TargetOption {
     fn default() -> TargetOption {
         TargetOption {
-            target: "generic-npu".into(),
+            target: nibble_target::DEFAULT.into(),
         }
     }
 }

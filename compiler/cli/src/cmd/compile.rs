@@ -6,7 +6,7 @@ use crate::error::{CliError, Res};
 use crate::files::{create_dir, input_shape, write, Model};
 use crate::npy::read_batch;
 use crate::progress::Terminal;
-use nibble_driver::{CompileOptions, Driver, Samples, OUTPUT_FILES};
+use nibble_driver::{CompileOptions, Samples, OUTPUT_FILES};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -31,7 +31,7 @@ pub fn run(a: Args) -> Res<()> {
     // The cheap refusals first: contradicting flags, a target that does not load.
     a.options.check(a.calib.is_some())?;
     a.options.target.load()?;
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let graph = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
     let (n, data) = match &a.calib {
         None => (0, Vec::new()),

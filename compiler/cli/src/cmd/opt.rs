@@ -3,7 +3,6 @@
 
 use crate::error::{CliError, Res};
 use crate::files::{read_text, write_or_print};
-use nibble_driver::Driver;
 use std::path::PathBuf;
 
 /// The nibble passes and an example, for `--help`.
@@ -21,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Res<()> {
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let text = if a.file.as_os_str() == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)

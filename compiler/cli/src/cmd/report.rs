@@ -100,7 +100,7 @@ impl Study<'_> {
 
 pub fn run(a: Args) -> Res<()> {
     a.target.load()?;
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let obs = Terminal::default();
     let mut g = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
     let shape = input_shape(&g);
