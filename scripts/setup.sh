@@ -3,7 +3,7 @@
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 PKGS=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libclang-22-dev libpolly-22-dev
-      libzstd-dev libz3-dev libxml2-dev zlib1g-dev gcc python3)
+      libzstd-dev libz3-dev libxml2-dev zlib1g-dev gcc python3 coinor-libcbc-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

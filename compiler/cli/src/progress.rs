@@ -55,6 +55,40 @@ impl Observer for Terminal {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            Event::Widths(w) => print_widths(w),
         }
+    }
+}
+
+/// The width e-graph's choice: totals, then the layers of each width.
+fn print_widths(w: &nibble_driver::Widths) {
+    let bits: f64 = w
+        .layers
+        .iter()
+        .map(|l| (l.params * l.width.storage_bits() as u64) as f64)
+        .sum::<f64>()
+        + 8.0 * w.fixed_weight_bytes as f64;
+    let noise = w.solution.cost.noise;
+    eprintln!(
+        "widths (e-graph of {} classes, {} nodes; ILP): weights {:.2} average bits, {} bytes; predicted output SQNR {:.1} dB",
+        w.solution.egraph_size.0,
+        w.solution.egraph_size.1,
+        bits / w.weight_values.max(1) as f64,
+        (bits / 8.0).ceil(),
+        if noise > 0.0 { -10.0 * noise.log10() } else { f64::INFINITY }
+    );
+    for width in nibble_quantize::WeightWidth::ALL {
+        let names: Vec<&str> = w
+            .layers
+            .iter()
+            .filter(|l| l.width == width)
+            .map(|l| l.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            eprintln!("  {width:>7}: {}", names.join(", "));
+        }
+    }
+    if !w.wide.is_empty() {
+        eprintln!("  16-bit activations: {}", w.wide.join(", "));
     }
 }

@@ -80,6 +80,11 @@ impl Driver {
         obs.begin(samples.len() * opts.ranges.passes(), "calibrating");
         f = self.calibrate(&f, samples, method, || obs.tick())?;
         obs.end();
+        let (g, widths) = self.decide_widths(f, samples, opts, obs)?;
+        f = g;
+        if let Some(w) = &widths {
+            obs.note(&Event::Widths(w));
+        }
         if opts.weight_rounding == WeightRounding::Gptq {
             obs.begin(samples.len(), "weight rounding (GPTQ)");
             let rounded = self.round_weights(&mut f, samples, &opts.quant, || obs.tick())?;
@@ -90,18 +95,9 @@ impl Driver {
                 gptq_error: rounded.iter().map(|r| r.gptq_error).sum(),
             });
         }
-        match &opts.bits {
-            None => {}
-            Some(BitWidths::Names(names)) => {
-                for (name, b) in names {
-                    nibble_quantize::set_bits(&mut f, std::slice::from_ref(name), *b)?;
-                }
-            }
-            Some(BitWidths::Auto) => {
-                let (g, chosen) =
-                    self.choose_bits(&f, &opts.quant, opts.int16_below, opts.int16_budget)?;
-                f = g;
-                obs.note(&Event::Wide(&chosen));
+        if let Some(BitWidths::Names(names)) = &opts.bits {
+            for (name, b) in names {
+                nibble_quantize::set_bits(&mut f, std::slice::from_ref(name), *b)?;
             }
         }
         Ok(f)

@@ -17,10 +17,11 @@ pub mod options;
 pub mod parse;
 pub mod pipeline;
 mod steps;
+mod widths;
 
 pub use compile::{weight_bytes, Compiled, OUTPUT_FILES};
 pub use error::Error;
-pub use nibble_passes::{Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
+pub use nibble_passes::{Choice, Widths, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
 pub use observe::{Event, Observer, Quiet};
 pub use options::{
     BitWidths, CompileOptions, Granularity, InputShape, QuantOptions, RangeOptions, Ranges, Scheme,
@@ -28,6 +29,7 @@ pub use options::{
 };
 pub use pipeline::{pass_pipeline, Stage};
 pub use steps::{Samples, Unfolded};
+pub use widths::target_widths;
 
 use melior::ir::Module;
 use nibble_ir::mlir::{read_func, Mlir};

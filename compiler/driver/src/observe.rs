@@ -16,6 +16,8 @@ pub enum Event<'a> {
     },
     /// `--bits auto` chose these activations for 16 bits.
     Wide(&'a [Choice]),
+    /// The width e-graph's choice (`--weight-bits auto`, `--bits auto`).
+    Widths(&'a nibble_passes::Widths),
 }
 
 /// Receives progress and events. Every method defaults to doing nothing.

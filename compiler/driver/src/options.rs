@@ -115,6 +115,22 @@ impl Ranges {
     }
 }
 
+/// `--weight-bits`: every weight layer at one width, or the width e-graph's choice (`auto`),
+/// and the layers given their own width (ONNX node name, width).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightBits {
+    /// `None`: the e-graph chooses (`auto`).
+    pub all: Option<nibble_quantize::WeightWidth>,
+    pub names: Vec<(String, nibble_quantize::WeightWidth)>,
+}
+
+impl WeightBits {
+    /// Every layer at 8 bits, nothing to choose: the compile of before sub-8-bit widths.
+    pub fn is_default(&self) -> bool {
+        self.all == Some(nibble_quantize::WeightWidth::W8) && self.names.is_empty()
+    }
+}
+
 /// `--bits`: the compiler's choice, or (ONNX node name, bits) pairs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitWidths {
@@ -245,6 +261,20 @@ pub struct CompileOptions {
     /// level plans it) by at most this fraction (1: double).
     #[arg(long, default_value_t = nibble_passes::DEFAULT_BUDGET, value_parser = parse::fraction)]
     pub int16_budget: f64,
+    /// Weight widths of conv, depthwise and fully connected layers: one for all (8, 4, 2,
+    /// ternary, binary), or `auto` — the width e-graph chooses each layer's width for the least
+    /// measured output noise within --avg-weight-bits or --max-weight-bytes; NAME=W entries
+    /// (ONNX node names, as `nibble report` lists them) fix those layers, e.g.
+    /// `auto,conv1=8` or `4,fc=8`.
+    #[arg(long, value_parser = parse::weight_bits, default_value = "8")]
+    pub weight_bits: WeightBits,
+    /// With `--weight-bits auto`: the weights' bits averaged over all weight values (layers
+    /// nibble keeps at 8 bits count at 8), e.g. 4.5.
+    #[arg(long, value_parser = parse::average_bits)]
+    pub avg_weight_bits: Option<f64>,
+    /// With `--weight-bits auto`: at most this many bytes of weights (packed).
+    #[arg(long)]
+    pub max_weight_bytes: Option<u64>,
     #[command(flatten)]
     pub target: TargetOption,
 }
@@ -287,6 +317,32 @@ impl CompileOptions {
         }
         if self.weight_rounding == WeightRounding::Gptq && !has_vectors {
             return refuse("--weight-rounding gptq needs --calib (the layers' inputs)".into());
+        }
+        let budgets = (
+            self.avg_weight_bits.is_some(),
+            self.max_weight_bytes.is_some(),
+        );
+        match (self.weight_bits.all.is_none(), budgets) {
+            (true, (false, false)) => return refuse(
+                "--weight-bits auto needs a budget: --avg-weight-bits B or --max-weight-bytes N"
+                    .into(),
+            ),
+            (_, (true, true)) => {
+                return refuse("give --avg-weight-bits or --max-weight-bytes, not both".into())
+            }
+            (false, (true, _) | (_, true)) => {
+                return refuse(
+                    "--avg-weight-bits and --max-weight-bytes are budgets of --weight-bits auto"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
+        if self.weight_bits.all.is_none() && !has_vectors {
+            return refuse(
+                "--weight-bits auto needs --calib (it measures each width's effect on the output)"
+                    .into(),
+            );
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //! use — non-finite numbers, empty ranges, percentiles outside (0, 100], bit widths other than
 //! 8 and 16 — as a usage error naming the value.
 
-use crate::options::{BitWidths, InputShape};
+use crate::options::{BitWidths, InputShape, WeightBits};
+use nibble_quantize::WeightWidth;
 
 /// `LO,HI` with LO < HI, both finite.
 pub fn pair(s: &str) -> Result<(f64, f64), String> {
@@ -29,6 +30,44 @@ pub fn bits(s: &str) -> Result<BitWidths, String> {
         })
         .collect::<Result<_, _>>()
         .map(BitWidths::Names)
+}
+
+/// `W`, `auto`, `NAME=W` entries, comma-separated (at most one of `W` and `auto`); W is 8, 4, 2,
+/// ternary or binary.
+pub fn weight_bits(s: &str) -> Result<WeightBits, String> {
+    let mut all: Option<Option<WeightWidth>> = None;
+    let mut names = Vec::new();
+    for item in s.split(',').map(str::trim) {
+        let whole = match item {
+            "auto" => Some(None),
+            _ if !item.contains('=') => Some(Some(item.parse::<WeightWidth>()?)),
+            _ => None,
+        };
+        match (whole, item.rsplit_once('=')) {
+            (Some(w), _) if all.is_none() => all = Some(w),
+            (Some(_), _) => return Err(format!("'{s}': give one width for all layers, or auto")),
+            (None, Some((name, w))) if !name.trim().is_empty() => {
+                names.push((name.trim().to_string(), w.trim().parse::<WeightWidth>()?))
+            }
+            _ => {
+                return Err(format!(
+                    "'{item}' is not a width or NAME=WIDTH (e.g. conv1=4)"
+                ))
+            }
+        }
+    }
+    Ok(WeightBits {
+        all: all.unwrap_or(Some(WeightWidth::W8)),
+        names,
+    })
+}
+
+/// An average weight width in bits: a finite number from 1 to 8.
+pub fn average_bits(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (1.0..=8.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not an average width from 1 to 8 bits")),
+    }
 }
 
 /// Any finite number.

@@ -11,6 +11,7 @@
 pub mod bridge;
 pub mod lang;
 pub mod rules;
+pub mod widths;
 
 pub use bridge::fold_requant;
 

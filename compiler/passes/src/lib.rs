@@ -7,6 +7,7 @@
 
 mod absorb_bias;
 mod choose_bits;
+mod choose_widths;
 mod dce;
 mod equalize;
 mod fold_batchnorm;
@@ -23,6 +24,7 @@ mod schedule;
 mod tile_size;
 
 pub use choose_bits::{Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
+pub use choose_widths::{choose_widths, LayerChoice, WeightBudget, WidthOptions, Widths};
 pub use pipeline::{run_pipeline, run_pipeline_with};
 pub use registry::{Backend, Codegen, Dialect, Registry};
 
@@ -124,6 +126,7 @@ pub const PASSES: &[PassInfo] = &[
     absorb_bias::PASS,
     equalize::PASS,
     choose_bits::PASS,
+    choose_widths::PASS,
     quantize::PASS,
     fold_requant::PASS,
     lower_tile::PASS,

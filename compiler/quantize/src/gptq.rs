@@ -21,7 +21,7 @@
 //! %y = tosa.conv2d %x, %w, %b, … {nibble.weight_scales = dense<[0.00390625, …]>}
 //! ```
 
-use crate::weights::weight_scales;
+use crate::grids::WeightWidth;
 use crate::{QuantError, Scheme};
 use nibble_interp::float::{patches, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
@@ -222,13 +222,16 @@ pub fn round_weights(
                 rows[o * k + j] = w[to_rows(o, j)];
             }
         }
-        let scales: Vec<f64> = weight_scales(
+        // The grid of the layer's width (`nibble.weight_bits`; 8 bits without it).
+        let width = crate::grids::layer_width(op).map_err(QuantError::Width)?;
+        let scales: Vec<f64> = crate::grids::grid_scales(
             &rows,
             &[r as i64, k as i64],
             0,
             per_channel,
             clamp_sigma,
             scheme,
+            width,
         )
         .iter()
         .map(|&s| s as f32 as f64)
@@ -251,7 +254,7 @@ pub fn round_weights(
             for o in group_rows {
                 let row: Vec<f64> = rows[o * k..][..k].iter().map(|&v| v as f64).collect();
                 let s = scale(o);
-                let nearest: Vec<i8> = row.iter().map(|&v| round_to_grid(v, s)).collect();
+                let nearest: Vec<i8> = row.iter().map(|&v| width.quantize(v, s) as i8).collect();
                 let err = |qs: &[i8]| {
                     let d: Vec<f64> = row
                         .iter()
@@ -263,7 +266,7 @@ pub fn round_weights(
                 let chosen = match &u {
                     Some(u) => {
                         let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
-                        let qp = gptq_row(&permuted, s, u, k);
+                        let qp = gptq_row(&permuted, s, u, k, width);
                         let mut q = vec![0i8; k];
                         for (p, &j) in order.iter().enumerate() {
                             q[j] = qp[p];
@@ -303,11 +306,6 @@ pub fn round_weights(
     Ok(out)
 }
 
-/// `round(v / s)` clamped to ±127 (the int8 weight grid; ties away from zero, as quantization).
-fn round_to_grid(v: f64, s: f64) -> i8 {
-    (v / s).round().clamp(-127.0, 127.0) as i8
-}
-
 /// `dᵀ H d`.
 fn quadratic(h: &[f64], d: &[f64]) -> f64 {
     let k = d.len();
@@ -316,11 +314,11 @@ fn quadratic(h: &[f64], d: &[f64]) -> f64 {
 
 /// One row of GPTQ: inputs in order, each rounded error `e` divided by `U[i][i]` and subtracted,
 /// scaled by `U[i][j]`, from the inputs j > i not yet rounded (U: [`inverse_factor`]).
-fn gptq_row(row: &[f64], s: f64, u: &[f64], k: usize) -> Vec<i8> {
+fn gptq_row(row: &[f64], s: f64, u: &[f64], k: usize, width: WeightWidth) -> Vec<i8> {
     let mut w = row.to_vec();
     let mut q = vec![0i8; k];
     for i in 0..k {
-        q[i] = round_to_grid(w[i], s);
+        q[i] = width.quantize(w[i], s) as i8;
         let e = (w[i] - q[i] as f64 * s) / u[i * k + i];
         for (wj, &uij) in w[i + 1..].iter_mut().zip(&u[i * k + i + 1..(i + 1) * k]) {
             *wj -= e * uij;

@@ -6,12 +6,15 @@ pub mod bits;
 pub mod data_free;
 pub mod fixed;
 pub mod gptq;
+pub mod grids;
 pub mod ranges;
+pub mod sensitivity;
 pub mod weights;
 
 pub use bits::{peak_activation_bytes, set_bits, BITS_ATTR};
 pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
 pub use gptq::{hessians, round_weights, Rounded, WEIGHT_SCALES_ATTR};
+pub use grids::{grid_scales, layer_width, WeightWidth, WEIGHT_BITS_ATTR};
 pub use ranges::{annotate, annotate_channel_ranges, calibrate, RangeMethod, RangeTable};
 pub use weights::{channel_of, weight_scales};
 
@@ -29,6 +32,8 @@ pub enum QuantError {
     Ir(#[from] nibble_ir::IrError),
     #[error("data-free ranges: {0}")]
     DataFree(String),
+    #[error("{0}")]
+    Width(String),
     #[error("no node named '{0}' in the model (names are ONNX node names, as `nibble report` lists them)")]
     UnknownNode(String),
 }

@@ -7,12 +7,25 @@
 use super::epilogue::{activation_epilogue, requant_to_range};
 use super::types::{acc_type, qtype};
 use super::weights::{
-    corrected, layer_scales, mean_of, quantize_bias, quantize_weights_along, Weights,
+    corrected, layer_scales, mean_of, quantize_bias, quantize_weights_along, width_of, Weights,
 };
 use super::{err, Cx, Lowered};
 use crate::LowerError;
 use nibble_ir::{Elem, Op, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
+
+/// Records a layer's weight grid on the qnt op computing `acc` (`weight_bits`; none at 8 bits).
+fn mark_width(cx: &mut Cx<'_>, acc: ValueId, width: nibble_quantize::WeightWidth) {
+    if width == nibble_quantize::WeightWidth::W8 {
+        return;
+    }
+    if let Some(op) = cx.f.ops.iter_mut().rev().find(|o| o.results.contains(&acc)) {
+        op.attrs.insert(
+            qnt::WEIGHT_BITS.into(),
+            nibble_ir::Attr::Str(width.name().into()),
+        );
+    }
+}
 
 /// The constant operand `k` of `op`: its shape and data, or the error `what`.
 fn weights_of(
@@ -44,7 +57,17 @@ pub(super) fn conv(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
     let axis = if depthwise { 2 } else { 0 };
     let scales = layer_scales(op, &w, &ws, axis, cx.cfg)?;
     let scheme = cx.scheme();
-    let wq = quantize_weights_along(&mut cx.f, &ws, &w, axis, scales, scheme, Some((&b, sx)));
+    let width = width_of(op)?;
+    let wq = quantize_weights_along(
+        &mut cx.f,
+        &ws,
+        &w,
+        axis,
+        scales,
+        scheme,
+        Some((&b, sx)),
+        width,
+    );
     let b = match mean_of(op).filter(|_| cx.cfg.bias_correction) {
         Some(mean) if Some(&(mean.len() as i64)) == ws.get(if depthwise { 2 } else { 3 }) => {
             conv_bias_corrected(&b, &w, &wq.dequantized, &mean, depthwise)
@@ -55,6 +78,7 @@ pub(super) fn conv(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
     let bq = quantize_bias(&mut cx.f, &b, &acc_scales);
     let acc_ty = acc_type(&cx.shape(op.results[0]), &acc_scales);
     let acc = conv_op(cx, op, x, wq.value, bq, acc_ty)?;
+    mark_width(cx, acc, width);
     // A clamp, PReLU, hard-swish or swish that alone reads the conv rescales its accumulator
     // directly.
     if let Some((last, value)) = activation_epilogue(cx, acc, &acc_scales, i)? {
@@ -156,6 +180,7 @@ pub(super) fn matmul(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
     let bq = quantize_bias(&mut cx.f, &bias, &acc_scales);
     let acc_ty = acc_type(&[n, m], &acc_scales);
     let acc = qnt::fully_connected(&mut cx.f, x2, wq.value, bq, acc_ty);
+    mark_width(cx, acc, width_of(op)?);
     let out = match activation_epilogue(cx, acc, &acc_scales, last)? {
         Some((end, out)) => {
             last = end;
@@ -202,7 +227,17 @@ fn fc_weights(
 ) -> Result<(Weights, Vec<f32>), LowerError> {
     let scales = layer_scales(op, wt, &[m, k], 0, cx.cfg)?;
     let scheme = cx.scheme();
-    let wq = quantize_weights_along(&mut cx.f, &[m, k], wt, 0, scales, scheme, Some((&bias, sx)));
+    let width = width_of(op)?;
+    let wq = quantize_weights_along(
+        &mut cx.f,
+        &[m, k],
+        wt,
+        0,
+        scales,
+        scheme,
+        Some((&bias, sx)),
+        width,
+    );
     if let Some(mean) = mean_of(op).filter(|v| cx.cfg.bias_correction && v.len() == k as usize) {
         let (mu, ku) = (m as usize, k as usize);
         let wd = &wq.dequantized;

@@ -209,7 +209,17 @@ impl<'g> Cx<'g> {
                 let s = ty.shape().unwrap_or(&[]).to_vec();
                 let sc = weight_scales(&c, &s, 0, false, None, self.scheme());
                 let scheme = self.scheme();
-                weights::quantize_weights_along(&mut self.f, &s, &c, 0, sc, scheme, None).value
+                weights::quantize_weights_along(
+                    &mut self.f,
+                    &s,
+                    &c,
+                    0,
+                    sc,
+                    scheme,
+                    None,
+                    nibble_quantize::WeightWidth::W8,
+                )
+                .value
             }
         };
         let q = self

@@ -11,7 +11,7 @@ use super::{err, Cx, Lowered, QuantConfig};
 use crate::LowerError;
 use nibble_ir::{Op, QuantType};
 use nibble_qnt as qnt;
-use nibble_quantize::{fixed_multiplier, quantize_value, weight_scales};
+use nibble_quantize::{fixed_multiplier, quantize_value, weight_scales, WeightWidth::W8};
 
 /// `P` holds 128 × the channel means on x's grid: |P| < 2^15 for 8-bit inputs.
 const SE_POOL_BITS: i32 = 7;
@@ -57,9 +57,9 @@ pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, Lower
     let p = params(op, &xs, qx, out.scale, &w, cx.cfg)?;
     let f = &mut cx.f;
     let (l1, l2) = (&p.first, &p.second);
-    let w1 = quantize_weights_along(f, &l1.shape, &l1.w, 0, l1.s.clone(), scheme, None).value;
+    let w1 = quantize_weights_along(f, &l1.shape, &l1.w, 0, l1.s.clone(), scheme, None, W8).value;
     let b1 = quantize_bias(f, &l1.b, &l1.a);
-    let w2 = quantize_weights_along(f, &l2.shape, &l2.w, 0, l2.s.clone(), scheme, None).value;
+    let w2 = quantize_weights_along(f, &l2.shape, &l2.w, 0, l2.s.clone(), scheme, None, W8).value;
     let b2 = quantize_bias(f, &l2.b, &l2.a);
     Ok(Lowered::Value(qnt::squeeze_excite(
         f,

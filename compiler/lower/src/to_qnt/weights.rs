@@ -8,11 +8,17 @@ use crate::LowerError;
 use nibble_ir::{Attr, Elem, Func, Op, QuantAxisType, Type, ValueId};
 use nibble_qnt as qnt;
 use nibble_quantize::{
-    channel_of, quantize_value, weight_scale, weight_scales, Scheme, WEIGHT_SCALES_ATTR,
+    channel_of, grid_scales, layer_width, quantize_value, weight_scale, Scheme, WeightWidth,
+    WEIGHT_SCALES_ATTR,
 };
 
+/// The grid of a layer's weights (`nibble.weight_bits`; 8 bits without it).
+pub(super) fn width_of(op: &Op) -> Result<WeightWidth, LowerError> {
+    layer_width(op).map_err(|m| err(op, m))
+}
+
 /// The weight scales of a conv / fully connected layer: those its weights were rounded for
-/// (`nibble.weight_scales`, gptq.rs), else from the weights' range as `cfg` says.
+/// (`nibble.weight_scales`, gptq.rs), else from the weights at the layer's width as `cfg` says.
 pub(super) fn layer_scales(
     op: &Op,
     w: &[f32],
@@ -26,7 +32,15 @@ pub(super) fn layer_scales(
         1
     };
     match op.dense_f32(WEIGHT_SCALES_ATTR) {
-        None => Ok(weight_scales(w, shape, axis, cfg.per_channel, cfg.clamp_sigma, cfg.scheme)),
+        None => Ok(grid_scales(
+            w,
+            shape,
+            axis,
+            cfg.per_channel,
+            cfg.clamp_sigma,
+            cfg.scheme,
+            width_of(op)?,
+        )),
         Some(s) if s.len() == channels => Ok(s.iter().map(|&v| v as f64).collect()),
         Some(s) => Err(err(op, format!("its weights were rounded for {} scale(s) ({WEIGHT_SCALES_ATTR}), but this granularity needs {channels}: round them with the same --granularity", s.len()))),
     }
@@ -40,8 +54,9 @@ pub(super) struct Weights {
     pub dequantized: Vec<f64>,
 }
 
-/// Symmetric int8 weights at the given scales (one for the tensor, or one per output channel
-/// along `axis`: 0 of OHWI conv weights and [M, K] matrices, 2 of depthwise [KH,KW,C,1]).
+/// Symmetric weights on the grid of `width` at the given scales (one for the tensor, or one per
+/// output channel along `axis`: 0 of OHWI conv weights and [M, K] matrices, 2 of depthwise
+/// [KH,KW,C,1]); stored as i8 values, typed with the width's storage bits (i8, i4, i2).
 /// With `bias` (one per output channel, and the input scale), a channel's scale is raised where
 /// needed so its int32 bias stays within ±2^30 (a near-dead channel of tiny weights and a
 /// BatchNorm-folded bias would otherwise saturate it).
@@ -53,6 +68,7 @@ pub(super) fn quantize_weights_along(
     mut scales: Vec<f64>,
     scheme: Scheme,
     bias: Option<(&[f32], f64)>,
+    width: WeightWidth,
 ) -> Weights {
     let channel = channel_of(shape, axis, scales.len());
     if let Some((b, sx)) = bias {
@@ -61,14 +77,21 @@ pub(super) fn quantize_weights_along(
     let q: Vec<i8> = w
         .iter()
         .enumerate()
-        .map(|(j, &x)| quantize_value(x as f64, scales[channel(j)], -127, 127) as i8)
+        .map(|(j, &x)| match width {
+            WeightWidth::W8 => quantize_value(x as f64, scales[channel(j)], -127, 127) as i8,
+            _ => width.quantize(x as f64, scales[channel(j)]) as i8,
+        })
         .collect();
+    let bits = match width {
+        WeightWidth::W8 => BITS,
+        w => w.storage_bits().max(2),
+    };
     let ty = match scales.as_slice() {
-        [s] => qtype(shape, BITS, *s),
+        [s] => qtype(shape, bits, *s),
         _ => Type::tensor(
             shape,
             Elem::QuantAxis(QuantAxisType {
-                bits: BITS,
+                bits,
                 axis: axis as u32,
                 scales: scales.clone(),
             }),

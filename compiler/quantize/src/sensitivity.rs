@@ -1,0 +1,355 @@
+//! Sensitivity: what each width choice costs at the network output, measured on calibration
+//! vectors (float interpreter), for the width e-graph (`nibble-choose-widths`) to weigh.
+//!
+//! For every tensor T the program rounds of its own (a stored layer or op result, the input) and
+//! every weight layer's output, one run per sample injects a probe at T — T's own 8-bit rounding
+//! error on its calibrated grid — and measures the output's noise, relative to the output's
+//! power (averaged over the outputs). That gives
+//! - `nibble.act_noise = [n8, n16]` on T's op: the noise T's 8-bit rounding adds (n16 = n8/2^16,
+//!   the grid step 2^8 times finer);
+//! - the gain G_T = output noise / probe power, the network's response to a small error at T.
+//!
+//! A weight layer L at width W changes its output by δ = L(x; Q_W(w) − w) (linear in the
+//! weights, no bias), computed exactly on the same samples from L's observed inputs; its noise is
+//! G_T(L) · Σ‖δ‖², on the layer as `nibble.weight_noise = [w8, w4, w2, ternary, binary]`. The
+//! gain is a linearisation: exact for small errors, a ranking for 2-bit and below. Cost: one
+//! float run per probed tensor and sample, plus one layer product per width.
+
+use crate::grids::{grid_scales, WeightWidth};
+use crate::weights::channel_of;
+use crate::{activation_params, QuantError, Scheme, FUSED_ATTR};
+use nibble_interp::float::{patches, FloatProgram};
+use nibble_ir::{model, Attr, Elem, Func, Op, Type};
+
+/// Noise of a layer's weights at each width of [`WeightWidth::ALL`].
+pub const WEIGHT_NOISE_ATTR: &str = "nibble.weight_noise";
+/// Noise of a tensor's rounding: stored in 8 bits, in 16 bits.
+pub const ACT_NOISE_ATTR: &str = "nibble.act_noise";
+
+/// Ops whose result holds exactly values of their inputs: no rounding of their own.
+const MOVING: &[&str] = &[
+    "tosa.reshape",
+    "tosa.transpose",
+    "tosa.slice",
+    "tosa.concat",
+    "tosa.max_pool2d",
+    "tosa.clamp",
+    "tosa.pad",
+];
+
+/// How weights are quantized (the grids the widths are measured on).
+#[derive(Clone, Copy, Debug)]
+pub struct SensitivityConfig {
+    pub scheme: Scheme,
+    pub per_channel: bool,
+    pub clamp_sigma: Option<f64>,
+}
+
+/// A weight layer: conv2d (OHWI), depthwise (KH,KW,C,1) or matmul by a [1,K,M] constant.
+struct WeightLayer {
+    op: usize,
+    kind: LayerKind,
+    /// Q_W(w) − w per width.
+    deltas: Vec<Vec<f32>>,
+    /// Σ‖δ‖² per width.
+    local: Vec<f64>,
+}
+
+#[derive(Clone, Copy)]
+enum LayerKind {
+    Conv { oc: usize, k: usize },
+    Depthwise { c: usize, taps: usize },
+    Matmul { k: usize, m: usize },
+}
+
+/// Whether op `i`'s result is rounded to a grid of its own (stored and not a pure move).
+pub fn rounds(f: &Func, i: usize, fused_readers: &[bool]) -> bool {
+    let op = &f.ops[i];
+    let name = op.name.as_str();
+    if name == "tosa.const" || name == "tosa.const_shape" {
+        return false;
+    }
+    // A layer whose activation is fused is rounded at the activation's result.
+    if op.results.first().is_some_and(|&r| fused_readers[r]) {
+        return false;
+    }
+    !MOVING.contains(&name) || op.attrs.contains_key(FUSED_ATTR)
+}
+
+/// Per value: read by an activation fused into its producer.
+pub fn fused_readers(f: &Func) -> Vec<bool> {
+    let mut out = vec![false; f.values.len()];
+    for op in f.ops.iter().filter(|o| o.attrs.contains_key(FUSED_ATTR)) {
+        if let Some(&x) = op.operands.first() {
+            out[x] = true;
+        }
+    }
+    out
+}
+
+fn weight_layer(f: &Func, i: usize, cfg: &SensitivityConfig) -> Option<WeightLayer> {
+    let (kind, axis, p) = layer_kind(f, i)?;
+    let ws = f.ty(f.ops[i].operands[1]).shape()?.to_vec();
+    let (ty, bytes) = f.ops[p].dense("values").ok()?;
+    if ty.elem() != Some(&Elem::F32) {
+        return None;
+    }
+    let wv = model::dense_f32(bytes);
+    let deltas = WeightWidth::ALL
+        .iter()
+        .map(|&width| {
+            let s = grid_scales(
+                &wv,
+                &ws,
+                axis,
+                cfg.per_channel,
+                cfg.clamp_sigma,
+                cfg.scheme,
+                width,
+            );
+            let ch = channel_of(&ws, axis, s.len());
+            wv.iter()
+                .enumerate()
+                .map(|(j, &x)| {
+                    let sc = s[ch(j)];
+                    (sc * width.quantize(x as f64, sc) as f64 - x as f64) as f32
+                })
+                .collect()
+        })
+        .collect();
+    Some(WeightLayer {
+        op: i,
+        kind,
+        deltas,
+        local: vec![0.0; WeightWidth::ALL.len()],
+    })
+}
+
+/// The weight layers of `f` (conv2d, depthwise conv, matmul by a constant): the layers whose
+/// width can be chosen, by op index.
+pub fn weight_layers(f: &Func) -> Vec<usize> {
+    (0..f.ops.len())
+        .filter(|&i| layer_kind(f, i).is_some())
+        .collect()
+}
+
+/// The kind of layer op `i` is, and its weights' output-channel axis.
+fn layer_kind(f: &Func, i: usize) -> Option<(LayerKind, usize, usize)> {
+    let op = &f.ops[i];
+    let w = *op.operands.get(1)?;
+    let p = f.producers()[w]?;
+    if f.ops[p].name != "tosa.const" {
+        return None;
+    }
+    let ws = f.ty(w).shape()?;
+    let (kind, axis) = match (op.name.as_str(), ws) {
+        ("tosa.conv2d", &[oc, kh, kw, ic]) => (
+            LayerKind::Conv {
+                oc: oc as usize,
+                k: (kh * kw * ic) as usize,
+            },
+            0,
+        ),
+        ("tosa.depthwise_conv2d", &[kh, kw, c, 1]) => (
+            LayerKind::Depthwise {
+                c: c as usize,
+                taps: (kh * kw) as usize,
+            },
+            2,
+        ),
+        ("tosa.matmul", &[1, k, m]) => (
+            LayerKind::Matmul {
+                k: k as usize,
+                m: m as usize,
+            },
+            2,
+        ),
+        _ => return None,
+    };
+    Some((kind, axis, p))
+}
+
+/// Σ‖L(x; δw)‖² of one sample's layer input `x`, for each width's δw.
+fn add_local(f: &Func, l: &mut WeightLayer, x: &[f32]) -> Result<(), QuantError> {
+    let op = &f.ops[l.op];
+    let rows = match l.kind {
+        LayerKind::Matmul { .. } => x.to_vec(),
+        _ => patches(f, op, x)?,
+    };
+    for (acc, dw) in l.local.iter_mut().zip(&l.deltas) {
+        *acc += match l.kind {
+            LayerKind::Conv { oc, k } | LayerKind::Matmul { k, m: oc } => {
+                let n = rows.len() / k;
+                let mut out = vec![0.0f32; n * oc];
+                // Conv: δw is [OC, K] (read transposed); matmul: δw is [K, M].
+                let (rs, cs) = match l.kind {
+                    LayerKind::Conv { .. } => (1, k as isize),
+                    _ => (oc as isize, 1),
+                };
+                // SAFETY: rows is n×k row-major, δw k×oc with the strides above, out n×oc.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        n,
+                        k,
+                        oc,
+                        1.0,
+                        rows.as_ptr(),
+                        k as isize,
+                        1,
+                        dw.as_ptr(),
+                        rs,
+                        cs,
+                        0.0,
+                        out.as_mut_ptr(),
+                        oc as isize,
+                        1,
+                    );
+                }
+                out.iter().map(|&v| (v as f64).powi(2)).sum::<f64>()
+            }
+            LayerKind::Depthwise { c, taps } => rows
+                .chunks_exact(c * taps)
+                .map(|row| {
+                    (0..c)
+                        .map(|ch| {
+                            let v: f32 = (0..taps).map(|t| row[t * c + ch] * dw[t * c + ch]).sum();
+                            (v as f64).powi(2)
+                        })
+                        .sum::<f64>()
+                })
+                .sum(),
+        };
+    }
+    Ok(())
+}
+
+/// The 8-bit rounding error of `data` on the grid of `op`'s calibrated range.
+fn probe(op: &Op, data: &[f32], scheme: Scheme) -> Option<Vec<f32>> {
+    let (lo, hi) = (op.float("nibble.min").ok()?, op.float("nibble.max").ok()?);
+    let (s, zp) = activation_params(lo, hi, 8, scheme);
+    let (qlo, qhi) = (-128 - zp, 127 - zp);
+    Some(
+        data.iter()
+            .map(|&x| {
+                let q = ((x as f64 / s).round() as i64).clamp(qlo, qhi);
+                (q as f64 * s - x as f64) as f32
+            })
+            .collect(),
+    )
+}
+
+/// Relative noise of `y` against `reference`, averaged over the outputs (sums over samples).
+struct OutputNoise {
+    err: Vec<f64>,
+    power: Vec<f64>,
+}
+
+impl OutputNoise {
+    fn new(n: usize) -> Self {
+        OutputNoise {
+            err: vec![0.0; n],
+            power: vec![0.0; n],
+        }
+    }
+    fn add(&mut self, y: &[Vec<f32>], reference: &[Vec<f32>]) {
+        for (k, (a, b)) in y.iter().zip(reference).enumerate() {
+            self.err[k] += a
+                .iter()
+                .zip(b)
+                .map(|(&u, &v)| ((u - v) as f64).powi(2))
+                .sum::<f64>();
+            self.power[k] += b.iter().map(|&v| (v as f64).powi(2)).sum::<f64>();
+        }
+    }
+    fn relative(&self) -> f64 {
+        let n = self.err.len().max(1) as f64;
+        self.err
+            .iter()
+            .zip(&self.power)
+            .map(|(e, p)| if *p > 0.0 { e / p } else { 0.0 })
+            .sum::<f64>()
+            / n
+    }
+}
+
+/// `f` annotated with the measured noise (see the module doc), from `samples`.
+pub fn measure(
+    f: &Func,
+    samples: &[&[f32]],
+    cfg: &SensitivityConfig,
+    mut tick: impl FnMut(),
+) -> Result<Func, QuantError> {
+    let fused = fused_readers(f);
+    let mut layers: Vec<WeightLayer> = (0..f.ops.len())
+        .filter_map(|i| weight_layer(f, i, cfg))
+        .collect();
+    // Probed ops: every rounded result and every weight layer's output.
+    let probed: Vec<usize> = (0..f.ops.len())
+        .filter(|&i| rounds(f, i, &fused) || layers.iter().any(|l| l.op == i))
+        .filter(|&i| f.ops[i].results.len() == 1)
+        .collect();
+    let prog = FloatProgram::new(f)?;
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); f.values.len()];
+    for (k, l) in layers.iter().enumerate() {
+        readers[f.ops[l.op].operands[0]].push(k);
+    }
+    let mut noise: Vec<OutputNoise> = probed
+        .iter()
+        .map(|_| OutputNoise::new(f.returns.len()))
+        .collect();
+    let mut probe_power = vec![0.0f64; probed.len()];
+    let mut failed: Option<QuantError> = None;
+    for &x in samples {
+        // Reference run: outputs, each layer's input products, each probe.
+        let mut probes: Vec<Option<Vec<f32>>> = vec![None; probed.len()];
+        for &k in &readers[f.args[0]] {
+            add_local(f, &mut layers[k], x)?;
+        }
+        let reference = prog.run(x, |v, d| {
+            for &k in &readers[v] {
+                if let Err(e) = add_local(f, &mut layers[k], d) {
+                    failed.get_or_insert(e);
+                }
+            }
+            if let Some(j) = probed.iter().position(|&i| f.ops[i].results[0] == v) {
+                probes[j] = probe(&f.ops[probed[j]], d, cfg.scheme);
+            }
+        })?;
+        if let Some(e) = failed.take() {
+            return Err(e);
+        }
+        for (j, &i) in probed.iter().enumerate() {
+            let Some(p) = &probes[j] else { continue };
+            probe_power[j] += p.iter().map(|&v| (v as f64).powi(2)).sum::<f64>();
+            let target = f.ops[i].results[0];
+            let y = prog.run_replacing(x, |v, d| {
+                (v == target).then(|| d.iter().zip(p).map(|(a, b)| a + b).collect())
+            })?;
+            noise[j].add(&y, &reference);
+        }
+        tick();
+    }
+    let mut g = f.clone();
+    let dense = |v: &[f64]| {
+        let data: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        Attr::dense_f32(Type::tensor(&[data.len() as i64], Elem::F32), &data)
+    };
+    for (j, &i) in probed.iter().enumerate() {
+        let n8 = noise[j].relative();
+        if rounds(f, i, &fused) {
+            g.ops[i]
+                .attrs
+                .insert(ACT_NOISE_ATTR.into(), dense(&[n8, n8 / 65536.0]));
+        }
+        if let Some(l) = layers.iter().find(|l| l.op == i) {
+            let gain = if probe_power[j] > 0.0 {
+                n8 / probe_power[j]
+            } else {
+                0.0
+            };
+            let w: Vec<f64> = l.local.iter().map(|&e| gain * e).collect();
+            g.ops[i].attrs.insert(WEIGHT_NOISE_ATTR.into(), dense(&w));
+        }
+    }
+    Ok(g)
+}
