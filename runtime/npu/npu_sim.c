@@ -2,7 +2,8 @@
  * the host. Values are bit-exact: every tile op runs the portable kernel of nibble_runtime.c on
  * SRAM buffers (the integer interpreter's arithmetic). Cycles come from the target's cost table
  * (npu_target.h), the same integer formulas as nibble's static estimate (docs/targets.md):
- *   DMA:        setup + ceil(bytes / dram_bytes_per_cycle) per transfer;
+ *   DMA:        setup + runs * ceil(run_bytes / dram_bytes_per_cycle) per transfer of a box
+ *               (each contiguous run of the DRAM tensor in whole beats);
  *   MAC array:  SCALE-Sim's folds, ws: ceil(K*C/rate) * ceil(N/C) * (2R + C + M - 2),
  *               os: ceil(M/R) * ceil(N/C) * (R + C + ceil(K*R*C/rate) - 2), for the tile's GEMM
  *               (M output pixels, N output channels, K = kh*kw*c), rate = MACs per cycle at the
@@ -112,8 +113,25 @@ static uint64_t after_time(int after) {
     return done[after];
 }
 
-/* Copies a box between a DRAM tensor and a contiguous SRAM tile; returns the bytes moved. */
-static uint64_t copy_box(int id, uint8_t *dram, int eb, int rank, const int *shape,
+/* The DMA cycles of a box: the set-up, then each contiguous run of the DRAM tensor (the dims
+ * after the innermost one the box does not cover whole merge into one) in whole beats. */
+static uint64_t box_cycles(int eb, int rank, const int *shape, const int *size) {
+    uint64_t count = 1, elems = 1;
+    int d = 0, k;
+    for (k = rank - 1; k >= 0; k--)
+        if (size[k] != shape[k]) {
+            d = k;
+            break;
+        }
+    for (k = 0; k < rank; k++) {
+        if (k < d) count *= (uint64_t)size[k];
+        else elems *= (uint64_t)size[k];
+    }
+    return NPU_DMA_SETUP_CYCLES + count * ceil_div(elems * (uint64_t)eb, NPU_DRAM_BYTES_PER_CYCLE);
+}
+
+/* Copies a box between a DRAM tensor and a contiguous SRAM tile. */
+static void copy_box(int id, uint8_t *dram, int eb, int rank, const int *shape,
                          const int *start, const int *size, uint32_t off, int to_sram) {
     long stride[8], idx[8];
     uint64_t n = 1, rows, r, row_bytes;
@@ -128,7 +146,7 @@ static uint64_t copy_box(int id, uint8_t *dram, int eb, int rank, const int *sha
     stride[rank - 1] = 1;
     for (k = rank - 2; k >= 0; k--) stride[k] = stride[k + 1] * shape[k + 1];
     s = sram(off, n * (uint64_t)eb, id);
-    if (n == 0) return 0;
+    if (n == 0) return;
     row_bytes = (uint64_t)size[rank - 1] * (uint64_t)eb;
     rows = n / (uint64_t)size[rank - 1];
     for (r = 0; r < rows; r++) {
@@ -144,11 +162,9 @@ static uint64_t copy_box(int id, uint8_t *dram, int eb, int rank, const int *sha
             idx[k] = 0;
         }
     }
-    return n * (uint64_t)eb;
 }
 
-static void dma(int id, int after, uint64_t bytes) {
-    const uint64_t cycles = NPU_DMA_SETUP_CYCLES + ceil_div(bytes, NPU_DRAM_BYTES_PER_CYCLE);
+static void dma(int id, int after, uint64_t cycles) {
     uint64_t start = dma_free, a = after_time(after);
     if (a > start) start = a;
     dma_free = start + cycles;
@@ -157,12 +173,14 @@ static void dma(int id, int after, uint64_t bytes) {
 
 void npu_dma_load(int id, int after, const void *dram, int elem_bytes, int rank, const int *shape,
                   const int *start, const int *size, uint32_t sram_off) {
-    dma(id, after, copy_box(id, (uint8_t *)(uintptr_t)dram, elem_bytes, rank, shape, start, size, sram_off, 1));
+    copy_box(id, (uint8_t *)(uintptr_t)dram, elem_bytes, rank, shape, start, size, sram_off, 1);
+    dma(id, after, box_cycles(elem_bytes, rank, shape, size));
 }
 
 void npu_dma_store(int id, int after, void *dram, int elem_bytes, int rank, const int *shape,
                    const int *start, const int *size, uint32_t sram_off) {
-    dma(id, after, copy_box(id, (uint8_t *)dram, elem_bytes, rank, shape, start, size, sram_off, 0));
+    copy_box(id, (uint8_t *)dram, elem_bytes, rank, shape, start, size, sram_off, 0);
+    dma(id, after, box_cycles(elem_bytes, rank, shape, size));
 }
 
 void npu_dma_wait(int id) {

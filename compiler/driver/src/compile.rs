@@ -74,9 +74,9 @@ impl Driver {
     ) -> Result<Func, Error> {
         opts.check(!samples.is_empty())?;
         if opts.equalize {
-            f = self.equalize(&f, opts.quant.scheme, samples, opts.absorb_bias, obs)?;
+            f = self.equalize(&f, opts.quant.scheme(), samples, opts.absorb_bias, obs)?;
         }
-        let method = opts.ranges.method(&opts.range, opts.quant.scheme);
+        let method = opts.ranges.method(&opts.range, opts.quant.scheme());
         obs.begin(samples.len() * opts.ranges.passes(), "calibrating");
         f = self.calibrate(&f, samples, method, || obs.tick())?;
         obs.end();
@@ -113,9 +113,11 @@ impl Driver {
     ) -> Result<Compiled, E> {
         let target = opts.target.load()?;
         let backend = self.backend(&target)?;
+        let mut quant = opts.quant.clone();
+        quant.resolve_for(&target)?;
         let mut m = self.module(graph)?;
         sink(OUTPUT_FILES[0], &module_text(&m))?;
-        self.run_on(&mut m, Stage::Quantize(&opts.quant))?;
+        self.run_on(&mut m, Stage::Quantize(&quant))?;
         sink(OUTPUT_FILES[1], &module_text(&m))?;
         self.run_on(&mut m, Stage::Lower(&opts.target))?;
         sink(OUTPUT_FILES[2], &module_text(&m))?;

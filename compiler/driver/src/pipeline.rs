@@ -32,7 +32,7 @@ pub fn pass_pipeline(stage: Stage) -> String {
         ),
         Stage::Quantize(q) => format!(
             "nibble-quantize{{scheme={} granularity={}{}{}}},nibble-fold-requant",
-            q.scheme.name(),
+            q.scheme().name(),
             q.granularity.name(),
             q.clamp_sigma
                 .map(|k| format!(" clamp-sigma={k}"))

@@ -18,7 +18,7 @@ use crate::schedule::cost::{self, shapes_of, Work};
 use crate::LowerError;
 use nibble_ir::{Attr, Func, Op};
 use nibble_target::cost::Gemm;
-use nibble_target::{cost as tcost, Target};
+use nibble_target::Target;
 use nibble_tile as tile;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{EdgeRef, Topo};
@@ -181,7 +181,7 @@ pub fn commands(f: &Func, t: &Target) -> Vec<Command> {
             0
         };
         let cycles = match unit {
-            Unit::Dma => tcost::dma_cycles(t, bytes),
+            Unit::Dma => cost::dma_op_cycles(f, op, t),
             _ => cost::cycles(t, work, cost::dataflow(op, t)),
         };
         let macs = if matches!(unit, Unit::Compute | Unit::Cpu) {

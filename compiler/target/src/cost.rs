@@ -11,7 +11,8 @@
 //!   rate/(R·C) weights) and `K' = ceil(K·R·C / rate)` (each PE does rate/(R·C) MACs a cycle).
 //!   At the array's native rate (`rate = R·C`) these are exactly SCALE-Sim's terms; SCALE-Sim
 //!   subtracts one cycle per layer, nibble charges every tile's folds in full.
-//! - **DMA**: `dma_setup_cycles + ceil(bytes / dram_bytes_per_cycle)` per transfer.
+//! - **DMA**: `dma_setup_cycles + runs · ceil(run_bytes / dram_bytes_per_cycle)` per
+//!   transfer of a box: each contiguous run of the DRAM tensor in whole beats.
 //! - **Vector unit**: `ceil(ops / lanes)`; **controller CPU**: `ceil(ops / ops_per_cycle)`.
 
 use crate::{Dataflow, Target};
@@ -57,9 +58,20 @@ pub fn mac_cycles(t: &Target, df: Dataflow, g: Gemm, weight_bits: u32, act_bits:
     }
 }
 
-/// Cycles of one DMA transfer of `bytes`.
-pub fn dma_cycles(t: &Target, bytes: u64) -> u64 {
-    t.memory.dma_setup_cycles + bytes.div_ceil(t.memory.dram_bytes_per_cycle)
+/// The contiguous runs of a box of a row-major tensor: (how many, elements each). The dims
+/// after the innermost one the box does not cover whole merge into one run.
+pub fn runs(shape: &[i64], size: &[i64]) -> (u64, u64) {
+    let n = shape.len().min(size.len());
+    let d = (0..n).rev().find(|&k| size[k] != shape[k]).unwrap_or(0);
+    let elems: i64 = size[d..n].iter().product();
+    let count: i64 = size[..d].iter().product();
+    (count.max(0) as u64, elems.max(0) as u64)
+}
+
+/// Cycles of one DMA transfer of `runs` contiguous runs of `run_bytes` each: the set-up, then
+/// every run in whole beats of `dram_bytes_per_cycle` (a short run still takes a beat).
+pub fn dma_cycles(t: &Target, runs: u64, run_bytes: u64) -> u64 {
+    t.memory.dma_setup_cycles + runs * run_bytes.div_ceil(t.memory.dram_bytes_per_cycle)
 }
 
 /// Cycles of `ops` element operations on the vector unit.

@@ -27,10 +27,16 @@ pub struct Args {
     options: CompileOptions,
 }
 
-pub fn run(a: Args) -> Res<()> {
-    // The cheap refusals first: contradicting flags, a target that does not load.
+pub fn run(mut a: Args) -> Res<()> {
+    // The cheap refusals first: contradicting flags, a target that does not load or that
+    // cannot run the scheme asked for.
+    if a.options.target.target == "help" {
+        print!("{}", super::targets::table()?);
+        return Ok(());
+    }
     a.options.check(a.calib.is_some())?;
-    a.options.target.load()?;
+    let target = a.options.target.load()?;
+    a.options.quant.resolve_for(&target)?;
     let driver = crate::plugins::driver()?;
     let graph = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
     let (n, data) = match &a.calib {

@@ -243,7 +243,7 @@ fn fixes(
     };
     let mut fixes = vec![(" + bias correction", with(&corrected, base.ranges))];
     if !a.equalize {
-        let eq = driver.equalize(g, base.quant.scheme, calib, false, obs)?;
+        let eq = driver.equalize(g, base.quant.scheme(), calib, false, obs)?;
         let eq = driver.calibrate(&eq, calib, method, || {})?;
         let ranges = study.add_graph(eq);
         fixes.push((" + equalize", with(&base.quant, ranges)));

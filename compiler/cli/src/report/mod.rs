@@ -69,7 +69,7 @@ pub struct Layer {
 pub fn config_name(c: &Config, range_names: &[String]) -> String {
     format!(
         "{} / {} / {}",
-        c.quant.scheme.name(),
+        c.quant.scheme().name(),
         c.quant.granularity.name(),
         range_names[c.ranges]
     )

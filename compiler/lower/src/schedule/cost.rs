@@ -162,6 +162,21 @@ pub fn elem_bytes(f: &Func, v: usize) -> u64 {
     }
 }
 
+/// The DMA cycles of a DMA op on `t`: its box's contiguous runs in the DRAM tensor.
+pub fn dma_op_cycles(f: &Func, op: &Op, t: &Target) -> u64 {
+    let (dram, tile) = match op.name.as_str() {
+        tile::DMA_LOAD => (op.operands.first(), op.results.first()),
+        tile::DMA_STORE => (op.operands.get(1), op.operands.first()),
+        _ => (None, None),
+    };
+    let (Some(&d), Some(&s)) = (dram, tile) else {
+        return 0;
+    };
+    let shape = |v: usize| f.ty(v).shape().unwrap_or(&[]).to_vec();
+    let (runs, elems) = nibble_target::cost::runs(&shape(d), &shape(s));
+    cost::dma_cycles(t, runs, elems * elem_bytes(f, s))
+}
+
 /// Bytes a DMA op moves (its SRAM tile: a load's result, a store's first operand).
 pub fn dma_bytes(f: &Func, op: &Op) -> u64 {
     let v = match op.name.as_str() {

@@ -28,8 +28,9 @@ pub const CPU_ATTR: &str = "cpu";
 
 /// A layer's name in reports: its location's name, else its op and index.
 pub fn layer_name(op: &Op, i: usize) -> String {
+    // A file location (`"model.mlir":4:10`, from parsed text) names no layer.
     match op.loc_name() {
-        n if !n.is_empty() && n != "unknown" => n,
+        n if !n.is_empty() && n != "unknown" && !n.starts_with('"') => n,
         _ => format!("{}#{i}", op.name.trim_start_matches("tile.")),
     }
 }

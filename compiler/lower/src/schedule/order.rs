@@ -163,7 +163,9 @@ pub fn layer_cost(
                 let slot = loads[k] % m;
                 loads[k] += 1;
                 let b = bytes(f, op, Some(k), tiles[i].inputs[k].elements());
-                let d = tcost::dma_cycles(t, b);
+                let whole = f.ty(op.operands[k]).shape().unwrap_or(&[]);
+                let (runs, n) = tcost::runs(whole, &tiles[i].inputs[k].size);
+                let d = tcost::dma_cycles(t, runs, bytes(f, op, Some(k), n as i64));
                 let start = dma_free.max(read_done[k][slot]);
                 dma_free = start + d;
                 ready[k][slot] = dma_free;
@@ -200,7 +202,9 @@ pub fn layer_cost(
             Step::Store(i) => {
                 let o = i % m;
                 let b = bytes(f, op, None, tiles[i].output.elements());
-                let d = tcost::dma_cycles(t, b);
+                let whole = f.ty(op.results[0]).shape().unwrap_or(&[]);
+                let (runs, n) = tcost::runs(whole, &tiles[i].output.size);
+                let d = tcost::dma_cycles(t, runs, bytes(f, op, None, n as i64));
                 let start = dma_free.max(written[o]);
                 dma_free = start + d;
                 drained[o] = dma_free;
