@@ -25,7 +25,15 @@ pub fn render(e: &Estimate) -> String {
     for l in &e.layers {
         s.push_str(&format!(
             "{:<28} {:<22} {:<6} {:>5} {:>12} {:>12} {:>12} {:>12}  {}\n",
-            l.name, l.op, l.engine, l.tiles, l.cycles, l.compute_cycles, l.dma_cycles, l.dma_bytes, l.bound
+            l.name,
+            l.op,
+            l.engine,
+            l.tiles,
+            l.cycles,
+            l.compute_cycles,
+            l.dma_cycles,
+            l.dma_bytes,
+            l.bound
         ));
     }
     s.push_str(&format!(

@@ -61,6 +61,14 @@ pub fn schedule(f: &Func, target: &Target) -> Result<Func, LowerError> {
     }
     let mut g = Func::new(&f.name);
     g.attrs = f.attrs.clone();
+    // Names several computing ops share (an ONNX node lowered to a transpose and a conv): each
+    // becomes its own layer, named with its op.
+    let mut count = std::collections::HashMap::new();
+    for (i, op) in f.ops.iter().enumerate() {
+        if engine::engine(f, op, target).0 != Engine::None {
+            *count.entry(layer_name(op, i)).or_insert(0) += 1;
+        }
+    }
     let mut map: Vec<Option<ValueId>> = vec![None; f.values.len()];
     for &a in &f.args {
         map[a] = Some(g.add_arg(f.ty(a).clone()));
@@ -69,8 +77,11 @@ pub fn schedule(f: &Func, target: &Target) -> Result<Func, LowerError> {
         let operands = (op.operands.iter())
             .map(|&v| map[v].ok_or_else(|| crate::schedule_err(op, "reads an undefined value")))
             .collect::<Result<Vec<_>, _>>()?;
-        let name = layer_name(op, i);
         let (unit, why) = engine::engine(f, op, target);
+        let mut name = layer_name(op, i);
+        if count.get(&name).is_some_and(|&n| n > 1) {
+            name = format!("{name}:{}", op.name.trim_start_matches("tile."));
+        }
         let result = if unit.on_accelerator() {
             let layer = tiles::Layer::of(f, op)?;
             let rc = requested(op, &layer);
