@@ -92,10 +92,13 @@ fn size_for_accelerator(f: &mut Func, target: &Target) -> Result<(), LowerError>
             continue;
         }
         let c = size::choose(f, op, target, unit, &layer_name(op, i))?;
-        let t = match Layer::of(f, op)?.shape {
-            Shape::Window => vec![c.rows, c.chans],
-            Shape::Dense => vec![c.chans],
-            Shape::Rows { .. } => vec![c.rows],
+        let layer = Layer::of(f, op)?;
+        let s = c.size;
+        let t = match layer.shape {
+            Shape::Window if s.cols < layer.cols => vec![s.rows, s.chans, s.cols],
+            Shape::Window => vec![s.rows, s.chans],
+            Shape::Dense => vec![s.chans],
+            Shape::Rows { .. } => vec![s.rows],
         };
         f.ops[i].attrs.insert("tile".into(), Attr::I64s(t));
     }

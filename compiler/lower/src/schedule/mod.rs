@@ -42,15 +42,19 @@ pub fn is_scheduled(f: &Func) -> bool {
         .any(|o| tile::is_dma(o) || o.name == tile::ALLOC)
 }
 
-/// The tile sizes (rows, channels) `op`'s `tile` attribute asks for, whole when it has none.
-fn requested(op: &Op, layer: &tiles::Layer) -> (i64, i64) {
+/// The tile size `op`'s `tile` attribute asks for (`[rows, channels]` or `[rows, channels,
+/// columns]` for window ops, `[channels]` for dense, `[rows]` for elementwise), whole when it
+/// has none.
+fn requested(op: &Op, layer: &tiles::Layer) -> order::Size {
     let t = op.ints("tile").unwrap_or_default();
-    match (layer.shape, t.as_slice()) {
-        (tiles::Shape::Window, [r, c]) => (*r, *c),
-        (tiles::Shape::Dense, [c]) => (1, *c),
-        (tiles::Shape::Rows { .. }, [r]) => (*r, 1),
-        _ => (layer.rows, layer.channels),
-    }
+    let (rows, chans, cols) = match (layer.shape, t.as_slice()) {
+        (tiles::Shape::Window, [r, c]) => (*r, *c, layer.cols),
+        (tiles::Shape::Window, [r, c, x]) => (*r, *c, *x),
+        (tiles::Shape::Dense, [c]) => (1, *c, 1),
+        (tiles::Shape::Rows { .. }, [r]) => (*r, 1, 1),
+        _ => (layer.rows, layer.channels, layer.cols),
+    };
+    order::Size { rows, cols, chans }
 }
 
 /// `f` with a DMA schedule for `target` (unchanged for a host target or when it has one).
@@ -84,9 +88,15 @@ pub fn schedule(f: &Func, target: &Target) -> Result<Func, LowerError> {
         }
         let result = if unit.on_accelerator() {
             let layer = tiles::Layer::of(f, op)?;
-            let rc = requested(op, &layer);
-            let choice = size::best_order(f, op, target, unit, &layer, rc)?;
-            let tl = order::tiles(f, op, &layer, rc.0, rc.1, choice.order)?;
+            let size = requested(op, &layer);
+            // The fastest order that fits (any, when none does: the memory plan then says so).
+            let sram = Some(target.sram_bytes());
+            let choice = match size::best_order(f, op, target, unit, &layer, size, sram)? {
+                Some(c) => c,
+                None => size::best_order(f, op, target, unit, &layer, size, None)?
+                    .ok_or_else(|| crate::schedule_err(op, "the target has no dataflow"))?,
+            };
+            let tl = order::tiles(f, op, &layer, size, choice.order)?;
             let steps = order::steps(&tl, target.double_buffer());
             order::emit(
                 &mut g,

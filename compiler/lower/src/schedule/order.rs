@@ -45,29 +45,43 @@ fn blocks(n: i64, size: i64) -> Vec<(i64, i64)> {
         .collect()
 }
 
-/// The tiles of `op` of `rows` × `chans` in `order`.
+/// A tile's size: output rows, columns (the layer's width unless a row does not fit) and
+/// channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    pub rows: i64,
+    pub cols: i64,
+    pub chans: i64,
+}
+
+/// The tiles of `op` of `size` in `order` (columns innermost among the spatial blocks).
 pub fn tiles(
     f: &Func,
     op: &Op,
     layer: &Layer,
-    rows: i64,
-    chans: i64,
+    size: Size,
     order: Order,
 ) -> Result<Vec<Tile>, LowerError> {
-    let (rb, cb) = (blocks(layer.rows, rows), blocks(layer.channels, chans));
-    let mut out = Vec::with_capacity(rb.len() * cb.len());
+    let rb = blocks(layer.rows, size.rows);
+    let xb = blocks(layer.cols, size.cols);
+    let cb = blocks(layer.channels, size.chans);
+    let mut out = Vec::with_capacity(rb.len() * xb.len() * cb.len());
     match order {
         Order::Weights => {
             for &c in &cb {
                 for &r in &rb {
-                    out.push(layer.tile(f, op, r, c)?);
+                    for &x in &xb {
+                        out.push(layer.tile(f, op, r, x, c)?);
+                    }
                 }
             }
         }
         Order::Outputs => {
             for &r in &rb {
-                for &c in &cb {
-                    out.push(layer.tile(f, op, r, c)?);
+                for &x in &xb {
+                    for &c in &cb {
+                        out.push(layer.tile(f, op, r, x, c)?);
+                    }
                 }
             }
         }

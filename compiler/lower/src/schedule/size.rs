@@ -7,7 +7,8 @@
 
 use super::cost;
 use super::engine::Engine;
-use super::order::{self, layer_cost, LayerCost, Order};
+use super::order::{self, layer_cost, LayerCost, Order, Size, Step};
+use crate::sram_plan::{aligned, colour, Interval};
 use super::tiles::{Layer, Shape, Tile};
 use crate::{schedule_err, LowerError};
 use nibble_ir::{Func, Op};
@@ -16,32 +17,53 @@ use nibble_target::{Dataflow, Target};
 /// A layer's chosen tiling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Choice {
-    pub rows: i64,
-    pub chans: i64,
+    pub size: Size,
     pub order: Order,
     /// The MAC array's dataflow (MAC-array layers).
     pub dataflow: Option<Dataflow>,
     pub cost: LayerCost,
     pub tiles: usize,
+    /// SRAM bytes its schedule needs (the memory plan's peak for the layer).
+    pub sram: u64,
 }
 
-/// Alignment of every SRAM buffer (the memory plan's).
-pub const ALIGN: u64 = 16;
-
-/// SRAM bytes the tiles need at once: each operand's largest box and the largest output
-/// tile, `copies` times (2 with double buffering).
-pub fn working_set(f: &Func, op: &Op, tiles: &[Tile], copies: u64) -> u64 {
-    let n = op.operands.len();
-    let mut biggest = vec![0u64; n + 1];
-    for t in tiles {
-        for (k, b) in t.inputs.iter().enumerate() {
-            let bytes = b.elements() as u64 * cost::elem_bytes(f, op.operands[k]);
-            biggest[k] = biggest[k].max(bytes.div_ceil(ALIGN) * ALIGN);
+/// The SRAM peak of `steps` over `tiles` of `op` as the memory plan places them
+/// (`crate::sram_plan::colour` on the same live ranges: a load lives until the last compute
+/// reading it, a compute's output until the next compute after its store).
+pub fn planned_peak(f: &Func, op: &Op, tiles: &[Tile], steps: &[Step]) -> u64 {
+    let bytes = |k: Option<usize>, n: i64| {
+        let v = k.map_or(op.results[0], |k| op.operands[k]);
+        aligned(n.max(0) as usize * cost::elem_bytes(f, v) as usize)
+    };
+    let mut ivs: Vec<Interval> = Vec::new();
+    let mut loaded: Vec<Vec<(usize, usize)>> = vec![Vec::new(); op.operands.len()];
+    let mut outputs: Vec<(usize, usize)> = Vec::new(); // (tile, interval)
+    let next_compute = |from: usize| steps[from..].iter().position(|s| matches!(s, Step::Compute(_))).map(|p| p + from);
+    for (pos, &s) in steps.iter().enumerate() {
+        match s {
+            Step::Load { k, i } => {
+                loaded[k].push((i, ivs.len()));
+                let size = bytes(Some(k), tiles[i].inputs[k].elements());
+                ivs.push(Interval { start: pos, end: pos, size });
+            }
+            Step::Compute(i) => {
+                for (k, l) in loaded.iter().enumerate() {
+                    if let Some(&(_, b)) = l.iter().rev().find(|&&(j, _)| tiles[j].inputs[k] == tiles[i].inputs[k]) {
+                        ivs[b].end = ivs[b].end.max(pos);
+                    }
+                }
+                outputs.push((i, ivs.len()));
+                let size = bytes(None, tiles[i].output.elements());
+                ivs.push(Interval { start: pos, end: pos, size });
+            }
+            Step::Store(i) => {
+                if let Some(&(_, b)) = outputs.iter().rev().find(|&&(j, _)| j == i) {
+                    ivs[b].end = ivs[b].end.max(next_compute(pos + 1).unwrap_or(pos));
+                }
+            }
         }
-        let out = t.output.elements() as u64 * cost::elem_bytes(f, op.results[0]);
-        biggest[n] = biggest[n].max(out.div_ceil(ALIGN) * ALIGN);
     }
-    copies * biggest.iter().sum::<u64>()
+    colour(&ivs).1 as u64
 }
 
 /// Distinct block sizes of an axis of `n`: `ceil(n / k)` for k = 1, 2, …, at most `cap` of
@@ -91,15 +113,17 @@ fn flows(t: &Target, unit: Engine) -> Vec<Option<Dataflow>> {
     }
 }
 
-/// The fastest loop order (and dataflow) for tiles of `r` rows × `c` channels.
+/// The fastest loop order (and dataflow) for tiles of `size` whose schedule fits `limit` bytes
+/// of SRAM (any, without a limit); None if none fits.
 pub fn best_order(
     f: &Func,
     op: &Op,
     t: &Target,
     unit: Engine,
     layer: &Layer,
-    (r, c): (i64, i64),
-) -> Result<Choice, LowerError> {
+    size: Size,
+    limit: Option<u64>,
+) -> Result<Option<Choice>, LowerError> {
     let db = t.double_buffer();
     let mut best: Option<Choice> = None;
     for df in flows(t, unit) {
@@ -108,16 +132,20 @@ pub fn best_order(
             None => vec![Order::Weights, Order::Outputs],
         };
         for ord in orders {
-            let tiles = order::tiles(f, op, layer, r, c, ord)?;
+            let tiles = order::tiles(f, op, layer, size, ord)?;
             let steps = order::steps(&tiles, db);
+            let sram = planned_peak(f, op, &tiles, &steps);
+            if limit.is_some_and(|l| sram > l) {
+                continue;
+            }
             let cost = layer_cost(f, op, t, &tiles, &steps, df.unwrap_or(Dataflow::Ws), db);
             let cand = Choice {
-                rows: r,
-                chans: c,
+                size,
                 order: ord,
                 dataflow: df,
                 cost,
                 tiles: tiles.len(),
+                sram,
             };
             if best
                 .is_none_or(|b| (cost.cycles, cost.dma_bytes) < (b.cost.cycles, b.cost.dma_bytes))
@@ -126,7 +154,7 @@ pub fn best_order(
             }
         }
     }
-    best.ok_or_else(|| schedule_err(op, "the target has no dataflow"))
+    Ok(best)
 }
 
 /// The fastest tiling of `op` (computed by `unit`) whose working set fits `t`'s SRAM (within
@@ -140,7 +168,6 @@ pub fn choose(
 ) -> Result<Choice, LowerError> {
     let layer = Layer::of(f, op)?;
     let db = t.double_buffer();
-    let copies = if db { 2 } else { 1 };
     let (rows, chans) = match layer.shape {
         Shape::Window => {
             let g = if unit == Engine::Mac {
@@ -160,15 +187,16 @@ pub fn choose(
         Shape::Rows { .. } => (sizes(layer.rows, 48), vec![1]),
     };
     let mut cands: Vec<Choice> = Vec::new();
-    let mut smallest = u64::MAX;
-    for &c in &chans {
-        for &r in &rows {
-            let tiles = order::tiles(f, op, &layer, r, c, Order::Weights)?;
-            let need = working_set(f, op, &tiles, copies);
-            smallest = smallest.min(need);
-            if need <= t.sram_bytes() {
-                cands.push(best_order(f, op, t, unit, &layer, (r, c))?);
+    // Whole rows first; columns split only when not even one output row fits.
+    for cols in sizes(layer.cols, 16) {
+        for &chans in &chans {
+            for &rows in &rows {
+                let size = Size { rows, cols, chans };
+                cands.extend(best_order(f, op, t, unit, &layer, size, Some(t.sram_bytes()))?);
             }
+        }
+        if !cands.is_empty() {
+            break;
         }
     }
     // The fastest; within 2 % of it, fewer tiles (fewer commands) and then fewer bytes win.
@@ -176,7 +204,17 @@ pub fn choose(
     let best = (cands.into_iter())
         .filter(|c| c.cost.cycles * 50 <= fastest * 51)
         .min_by_key(|c| (c.tiles, c.cost.dma_bytes, c.cost.cycles));
-    best.ok_or_else(|| {
+    if let Some(b) = best {
+        return Ok(b);
+    }
+    // Nothing fits: what the smallest tile needs.
+    let size = Size {
+        rows: *rows.last().unwrap_or(&1),
+        cols: 1,
+        chans: *chans.last().unwrap_or(&1),
+    };
+    let smallest = best_order(f, op, t, unit, &layer, size, None)?.map_or(0, |b| b.sram);
+    Err({
         schedule_err(
             op,
             format!(
