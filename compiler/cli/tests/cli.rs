@@ -10,6 +10,12 @@ use std::process::{Command, Output};
 
 #[path = "cli/driver.rs"]
 mod driver;
+#[path = "cli/npu.rs"]
+mod npu;
+#[path = "cli/vendor.rs"]
+mod vendor;
+
+use npu::build_and_compare;
 #[path = "cli/trust.rs"]
 mod trust;
 

@@ -49,6 +49,7 @@ pub fn registry() -> Registry {
     let mut r = Registry::builtin();
     let host = Backend {
         kind: nibble_target::HOST_KIND.into(),
+        schedule: None,
         lower: None,
         ir_file: None,
         codegen: |f, _| nibble_codegen_c::emit(f).map_err(|e| e.to_string()),
@@ -126,8 +127,18 @@ impl Driver {
         Ok(self.mlir.module_of(f)?)
     }
 
-    /// Runs the pipeline of `stage` on module `m`.
+    /// Runs the pipeline of `stage` on module `m` (the lowering for a target whose back end
+    /// schedules its own way: that back end's pipeline).
     fn run_on(&self, m: &mut Module, stage: Stage) -> Result<(), Error> {
+        if let Stage::Lower(t) = stage {
+            let target = t.load()?;
+            if let Some(own) = self.backend(&target).ok().and_then(|b| b.schedule) {
+                return self.run_text(
+                    m,
+                    &format!("builtin.module(nibble-lower-tile,{})", own(&t.target)),
+                );
+            }
+        }
         self.run_text(m, &pass_pipeline(stage))
     }
 

@@ -108,7 +108,12 @@ fn buffers(f: &Func) -> Vec<Buffer> {
 pub fn colour(bufs: &[Interval]) -> (Vec<usize>, usize) {
     let (g, nodes) = interference(bufs);
     let mut by_size: Vec<usize> = (0..bufs.len()).collect();
-    by_size.sort_by(|&a, &b| bufs[b].size.cmp(&bufs[a].size).then(bufs[a].start.cmp(&bufs[b].start)));
+    by_size.sort_by(|&a, &b| {
+        bufs[b]
+            .size
+            .cmp(&bufs[a].size)
+            .then(bufs[a].start.cmp(&bufs[b].start))
+    });
     let mut by_start: Vec<usize> = (0..bufs.len()).collect();
     by_start.sort_by_key(|&i| (bufs[i].start, std::cmp::Reverse(bufs[i].size)));
     let a = place(bufs, &g, &nodes, &by_size);

@@ -23,6 +23,7 @@ pub fn register(r: &mut Registry) -> Result<(), PassError> {
     r.add_pass(lower::PASS)?;
     r.add_backend(Backend {
         kind: KIND.into(),
+        schedule: None,
         lower: Some(|target| format!("nibble-lower-npu{{target={target}}}")),
         ir_file: Some("model.npu.mlir".into()),
         codegen: codegen::emit,

@@ -25,6 +25,11 @@ pub type Codegen = fn(&Func, &Target) -> Result<Vec<(String, String)>, String>;
 pub struct Backend {
     /// The target `kind` this back end serves (`host`, `npu`, a vendor's).
     pub kind: String,
+    /// The tile level's pipeline after `nibble-lower-tile`, given the target option's text,
+    /// when the back end schedules differently (default, None: `nibble-tile-size`,
+    /// `nibble-schedule`, `nibble-plan-memory` for the target: a DMA schedule for every kind
+    /// but `host`).
+    pub schedule: Option<fn(&str) -> String>,
     /// Pipeline elements to run after the tile level (e.g. the conversion to the vendor's
     /// dialect), given the target option's text (a shipped name or a path).
     pub lower: Option<fn(&str) -> String>,

@@ -55,22 +55,18 @@ pub fn run(mut a: Args) -> Res<()> {
     let samples = Samples::new(&data, data.len().checked_div(n).unwrap_or(1));
     let obs = Terminal::default();
     let graph = driver.prepare(graph, samples, &a.options, &obs)?;
-    let mut cleared = false;
+    let mut written: Vec<String> = Vec::new();
     let compiled = driver.emit(&graph, &a.options, |name, text| {
-        if !cleared {
+        if written.is_empty() {
             clear(&a.output)?;
-            cleared = true;
         }
         if name == "main.c" && !a.emit_main {
             return Ok(());
         }
+        written.push(name.to_string());
         write(&a.output.join(name), text)
     })?;
-    eprintln!(
-        "wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}",
-        a.output.display(),
-        if a.emit_main { ", main.c" } else { "" }
-    );
+    eprintln!("wrote {}: {}", a.output.display(), written.join(", "));
     let arena = compiled.arena_bytes().map_or("?".into(), |n| n.to_string());
     eprintln!(
         "memory: {} bytes of weights and biases, an activation arena of {arena} bytes",

@@ -8,8 +8,8 @@
 use super::cost;
 use super::engine::Engine;
 use super::order::{self, layer_cost, LayerCost, Order, Size, Step};
-use crate::sram_plan::{aligned, colour, Interval};
 use super::tiles::{Layer, Shape, Tile};
+use crate::sram_plan::{aligned, colour, Interval};
 use crate::{schedule_err, LowerError};
 use nibble_ir::{Func, Op};
 use nibble_target::{Dataflow, Target};
@@ -38,23 +38,40 @@ pub fn planned_peak(f: &Func, op: &Op, tiles: &[Tile], steps: &[Step]) -> u64 {
     let mut ivs: Vec<Interval> = Vec::new();
     let mut loaded: Vec<Vec<(usize, usize)>> = vec![Vec::new(); op.operands.len()];
     let mut outputs: Vec<(usize, usize)> = Vec::new(); // (tile, interval)
-    let next_compute = |from: usize| steps[from..].iter().position(|s| matches!(s, Step::Compute(_))).map(|p| p + from);
+    let next_compute = |from: usize| {
+        steps[from..]
+            .iter()
+            .position(|s| matches!(s, Step::Compute(_)))
+            .map(|p| p + from)
+    };
     for (pos, &s) in steps.iter().enumerate() {
         match s {
             Step::Load { k, i } => {
                 loaded[k].push((i, ivs.len()));
                 let size = bytes(Some(k), tiles[i].inputs[k].elements());
-                ivs.push(Interval { start: pos, end: pos, size });
+                ivs.push(Interval {
+                    start: pos,
+                    end: pos,
+                    size,
+                });
             }
             Step::Compute(i) => {
                 for (k, l) in loaded.iter().enumerate() {
-                    if let Some(&(_, b)) = l.iter().rev().find(|&&(j, _)| tiles[j].inputs[k] == tiles[i].inputs[k]) {
+                    if let Some(&(_, b)) = l
+                        .iter()
+                        .rev()
+                        .find(|&&(j, _)| tiles[j].inputs[k] == tiles[i].inputs[k])
+                    {
                         ivs[b].end = ivs[b].end.max(pos);
                     }
                 }
                 outputs.push((i, ivs.len()));
                 let size = bytes(None, tiles[i].output.elements());
-                ivs.push(Interval { start: pos, end: pos, size });
+                ivs.push(Interval {
+                    start: pos,
+                    end: pos,
+                    size,
+                });
             }
             Step::Store(i) => {
                 if let Some(&(_, b)) = outputs.iter().rev().find(|&&(j, _)| j == i) {
@@ -192,7 +209,15 @@ pub fn choose(
         for &chans in &chans {
             for &rows in &rows {
                 let size = Size { rows, cols, chans };
-                cands.extend(best_order(f, op, t, unit, &layer, size, Some(t.sram_bytes()))?);
+                cands.extend(best_order(
+                    f,
+                    op,
+                    t,
+                    unit,
+                    &layer,
+                    size,
+                    Some(t.sram_bytes()),
+                )?);
             }
         }
         if !cands.is_empty() {

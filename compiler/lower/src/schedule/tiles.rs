@@ -61,7 +61,12 @@ impl Axis {
         let first = o0 * self.stride - self.pad;
         let last = (o1 - 1) * self.stride - self.pad + (self.k - 1) * self.dilation;
         let (a, b) = (first.max(0), (last + 1).min(self.input));
-        (a, b.max(a), (-first).max(0), (last - (self.input - 1)).max(0))
+        (
+            a,
+            b.max(a),
+            (-first).max(0),
+            (last - (self.input - 1)).max(0),
+        )
     }
 }
 
@@ -136,7 +141,9 @@ impl Layer {
                 let w = shape(f, op, op.operands[1])?;
                 ([w[0], w[1]], pair(op, "stride")?, pair(op, "dilation")?)
             }
-            tile::MAX_POOL2D | tile::AVG_POOL2D => (pair(op, "kernel")?, pair(op, "stride")?, [1, 1]),
+            tile::MAX_POOL2D | tile::AVG_POOL2D => {
+                (pair(op, "kernel")?, pair(op, "stride")?, [1, 1])
+            }
             tile::FULLY_CONNECTED if out.len() == 2 => return Ok(other(Shape::Dense, 1, out[1])),
             _ => {
                 // Elementwise: the first axis longer than 1 (or the last).
@@ -174,7 +181,8 @@ impl Layer {
         let ((r0, r1), (x0, x1), (c0, c1)) = (t.rows, t.cols, t.chans);
         let (a, b, top, bottom) = self.row.input_range(r0, r1);
         let (l, r, left, right) = self.col.input_range(x0, x1);
-        t.attrs.push(("pad".into(), Attr::I64s(vec![top, bottom, left, right])));
+        t.attrs
+            .push(("pad".into(), Attr::I64s(vec![top, bottom, left, right])));
         // A conv reads all input channels; the others read their own channels.
         let conv = op.name == tile::CONV2D;
         let (xc0, xc) = if conv { (0, x[3]) } else { (c0, c1 - c0) };
