@@ -174,8 +174,7 @@ pub fn best_order(
     Ok(best)
 }
 
-/// The fastest tiling of `op` (computed by `unit`) whose working set fits `t`'s SRAM (within
-/// 2 % of the fastest, the one with the fewest tiles).
+/// The fastest tiling of `op` (computed by `unit`) whose schedule fits `t`'s SRAM.
 pub fn choose(
     f: &Func,
     op: &Op,
@@ -224,11 +223,9 @@ pub fn choose(
             break;
         }
     }
-    // The fastest; within 2 % of it, fewer tiles (fewer commands) and then fewer bytes win.
-    let fastest = cands.iter().map(|c| c.cost.cycles).min().unwrap_or(0);
-    let best = (cands.into_iter())
-        .filter(|c| c.cost.cycles * 50 <= fastest * 51)
-        .min_by_key(|c| (c.tiles, c.cost.dma_bytes, c.cost.cycles));
+    // The fastest; on a tie, fewer tiles (fewer commands), then fewer bytes. (A smaller SRAM
+    // only removes candidates, so it never makes a layer faster.)
+    let best = (cands.into_iter()).min_by_key(|c| (c.cost.cycles, c.tiles, c.cost.dma_bytes));
     if let Some(b) = best {
         return Ok(b);
     }
