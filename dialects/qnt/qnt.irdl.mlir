@@ -1,7 +1,12 @@
 // The `qnt` dialect: the quant level of nibble. Every tensor carries a quantization decision in
 // its element type (`!quant.uniform<iN:f32, scale[:zero_point]>`); ops compute on the stored
 // integers. Semantics: docs/dialects/qnt.md. This file is the single definition of the dialect;
-// it is loaded into every nibble MLIR context.
+// it is loaded into every nibble MLIR context. Where IRDL can say it, it fixes attribute values
+// (rounding_mode, resize's mode) and operands that share one type (clamp). The element types
+// the semantics fix (i8/i16 activations, i8 weights, i32 biases and accumulators) it cannot:
+// `irdl.parametric` takes only IRDL-defined types, not `!builtin.tensor`, and `irdl.is` one
+// exact type; they are declared per op in dialects/qnt/types.rs (`qnt::types::SIGNATURES`),
+// checked before the lowering to tile.
 irdl.dialect @qnt {
   // f32 tensor -> quantized tensor: q = clamp(round_half_away(x / scale) + zp).
   irdl.operation @quantize {
@@ -73,19 +78,19 @@ irdl.dialect @qnt {
     %shift_int = irdl.base "#builtin.integer"
     %shift_arr = irdl.base "#builtin.dense_array"
     %shift_attr = irdl.any_of(%shift_int, %shift_arr)
-    %rounding_mode_attr = irdl.base "#builtin.string"
+    %rounding_mode_attr = irdl.is "SINGLE_ROUND"
     irdl.operands(input: %input)
     irdl.results(output: %output)
     irdl.attributes {"multiplier" = %multiplier_attr, "shift" = %shift_attr, "rounding_mode" = %rounding_mode_attr}
   }
-  // Clamp stored integers to [min, max] (ReLU is clamp(zp, qmax)); the scale is unchanged.
+  // Clamp stored integers to [min, max] (ReLU is clamp(zp, qmax)); the type is unchanged (one
+  // constraint variable for both).
   irdl.operation @clamp {
-    %input = irdl.base "!builtin.tensor"
-    %output = irdl.base "!builtin.tensor"
+    %tensor = irdl.base "!builtin.tensor"
     %min_attr = irdl.base "#builtin.integer"
     %max_attr = irdl.base "#builtin.integer"
-    irdl.operands(input: %input)
-    irdl.results(output: %output)
+    irdl.operands(input: %tensor)
+    irdl.results(output: %tensor)
     irdl.attributes {"min" = %min_attr, "max" = %max_attr}
   }
   irdl.operation @max_pool2d {
@@ -286,7 +291,9 @@ irdl.dialect @qnt {
   irdl.operation @resize {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"
-    %mode_attr = irdl.base "#builtin.string"
+    %nearest = irdl.is "nearest"
+    %bilinear = irdl.is "bilinear"
+    %mode_attr = irdl.any_of(%nearest, %bilinear)
     %scale_attr = irdl.base "#builtin.dense_array"
     %image_offset_attr = irdl.base "#builtin.dense_array"
     %multiplier_attr = irdl.base "#builtin.integer"

@@ -1,7 +1,32 @@
-//! The `qnt` dialect (quant level): its IRDL definition, op names and typed builders.
+//! The `qnt` dialect (quant level): its IRDL definition, op names, attribute keys, and for every
+//! op with attributes a typed record that is both its builder's input and its reader's output
+//! (`qnt::Requant::from_op(&op)`), so no consumer spells an attribute key.
 //! Semantics: `docs/dialects/qnt.md`.
+//!
+//! Modules: [`attr`] (codecs between fields and attributes, the [`record!`] macro,
+//! [`DialectError`]), [`keys`] (attribute keys), and the ops by family: [`layers`]
+//! (convolutions, fully connected, matmul, constants), [`requant`] (requantizations and fused
+//! activation epilogues), [`elementwise`] (clamp, lut, add, mul), [`spatial`] (pools, resize),
+//! [`norm`] (softmax, layer norm, squeeze-excite), [`layout`] (transpose, reshape, slice,
+//! concat); [`types`] checks the element types the semantics fix.
 
-use nibble_ir::{Attr, Func, Type, ValueId};
+pub mod attr;
+pub mod elementwise;
+pub mod keys;
+pub mod layers;
+pub mod layout;
+pub mod norm;
+pub mod requant;
+pub mod spatial;
+pub mod types;
+
+pub use attr::{DialectError, Record};
+pub use elementwise::*;
+pub use layers::*;
+pub use layout::*;
+pub use norm::*;
+pub use requant::*;
+pub use spatial::*;
 
 /// The IRDL source, loaded into every nibble context.
 pub const IRDL: &str = include_str!("qnt.irdl.mlir");
@@ -33,11 +58,43 @@ pub const RESIZE: &str = "qnt.resize";
 pub const TRANSPOSE_CONV2D: &str = "qnt.transpose_conv2d";
 pub const SQUEEZE_EXCITE: &str = "qnt.squeeze_excite";
 
+/// Every op of the dialect, in the order of its IRDL definition.
+pub const OPS: &[&str] = &[
+    QUANTIZE,
+    DEQUANTIZE,
+    CONST,
+    CONV2D,
+    DEPTHWISE_CONV2D,
+    FULLY_CONNECTED,
+    REQUANT,
+    CLAMP,
+    MAX_POOL2D,
+    RESHAPE,
+    LUT,
+    TRANSPOSE,
+    AVG_POOL2D,
+    ADD,
+    MUL,
+    PRELU,
+    SOFTMAX,
+    SLICE,
+    CONCAT,
+    MATMUL,
+    LAYER_NORM,
+    HARD_SWISH,
+    SWISH,
+    RESIZE,
+    TRANSPOSE_CONV2D,
+    SQUEEZE_EXCITE,
+];
+
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
 /// Optional attribute of conv2d / depthwise_conv2d / fully_connected: the grid of the weights
 /// when not 8-bit (`"4"`, `"2"`, `"ternary"`, `"binary"`; docs/numerics.md).
 pub const WEIGHT_BITS: &str = "weight_bits";
+
+use nibble_ir::{Func, Type, ValueId};
 
 pub fn quantize(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
     f.push(QUANTIZE, &[x], ty, vec![])
@@ -45,387 +102,129 @@ pub fn quantize(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
 pub fn dequantize(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
     f.push(DEQUANTIZE, &[x], ty, vec![])
 }
-/// A constant of quantized type `ty` holding storage integers `value` (a dense attribute).
-pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
-    f.push(CONST, &[], ty, vec![("value", value)])
-}
-/// A convolution op `name` with its window attributes.
-#[allow(clippy::too_many_arguments)]
-fn windowed(
-    f: &mut Func,
-    name: &str,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    pad: [i64; 4],
-    stride: [i64; 2],
-    dilation: [i64; 2],
-) -> ValueId {
-    let attrs = vec![
-        ("pad", Attr::I64s(pad.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("dilation", Attr::I64s(dilation.to_vec())),
-    ];
-    f.push(name, &[x, w, b], ty, attrs)
-}
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    pad: [i64; 4],
-    stride: [i64; 2],
-    dilation: [i64; 2],
-) -> ValueId {
-    windowed(f, CONV2D, x, w, b, ty, pad, stride, dilation)
-}
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv2d(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    pad: [i64; 4],
-    stride: [i64; 2],
-    dilation: [i64; 2],
-) -> ValueId {
-    windowed(f, DEPTHWISE_CONV2D, x, w, b, ty, pad, stride, dilation)
-}
-pub fn fully_connected(f: &mut Func, x: ValueId, w: ValueId, b: ValueId, ty: Type) -> ValueId {
-    f.push(FULLY_CONNECTED, &[x, w, b], ty, vec![])
-}
-pub fn requant(f: &mut Func, x: ValueId, ty: Type, multiplier: i32, shift: i32) -> ValueId {
-    let attrs = vec![
-        ("multiplier", Attr::i32(multiplier as i64)),
-        ("shift", Attr::i32(shift as i64)),
-        ("rounding_mode", Attr::Str(SINGLE_ROUND.into())),
-    ];
-    f.push(REQUANT, &[x], ty, attrs)
-}
-/// A per-channel requantization: one multiplier/shift per channel of the last dimension.
-pub fn requant_per_channel(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    multipliers: &[i32],
-    shifts: &[i32],
-) -> ValueId {
-    let attrs = vec![
-        ("multiplier", Attr::I32s(multipliers.to_vec())),
-        ("shift", Attr::I32s(shifts.to_vec())),
-        ("rounding_mode", Attr::Str(SINGLE_ROUND.into())),
-    ];
-    f.push(REQUANT, &[x], ty, attrs)
-}
 
-pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
-    let ty = f.ty(x).clone();
-    f.push(
-        CLAMP,
-        &[x],
-        ty,
-        vec![("min", Attr::i64(min)), ("max", Attr::i64(max))],
-    )
-}
-pub fn max_pool2d(f: &mut Func, x: ValueId, ty: Type, window: Window) -> ValueId {
-    f.push(MAX_POOL2D, &[x], ty, window.attrs())
-}
-pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
-    f.push(RESHAPE, &[x], ty, vec![])
-}
-pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
-    f.push(
-        TRANSPOSE,
-        &[x],
-        ty,
-        vec![("perms", Attr::I32s(perms.to_vec()))],
-    )
-}
-
-/// A 256-entry i8 lookup table applied elementwise (`function` names what it computes).
-pub fn lut(f: &mut Func, x: ValueId, ty: Type, table: &[i8], function: &str) -> ValueId {
-    let attrs = vec![
-        (
-            "table",
-            Attr::dense_i8(Type::tensor(&[256], nibble_ir::Elem::Int(8)), table),
-        ),
-        ("function", Attr::Str(function.into())),
-    ];
-    f.push(LUT, &[x], ty, attrs)
-}
-
-/// An average pool whose requantization divides by the tap count: `multipliers`/`shifts` have
-/// one entry (every window full) or one per tap count.
-pub fn avg_pool2d(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    window: Window,
-    multipliers: &[i32],
-    shifts: &[i32],
-) -> ValueId {
-    let mut attrs = window.attrs();
-    attrs.extend([
-        ("multiplier", Attr::I32s(multipliers.to_vec())),
-        ("shift", Attr::I32s(shifts.to_vec())),
-    ]);
-    f.push(AVG_POOL2D, &[x], ty, attrs)
-}
-
-/// A pooling window.
-#[derive(Clone, Copy, Debug)]
-pub struct Window {
-    pub kernel: [i64; 2],
-    pub stride: [i64; 2],
-    pub pad: [i64; 4],
-}
-
-impl Window {
-    fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        vec![
-            ("kernel", Attr::I64s(self.kernel.to_vec())),
-            ("stride", Attr::I64s(self.stride.to_vec())),
-            ("pad", Attr::I64s(self.pad.to_vec())),
-        ]
+/// The names of the `irdl.operation`s of an IRDL dialect definition, prefixed with the
+/// dialect's name (`qnt.conv2d`), and the attribute keys each declares, in order.
+pub fn irdl_ops(irdl: &str) -> Vec<(String, Vec<String>)> {
+    let dialect = irdl
+        .split("irdl.dialect @")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or("");
+    let mut ops: Vec<(String, Vec<String>)> = Vec::new();
+    for line in irdl.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("irdl.operation @") {
+            let name = rest.split_whitespace().next().unwrap_or("");
+            ops.push((format!("{dialect}.{name}"), Vec::new()));
+        } else if let (Some(body), Some(op)) =
+            (line.strip_prefix("irdl.attributes {"), ops.last_mut())
+        {
+            let keys = body
+                .split(',')
+                .filter_map(|kv| kv.trim().strip_prefix('"')?.split('"').next());
+            op.1.extend(keys.map(String::from));
+        }
     }
+    ops
 }
 
-/// `a + b` rescaled to `ty` with one rounding: multipliers for a and b, one shift.
-pub fn add(
-    f: &mut Func,
-    a: ValueId,
-    b: ValueId,
-    ty: Type,
-    multipliers: [i32; 2],
-    shift: i32,
-) -> ValueId {
-    let attrs = vec![
-        ("multiplier", Attr::I32s(multipliers.to_vec())),
-        ("shift", Attr::i32(shift as i64)),
-    ];
-    f.push(ADD, &[a, b], ty, attrs)
-}
-
-/// `a · b` requantized to `ty`.
-pub fn mul(f: &mut Func, a: ValueId, b: ValueId, ty: Type, multiplier: i32, shift: i32) -> ValueId {
-    let attrs = vec![
-        ("multiplier", Attr::i32(multiplier as i64)),
-        ("shift", Attr::i32(shift as i64)),
-    ];
-    f.push(MUL, &[a, b], ty, attrs)
-}
-
-/// PReLU: `pos` scales the non-negative side, `neg` (signed) the other; each one entry or one
-/// per channel.
-pub fn prelu(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    pos: (&[i32], &[i32]),
-    neg: (&[i32], &[i32]),
-) -> ValueId {
-    let attrs = vec![
-        ("pos_multiplier", Attr::I32s(pos.0.to_vec())),
-        ("pos_shift", Attr::I32s(pos.1.to_vec())),
-        ("neg_multiplier", Attr::I32s(neg.0.to_vec())),
-        ("neg_shift", Attr::I32s(neg.1.to_vec())),
-    ];
-    f.push(PRELU, &[x], ty, attrs)
-}
-
-/// Fixed-point softmax over the last dimension; `exp_table[d + 255]` = round(2^15 exp(s·d)).
-pub fn softmax(f: &mut Func, x: ValueId, ty: Type, exp_table: &[i32], frac_bits: i32) -> ValueId {
-    let attrs = vec![
-        (
-            "exp_table",
-            Attr::dense_i32(
-                Type::tensor(&[exp_table.len() as i64], nibble_ir::Elem::Int(32)),
-                exp_table,
-            ),
-        ),
-        ("frac_bits", Attr::i32(frac_bits as i64)),
-    ];
-    f.push(SOFTMAX, &[x], ty, attrs)
-}
-
-/// The box of `x` starting at `start` with the sizes of `ty`.
-pub fn slice(f: &mut Func, x: ValueId, ty: Type, start: &[i64]) -> ValueId {
-    f.push(SLICE, &[x], ty, vec![("start", Attr::I64s(start.to_vec()))])
-}
-
-/// Concatenation along `axis` of inputs quantized like `ty`.
-pub fn concat(f: &mut Func, inputs: &[ValueId], ty: Type, axis: i64) -> ValueId {
-    f.push(CONCAT, inputs, ty, vec![("axis", Attr::i32(axis))])
-}
-
-/// Batched activation × activation product into an i32 accumulator `ty`.
-pub fn matmul(f: &mut Func, lhs: ValueId, rhs: ValueId, ty: Type) -> ValueId {
-    f.push(MATMUL, &[lhs, rhs], ty, vec![])
-}
-
-/// Fixed-point LayerNorm parameters, one entry per channel of the last dimension.
-pub struct LayerNorm {
-    pub multiplier: Vec<i32>,
-    pub shift: Vec<i32>,
-    pub bias: Vec<i64>,
-    pub eps_term: i64,
-}
-
-impl LayerNorm {
-    pub fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        vec![
-            ("multiplier", Attr::I32s(self.multiplier.clone())),
-            ("shift", Attr::I32s(self.shift.clone())),
-            ("bias", Attr::I64s(self.bias.clone())),
-            ("eps_term", Attr::i64(self.eps_term)),
-        ]
+/// Checks an op list against an IRDL definition and the source declaring the op-name
+/// constants, both ways: every `irdl.operation` is in `ops` and every entry of `ops` is one,
+/// every `pub const …: &str = "dialect.…"` of `source` is in `ops`, and every attribute key
+/// the definition declares is in `keys`. Returns what differs, one line each.
+pub fn irdl_mismatches(irdl: &str, ops: &[&str], source: &str, keys: &[&str]) -> Vec<String> {
+    let defined = irdl_ops(irdl);
+    let mut out = Vec::new();
+    for (op, attrs) in &defined {
+        if !ops.contains(&op.as_str()) {
+            out.push(format!(
+                "{op} is defined in IRDL but has no op-name constant"
+            ));
+        }
+        for k in attrs.iter().filter(|k| !keys.contains(&k.as_str())) {
+            out.push(format!("{op}: attribute '{k}' has no key constant"));
+        }
     }
-}
-
-/// LayerNorm over the last dimension in fixed point (see qnt.irdl.mlir).
-pub fn layer_norm(f: &mut Func, x: ValueId, ty: Type, p: &LayerNorm) -> ValueId {
-    f.push(LAYER_NORM, &[x], ty, p.attrs())
-}
-
-/// The common parameters of a fixed-point activation epilogue of an i32 accumulator: `mid`
-/// rescales it to the activation's input, `multiplier`/`shift`/`bias` the product to the output.
-pub struct Epilogue {
-    pub mid_multiplier: Vec<i32>,
-    pub mid_shift: Vec<i32>,
-    /// The activation's output rescaling: one entry, or one per output channel.
-    pub multiplier: Vec<i32>,
-    pub shift: Vec<i32>,
-    pub bias: Vec<i64>,
-}
-
-impl Epilogue {
-    fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        vec![
-            ("mid_multiplier", Attr::I32s(self.mid_multiplier.clone())),
-            ("mid_shift", Attr::I32s(self.mid_shift.clone())),
-            ("multiplier", Attr::I32s(self.multiplier.clone())),
-            ("shift", Attr::I32s(self.shift.clone())),
-            ("bias", Attr::I64s(self.bias.clone())),
-        ]
+    for op in ops {
+        if !defined.iter().any(|(d, _)| d == op) {
+            out.push(format!("{op} has a constant but no irdl.operation"));
+        }
     }
-}
-
-/// Fixed-point `a·hard_swish(y) + b` of an accumulator (see qnt.irdl.mlir).
-pub fn hard_swish(
-    f: &mut Func,
-    acc: ValueId,
-    ty: Type,
-    p: &Epilogue,
-    three: i64,
-    six: i64,
-) -> ValueId {
-    let mut attrs = p.attrs();
-    attrs.extend([("three", Attr::i64(three)), ("six", Attr::i64(six))]);
-    f.push(HARD_SWISH, &[acc], ty, attrs)
-}
-
-/// Fixed-point `a·swish(y) + b` of an accumulator with the interpolated sigmoid `table` (257 ×
-/// Q15 over [-8, 8]).
-pub fn swish(f: &mut Func, acc: ValueId, ty: Type, p: &Epilogue, table: &[i32]) -> ValueId {
-    let mut attrs = p.attrs();
-    attrs.push((
-        "sigmoid_table",
-        Attr::dense_i32(
-            Type::tensor(&[table.len() as i64], nibble_ir::Elem::Int(32)),
-            table,
-        ),
-    ));
-    f.push(SWISH, &[acc], ty, attrs)
-}
-
-/// tosa.resize on stored integers: `mode` "nearest" or "bilinear", `scale` [ny, dy, nx, dx],
-/// `image_offset` [oy, ox]; bilinear requantizes by `multiplier`·2^-`shift`.
-pub fn resize(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    mode: &str,
-    scale: &[i64],
-    image_offset: &[i64],
-    requant: (i32, i32),
-) -> ValueId {
-    let attrs = vec![
-        ("mode", Attr::Str(mode.into())),
-        ("scale", Attr::I64s(scale.to_vec())),
-        ("image_offset", Attr::I64s(image_offset.to_vec())),
-        ("multiplier", Attr::i32(requant.0 as i64)),
-        ("shift", Attr::i32(requant.1 as i64)),
-    ];
-    f.push(RESIZE, &[x], ty, attrs)
-}
-
-/// Transposed convolution into an i32 accumulator `ty` (see qnt.irdl.mlir).
-pub fn transpose_conv2d(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    out_pad: &[i64],
-    stride: &[i64],
-) -> ValueId {
-    let attrs = vec![
-        ("out_pad", Attr::I64s(out_pad.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-    ];
-    f.push(TRANSPOSE_CONV2D, &[x, w, b], ty, attrs)
-}
-
-/// The fixed-point parameters of `qnt.squeeze_excite` (see qnt.irdl.mlir).
-pub struct SqueezeExcite {
-    pub pool: (i32, i32),
-    pub hidden_multiplier: Vec<i32>,
-    pub hidden_shift: Vec<i32>,
-    pub hidden_max: i32,
-    /// Empty: a ReLU hidden activation; else SiLU through this 257-entry Q15 sigmoid table.
-    pub hidden_table: Vec<i32>,
-    /// SiLU: the shift from v·sigmoid (2^-27) to the hidden scale; 0 for ReLU.
-    pub hidden_out_shift: i32,
-    pub gate_multiplier: Vec<i32>,
-    pub gate_shift: Vec<i32>,
-    /// Empty: a hard sigmoid gate; else the 257-entry Q15 sigmoid table of `qnt.swish`.
-    pub gate_table: Vec<i32>,
-    pub output: (i32, i32),
-}
-
-impl SqueezeExcite {
-    pub fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        vec![
-            ("pool_multiplier", Attr::i32(self.pool.0 as i64)),
-            ("pool_shift", Attr::i32(self.pool.1 as i64)),
-            (
-                "hidden_multiplier",
-                Attr::I32s(self.hidden_multiplier.clone()),
-            ),
-            ("hidden_shift", Attr::I32s(self.hidden_shift.clone())),
-            ("hidden_max", Attr::i32(self.hidden_max as i64)),
-            ("hidden_table", Attr::I32s(self.hidden_table.clone())),
-            ("hidden_out_shift", Attr::i32(self.hidden_out_shift as i64)),
-            ("gate_multiplier", Attr::I32s(self.gate_multiplier.clone())),
-            ("gate_shift", Attr::I32s(self.gate_shift.clone())),
-            ("gate_table", Attr::I32s(self.gate_table.clone())),
-            ("multiplier", Attr::i32(self.output.0 as i64)),
-            ("shift", Attr::i32(self.output.1 as i64)),
-        ]
+    let prefix = ops.first().and_then(|o| o.split('.').next()).unwrap_or("");
+    let constants = source
+        .lines()
+        .filter(|l| l.starts_with("pub const ") && l.contains(": &str = \""))
+        .filter_map(|l| l.split('"').nth(1))
+        .filter(|v| v.starts_with(&format!("{prefix}.")));
+    for c in constants {
+        if ops.iter().filter(|&&o| o == c).count() != 1 {
+            out.push(format!("constant {c} is not listed once in OPS"));
+        }
     }
+    out
 }
 
-/// Squeeze-excite gate: `x · g(x)` with weights `w` = (w1, b1, w2, b2).
-pub fn squeeze_excite(
-    f: &mut Func,
-    x: ValueId,
-    w: [ValueId; 4],
-    ty: Type,
-    p: &SqueezeExcite,
-) -> ValueId {
-    f.push(SQUEEZE_EXCITE, &[x, w[0], w[1], w[2], w[3]], ty, p.attrs())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The op-name constants and `irdl.operation`s of qnt.irdl.mlir agree both ways.
+    #[test]
+    fn op_names_match_irdl() {
+        let diff = irdl_mismatches(IRDL, OPS, include_str!("qnt.rs"), keys::ALL);
+        assert!(diff.is_empty(), "{}", diff.join("\n"));
+        assert_eq!(OPS.len(), 26);
+    }
+
+    /// A per-tensor requant stays scalar, a per-channel one an array, both ways.
+    #[test]
+    fn requant_round_trips() {
+        use nibble_ir::{Elem, QuantType};
+        let q = |bits| {
+            let t = QuantType {
+                bits,
+                scale: 0.5,
+                zero_point: 0,
+            };
+            Type::tensor(&[2], Elem::Quant(t))
+        };
+        let mut f = Func::new("f");
+        let x = f.add_arg(q(32));
+        requant(&mut f, x, q(8), 1 << 30, 33);
+        requant_per_channel(&mut f, x, q(8), &[1 << 30, 1 << 29], &[33, 34]);
+        let read: Vec<Scale> = f
+            .ops
+            .iter()
+            .map(|op| Requant::from_op(op).expect("readable").scale)
+            .collect();
+        assert_eq!(
+            read[0],
+            Scale::Tensor {
+                multiplier: 1 << 30,
+                shift: 33
+            }
+        );
+        assert_eq!(read[1].lists(), (vec![1 << 30, 1 << 29], vec![33, 34]));
+        assert!(matches!(
+            f.ops[0].attrs[keys::MULTIPLIER],
+            nibble_ir::Attr::Int(..)
+        ));
+    }
+
+    /// Every op has one element-type signature.
+    #[test]
+    fn every_op_has_a_signature() {
+        for op in OPS {
+            let n = types::SIGNATURES.iter().filter(|s| s.op == *op).count();
+            assert_eq!(n, 1, "{op} has {n} signatures");
+        }
+    }
+
+    /// The check finds an op missing on either side.
+    #[test]
+    fn mismatch_is_reported() {
+        let irdl = "irdl.dialect @qnt {\n  irdl.operation @a {\n  }\n}";
+        let diff = irdl_mismatches(irdl, &["qnt.b"], "", &[]);
+        assert_eq!(diff.len(), 2, "{diff:?}");
+    }
 }

@@ -9,7 +9,12 @@
 // hard-swish fused into the requantization, v = clamp(apply_scale(acc), ±2^20) (no zero point),
 // out = clamp(zp_out + floor_shift(v · clamp(v + three, 0, six) · m_c + bias_c + 2^(s_c-1), s_c)).
 // Or `swish = [m, s, bias]` (i64) with `sigmoid_table` (257 × i32): qnt.swish fused.
-// Semantics: docs/dialects/tile.md. This file is the single definition of the dialect.
+// Semantics: docs/dialects/tile.md. This file is the single definition of the dialect. Where
+// IRDL can say it, it fixes attribute values (resize's mode) and operands that share one type
+// (clamp, lut). The element types (i8/i16 activations, i8 weights, i32 biases, f32 at the host
+// boundary) IRDL cannot fix on a `!builtin.tensor` (`irdl.parametric` takes only IRDL-defined
+// types); they are declared per op in dialects/tile/types.rs (`tile::types::SIGNATURES`) and
+// checked by tile sizing, memory planning, the interpreter and codegen.
 irdl.dialect @tile {
   // Host boundary (runs in the main.c harness, the only place floats live): f32 -> i8, q = clamp(trunc(x / scale + 0.5*sign) + zero_point).
   irdl.operation @quantize {
@@ -113,15 +118,14 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
   }
-  // Standalone clamp of i8 data.
+  // Standalone clamp of i8/i16 data; the type is unchanged.
   irdl.operation @clamp {
-    %input = irdl.base "!builtin.tensor"
-    %output = irdl.base "!builtin.tensor"
+    %tensor = irdl.base "!builtin.tensor"
     %min_attr = irdl.base "#builtin.integer"
     %max_attr = irdl.base "#builtin.integer"
     %offset_attr = irdl.base "#builtin.integer"
-    irdl.operands(input: %input)
-    irdl.results(output: %output)
+    irdl.operands(input: %tensor)
+    irdl.results(output: %tensor)
     irdl.attributes {"min" = %min_attr, "max" = %max_attr, "offset" = %offset_attr}
   }
   // Integer NHWC max pooling (padding never wins).
@@ -136,14 +140,13 @@ irdl.dialect @tile {
     irdl.results(output: %output)
     irdl.attributes {"kernel" = %kernel_attr, "stride" = %stride_attr, "pad" = %pad_attr, "offset" = %offset_attr}
   }
-  // Elementwise lookup table on i8: out = table[in + 128] (256 entries).
+  // Elementwise lookup table on i8: out = table[in + 128] (256 entries); the type is unchanged.
   irdl.operation @lut {
-    %input = irdl.base "!builtin.tensor"
-    %output = irdl.base "!builtin.tensor"
+    %tensor = irdl.base "!builtin.tensor"
     %table_attr = irdl.base "#builtin.dense_int_or_fp_elements"
     %offset_attr = irdl.base "#builtin.integer"
-    irdl.operands(input: %input)
-    irdl.results(output: %output)
+    irdl.operands(input: %tensor)
+    irdl.results(output: %tensor)
     irdl.attributes {"table" = %table_attr, "offset" = %offset_attr}
   }
   // Permutes dimensions into a new buffer.
@@ -289,7 +292,9 @@ irdl.dialect @tile {
   irdl.operation @resize {
     %input = irdl.base "!builtin.tensor"
     %output = irdl.base "!builtin.tensor"
-    %mode_attr = irdl.base "#builtin.string"
+    %nearest = irdl.is "nearest"
+    %bilinear = irdl.is "bilinear"
+    %mode_attr = irdl.any_of(%nearest, %bilinear)
     %scale_attr = irdl.base "#builtin.dense_array"
     %image_offset_attr = irdl.base "#builtin.dense_array"
     %input_zp_attr = irdl.base "#builtin.integer"

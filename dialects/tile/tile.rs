@@ -1,7 +1,33 @@
-//! The `tile` dialect (tile level): its IRDL definition, op names and typed builders.
-//! Semantics: `docs/dialects/tile.md`.
+//! The `tile` dialect (tile level): its IRDL definition, op names, attribute keys, the fused
+//! requantization record [`Requant`], and for every op with attributes a typed record that is
+//! both its builder's input and its reader's output (`tile::Conv2d::from_op(&op)`), so no
+//! consumer spells an attribute key. Semantics: `docs/dialects/tile.md`.
+//!
+//! Modules: [`keys`] (attribute keys), [`requant`] (the requantization record and its fused
+//! epilogues), and the ops by family: [`layers`] (host boundary, constants, convolutions,
+//! fully connected, matmul), [`elementwise`] (requant, clamp, lut, add, mul), [`spatial`]
+//! (pools, resize), [`norm`] (softmax, layer norm, squeeze-excite), [`layout`] (transpose,
+//! reshape, slice, concat); [`types`] checks the element types the semantics fix. Records,
+//! codecs and [`DialectError`] are the qnt crate's ([`nibble_qnt::attr`]).
 
-use nibble_ir::{Attr, Func, Type, ValueId};
+pub mod elementwise;
+pub mod keys;
+pub mod layers;
+pub mod layout;
+pub mod norm;
+pub mod requant;
+pub mod spatial;
+pub mod types;
+
+pub use elementwise::*;
+pub use layers::*;
+pub use layout::*;
+pub use nibble_qnt::attr::{DialectError, Record};
+pub use norm::*;
+pub use requant::*;
+pub use spatial::*;
+
+use nibble_ir::{Attr, Func, Op, Type, ValueId};
 
 /// The IRDL source, loaded into every nibble context.
 pub const IRDL: &str = include_str!("tile.irdl.mlir");
@@ -19,9 +45,9 @@ pub const FULLY_CONNECTED: &str = "tile.fully_connected";
 pub const REQUANT: &str = "tile.requant";
 pub const CLAMP: &str = "tile.clamp";
 pub const MAX_POOL2D: &str = "tile.max_pool2d";
+pub const LUT: &str = "tile.lut";
 pub const TRANSPOSE: &str = "tile.transpose";
 pub const RESHAPE: &str = "tile.reshape";
-pub const LUT: &str = "tile.lut";
 pub const AVG_POOL2D: &str = "tile.avg_pool2d";
 pub const ADD: &str = "tile.add";
 pub const MUL: &str = "tile.mul";
@@ -30,9 +56,39 @@ pub const SLICE: &str = "tile.slice";
 pub const CONCAT: &str = "tile.concat";
 pub const MATMUL: &str = "tile.matmul";
 pub const LAYER_NORM: &str = "tile.layer_norm";
-pub const SQUEEZE_EXCITE: &str = "tile.squeeze_excite";
 pub const RESIZE: &str = "tile.resize";
 pub const TRANSPOSE_CONV2D: &str = "tile.transpose_conv2d";
+pub const SQUEEZE_EXCITE: &str = "tile.squeeze_excite";
+
+/// Every op of the dialect, in the order of its IRDL definition.
+pub const OPS: &[&str] = &[
+    QUANTIZE,
+    DEQUANTIZE,
+    CONST,
+    CONV2D,
+    DEPTHWISE_CONV2D,
+    FULLY_CONNECTED,
+    REQUANT,
+    CLAMP,
+    MAX_POOL2D,
+    LUT,
+    TRANSPOSE,
+    RESHAPE,
+    AVG_POOL2D,
+    ADD,
+    MUL,
+    SOFTMAX,
+    SLICE,
+    CONCAT,
+    MATMUL,
+    LAYER_NORM,
+    RESIZE,
+    TRANSPOSE_CONV2D,
+    SQUEEZE_EXCITE,
+    ALLOC,
+    DMA_LOAD,
+    DMA_STORE,
+];
 
 /// The function attribute holding the bytes of the activation arena its memory plan needs.
 pub const ARENA_ATTR: &str = "nibble.arena_bytes";
@@ -45,422 +101,177 @@ pub fn arena_bytes(f: &Func) -> Option<usize> {
     }
 }
 
-/// Fixed-point requantization of a fused op: `out = clamp(zp_out + apply_scale(acc))`, with
-/// one multiplier/shift for the tensor or one per output channel.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Requant {
-    pub input_zp: i64,
-    pub output_zp: i64,
-    pub multiplier: Vec<i32>,
-    pub shift: Vec<i32>,
-    pub clamp_min: i64,
-    pub clamp_max: i64,
-    /// Signed multipliers and shifts for negative accumulators (PReLU fused into the
-    /// requantization), as many as `multiplier`; written as `neg_multiplier`/`neg_shift`.
-    pub neg: Option<(Vec<i32>, Vec<i32>)>,
-    /// Hard-swish fused into the requantization: `[three, six, multiplier, shift, bias, …]`, the
-    /// last three once or once per output channel (`multiplier`/`shift` above then rescale the
-    /// accumulator to the activation's fixed-point input); written as `hswish`.
-    pub hswish: Option<Vec<i64>>,
-    /// Swish fused into the requantization: `[multiplier, shift, bias]` and the sigmoid table
-    /// (257 × Q15 over [-8, 8]); written as `swish` and `sigmoid_table`.
-    pub swish: Option<([i64; 3], Vec<i32>)>,
+/// Whether `op` has a place in the memory plan (an `offset` attribute).
+pub fn has_offset(op: &Op) -> bool {
+    op.attrs.contains_key(keys::OFFSET)
 }
 
-impl Requant {
-    fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        let mut a = vec![
-            ("input_zp", Attr::i32(self.input_zp)),
-            ("output_zp", Attr::i32(self.output_zp)),
-            ("multiplier", Attr::I32s(self.multiplier.clone())),
-            ("shift", Attr::I32s(self.shift.clone())),
-            ("clamp_min", Attr::i32(self.clamp_min)),
-            ("clamp_max", Attr::i32(self.clamp_max)),
-        ];
-        if let Some((m, s)) = &self.neg {
-            a.push(("neg_multiplier", Attr::I32s(m.clone())));
-            a.push(("neg_shift", Attr::I32s(s.clone())));
-        }
-        if let Some(h) = &self.hswish {
-            a.push(("hswish", Attr::I64s(h.clone())));
-        }
-        if let Some((p, table)) = &self.swish {
-            a.push(("swish", Attr::I64s(p.to_vec())));
-            let ty = Type::tensor(&[table.len() as i64], nibble_ir::Elem::Int(32));
-            a.push(("sigmoid_table", Attr::dense_i32(ty, table)));
-        }
-        a
+/// `op`'s offset into the arena: 0 when it has none (constants, the host boundary).
+pub fn offset(op: &Op) -> i64 {
+    match op.attrs.get(keys::OFFSET) {
+        Some(Attr::Int(v, _)) => *v,
+        _ => 0,
     }
 }
 
-pub fn quantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i64) -> ValueId {
-    f.push(
-        QUANTIZE,
-        &[x],
-        ty,
-        vec![
-            ("scale", Attr::f64(scale)),
-            ("zero_point", Attr::i32(zero_point)),
-        ],
-    )
+/// Places `op`'s result at `offset` in the arena.
+pub fn set_offset(op: &mut Op, offset: i64) {
+    op.attrs.insert(keys::OFFSET.into(), Attr::i64(offset));
 }
-pub fn dequantize(f: &mut Func, x: ValueId, ty: Type, scale: f64, zero_point: i64) -> ValueId {
-    f.push(
-        DEQUANTIZE,
-        &[x],
-        ty,
-        vec![
-            ("scale", Attr::f64(scale)),
-            ("zero_point", Attr::i32(zero_point)),
-        ],
-    )
+
+/// Sets the `tile` schedule of a tiled op (conv2d and depthwise_conv2d: [rows, channels];
+/// fully_connected: [channels]).
+pub fn set_tile(op: &mut Op, tile: &[i64]) {
+    op.attrs
+        .insert(keys::TILE.into(), Attr::I64s(tile.to_vec()));
 }
-pub fn constant(f: &mut Func, ty: Type, value: Attr) -> ValueId {
-    f.push(CONST, &[], ty, vec![("value", value)])
-}
-/// A convolution op `name` with fused requantization, window attributes and schedule.
-#[allow(clippy::too_many_arguments)]
-fn windowed(
+
+/// Appends op `name` with the attributes of its record and its arena offset (0 until the
+/// memory plan places it).
+fn scheduled(
     f: &mut Func,
     name: &str,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
+    operands: &[ValueId],
     ty: Type,
-    pad: &[i64],
-    stride: &[i64],
-    dilation: &[i64],
-    rq: Requant,
-    tile: [i64; 2],
+    mut attrs: nibble_qnt::attr::Attrs,
 ) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.extend([
-        ("pad", Attr::I64s(pad.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("dilation", Attr::I64s(dilation.to_vec())),
-        ("tile", Attr::I64s(tile.to_vec())),
-        ("offset", Attr::i64(0)),
-    ]);
-    f.push(name, &[x, w, b], ty, attrs)
-}
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    pad: &[i64],
-    stride: &[i64],
-    dilation: &[i64],
-    rq: Requant,
-    tile: [i64; 2],
-) -> ValueId {
-    windowed(f, CONV2D, x, w, b, ty, pad, stride, dilation, rq, tile)
-}
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv2d(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    pad: &[i64],
-    stride: &[i64],
-    dilation: &[i64],
-    rq: Requant,
-    tile: [i64; 2],
-) -> ValueId {
-    windowed(
-        f,
-        DEPTHWISE_CONV2D,
-        x,
-        w,
-        b,
-        ty,
-        pad,
-        stride,
-        dilation,
-        rq,
-        tile,
-    )
-}
-pub fn fully_connected(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    rq: Requant,
-    tile: i64,
-) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.extend([("tile", Attr::I64s(vec![tile])), ("offset", Attr::i64(0))]);
-    f.push(FULLY_CONNECTED, &[x, w, b], ty, attrs)
-}
-pub fn requant(f: &mut Func, x: ValueId, ty: Type, rq: Requant) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.push(("offset", Attr::i64(0)));
-    f.push(REQUANT, &[x], ty, attrs)
-}
-pub fn clamp(f: &mut Func, x: ValueId, min: i64, max: i64) -> ValueId {
-    let ty = f.ty(x).clone();
-    f.push(
-        CLAMP,
-        &[x],
-        ty,
-        vec![
-            ("min", Attr::i32(min)),
-            ("max", Attr::i32(max)),
-            ("offset", Attr::i64(0)),
-        ],
-    )
-}
-pub fn max_pool2d(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    kernel: &[i64],
-    stride: &[i64],
-    pad: &[i64],
-) -> ValueId {
-    let attrs = vec![
-        ("kernel", Attr::I64s(kernel.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("pad", Attr::I64s(pad.to_vec())),
-        ("offset", Attr::i64(0)),
-    ];
-    f.push(MAX_POOL2D, &[x], ty, attrs)
-}
-pub fn transpose(f: &mut Func, x: ValueId, ty: Type, perms: &[i32]) -> ValueId {
-    f.push(
-        TRANSPOSE,
-        &[x],
-        ty,
-        vec![
-            ("perms", Attr::I32s(perms.to_vec())),
-            ("offset", Attr::i64(0)),
-        ],
-    )
-}
-pub fn reshape(f: &mut Func, x: ValueId, ty: Type) -> ValueId {
-    f.push(RESHAPE, &[x], ty, vec![("offset", Attr::i64(0))])
+    attrs.push((keys::OFFSET, Attr::i64(0)));
+    f.push(name, operands, ty, attrs)
 }
 
-/// A 256-entry i8 lookup table: `out = table[in + 128]`.
-pub fn lut(f: &mut Func, x: ValueId, ty: Type, table: Attr) -> ValueId {
-    f.push(
-        LUT,
-        &[x],
-        ty,
-        vec![("table", table), ("offset", Attr::i64(0))],
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Average pool with fused requantization (`rq` holds one entry or one per tap count).
-pub fn avg_pool2d(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    kernel: &[i64],
-    stride: &[i64],
-    pad: &[i64],
-    rq: Requant,
-) -> ValueId {
-    let mut attrs = vec![
-        ("kernel", Attr::I64s(kernel.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("pad", Attr::I64s(pad.to_vec())),
-    ];
-    attrs.extend(rq.attrs());
-    attrs.push(("offset", Attr::i64(0)));
-    f.push(AVG_POOL2D, &[x], ty, attrs)
-}
-
-/// The integer parameters of a binary elementwise op.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Binary {
-    pub input_zp: [i64; 2],
-    pub output_zp: i64,
-    pub clamp_min: i64,
-    pub clamp_max: i64,
-}
-
-impl Binary {
-    fn attrs(&self) -> Vec<(&'static str, Attr)> {
-        vec![
-            (
-                "input_zp",
-                Attr::I32s(self.input_zp.iter().map(|&z| z as i32).collect()),
-            ),
-            ("output_zp", Attr::i32(self.output_zp)),
-            ("clamp_min", Attr::i32(self.clamp_min)),
-            ("clamp_max", Attr::i32(self.clamp_max)),
-            ("offset", Attr::i64(0)),
-        ]
+    /// The op-name constants and `irdl.operation`s of tile.irdl.mlir agree both ways.
+    #[test]
+    fn op_names_match_irdl() {
+        let all: Vec<&str> = keys::ALL.iter().chain(keys::TILE_ONLY).copied().collect();
+        let diff = nibble_qnt::irdl_mismatches(IRDL, OPS, include_str!("tile.rs"), &all);
+        assert!(diff.is_empty(), "{}", diff.join("\n"));
+        assert_eq!(OPS.len(), 23);
     }
-}
 
-pub fn add(
-    f: &mut Func,
-    a: ValueId,
-    b: ValueId,
-    ty: Type,
-    p: Binary,
-    multipliers: &[i32],
-    shift: i32,
-) -> ValueId {
-    let mut attrs = p.attrs();
-    attrs.push(("multiplier", Attr::I32s(multipliers.to_vec())));
-    attrs.push(("shift", Attr::i32(shift as i64)));
-    f.push(ADD, &[a, b], ty, attrs)
-}
+    use nibble_ir::Elem;
 
-pub fn mul(
-    f: &mut Func,
-    a: ValueId,
-    b: ValueId,
-    ty: Type,
-    p: Binary,
-    multiplier: i32,
-    shift: i32,
-) -> ValueId {
-    let mut attrs = p.attrs();
-    attrs.push(("multiplier", Attr::i32(multiplier as i64)));
-    attrs.push(("shift", Attr::i32(shift as i64)));
-    f.push(MUL, &[a, b], ty, attrs)
-}
+    fn tensor(shape: &[i64], bits: u32) -> Type {
+        Type::tensor(shape, Elem::Int(bits))
+    }
 
-/// Fixed-point softmax over the last dimension.
-pub fn softmax(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    exp_table: Attr,
-    frac_bits: i64,
-    output_zp: i64,
-    clamp: (i64, i64),
-) -> ValueId {
-    let attrs = vec![
-        ("exp_table", exp_table),
-        ("frac_bits", Attr::i32(frac_bits)),
-        ("output_zp", Attr::i32(output_zp)),
-        ("clamp_min", Attr::i32(clamp.0)),
-        ("clamp_max", Attr::i32(clamp.1)),
-        ("offset", Attr::i64(0)),
-    ];
-    f.push(SOFTMAX, &[x], ty, attrs)
-}
+    /// A function with the operands of a layer: x, w, b.
+    fn layer_inputs() -> (Func, [ValueId; 3]) {
+        let mut f = Func::new("f");
+        let x = f.add_arg(tensor(&[1, 2, 2, 2], 8));
+        let w = f.add_arg(tensor(&[2, 1, 1, 2], 8));
+        let b = f.add_arg(tensor(&[2], 32));
+        (f, [x, w, b])
+    }
 
-/// Copies the box of `x` at `start` with the sizes of `ty`.
-pub fn slice(f: &mut Func, x: ValueId, ty: Type, start: &[i64]) -> ValueId {
-    let attrs = vec![
-        ("start", Attr::I64s(start.to_vec())),
-        ("offset", Attr::i64(0)),
-    ];
-    f.push(SLICE, &[x], ty, attrs)
-}
+    fn requant() -> Requant {
+        Requant {
+            input_zp: -3,
+            output_zp: 5,
+            multiplier: vec![1 << 30, 1 << 29],
+            shift: vec![31, 32],
+            clamp_min: -128,
+            clamp_max: 127,
+            neg: None,
+            hswish: None,
+            swish: None,
+        }
+    }
 
-/// Concatenation along `axis`.
-pub fn concat(f: &mut Func, inputs: &[ValueId], ty: Type, axis: i64) -> ValueId {
-    let attrs = vec![("axis", Attr::i32(axis)), ("offset", Attr::i64(0))];
-    f.push(CONCAT, inputs, ty, attrs)
-}
+    /// What a builder writes, the reader reads back, with each fused epilogue.
+    #[test]
+    fn records_round_trip() {
+        let (mut f, xwb) = layer_inputs();
+        let mut rqs = vec![requant(); 3];
+        rqs[0].neg = Some(NegativeSide {
+            multiplier: vec![-7, 9],
+            shift: vec![33, 34],
+        });
+        rqs[1].hswish = Some(HardSwish {
+            three: 3072,
+            six: 6144,
+            out: vec![[1 << 20, 40, -5], [1 << 19, 41, 6]],
+        });
+        rqs[2].swish = Some(Swish {
+            out: [1 << 20, 40, 0],
+            table: (0..257).collect(),
+        });
+        for rq in rqs {
+            let p = Conv2d {
+                window: nibble_qnt::ConvWindow {
+                    pad: [0, 1, 0, 1],
+                    stride: [2, 2],
+                    dilation: [1, 1],
+                },
+                rq,
+                tile: [1, 2],
+            };
+            let ty = tensor(&[1, 1, 1, 2], 8);
+            conv2d(&mut f, DEPTHWISE_CONV2D, xwb, ty, &p);
+            let op = f.ops.last().expect("the op just built");
+            assert_eq!(Conv2d::from_op(op).expect("readable"), p);
+            assert_eq!(Requant::from_op(op).expect("readable"), p.rq);
+            assert_eq!(offset(op), 0);
+        }
+    }
 
-/// Batched activation × activation product with fused requantization (`rq.input_zp` is the
-/// left operand's zero point).
-pub fn matmul(
-    f: &mut Func,
-    lhs: ValueId,
-    rhs: ValueId,
-    ty: Type,
-    rq: Requant,
-    rhs_zp: i64,
-) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.extend([("rhs_zp", Attr::i32(rhs_zp)), ("offset", Attr::i64(0))]);
-    f.push(MATMUL, &[lhs, rhs], ty, attrs)
-}
+    /// A reader refuses another op, and a malformed fused field.
+    #[test]
+    fn readers_refuse_what_is_not_theirs() {
+        let (mut f, xwb) = layer_inputs();
+        let p = FullyConnected {
+            rq: requant(),
+            tile: [2],
+        };
+        fully_connected(&mut f, xwb, tensor(&[1, 2], 8), &p);
+        let mut op = f.ops[0].clone();
+        let err = Conv2d::from_op(&op).expect_err("not a conv").to_string();
+        assert!(
+            err.contains("expected tile.conv2d or tile.depthwise_conv2d"),
+            "{err}"
+        );
+        op.attrs
+            .insert(keys::HSWISH.into(), Attr::I64s(vec![3072, 6144, 1]));
+        let err = Requant::from_op(&op).expect_err("short hswish").to_string();
+        assert!(err.contains("hswish needs"), "{err}");
+        op.attrs.remove(keys::HSWISH);
+        op.attrs.insert(keys::SHIFT.into(), Attr::Str("31".into()));
+        let err = FullyConnected::from_op(&op)
+            .expect_err("a string shift")
+            .to_string();
+        assert_eq!(
+            err,
+            "'tile.fully_connected': attribute 'shift' must be an array of 32-bit integers"
+        );
+    }
 
-/// `params` with the zero points, the output clamp and the arena offset (0 until planned).
-fn with_io(
-    mut params: Vec<(&str, Attr)>,
-    zero_points: (i64, i64),
-    clamp: (i64, i64),
-) -> Vec<(&str, Attr)> {
-    params.extend([
-        ("input_zp", Attr::i32(zero_points.0)),
-        ("output_zp", Attr::i32(zero_points.1)),
-        ("clamp_min", Attr::i32(clamp.0)),
-        ("clamp_max", Attr::i32(clamp.1)),
-        ("offset", Attr::i64(0)),
-    ]);
-    params
-}
+    /// The element-type check names the operand and what it allows.
+    #[test]
+    fn element_types_are_checked() {
+        let (mut f, [x, w, b]) = layer_inputs();
+        let p = FullyConnected {
+            rq: requant(),
+            tile: [2],
+        };
+        fully_connected(&mut f, [x, w, b], tensor(&[1, 2], 32), &p);
+        let err = types::check_types(&f)
+            .expect_err("an i32 result")
+            .to_string();
+        assert_eq!(
+            err,
+            "'tile.fully_connected': the result must be i8 or i16, got tensor<1x2xi32>"
+        );
+    }
 
-/// Fixed-point LayerNorm: `params` are the qnt op's (multiplier, shift, bias, eps_term).
-pub fn layer_norm(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    params: Vec<(&str, Attr)>,
-    zero_points: (i64, i64),
-    clamp: (i64, i64),
-) -> ValueId {
-    f.push(LAYER_NORM, &[x], ty, with_io(params, zero_points, clamp))
-}
-
-/// tosa.resize on stored integers with its requantization (see qnt.resize).
-pub fn resize(
-    f: &mut Func,
-    x: ValueId,
-    ty: Type,
-    mode: &str,
-    scale: &[i64],
-    image_offset: &[i64],
-    rq: Requant,
-) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.extend([
-        ("mode", Attr::Str(mode.into())),
-        ("scale", Attr::I64s(scale.to_vec())),
-        ("image_offset", Attr::I64s(image_offset.to_vec())),
-        ("offset", Attr::i64(0)),
-    ]);
-    f.push(RESIZE, &[x], ty, attrs)
-}
-
-/// Transposed convolution with fused requantization.
-#[allow(clippy::too_many_arguments)]
-pub fn transpose_conv2d(
-    f: &mut Func,
-    x: ValueId,
-    w: ValueId,
-    b: ValueId,
-    ty: Type,
-    out_pad: &[i64],
-    stride: &[i64],
-    rq: Requant,
-) -> ValueId {
-    let mut attrs = rq.attrs();
-    attrs.extend([
-        ("out_pad", Attr::I64s(out_pad.to_vec())),
-        ("stride", Attr::I64s(stride.to_vec())),
-        ("offset", Attr::i64(0)),
-    ]);
-    f.push(TRANSPOSE_CONV2D, &[x, w, b], ty, attrs)
-}
-
-/// Squeeze-excite: `params` are the qnt op's fixed-point attributes; `w` = (w1, b1, w2, b2).
-pub fn squeeze_excite(
-    f: &mut Func,
-    x: ValueId,
-    w: [ValueId; 4],
-    ty: Type,
-    params: Vec<(&str, Attr)>,
-    zero_points: (i64, i64),
-    clamp: (i64, i64),
-) -> ValueId {
-    let attrs = with_io(params, zero_points, clamp);
-    f.push(SQUEEZE_EXCITE, &[x, w[0], w[1], w[2], w[3]], ty, attrs)
+    /// Every op has one element-type signature.
+    #[test]
+    fn every_op_has_a_signature() {
+        for op in OPS {
+            let n = types::SIGNATURES.iter().filter(|s| s.op == *op).count();
+            assert_eq!(n, 1, "{op} has {n} signatures");
+        }
+    }
 }

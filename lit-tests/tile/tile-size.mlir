@@ -28,8 +28,8 @@
 // tiled (rows x channels, rows).
 // NPU-LABEL: func.func @main
 // NPU-SAME: nibble.target = "generic-npu"
-// NPU: "tile.conv2d"{{.*}}tile = array<i64: 6, 16>}
-// NPU: "tile.depthwise_conv2d"{{.*}}tile = array<i64: 7, 8>}
+// NPU: "tile.conv2d"{{.*}}tile = array<i64: 4, 16>}
+// NPU: "tile.depthwise_conv2d"{{.*}}tile = array<i64: 4, 8>}
 // NPU: "tile.fully_connected"{{.*}}tile = array<i64: 4>}
 
 // 1 KiB of SRAM: even one output row of 1 channel of the conv (3 input rows of 32x64) does not

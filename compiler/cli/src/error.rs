@@ -34,6 +34,10 @@ pub enum CliError {
     Array(#[from] ndarray::ShapeError),
     #[error("cannot write '{0}': {1}")]
     WriteNpy(String, ndarray_npy::WriteNpyError),
+    /// `nibble opt` with `--split-input-file` or `--verify-diagnostics`: the failures of the
+    /// parts of its input, each already `…error: …` lines.
+    #[error("{0}")]
+    Opt(String),
 }
 
 impl CliError {

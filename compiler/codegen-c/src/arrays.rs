@@ -69,7 +69,7 @@ pub(crate) fn int_arrays(decls: &[(&str, usize, &[i64])]) -> String {
 
 /// A `tile.const` (op number `i`) as the file-scope array `nb_const{i}`; returns its name.
 pub(crate) fn constant(op: &Op, i: usize, weights: &mut String) -> Result<String, CodegenError> {
-    let (ty, bytes) = op.dense("value")?;
+    let nibble_qnt::Const { ty, bytes } = nibble_tile::const_data(op)?;
     let name = format!("nb_const{i}");
     match ty.elem() {
         Some(Elem::Int(8)) => c_array(weights, "int8_t", &name, bytes.iter().map(|&b| b as i8)),

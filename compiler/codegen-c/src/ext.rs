@@ -57,7 +57,8 @@ impl Extension for Plain {
 /// The `nb_rq` initializer of op number `i`'s requantization fields (its tables appended to
 /// `tables`): for an extension's calls of the runtime's requantization.
 pub fn rq_initializer(op: &Op, i: usize, tables: &mut String) -> Result<String, CodegenError> {
-    crate::requant::initializer(op, i, tables)
+    let rq = <nibble_tile::Requant as nibble_tile::Record>::read(op)?;
+    Ok(crate::requant::initializer(&rq, i, tables))
 }
 
 /// The generated files of `f` with extension `ext`: (file name, contents).
@@ -67,6 +68,7 @@ pub fn emit_with(f: &Func, ext: &mut dyn Extension) -> Result<Vec<(String, Strin
             "no memory plan (nibble.arena_bytes); run the tile lowering first",
         ));
     };
+    nibble_tile::types::check_types(f)?;
     let s = crate::schedule::schedule(f, ext)?;
     let (model_c, id) = crate::model::model_c(f, &s, arena, &ext.includes(), &ext.epilogue())?;
     let in_shape = f.args.first().map(|&a| f.ty(a).shape().unwrap_or(&[]));

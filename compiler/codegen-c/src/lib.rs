@@ -40,6 +40,8 @@ pub enum CodegenError {
     },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
+    #[error(transparent)]
+    Dialect(#[from] nibble_tile::DialectError),
 }
 
 /// An error located at `op`.

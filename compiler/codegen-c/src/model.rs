@@ -46,7 +46,7 @@ pub(crate) fn model_c(
     rest.push_str(epilogue);
     for (k, out) in s.outputs.iter().enumerate() {
         let src = s.place.get(&out.value).ok_or_else(|| CodegenError::Op {
-            op: "tile.dequantize".into(),
+            op: nibble_tile::DEQUANTIZE.into(),
             loc: String::new(),
             msg: "output has no storage".into(),
         })?;

@@ -116,19 +116,23 @@ impl Walk<'_> {
                         "only one host-boundary quantize, of the function argument, is supported",
                     ));
                 }
+                let b = tile::Boundary::from_op(op)?;
                 self.input = Some(HostInput {
-                    scale: op.float("scale")?,
-                    zero_point: op.int("zero_point")?,
+                    scale: b.scale,
+                    zero_point: b.zero_point,
                     elems: f.ty(r).num_elements(),
                 });
                 self.place.insert(r, "input".into());
             }
-            tile::DEQUANTIZE => self.outputs.push(HostOutput {
-                scale: op.float("scale")?,
-                zero_point: op.int("zero_point")?,
-                value: operand(0)?,
-                result: r,
-            }),
+            tile::DEQUANTIZE => {
+                let b = tile::Boundary::from_op(op)?;
+                self.outputs.push(HostOutput {
+                    scale: b.scale,
+                    zero_point: b.zero_point,
+                    value: operand(0)?,
+                    result: r,
+                })
+            }
             tile::CONST => {
                 let name = arrays::constant(op, i, &mut self.weights)?;
                 self.place.insert(r, name);
@@ -147,7 +151,7 @@ impl Walk<'_> {
                     Kernel::new(f, op, i, &self.place, &mut self.weights, &mut self.body);
                 write(&mut kernel)?;
                 self.body.push_str(&after);
-                let offset = op.int("offset").unwrap_or(0);
+                let offset = tile::offset(op);
                 let ty = if storage_bits(f, r) == 16 {
                     "int16_t"
                 } else {

@@ -32,6 +32,7 @@ pub use steps::{Samples, Unfolded};
 pub use widths::target_widths;
 
 use melior::ir::Module;
+use nibble_ir::diagnostics::Diagnostic;
 use nibble_ir::mlir::{read_func, Mlir};
 use nibble_ir::Func;
 use nibble_passes::{Backend, Registry};
@@ -113,6 +114,13 @@ impl Driver {
             nibble_passes::run_pipeline_with(&self.registry, &self.mlir, &mut m, pipeline)?;
         }
         Ok(module_text(&m))
+    }
+
+    /// Runs `f` with this driver and returns, with its result, the MLIR diagnostics emitted
+    /// meanwhile as records (an error of `f` then carries no diagnostic text): what
+    /// `nibble opt --verify-diagnostics` checks.
+    pub fn capture<R>(&self, f: impl FnOnce(&Driver) -> R) -> (R, Vec<Diagnostic>) {
+        self.mlir.capture(|| f(self))
     }
 
     /// `f` after the pipeline of `stage` (through MLIR, verified).

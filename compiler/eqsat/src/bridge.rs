@@ -7,7 +7,7 @@ use crate::lang::{Bounds, OpRef, Qnt, Scale};
 use crate::rules::{requant_rules, Facts};
 use crate::EqsatError;
 use egg::{CostFunction, EGraph, Extractor, Id, Language, Runner};
-use nibble_ir::{Attr, Func, Op, QuantType, ValueId};
+use nibble_ir::{Func, Op, QuantType, ValueId};
 use nibble_qnt as qnt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +35,11 @@ pub struct Report {
     pub iterations: usize,
 }
 
+/// A `qnt.requant` with single rounding (the one mode the e-graph interprets).
+fn single_round(op: &Op) -> bool {
+    qnt::Requant::from_op(op).is_ok_and(|r| r.rounding_mode == qnt::SINGLE_ROUND)
+}
+
 /// Folds requantization chains in `f` (see [`crate::rules`]).
 pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
     let mut g: EGraph<Qnt, ()> = EGraph::default();
@@ -51,18 +56,14 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
         let node = match op.name.as_str() {
             // Per-tensor requantizations are interpreted; per-channel ones (array attributes)
             // stay opaque.
-            qnt::REQUANT
-                if op.attrs.get("rounding_mode") == Some(&Attr::Str(qnt::SINGLE_ROUND.into())) =>
-            {
+            qnt::REQUANT if single_round(op) => {
                 let q = f.ty(op.results[0]).quant().ok_or_else(|| {
                     EqsatError::Invalid(format!("{} result is not quantized", op.name))
                 })?;
                 types.push(q);
-                let list = |key: &str| {
-                    op.int_list(key)
-                        .map_err(|e| EqsatError::Invalid(e.to_string()))
-                };
-                let (m, s) = (list("multiplier")?, list("shift")?);
+                let rq =
+                    qnt::Requant::from_op(op).map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let (m, s) = rq.scale.lists();
                 if m.len() != s.len() {
                     return Err(EqsatError::Invalid(format!(
                         "{}: {} multipliers for {} shifts",
@@ -71,11 +72,7 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
                         s.len()
                     )));
                 }
-                let factors = m
-                    .iter()
-                    .zip(&s)
-                    .map(|(&m, &s)| (m as i32, s as i32))
-                    .collect();
+                let factors = m.into_iter().zip(s).collect();
                 let leaf = g.add(Qnt::Scale(Scale {
                     factors,
                     ty: types.len() as u32 - 1,
@@ -84,12 +81,8 @@ pub fn fold_requant(f: &Func) -> Result<(Func, Report), EqsatError> {
                 Qnt::Requant([leaf, kids[0]])
             }
             qnt::CLAMP => {
-                let lo = op
-                    .int("min")
-                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
-                let hi = op
-                    .int("max")
-                    .map_err(|e| EqsatError::Invalid(e.to_string()))?;
+                let qnt::Clamp { min: lo, max: hi } =
+                    qnt::Clamp::from_op(op).map_err(|e| EqsatError::Invalid(e.to_string()))?;
                 let q = f.ty(op.results[0]).quant().ok_or_else(|| {
                     EqsatError::Invalid(format!("{} result is not quantized", op.name))
                 })?;
@@ -264,8 +257,11 @@ mod tests {
         assert_eq!((report.requants_before, report.requants_after), (2, 1));
         let rq = out.ops.iter().find(|o| o.name == qnt::REQUANT).unwrap();
         assert_eq!(
-            (rq.int("multiplier").unwrap(), rq.int("shift").unwrap()),
-            (1374389535, 37)
+            qnt::Requant::from_op(rq).unwrap().scale,
+            qnt::Scale::Tensor {
+                multiplier: 1374389535,
+                shift: 37
+            }
         );
         let names: Vec<&str> = out.ops.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, [qnt::REQUANT, qnt::CLAMP, qnt::DEQUANTIZE]);

@@ -32,6 +32,8 @@ pub enum InterpError {
     },
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
+    #[error(transparent)]
+    Dialect(#[from] nibble_tile::DialectError),
     #[error("{0}")]
     Invalid(String),
 }

@@ -2,9 +2,11 @@
 //! form, and the MLIR context (upstream dialects plus our IRDL dialects) with the bridge
 //! between MLIR modules and [`Func`].
 
+pub mod diagnostics;
 pub mod mlir;
 pub mod model;
 pub mod text;
+pub mod verify;
 
 pub use model::{Attr, Elem, Func, Op, QuantAxisType, QuantType, Type, ValueId};
 

@@ -43,6 +43,8 @@ pub enum LowerError {
     Ir(#[from] nibble_ir::IrError),
     #[error(transparent)]
     Quant(#[from] nibble_quantize::QuantError),
+    #[error(transparent)]
+    Dialect(#[from] nibble_qnt::DialectError),
 }
 
 pub(crate) fn loc(op: &nibble_ir::Op) -> String {

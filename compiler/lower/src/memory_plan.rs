@@ -119,6 +119,7 @@ pub fn plan_memory(f: &mut Func) -> Result<(), LowerError> {
 /// SRAM when one is given.
 pub fn plan_memory_for(f: &mut Func, target: Option<&Target>) -> Result<(), LowerError> {
     require_tile_level(f, "memory planning")?;
+    tile::types::check_types(f)?;
     // The buffer each value lives in (a reshape aliases its input, a DMA store its
     // destination).
     let mut root: Vec<ValueId> = (0..f.values.len()).collect();
@@ -134,9 +135,9 @@ pub fn plan_memory_for(f: &mut Func, target: Option<&Target>) -> Result<(), Lowe
     }
     let (offsets, total) = place(buffers(f, &root));
     for op in &mut f.ops {
-        if let (true, Some(&r)) = (op.attrs.contains_key("offset"), op.results.first()) {
+        if let (true, Some(&r)) = (tile::has_offset(op), op.results.first()) {
             let off = offsets.get(&root[r]).copied().unwrap_or(0);
-            op.attrs.insert("offset".into(), Attr::i64(off as i64));
+            tile::set_offset(op, off as i64);
         }
     }
     f.attrs

@@ -40,10 +40,7 @@ fn tile_of(f: &Func, op: &Op, target: &Target) -> Result<Option<Vec<i64>>, Lower
     };
     Ok(Some(match op.name.as_str() {
         tile::CONV2D => {
-            let stride = op.ints("stride")?;
-            if stride.len() != 2 {
-                return Err(schedule_err(op, "stride needs 2 values"));
-            }
+            let stride = tile::Conv2d::from_op(op)?.window.stride;
             let (xs, ws, os) = (dims(f, op, x, 4)?, dims(f, op, w, 4)?, dims(f, op, y, 4)?);
             conv_tile(target, &xs, &ws, &os, &stride).to_vec()
         }
@@ -63,6 +60,7 @@ fn tile_of(f: &Func, op: &Op, target: &Target) -> Result<Option<Vec<i64>>, Lower
 /// tile-level function `f` for `target`, and `nibble.target`.
 pub fn size_tiles(f: &mut Func, target: &Target) -> Result<(), LowerError> {
     require_tile_level(f, "tile sizing")?;
+    tile::types::check_types(f)?;
     if !target.is_host() {
         size_for_accelerator(f, target)?;
         f.attrs
@@ -71,7 +69,7 @@ pub fn size_tiles(f: &mut Func, target: &Target) -> Result<(), LowerError> {
     }
     for i in 0..f.ops.len() {
         if let Some(t) = tile_of(f, &f.ops[i], target)? {
-            f.ops[i].attrs.insert("tile".into(), Attr::I64s(t));
+            tile::set_tile(&mut f.ops[i], &t);
         }
     }
     f.attrs

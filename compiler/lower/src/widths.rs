@@ -41,8 +41,8 @@ fn const_data(q: &Func, v: ValueId) -> Option<&[u8]> {
     q.ops
         .iter()
         .find(|o| o.name == qnt::CONST && o.results.first() == Some(&v))
-        .and_then(|o| o.dense("value").ok())
-        .map(|(_, bytes)| bytes)
+        .and_then(|o| qnt::Const::from_op(o).ok())
+        .map(|c| c.bytes)
 }
 
 /// The values holding v's data: v and its reshapes (which alias it), transitively.

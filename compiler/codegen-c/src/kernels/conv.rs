@@ -4,15 +4,16 @@
 use super::{call, Kernel};
 use crate::arrays::{c_array, int_arrays};
 use crate::CodegenError;
-use nibble_ir::Op;
+use nibble_qnt::ConvWindow;
+use nibble_tile as tile;
 
 /// `pad[4]`, `stride[2]` and `dil[2]` of a convolution.
-fn geometry(op: &Op) -> Result<String, CodegenError> {
-    Ok(int_arrays(&[
-        ("pad", 4, &op.ints("pad")?),
-        ("stride", 2, &op.ints("stride")?),
-        ("dil", 2, &op.ints("dilation")?),
-    ]))
+fn geometry(w: &ConvWindow) -> String {
+    int_arrays(&[
+        ("pad", 4, &w.pad),
+        ("stride", 2, &w.stride),
+        ("dil", 2, &w.dilation),
+    ])
 }
 
 /// `nb_conv2d`: NHWC input, OHWI weights, computed in tiles of `tile = [rows, channels]`.
@@ -20,13 +21,12 @@ pub(super) fn conv2d(k: &mut Kernel) -> Result<(), CodegenError> {
     let xs = k.dims_of_rank(k.operand(0)?, 4)?;
     let ws = k.dims_of_rank(k.operand(1)?, 4)?;
     let os = k.dims_of_rank(k.result()?, 4)?;
-    let [rows, channels] = k.op.ints("tile")?[..] else {
-        return Err(k.err("tile needs [rows, channels]"));
-    };
+    let p = tile::Conv2d::from_op(k.op)?;
+    let [rows, channels] = p.tile;
     if channels > 256 {
         return Err(k.err("tile channels above the runtime's 256"));
     }
-    let decl = format!("{} {}", geometry(k.op)?, k.rq()?);
+    let decl = format!("{} {}", geometry(&p.window), k.rq(&p.rq));
     let run = call(
         "nb_conv2d",
         &[
@@ -59,7 +59,8 @@ pub(super) fn depthwise_conv2d(k: &mut Kernel) -> Result<(), CodegenError> {
     if ws[3] != 1 {
         return Err(k.err("only depthwise multiplier 1 has a C kernel"));
     }
-    let decl = format!("{} {}", geometry(k.op)?, k.rq()?);
+    let p = tile::Conv2d::from_op(k.op)?;
+    let decl = format!("{} {}", geometry(&p.window), k.rq(&p.rq));
     let run = call(
         "nb_depthwise_conv2d",
         &[
@@ -85,10 +86,9 @@ pub(super) fn depthwise_conv2d(k: &mut Kernel) -> Result<(), CodegenError> {
 pub(super) fn fully_connected(k: &mut Kernel) -> Result<(), CodegenError> {
     let xs = k.dims_of_rank(k.operand(0)?, 2)?;
     let ws = k.dims_of_rank(k.operand(1)?, 2)?;
-    let Some(&channels) = k.op.ints("tile")?.first() else {
-        return Err(k.err("tile needs [channels]"));
-    };
-    let decl = k.rq()?;
+    let p = tile::FullyConnected::from_op(k.op)?;
+    let [channels] = p.tile;
+    let decl = k.rq(&p.rq);
     let run = call(
         "nb_fully_connected",
         &[
@@ -111,7 +111,8 @@ pub(super) fn fully_connected(k: &mut Kernel) -> Result<(), CodegenError> {
 pub(super) fn matmul(k: &mut Kernel) -> Result<(), CodegenError> {
     let sa = k.dims_of_rank(k.operand(0)?, 3)?;
     let sb = k.dims_of_rank(k.operand(1)?, 3)?;
-    let decl = k.rq()?;
+    let p = tile::Matmul::from_op(k.op)?;
+    let decl = k.rq(&p.rq);
     let run = call(
         "nb_matmul_s8",
         &[
@@ -121,7 +122,7 @@ pub(super) fn matmul(k: &mut Kernel) -> Result<(), CodegenError> {
             &sa[1],
             &sa[2],
             &sb[2],
-            &k.op.int("rhs_zp")?,
+            &p.rhs_zp,
             &k.ptr("int8_t"),
             &"&rq",
         ],
@@ -157,7 +158,8 @@ fn tap_table(k: &mut Kernel, name: &str, taps: Vec<Vec<(usize, usize)>>) {
 /// tables computed here, so the kernel does no index arithmetic.
 pub(super) fn transpose_conv2d(k: &mut Kernel) -> Result<(), CodegenError> {
     let (xs, ws) = (k.dims(k.operand(0)?), k.dims(k.operand(1)?));
-    let (out_pad, stride) = (k.op.ints("out_pad")?, k.op.ints("stride")?);
+    let p = tile::TransposeConv2d::from_op(k.op)?;
+    let (out_pad, stride) = (&p.window.out_pad, &p.window.stride);
     if xs.len() != 4 || ws.len() != 4 || out_pad.len() != 4 || stride.len() != 2 {
         return Err(k.err("needs NHWC tensors, OHWI weights, out_pad[4] and stride[2]"));
     }
@@ -174,7 +176,7 @@ pub(super) fn transpose_conv2d(k: &mut Kernel) -> Result<(), CodegenError> {
     let (rows, cols) = (axis(1), axis(2));
     tap_table(k, "nb_tcy", rows);
     tap_table(k, "nb_tcx", cols);
-    let decl = k.rq()?;
+    let decl = k.rq(&p.rq);
     let i = k.i;
     let tables = format!("nb_tcy_start{i}, nb_tcy_taps{i}, nb_tcx_start{i}, nb_tcx_taps{i}");
     let run = call(

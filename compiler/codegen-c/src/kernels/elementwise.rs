@@ -12,7 +12,7 @@ pub(super) fn requant(k: &mut Kernel) -> Result<(), CodegenError> {
     if !matches!(k.f.ty(k.operand(0)?).elem(), Some(Elem::Int(8 | 16))) {
         return Err(k.err("only i8 and i16 inputs are supported by the C requant kernel"));
     }
-    let decl = k.rq()?;
+    let decl = k.rq(&tile::Requant::from_op(k.op)?);
     let run = call(
         "nb_requant_tensor",
         &[&k.xb(0)?, &k.result_elems()?, &k.out()?, &"&rq"],
@@ -23,12 +23,12 @@ pub(super) fn requant(k: &mut Kernel) -> Result<(), CodegenError> {
 
 /// `nb_lut_s8`: each int8 value through the op's 256-entry table (`nb_lut{i}`).
 pub(super) fn lut(k: &mut Kernel) -> Result<(), CodegenError> {
-    let (_, table) = k.op.dense("table")?;
+    let table = tile::Lut::from_op(k.op)?.table;
     if table.len() != 256 {
         return Err(k.err("the table needs 256 entries"));
     }
     let name = format!("nb_lut{}", k.i);
-    c_array(k.weights, "int8_t", &name, table.iter().map(|&b| b as i8));
+    c_array(k.weights, "int8_t", &name, table.iter());
     let run = call(
         "nb_lut_s8",
         &[&k.x(0)?, &k.result_elems()?, &k.ptr("int8_t"), &name],
@@ -39,14 +39,15 @@ pub(super) fn lut(k: &mut Kernel) -> Result<(), CodegenError> {
 
 /// `nb_clamp`: an i8 or i16 tensor clamped to `[min, max]`.
 pub(super) fn clamp(k: &mut Kernel) -> Result<(), CodegenError> {
+    let p = tile::Clamp::from_op(k.op)?;
     let run = call(
         "nb_clamp",
         &[
             &k.xb(0)?,
             &k.result_elems()?,
             &k.ptr("void"),
-            &k.op.int("min")?,
-            &k.op.int("max")?,
+            &p.min,
+            &p.max,
         ],
     );
     k.line(&run);
@@ -63,18 +64,17 @@ pub(super) fn add_mul(k: &mut Kernel) -> Result<(), CodegenError> {
         return Err(k.err("operands of equal rank up to 6 are supported"));
     }
     let add = k.op.name == tile::ADD;
-    let zp = k.op.int_list("input_zp")?;
-    let (ma, mb) = if add {
-        match k.op.int_list("multiplier")?[..] {
-            [ma, mb, ..] => (ma, mb),
+    let (io, ma, mb, shift) = if add {
+        let p = tile::Add::from_op(k.op)?;
+        match p.multiplier[..] {
+            [ma, mb, ..] => (p.io, ma as i64, mb as i64, p.shift),
             _ => return Err(k.err("an add needs two multipliers")),
         }
     } else {
-        (k.op.int("multiplier")?, 0)
+        let p = tile::Mul::from_op(k.op)?;
+        (p.io, p.multiplier, 0, p.shift)
     };
-    let [za, zb, ..] = zp[..] else {
-        return Err(k.err("input_zp needs two entries"));
-    };
+    let [za, zb] = io.input_zp;
     // A scalar result is a one-element tensor of rank 1.
     let rank = so.len().max(1);
     let one = |v: Vec<i64>| if v.is_empty() { vec![1] } else { v };
@@ -83,12 +83,12 @@ pub(super) fn add_mul(k: &mut Kernel) -> Result<(), CodegenError> {
     let params = fields(&[
         &za,
         &zb,
-        &k.op.int("output_zp")?,
-        &k.op.int("clamp_min")?,
-        &k.op.int("clamp_max")?,
+        &io.output_zp,
+        &io.clamp_min,
+        &io.clamp_max,
         &ma,
         &mb,
-        &k.op.int("shift")?,
+        &shift,
     ]);
     let run = call(
         if add { "nb_add" } else { "nb_mul" },

@@ -3,6 +3,7 @@
 use super::{call, Kernel};
 use crate::arrays::int_arrays;
 use crate::CodegenError;
+use nibble_tile as tile;
 
 /// `nb_transpose_s8`: ranks up to 6.
 pub(super) fn transpose(k: &mut Kernel) -> Result<(), CodegenError> {
@@ -11,7 +12,9 @@ pub(super) fn transpose(k: &mut Kernel) -> Result<(), CodegenError> {
         return Err(k.err("rank above 6"));
     }
     let n = xs.len();
-    let decl = int_arrays(&[("shape", n, &xs), ("perms", n, &k.op.ints("perms")?)]);
+    let perms = tile::Transpose::from_op(k.op)?.params.perms;
+    let perms: Vec<i64> = perms.iter().map(|&p| p as i64).collect();
+    let decl = int_arrays(&[("shape", n, &xs), ("perms", n, &perms)]);
     let run = call(
         "nb_transpose_s8",
         &[&k.x(0)?, &n, &"shape, perms", &k.ptr("int8_t")],
@@ -27,7 +30,7 @@ pub(super) fn slice(k: &mut Kernel) -> Result<(), CodegenError> {
         return Err(k.err("ranks 1 to 6 are supported"));
     }
     let n = xs.len();
-    let start = k.op.ints("start")?;
+    let start = tile::Slice::from_op(k.op)?.params.start;
     let decl = int_arrays(&[
         ("shape", n, &xs),
         ("start", n, &start),
@@ -45,7 +48,7 @@ pub(super) fn slice(k: &mut Kernel) -> Result<(), CodegenError> {
 /// inwards) to their place in every outer row of the result.
 pub(super) fn concat(k: &mut Kernel) -> Result<(), CodegenError> {
     let os = k.dims(k.result()?);
-    let axis = k.op.int("axis")? as usize;
+    let axis = tile::Concat::from_op(k.op)?.params.axis as usize;
     if axis >= os.len() {
         return Err(k.err("axis out of range"));
     }

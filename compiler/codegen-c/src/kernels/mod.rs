@@ -87,7 +87,7 @@ impl<'a> Kernel<'a> {
         weights: &'a mut String,
         body: &'a mut String,
     ) -> Self {
-        let offset = op.int("offset").unwrap_or(0);
+        let offset = tile::offset(op);
         Kernel {
             f,
             op,
@@ -170,10 +170,11 @@ impl<'a> Kernel<'a> {
         Ok(format!("(nb_arena + {}), {bits}", self.offset))
     }
 
-    /// `static const nb_rq rq = {…};`, the op's requantization (its tables at file scope).
-    pub fn rq(&mut self) -> Result<String, CodegenError> {
-        let init = requant::initializer(self.op, self.i, self.weights)?;
-        Ok(format!("static const nb_rq rq = {init};"))
+    /// `static const nb_rq rq = {…};`, the op's requantization `rq` (its tables at file
+    /// scope).
+    pub fn rq(&mut self, rq: &tile::Requant) -> String {
+        let init = requant::initializer(rq, self.i, self.weights);
+        format!("static const nb_rq rq = {init};")
     }
 
     /// A one-line statement: `    CALL`.

@@ -4,7 +4,7 @@
 use super::{call, Kernel};
 use crate::arrays::{c_array, fields, int64};
 use crate::CodegenError;
-use nibble_ir::model;
+use nibble_tile as tile;
 
 /// The length of the last axis (1 for a scalar) and the number of rows of that length.
 fn rows(k: &Kernel) -> Result<(i64, i64), CodegenError> {
@@ -14,17 +14,12 @@ fn rows(k: &Kernel) -> Result<(i64, i64), CodegenError> {
 
 /// `nb_softmax_s8` over the last axis, with the op's 256-entry exp table (`nb_exp{i}`).
 pub(super) fn softmax(k: &mut Kernel) -> Result<(), CodegenError> {
-    let (ty, bytes) = k.op.dense("exp_table")?;
-    if ty.num_elements() != 256 {
+    let p = tile::Softmax::from_op(k.op)?;
+    if p.exp_table.len() != 256 {
         return Err(k.err("the exp table needs 256 entries"));
     }
     let name = format!("nb_exp{}", k.i);
-    c_array(
-        k.weights,
-        "int32_t",
-        &name,
-        model::dense_i32(bytes).into_iter(),
-    );
+    c_array(k.weights, "int32_t", &name, p.exp_table.iter());
     let (c, rows) = rows(k)?;
     let run = call(
         "nb_softmax_s8",
@@ -34,10 +29,10 @@ pub(super) fn softmax(k: &mut Kernel) -> Result<(), CodegenError> {
             &c,
             &k.ptr("int8_t"),
             &name,
-            &k.op.int("frac_bits")?,
-            &k.op.int("output_zp")?,
-            &k.op.int("clamp_min")?,
-            &k.op.int("clamp_max")?,
+            &p.frac_bits,
+            &p.output_zp,
+            &p.clamp_min,
+            &p.clamp_max,
         ],
     );
     k.line(&run);
@@ -47,23 +42,19 @@ pub(super) fn softmax(k: &mut Kernel) -> Result<(), CodegenError> {
 /// `nb_layer_norm_rows`: per-channel multipliers, shifts and 64-bit biases at file scope, the
 /// rest in an `nb_layer_norm` record.
 pub(super) fn layer_norm(k: &mut Kernel) -> Result<(), CodegenError> {
-    let op = k.op;
-    let (m, sh, b) = (
-        op.int_list("multiplier")?,
-        op.int_list("shift")?,
-        op.int_list("bias")?,
-    );
+    let tile::LayerNorm { params, io } = tile::LayerNorm::from_op(k.op)?;
+    let (m, sh, b) = (&params.multiplier, &params.shift, &params.bias);
     let i = k.i;
     c_array(k.weights, "int32_t", &format!("nb_multiplier{i}"), m.iter());
     c_array(k.weights, "int32_t", &format!("nb_shift{i}"), sh.iter());
     let wide = b.iter().map(|&v| int64(v));
     c_array(k.weights, "int64_t", &format!("nb_bias{i}"), wide);
     let params = fields(&[
-        &op.int("input_zp")?,
-        &op.int("output_zp")?,
-        &op.int("clamp_min")?,
-        &op.int("clamp_max")?,
-        &int64(op.int("eps_term")?),
+        &io.input_zp,
+        &io.output_zp,
+        &io.clamp_min,
+        &io.clamp_max,
+        &int64(params.eps_term),
         &format!("nb_multiplier{i}"),
         &format!("nb_shift{i}"),
         &format!("nb_bias{i}"),
@@ -81,7 +72,8 @@ pub(super) fn layer_norm(k: &mut Kernel) -> Result<(), CodegenError> {
 /// per-channel multipliers and shifts and the sigmoid tables (or NULL) at file scope, the
 /// rest in an `nb_squeeze_excite` record.
 pub(super) fn squeeze_excite(k: &mut Kernel) -> Result<(), CodegenError> {
-    let (op, i) = (k.op, k.i);
+    let tile::SqueezeExcite { params: p, io } = tile::SqueezeExcite::from_op(k.op)?;
+    let i = k.i;
     let xs = k.dims(k.operand(0)?);
     let Some(&cm) = k.dims(k.operand(2)?).first() else {
         return Err(k.err("the hidden bias needs a shape [Cm]"));
@@ -93,42 +85,45 @@ pub(super) fn squeeze_excite(k: &mut Kernel) -> Result<(), CodegenError> {
              hidden channels",
         ));
     }
-    for key in [
-        "hidden_multiplier",
-        "hidden_shift",
-        "gate_multiplier",
-        "gate_shift",
+    for (name, values) in [
+        ("hidden_multiplier", &p.hidden_multiplier),
+        ("hidden_shift", &p.hidden_shift),
+        ("gate_multiplier", &p.gate_multiplier),
+        ("gate_shift", &p.gate_shift),
     ] {
-        let name = format!("nb_{key}{i}");
-        c_array(k.weights, "int32_t", &name, op.int_list(key)?.iter());
+        c_array(
+            k.weights,
+            "int32_t",
+            &format!("nb_{name}{i}"),
+            values.iter(),
+        );
     }
-    // A sigmoid table, or NULL when the attribute is empty.
-    let mut table = |key: &str| -> Result<String, CodegenError> {
-        let t = op.int_list(key)?;
+    // A sigmoid table, or NULL when it is empty.
+    let mut table = |name: &str, t: &[i32]| {
         if t.is_empty() {
-            return Ok("NULL".to_string());
+            return "NULL".to_string();
         }
-        let name = format!("nb_{key}{i}");
+        let name = format!("nb_{name}{i}");
         c_array(k.weights, "int32_t", &name, t.iter());
-        Ok(name)
+        name
     };
-    let (hidden_table, gate_table) = (table("hidden_table")?, table("gate_table")?);
-    let int = |key: &str| op.int(key);
+    let hidden_table = table("hidden_table", &p.hidden_table);
+    let gate_table = table("gate_table", &p.gate_table);
     let params = fields(&[
-        &int("pool_multiplier")?,
-        &int("pool_shift")?,
+        &p.pool.0,
+        &p.pool.1,
         &format!("nb_hidden_multiplier{i}, nb_hidden_shift{i}"),
-        &int("hidden_max")?,
+        &p.hidden_max,
         &hidden_table,
-        &int("hidden_out_shift")?,
+        &p.hidden_out_shift,
         &format!("nb_gate_multiplier{i}, nb_gate_shift{i}"),
         &gate_table,
-        &int("multiplier")?,
-        &int("shift")?,
-        &int("input_zp")?,
-        &int("output_zp")?,
-        &int("clamp_min")?,
-        &int("clamp_max")?,
+        &p.output.0,
+        &p.output.1,
+        &io.input_zp,
+        &io.output_zp,
+        &io.clamp_min,
+        &io.clamp_max,
     ]);
     let run = call(
         "nb_squeeze_excite_s8",

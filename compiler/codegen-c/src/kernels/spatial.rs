@@ -4,22 +4,23 @@
 use super::{call, Kernel};
 use crate::arrays::{c_array, int_arrays};
 use crate::CodegenError;
-use nibble_ir::Op;
+use nibble_qnt::{ResizeMode, Window};
+use nibble_tile as tile;
 
 /// `kernel[2]`, `stride[2]` and `pad[4]` of a pooling window.
-fn window(op: &Op) -> Result<String, CodegenError> {
-    Ok(int_arrays(&[
-        ("kernel", 2, &op.ints("kernel")?),
-        ("stride", 2, &op.ints("stride")?),
-        ("pad", 4, &op.ints("pad")?),
-    ]))
+fn window(w: &Window) -> String {
+    int_arrays(&[
+        ("kernel", 2, &w.kernel),
+        ("stride", 2, &w.stride),
+        ("pad", 4, &w.pad),
+    ])
 }
 
 /// `nb_max_pool2d_s8`.
 pub(super) fn max_pool2d(k: &mut Kernel) -> Result<(), CodegenError> {
     let xs = k.dims_of_rank(k.operand(0)?, 4)?;
     let os = k.dims_of_rank(k.result()?, 4)?;
-    let decl = window(k.op)?;
+    let decl = window(&tile::MaxPool2d::from_op(k.op)?.window);
     let run = call(
         "nb_max_pool2d_s8",
         &[
@@ -41,7 +42,8 @@ pub(super) fn max_pool2d(k: &mut Kernel) -> Result<(), CodegenError> {
 pub(super) fn avg_pool2d(k: &mut Kernel) -> Result<(), CodegenError> {
     let xs = k.dims_of_rank(k.operand(0)?, 4)?;
     let os = k.dims_of_rank(k.result()?, 4)?;
-    let decl = format!("{} {}", window(k.op)?, k.rq()?);
+    let p = tile::AvgPool2d::from_op(k.op)?;
+    let decl = format!("{} {}", window(&p.window), k.rq(&p.rq));
     let run = call(
         "nb_avg_pool2d_s8",
         &[
@@ -63,10 +65,10 @@ pub(super) fn avg_pool2d(k: &mut Kernel) -> Result<(), CodegenError> {
 /// division at run time): low index, high index, weight of the high one.
 pub(super) fn resize(k: &mut Kernel) -> Result<(), CodegenError> {
     let xs = k.dims(k.operand(0)?);
-    let (scale, off) = (k.op.ints("scale")?, k.op.ints("image_offset")?);
-    let bilinear =
-        matches!(k.op.attrs.get("mode"), Some(nibble_ir::Attr::Str(m)) if m == "bilinear");
-    if xs.len() != 4 || scale.len() != 4 || off.len() != 2 || scale.iter().any(|&v| v <= 0) {
+    let p = tile::Resize::from_op(k.op)?;
+    let (scale, off) = (p.geometry.scale, p.geometry.image_offset);
+    let bilinear = p.geometry.mode == ResizeMode::Bilinear;
+    if xs.len() != 4 || scale.iter().any(|&v| v <= 0) {
         return Err(
             k.err("needs NHWC tensors, scale [ny, dy, nx, dx] > 0 and image_offset [oy, ox]")
         );
@@ -80,7 +82,7 @@ pub(super) fn resize(k: &mut Kernel) -> Result<(), CodegenError> {
         let flat = taps.iter().flat_map(|&(a, b, w)| [a as i64, b as i64, w]);
         c_array(k.weights, "int32_t", &format!("{name}{i}"), flat);
     }
-    let decl = k.rq()?;
+    let decl = k.rq(&p.rq);
     let run = call(
         "nb_resize_s8",
         &[

@@ -15,10 +15,12 @@ mod gemm;
 mod layout;
 mod norm;
 mod pool;
+mod resume;
 mod squeeze_excite;
 
 pub use activation::{unary_activation, Activation};
 pub use conv::patches;
+pub use resume::Checkpoint;
 pub use squeeze_excite::{squeeze_excite_gate, squeeze_excite_params, SqueezeExcite};
 
 use crate::tensor::transpose;
@@ -133,7 +135,21 @@ impl<'f> FloatProgram<'f> {
             return Err(InterpError::input_size(f, input.len()));
         }
         let mut env = Env::new(f, input);
-        for op in &f.ops {
+        self.exec(&mut env, 0, &mut replace, |_, _| {})?;
+        env.outputs()
+    }
+
+    /// Runs ops `from..` in `env`; `replace` as in [`FloatProgram::run_replacing`], `before(i,
+    /// env)` called before each op `i`.
+    fn exec<'a>(
+        &'a self,
+        env: &mut Env<'a>,
+        from: usize,
+        replace: &mut impl FnMut(usize, &[f32]) -> Option<Vec<f32>>,
+        mut before: impl FnMut(usize, &Env<'a>),
+    ) -> Result<(), InterpError> {
+        for (i, op) in self.func.ops.iter().enumerate().skip(from) {
+            before(i, env);
             let r = op.results[0];
             match op.name.as_str() {
                 "tosa.const" => env.vals[r] = self.consts[r].as_deref().map(Into::into),
@@ -142,21 +158,13 @@ impl<'f> FloatProgram<'f> {
                     env.shapes.insert(r, model::dense_i64(bytes));
                 }
                 _ => {
-                    let out = self.eval(op, &mut env)?;
+                    let out = self.eval(op, env)?;
                     let out = replace(r, &out).unwrap_or(out);
                     env.define(op, out);
                 }
             }
         }
-        f.returns
-            .iter()
-            .map(|&r| {
-                env.vals[r]
-                    .as_deref()
-                    .map(|v| v.to_vec())
-                    .ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))
-            })
-            .collect()
+        Ok(())
     }
 
     /// The result of `op` by its family.
@@ -196,6 +204,20 @@ pub(crate) struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
+    /// The function's results.
+    fn outputs(&self) -> Result<Vec<Vec<f32>>, InterpError> {
+        self.f
+            .returns
+            .iter()
+            .map(|&r| {
+                self.vals[r]
+                    .as_deref()
+                    .map(|v| v.to_vec())
+                    .ok_or_else(|| InterpError::Invalid("a returned value is undefined".into()))
+            })
+            .collect()
+    }
+
     fn new(f: &'a Func, input: &'a [f32]) -> Self {
         let mut vals = vec![None; f.values.len()];
         vals[f.args[0]] = Some(input.into());

@@ -3,19 +3,20 @@
 //! output channel. The C kernels compute the same sums.
 
 use super::operands;
-use super::requant::{requant, Rq};
+use super::requant::{self, requant};
 use crate::tensor::dims;
 use crate::window::{self, Window};
 use crate::{invalid, InterpError};
 use nibble_ir::{Func, Op};
+use nibble_tile as tile;
 
 /// tile.conv2d, depthwise_conv2d, fully_connected, matmul and transpose_conv2d.
 pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpError> {
     match op.name.as_str() {
-        "tile.conv2d" => conv2d(f, op, operands(op, x)?),
-        "tile.depthwise_conv2d" => depthwise_conv2d(f, op, operands(op, x)?),
-        "tile.fully_connected" => fully_connected(f, op, operands(op, x)?),
-        "tile.transpose_conv2d" => transpose_conv2d(f, op, operands(op, x)?),
+        tile::CONV2D => conv2d(f, op, operands(op, x)?),
+        tile::DEPTHWISE_CONV2D => depthwise_conv2d(f, op, operands(op, x)?),
+        tile::FULLY_CONNECTED => fully_connected(f, op, operands(op, x)?),
+        tile::TRANSPOSE_CONV2D => transpose_conv2d(f, op, operands(op, x)?),
         _ => matmul(f, op, operands(op, x)?),
     }
 }
@@ -45,7 +46,7 @@ fn shapes(
 /// NHWC convolution, OHWI weights; each tap adds its i32 dot product over the input channels.
 fn conv2d(f: &Func, op: &Op, [x, w, b]: [&[i32]; 3]) -> Result<Vec<i32>, InterpError> {
     let [xs, ws, os] = shapes(f, op, b, |ws| ws[0])?;
-    let rq = Rq::of(op, ws[0])?;
+    let rq = requant::of(op, ws[0])?;
     let (c, oc, kh, kw) = (xs[3], ws[0], ws[1], ws[2]);
     let window = Window::conv(op, &xs, kh, kw)?;
     let (oh, ow) = (os[1], os[2]);
@@ -76,7 +77,7 @@ fn conv2d(f: &Func, op: &Op, [x, w, b]: [&[i32]; 3]) -> Result<Vec<i32>, InterpE
 /// NHWC depthwise convolution, weights [KH, KW, C, 1]: output channel c sums input channel c.
 fn depthwise_conv2d(f: &Func, op: &Op, [x, w, b]: [&[i32]; 3]) -> Result<Vec<i32>, InterpError> {
     let [xs, ws, os] = shapes(f, op, b, |ws| ws[2])?;
-    let rq = Rq::of(op, os[3])?;
+    let rq = requant::of(op, os[3])?;
     let (kh, kw) = (ws[0], ws[1]);
     let window = Window::conv(op, &xs, kh, kw)?;
     let c = xs[3];
@@ -111,7 +112,7 @@ fn fully_connected(f: &Func, op: &Op, [x, w, b]: [&[i32]; 3]) -> Result<Vec<i32>
             "needs [N, K] input, [M, K] weights and M biases",
         ));
     }
-    let rq = Rq::of(op, ws[0])?;
+    let rq = requant::of(op, ws[0])?;
     let (n, k, m) = (xs[0], xs[1], ws[0]);
     let mut out = Vec::with_capacity(n * m);
     for i in 0..n {
@@ -135,8 +136,8 @@ fn matmul(f: &Func, op: &Op, [a, b]: [&[i32]; 2]) -> Result<Vec<i32>, InterpErro
         return Err(invalid(op, "operands must be [B,N,K] and [B,K,M]"));
     }
     let (bn, n, k, m) = (sa[0], sa[1], sa[2], sb[2]);
-    let rq = Rq::of(op, 1)?;
-    let zb = op.int("rhs_zp")?;
+    let tile::Matmul { rq, rhs_zp: zb } = tile::Matmul::from_op(op)?;
+    requant::check(op, &rq, 1)?;
     let mut out = Vec::with_capacity(bn * n * m);
     for t in 0..bn {
         let (at, bt) = (&a[t * n * k..][..n * k], &b[t * k * m..][..k * m]);
@@ -162,7 +163,7 @@ fn transpose_conv2d(f: &Func, op: &Op, [x, w, b]: [&[i32]; 3]) -> Result<Vec<i32
             format!("{} bias values for {oc} channels", b.len()),
         ));
     }
-    let rq = Rq::of(op, oc)?;
+    let rq = requant::of(op, oc)?;
     let zp = rq.input_zp;
     window::transpose_conv2d(
         f,

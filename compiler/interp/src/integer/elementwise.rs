@@ -3,40 +3,39 @@
 
 use super::arith::{apply_scale, floor_shift};
 use super::operands;
-use super::requant::{check_shift, requant, Rq};
+use super::requant::{self, check_shift, requant};
 use crate::tensor::{broadcast_offsets, dims};
-use crate::{invalid, loc_suffix, InterpError};
+use crate::{invalid, InterpError};
 use nibble_ir::{Func, Op};
+use nibble_tile as tile;
 
 /// tile.requant, clamp, lut, add and mul.
 pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpError> {
     match op.name.as_str() {
-        "tile.add" | "tile.mul" => binary(f, op, operands(op, x)?),
-        "tile.requant" => {
+        tile::ADD | tile::MUL => binary(f, op, operands(op, x)?),
+        tile::REQUANT => {
             let [x] = operands(op, x)?;
             let channels = *dims(f, op.results[0]).last().unwrap_or(&1);
-            let rq = Rq::of(op, channels)?;
+            let rq = requant::of(op, channels)?;
             let channel = |i: usize| i % channels.max(1);
             Ok(x.iter()
                 .enumerate()
                 .map(|(i, &v)| requant(v as i64 - rq.input_zp, &rq, channel(i)))
                 .collect())
         }
-        "tile.clamp" => {
+        tile::CLAMP => {
             let [x] = operands(op, x)?;
-            let (lo, hi) = (op.int("min")? as i32, op.int("max")? as i32);
+            let tile::Clamp { min, max } = tile::Clamp::from_op(op)?;
+            let (lo, hi) = (min as i32, max as i32);
             Ok(x.iter().map(|&v| v.clamp(lo, hi)).collect())
         }
         _ => {
             let [x] = operands(op, x)?;
-            let (_, table) = op.dense("table")?;
+            let table = tile::Lut::from_op(op)?.table;
             if table.len() != 256 {
-                return Err(InterpError::Invalid(format!(
-                    "tile.lut{}: the table needs 256 entries",
-                    loc_suffix(op)
-                )));
+                return Err(invalid(op, "the table needs 256 entries"));
             }
-            let entry = |v: i32| table[(v + 128).clamp(0, 255) as usize] as i8 as i32;
+            let entry = |v: i32| table[(v + 128).clamp(0, 255) as usize] as i32;
             Ok(x.iter().map(|&v| entry(v)).collect())
         }
     }
@@ -52,26 +51,29 @@ fn binary(f: &Func, op: &Op, [a, b]: [&[i32]; 2]) -> Result<Vec<i32>, InterpErro
     if sa.len() != so.len() || sb.len() != so.len() {
         return Err(invalid(op, "operands and result need the same rank"));
     }
-    let zp = op.int_list("input_zp")?;
-    if zp.len() != 2 {
-        return Err(invalid(op, "input_zp needs two entries"));
-    }
-    let (za, zb, zo) = (zp[0], zp[1], op.int("output_zp")?);
-    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
-    let shift = check_shift(op, op.int("shift")?)?;
+    let (io, m, shift) = if op.name == tile::ADD {
+        let p = tile::Add::from_op(op)?;
+        (p.io, p.multiplier, p.shift)
+    } else {
+        let p = tile::Mul::from_op(op)?;
+        (p.io, vec![p.multiplier as i32], p.shift)
+    };
+    let ([za, zb], zo) = (io.input_zp, io.output_zp);
+    let (lo, hi) = (io.clamp_min, io.clamp_max);
+    let shift = check_shift(op, shift)?;
     let mut out = Vec::with_capacity(so.iter().product());
-    if op.name == "tile.add" {
-        let m = op.int_list("multiplier")?;
-        if m.len() != 2 {
+    if op.name == tile::ADD {
+        let [ma, mb] = m[..] else {
             return Err(invalid(op, "needs two multipliers"));
-        }
+        };
+        let (ma, mb) = (ma as i64, mb as i64);
         broadcast_offsets(&sa, &sb, &so, |i, j| {
-            let acc = (a[i] as i64 - za) * m[0] + (b[j] as i64 - zb) * m[1];
+            let acc = (a[i] as i64 - za) * ma + (b[j] as i64 - zb) * mb;
             let v = zo + floor_shift(acc + (1i64 << (shift - 1)), shift);
             out.push(v.clamp(lo, hi) as i32);
         });
     } else {
-        let m = op.int("multiplier")? as i32;
+        let m = m[0];
         broadcast_offsets(&sa, &sb, &so, |i, j| {
             let p = (a[i] as i64 - za) * (b[j] as i64 - zb);
             out.push((zo + apply_scale(p, m, shift as i32)).clamp(lo, hi) as i32);

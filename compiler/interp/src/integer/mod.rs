@@ -23,39 +23,10 @@ pub use arith::{apply_scale, dequantize, floor_shift, isqrt, quantize, reciproca
 
 use crate::{invalid, loc_suffix, InterpError};
 use nibble_ir::{model, Elem, Func, Op};
-
-/// The ops this interpreter executes.
-const OPS: &[&str] = &[
-    "tile.quantize",
-    "tile.dequantize",
-    "tile.const",
-    "tile.conv2d",
-    "tile.fully_connected",
-    "tile.requant",
-    "tile.clamp",
-    "tile.max_pool2d",
-    "tile.transpose",
-    "tile.reshape",
-    "tile.lut",
-    "tile.depthwise_conv2d",
-    "tile.avg_pool2d",
-    "tile.add",
-    "tile.mul",
-    "tile.softmax",
-    "tile.slice",
-    "tile.concat",
-    "tile.matmul",
-    "tile.layer_norm",
-    "tile.resize",
-    "tile.transpose_conv2d",
-    "tile.squeeze_excite",
-    "tile.alloc",
-    "tile.dma_load",
-    "tile.dma_store",
-];
+use nibble_tile as tile;
 
 fn unsupported(op: &Op) -> InterpError {
-    InterpError::unsupported("integer", op, &OPS.join(", "))
+    InterpError::unsupported("integer", op, &tile::OPS.join(", "))
 }
 
 /// `op`'s operands, which must be `N`.
@@ -82,24 +53,20 @@ pub struct IntProgram<'f> {
 
 impl<'f> IntProgram<'f> {
     pub fn new(func: &'f Func) -> Result<Self, InterpError> {
+        tile::types::check_types(func)?;
         let mut consts = vec![None; func.values.len()];
         for op in &func.ops {
             match op.name.as_str() {
-                "tile.const" => {
-                    let (ty, bytes) = op.dense("value")?;
+                tile::CONST => {
+                    let nibble_qnt::Const { ty, bytes } = tile::const_data(op)?;
                     let data = match ty.elem() {
                         Some(Elem::Int(8)) => bytes.iter().map(|&b| b as i8 as i32).collect(),
                         Some(Elem::Int(32)) => model::dense_i32(bytes),
-                        _ => {
-                            return Err(InterpError::Invalid(format!(
-                                "tile.const{}: only i8 and i32 constants are supported",
-                                loc_suffix(op)
-                            )))
-                        }
+                        _ => return Err(invalid(op, "only i8 and i32 constants are supported")),
                     };
                     consts[op.results[0]] = Some(data);
                 }
-                name if OPS.contains(&name) => {}
+                name if tile::OPS.contains(&name) => {}
                 _ => return Err(unsupported(op)),
             }
         }
@@ -143,12 +110,15 @@ impl<'f> IntProgram<'f> {
         for (i, op) in f.ops.iter().enumerate() {
             let r = op.results[0];
             let out = match op.name.as_str() {
-                "tile.const" => continue,
-                "tile.alloc" => Val::I(dma::alloc(f, op)),
-                "tile.dma_store" => Val::I(self.store(&mut vals, op, i)?),
-                "tile.quantize" => Val::I(quantize_input(f, op, &vals)?),
-                "tile.dequantize" => {
-                    let (scale, zp) = (op.float("scale")?, op.int("zero_point")?);
+                tile::CONST => continue,
+                tile::ALLOC => Val::I(dma::alloc(f, op)),
+                tile::DMA_STORE => Val::I(self.store(&mut vals, op, i)?),
+                tile::QUANTIZE => Val::I(quantize_input(f, op, &vals)?),
+                tile::DEQUANTIZE => {
+                    let tile::Boundary {
+                        scale,
+                        zero_point: zp,
+                    } = tile::Boundary::from_op(op)?;
                     let q = self.int(&vals, op, 0)?;
                     Val::F(q.iter().map(|&q| dequantize(q as i64, scale, zp)).collect())
                 }
@@ -218,21 +188,19 @@ impl<'f> IntProgram<'f> {
     fn eval(&self, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpError> {
         let f = self.func;
         match op.name.as_str() {
-            "tile.conv2d"
-            | "tile.depthwise_conv2d"
-            | "tile.fully_connected"
-            | "tile.matmul"
-            | "tile.transpose_conv2d" => conv::eval(f, op, x),
-            "tile.max_pool2d" | "tile.avg_pool2d" | "tile.resize" => spatial::eval(f, op, x),
-            "tile.requant" | "tile.clamp" | "tile.lut" | "tile.add" | "tile.mul" => {
+            tile::CONV2D
+            | tile::DEPTHWISE_CONV2D
+            | tile::FULLY_CONNECTED
+            | tile::MATMUL
+            | tile::TRANSPOSE_CONV2D => conv::eval(f, op, x),
+            tile::MAX_POOL2D | tile::AVG_POOL2D | tile::RESIZE => spatial::eval(f, op, x),
+            tile::REQUANT | tile::CLAMP | tile::LUT | tile::ADD | tile::MUL => {
                 elementwise::eval(f, op, x)
             }
-            "tile.softmax" | "tile.layer_norm" => norm::eval(f, op, x),
-            "tile.squeeze_excite" => squeeze_excite::eval(f, op, x),
-            "tile.transpose" | "tile.reshape" | "tile.slice" | "tile.concat" => {
-                layout::eval(f, op, x)
-            }
-            "tile.dma_load" => dma::load(f, op, operands::<1>(op, x)?[0]),
+            tile::SOFTMAX | tile::LAYER_NORM => norm::eval(f, op, x),
+            tile::SQUEEZE_EXCITE => squeeze_excite::eval(f, op, x),
+            tile::TRANSPOSE | tile::RESHAPE | tile::SLICE | tile::CONCAT => layout::eval(f, op, x),
+            tile::DMA_LOAD => dma::load(f, op, operands::<1>(op, x)?[0]),
             _ => Err(unsupported(op)),
         }
     }
@@ -241,11 +209,12 @@ impl<'f> IntProgram<'f> {
 /// The host-boundary quantization of the float input into result `op`'s storage range.
 fn quantize_input(f: &Func, op: &Op, vals: &[Option<Val>]) -> Result<Vec<i32>, InterpError> {
     let Some(Val::F(x)) = vals[op.operands[0]].as_ref() else {
-        return Err(InterpError::Invalid(
-            "tile.quantize expects a float operand".into(),
-        ));
+        return Err(invalid(op, "expects a float operand"));
     };
-    let (scale, zp) = (op.float("scale")?, op.int("zero_point")?);
+    let tile::Boundary {
+        scale,
+        zero_point: zp,
+    } = tile::Boundary::from_op(op)?;
     let (lo, hi) = storage_range(f, op.results[0]);
     Ok(x.iter()
         .map(|&v| quantize(v, scale, zp, lo, hi) as i32)

@@ -8,30 +8,30 @@ use super::requant::check_shift;
 use crate::tensor::dims;
 use crate::{invalid, InterpError};
 use nibble_ir::{Func, Op};
+use nibble_tile as tile;
 
 /// tile.softmax and tile.layer_norm.
 pub(super) fn eval(f: &Func, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpError> {
     let [x] = operands(op, x)?;
     let c = *dims(f, op.results[0]).last().unwrap_or(&1);
     match op.name.as_str() {
-        "tile.softmax" => softmax(op, x, c),
+        tile::SOFTMAX => softmax(op, x, c),
         _ => layer_norm(op, x, c),
     }
 }
 
 /// Fixed-point softmax over rows of `c` values.
 fn softmax(op: &Op, x: &[i32], c: usize) -> Result<Vec<i32>, InterpError> {
-    let (_, bytes) = op.dense("exp_table")?;
-    let table = nibble_ir::model::dense_i32(bytes);
+    let p = tile::Softmax::from_op(op)?;
+    let table = p.exp_table;
     if table.len() != 256 || c == 0 || c > 1 << 17 {
         return Err(invalid(
             op,
             "needs a 256-entry exp table and 1..=131072 classes",
         ));
     }
-    let frac = op.int("frac_bits")?;
-    let zo = op.int("output_zp")?;
-    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let (frac, zo) = (p.frac_bits, p.output_zp);
+    let (lo, hi) = (p.clamp_min, p.clamp_max);
     let mut out = Vec::with_capacity(x.len());
     let mut e = vec![0i64; c];
     for row in x.chunks_exact(c) {
@@ -56,11 +56,8 @@ fn softmax(op: &Op, x: &[i32], c: usize) -> Result<Vec<i32>, InterpError> {
 
 /// Fixed-point LayerNorm over rows of `c` channels.
 fn layer_norm(op: &Op, x: &[i32], c: usize) -> Result<Vec<i32>, InterpError> {
-    let (m, sh, bias) = (
-        op.int_list("multiplier")?,
-        op.int_list("shift")?,
-        op.int_list("bias")?,
-    );
+    let tile::LayerNorm { params, io } = tile::LayerNorm::from_op(op)?;
+    let (m, sh, bias) = (params.multiplier, params.shift, params.bias);
     if c == 0 || c > 4096 || m.len() != c || sh.len() != c || bias.len() != c {
         return Err(invalid(
             op,
@@ -68,14 +65,10 @@ fn layer_norm(op: &Op, x: &[i32], c: usize) -> Result<Vec<i32>, InterpError> {
         ));
     }
     for &s in &sh {
-        check_shift(op, s)?;
+        check_shift(op, s as i64)?;
     }
-    let (zi, zo, eps) = (
-        op.int("input_zp")?,
-        op.int("output_zp")?,
-        op.int("eps_term")?,
-    );
-    let (lo, hi) = (op.int("clamp_min")?, op.int("clamp_max")?);
+    let (zi, zo, eps) = (io.input_zp, io.output_zp, params.eps_term);
+    let (lo, hi) = (io.clamp_min, io.clamp_max);
     let n = c as i64;
     let mut out = Vec::with_capacity(x.len());
     let mut cs = vec![0i64; c];
@@ -91,7 +84,7 @@ fn layer_norm(op: &Op, x: &[i32], c: usize) -> Result<Vec<i32>, InterpError> {
         for (i, &ci) in cs.iter().enumerate() {
             let t = floor_shift(ci * inv + (1 << 15), 16);
             let s = sh[i] as u32;
-            let y = zo + floor_shift(t * m[i] + bias[i] + (1i64 << (s - 1)), s);
+            let y = zo + floor_shift(t * m[i] as i64 + bias[i] + (1i64 << (s - 1)), s);
             out.push(y.clamp(lo, hi) as i32);
         }
     }

@@ -8,6 +8,7 @@ use super::requant::check_shift;
 use crate::tensor::dims;
 use crate::{invalid, InterpError};
 use nibble_ir::{Func, Op};
+use nibble_tile as tile;
 
 /// The attributes of a tile.squeeze_excite op with `c` channels and `cm` hidden channels.
 struct Params {
@@ -30,37 +31,26 @@ struct Params {
 
 impl Params {
     fn of(op: &Op, c: usize, cm: usize) -> Result<Params, InterpError> {
-        let (hm, hs) = (
-            op.int_list("hidden_multiplier")?,
-            op.int_list("hidden_shift")?,
-        );
-        let (gm, gs) = (op.int_list("gate_multiplier")?, op.int_list("gate_shift")?);
+        let tile::SqueezeExcite { params: p, io } = tile::SqueezeExcite::from_op(op)?;
+        let wide = |v: Vec<i32>| v.into_iter().map(i64::from).collect::<Vec<i64>>();
+        let (hm, hs) = (wide(p.hidden_multiplier), wide(p.hidden_shift));
+        let (gm, gs) = (wide(p.gate_multiplier), wide(p.gate_shift));
         if hm.len() != cm || hs.len() != cm || gm.len() != c || gs.len() != c {
             return Err(shape_error(op));
         }
         for &s in hs.iter().chain(&gs) {
             check_shift(op, s)?;
         }
-        let scale = |k: &str| -> Result<(i32, i32), InterpError> {
-            let (m, s) = (
-                op.int(&format!("{k}multiplier"))?,
-                op.int(&format!("{k}shift"))?,
-            );
-            check_shift(op, s)?;
-            Ok((m as i32, s as i32))
-        };
-        let (pool, out) = (scale("pool_")?, scale("")?);
-        let (input_zp, output_zp) = (op.int("input_zp")?, op.int("output_zp")?);
-        let clamp = (op.int("clamp_min")?, op.int("clamp_max")?);
-        let hidden_max = op.int("hidden_max")?;
-        let gate_table = op.int_list("gate_table")?;
-        let hidden_table = op.int_list("hidden_table")?;
-        let hidden_out_shift = op.int("hidden_out_shift")?;
+        for (_, s) in [p.pool, p.output] {
+            check_shift(op, s as i64)?;
+        }
+        let (hidden_table, gate_table) = (wide(p.hidden_table), wide(p.gate_table));
         for t in [&hidden_table, &gate_table] {
             if !t.is_empty() && t.len() != 257 {
                 return Err(invalid(op, "a sigmoid table needs 257 entries (or none)"));
             }
         }
+        let hidden_out_shift = p.hidden_out_shift as i64;
         if !hidden_table.is_empty() {
             check_shift(op, hidden_out_shift)?;
         }
@@ -69,12 +59,12 @@ impl Params {
             hidden_shift: hs,
             gate_multiplier: gm,
             gate_shift: gs,
-            pool,
-            out,
-            input_zp,
-            output_zp,
-            clamp,
-            hidden_max,
+            pool: p.pool,
+            out: p.output,
+            input_zp: io.input_zp,
+            output_zp: io.output_zp,
+            clamp: (io.clamp_min, io.clamp_max),
+            hidden_max: p.hidden_max as i64,
             hidden_table,
             gate_table,
             hidden_out_shift,

@@ -4,7 +4,7 @@
 //! an attention `qnt.matmul` and its requant likewise. The runtime's limits on the reduction
 //! (16384 taps, an int32 accumulator that cannot overflow) are checked here.
 
-use super::requant::{hard_swish_requant, prelu_requant, quant_io, requant_params, swish_requant};
+use super::requant::{hard_swish_requant, prelu_requant, quant_io, requant_of, swish_requant};
 use super::{err, Converted, Cx};
 use crate::widths::layer_overflow;
 use crate::LowerError;
@@ -48,17 +48,18 @@ fn fuse_epilogue(
         .quant()
         .ok_or_else(|| err(op, "input must be quantized"))?;
     let mut rq = match rq_op.name.as_str() {
-        qnt::PRELU => prelu_requant(rq_op, in_q.zero_point, out_q)?,
+        qnt::PRELU => prelu_requant(rq_op, in_q, out_q)?,
         qnt::HARD_SWISH => hard_swish_requant(rq_op, in_q, out_q)?,
         qnt::SWISH => swish_requant(rq_op, in_q, out_q)?,
-        _ => requant_params(rq_op, in_q, out_q, "multiplier", "shift")?,
+        _ => requant_of(rq_op, in_q, out_q)?,
     };
     if let Some(c) = cx
         .only_user(result)
         .filter(|&c| q.ops[c].name == qnt::CLAMP)
     {
-        rq.clamp_min = rq.clamp_min.max(q.ops[c].int("min")?);
-        rq.clamp_max = rq.clamp_max.min(q.ops[c].int("max")?);
+        let clamp = qnt::Clamp::from_op(&q.ops[c])?;
+        rq.clamp_min = rq.clamp_min.max(clamp.min);
+        rq.clamp_max = rq.clamp_max.min(clamp.max);
         cx.done[c] = true;
         result = q.ops[c].results[0];
     }
@@ -104,30 +105,34 @@ pub(super) fn layer(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> 
         [_, rows, _, channels] => Ok([rows, channels]),
         _ => Err(err(op, "its result must be NHWC")),
     };
+    let channels = *cx.shape(op.operands[1]).first().unwrap_or(&1);
     let f = &mut cx.f;
     let value = match op.name.as_str() {
         qnt::TRANSPOSE_CONV2D => {
-            let (p, s) = (op.ints("out_pad")?, op.ints("stride")?);
-            tile::transpose_conv2d(f, x, w, b, out_ty, &p, &s, rq)
+            let window = qnt::TransposeWindow::from_op(op)?;
+            let p = tile::TransposeConv2d { window, rq };
+            tile::transpose_conv2d(f, [x, w, b], out_ty, &p)
         }
         qnt::DEPTHWISE_CONV2D | qnt::CONV2D => {
-            let (p, s, d) = (op.ints("pad")?, op.ints("stride")?, op.ints("dilation")?);
-            let build = if op.name == qnt::CONV2D {
-                tile::conv2d
+            let window = qnt::ConvWindow::from_op(op)?;
+            let name = if op.name == qnt::CONV2D {
+                tile::CONV2D
             } else {
-                tile::depthwise_conv2d
+                tile::DEPTHWISE_CONV2D
             };
-            build(f, x, w, b, out_ty, &p, &s, &d, rq, whole()?)
+            let p = tile::Conv2d {
+                window,
+                rq,
+                tile: whole()?,
+            };
+            tile::conv2d(f, name, [x, w, b], out_ty, &p)
         }
         _ => {
-            let channels = *cx
-                .q
-                .ty(op.operands[1])
-                .shape()
-                .unwrap_or(&[])
-                .first()
-                .unwrap_or(&1);
-            tile::fully_connected(f, x, w, b, out_ty, rq, channels)
+            let p = tile::FullyConnected {
+                rq,
+                tile: [channels],
+            };
+            tile::fully_connected(f, [x, w, b], out_ty, &p)
         }
     };
     Ok(Converted { result, value })
@@ -158,9 +163,13 @@ pub(super) fn matmul(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError>
             format!("a reduction over {k} products may overflow the int32 accumulator"),
         ));
     }
-    let rq = requant_params(&q.ops[rq_i], aq, oq, "multiplier", "shift")?;
+    let rq = requant_of(&q.ops[rq_i], aq, oq)?;
     let (a, b) = (cx.input(op, 0)?, cx.input(op, 1)?);
     let ty = cx.storage(result);
-    let value = tile::matmul(&mut cx.f, a, b, ty, rq, bq.zero_point);
+    let p = tile::Matmul {
+        rq,
+        rhs_zp: bq.zero_point,
+    };
+    let value = tile::matmul(&mut cx.f, a, b, ty, &p);
     Ok(Converted { result, value })
 }

@@ -139,6 +139,7 @@ pub fn convert(q: &Func) -> Result<Func, LowerError> {
 /// result).
 pub fn convert_mapped(q: &Func) -> Result<(Func, HashMap<ValueId, ValueId>), LowerError> {
     crate::widths::check_widths(q)?;
+    qnt::types::check_types(q)?;
     let mut f = Func::new(&q.name);
     f.attrs = q.attrs.clone();
     let arg = f.add_arg(q.ty(q.args[0]).clone());

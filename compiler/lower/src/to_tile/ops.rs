@@ -3,10 +3,9 @@
 //! whole-layer ops (softmax, layer norm, squeeze-excite, resize) whose fixed-point parameters
 //! the qnt level already holds.
 
-use super::requant::{carried, i32_list, prelu_requant, quant_io, requant_params};
+use super::requant::{prelu_requant, quant_io, requant_of, rescale};
 use super::{err, Converted, Cx};
 use crate::LowerError;
-use nibble_ir::Attr;
 use nibble_qnt as qnt;
 use nibble_tile as tile;
 
@@ -18,7 +17,11 @@ pub(super) fn quantize(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerErro
             .quant()
             .ok_or_else(|| err(op, "result must be quantized"))?;
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let v = tile::quantize(&mut cx.f, x, ty, t.scale, t.zero_point);
+    let b = tile::Boundary {
+        scale: t.scale,
+        zero_point: t.zero_point,
+    };
+    let v = tile::quantize(&mut cx.f, x, ty, b);
     Ok(Converted::of(op, v))
 }
 
@@ -30,15 +33,18 @@ pub(super) fn dequantize(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerEr
             .quant()
             .ok_or_else(|| err(op, "operand must be quantized"))?;
     let (x, ty) = (cx.input(op, 0)?, cx.q.ty(op.results[0]).clone());
-    let v = tile::dequantize(&mut cx.f, x, ty, t.scale, t.zero_point);
+    let b = tile::Boundary {
+        scale: t.scale,
+        zero_point: t.zero_point,
+    };
+    let v = tile::dequantize(&mut cx.f, x, ty, b);
     Ok(Converted::of(op, v))
 }
 
 /// `qnt.const`: the same data on its storage type.
 pub(super) fn constant(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
-    let (ty, bytes) = op.dense("value")?;
-    let value = Attr::Dense(ty.clone(), bytes.to_vec());
+    let value = qnt::Const::from_op(op)?.attr();
     let ty = cx.storage(op.results[0]);
     let v = tile::constant(&mut cx.f, ty, value);
     Ok(Converted::of(op, v))
@@ -48,15 +54,9 @@ pub(super) fn constant(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerErro
 pub(super) fn requant(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (iq, oq) = quant_io(cx.q, op, 0)?;
-    let rq = requant_params(op, iq, oq, "multiplier", "shift")?;
+    let rq = requant_of(op, iq, oq)?;
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let v = tile::requant(&mut cx.f, x, ty, rq);
-    if op.attrs.get("rounding_mode") != Some(&Attr::Str(qnt::SINGLE_ROUND.into())) {
-        return Err(err(
-            op,
-            "only rounding_mode = \"SINGLE_ROUND\" is supported",
-        ));
-    }
+    let v = tile::requant(&mut cx.f, x, ty, &rq);
     Ok(Converted::of(op, v))
 }
 
@@ -64,9 +64,9 @@ pub(super) fn requant(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError
 pub(super) fn prelu(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (iq, oq) = quant_io(cx.q, op, 0)?;
-    let rq = prelu_requant(op, iq.zero_point, oq)?;
+    let rq = prelu_requant(op, iq, oq)?;
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let v = tile::requant(&mut cx.f, x, ty, rq);
+    let v = tile::requant(&mut cx.f, x, ty, &rq);
     Ok(Converted::of(op, v))
 }
 
@@ -76,10 +76,9 @@ pub(super) fn lut(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     if cx.q.ty(op.operands[0]).quant().map(|t| t.bits) != Some(8) {
         return Err(err(op, "lookup tables need an 8-bit input"));
     }
-    let (ty, bytes) = op.dense("table")?;
-    let table = Attr::Dense(ty.clone(), bytes.to_vec());
+    let table = qnt::Lut::from_op(op)?.table;
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let v = tile::lut(&mut cx.f, x, ty, table);
+    let v = tile::lut(&mut cx.f, x, ty, &tile::Lut { table });
     Ok(Converted::of(op, v))
 }
 
@@ -87,7 +86,8 @@ pub(super) fn lut(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
 pub(super) fn clamp(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let x = cx.input(op, 0)?;
-    let v = tile::clamp(&mut cx.f, x, op.int("min")?, op.int("max")?);
+    let qnt::Clamp { min, max } = qnt::Clamp::from_op(op)?;
+    let v = tile::clamp(&mut cx.f, x, &tile::Clamp { min, max });
     Ok(Converted::of(op, v))
 }
 
@@ -95,8 +95,8 @@ pub(super) fn clamp(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> 
 pub(super) fn max_pool(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let (k, s, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
-    let v = tile::max_pool2d(&mut cx.f, x, ty, &k, &s, &p);
+    let window = qnt::Window::from_op(op)?;
+    let v = tile::max_pool2d(&mut cx.f, x, ty, &tile::MaxPool2d { window });
     Ok(Converted::of(op, v))
 }
 
@@ -104,10 +104,14 @@ pub(super) fn max_pool(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerErro
 pub(super) fn avg_pool(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (iq, oq) = quant_io(cx.q, op, 0)?;
-    let rq = requant_params(op, iq, oq, "multiplier", "shift")?;
+    let pool = qnt::AvgPool2d::from_op(op)?;
+    let rq = rescale(iq, oq, pool.multiplier, pool.shift);
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let (k, s, p) = (op.ints("kernel")?, op.ints("stride")?, op.ints("pad")?);
-    let v = tile::avg_pool2d(&mut cx.f, x, ty, &k, &s, &p, rq);
+    let p = tile::AvgPool2d {
+        window: pool.window,
+        rq,
+    };
+    let v = tile::avg_pool2d(&mut cx.f, x, ty, &p);
     Ok(Converted::of(op, v))
 }
 
@@ -115,8 +119,8 @@ pub(super) fn avg_pool(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerErro
 pub(super) fn transpose(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let perms: Vec<i32> = op.ints("perms")?.iter().map(|&p| p as i32).collect();
-    let v = tile::transpose(&mut cx.f, x, ty, &perms);
+    let params = qnt::Transpose::from_op(op)?;
+    let v = tile::transpose(&mut cx.f, x, ty, &tile::Transpose { params });
     Ok(Converted::of(op, v))
 }
 
@@ -132,7 +136,8 @@ pub(super) fn reshape(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError
 pub(super) fn slice(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let v = tile::slice(&mut cx.f, x, ty, &op.ints("start")?);
+    let params = qnt::Slice::from_op(op)?;
+    let v = tile::slice(&mut cx.f, x, ty, &tile::Slice { params });
     Ok(Converted::of(op, v))
 }
 
@@ -143,7 +148,8 @@ pub(super) fn concat(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError>
         .map(|k| cx.input(op, k))
         .collect::<Result<Vec<_>, _>>()?;
     let ty = cx.storage(op.results[0]);
-    let v = tile::concat(&mut cx.f, &inputs, ty, op.int("axis")?);
+    let params = qnt::Concat::from_op(op)?;
+    let v = tile::concat(&mut cx.f, &inputs, ty, &tile::Concat { params });
     Ok(Converted::of(op, v))
 }
 
@@ -152,7 +158,7 @@ pub(super) fn add_mul(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError
     let op = &cx.q.ops[i];
     let (aq, oq) = quant_io(cx.q, op, 0)?;
     let (bq, _) = quant_io(cx.q, op, 1)?;
-    let p = tile::Binary {
+    let io = tile::Binary {
         input_zp: [aq.zero_point, bq.zero_point],
         output_zp: oq.zero_point,
         clamp_min: oq.qmin(),
@@ -163,11 +169,24 @@ pub(super) fn add_mul(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError
         cx.input(op, 1)?,
         cx.storage(op.results[0]),
     );
-    let shift = op.int("shift")? as i32;
     let v = if op.name == qnt::ADD {
-        tile::add(&mut cx.f, a, b, ty, p, &i32_list(op, "multiplier")?, shift)
+        let qnt::Add { multiplier, shift } = qnt::Add::from_op(op)?;
+        let shift = shift as i64;
+        let p = tile::Add {
+            io,
+            multiplier,
+            shift,
+        };
+        tile::add(&mut cx.f, a, b, ty, &p)
     } else {
-        tile::mul(&mut cx.f, a, b, ty, p, op.int("multiplier")? as i32, shift)
+        let qnt::Mul { multiplier, shift } = qnt::Mul::from_op(op)?;
+        let (multiplier, shift) = (multiplier as i64, shift as i64);
+        let p = tile::Mul {
+            io,
+            multiplier,
+            shift,
+        };
+        tile::mul(&mut cx.f, a, b, ty, &p)
     };
     Ok(Converted::of(op, v))
 }
@@ -176,12 +195,16 @@ pub(super) fn add_mul(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError
 pub(super) fn softmax(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (_, oq) = quant_io(cx.q, op, 0)?;
-    let (ty, bytes) = op.dense("exp_table")?;
-    let table = Attr::Dense(ty.clone(), bytes.to_vec());
+    let s = qnt::Softmax::from_op(op)?;
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let frac_bits = op.int("frac_bits")?;
-    let clamp = (oq.qmin(), oq.qmax());
-    let v = tile::softmax(&mut cx.f, x, ty, table, frac_bits, oq.zero_point, clamp);
+    let p = tile::Softmax {
+        exp_table: s.exp_table,
+        frac_bits: s.frac_bits,
+        output_zp: oq.zero_point,
+        clamp_min: oq.qmin(),
+        clamp_max: oq.qmax(),
+    };
+    let v = tile::softmax(&mut cx.f, x, ty, &p);
     Ok(Converted::of(op, v))
 }
 
@@ -192,34 +215,28 @@ pub(super) fn layer_norm(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerEr
     if iq.bits == 16 && *cx.shape(op.operands[0]).last().unwrap_or(&1) > 1024 {
         return Err(err(op, "a 16-bit input needs at most 1024 channels per row (the fixed-point variance would overflow)"));
     }
-    let params = carried(op, &["multiplier", "shift", "bias", "eps_term"])?;
+    let params = qnt::LayerNorm::from_op(op)?;
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let zps = (iq.zero_point, oq.zero_point);
-    let v = tile::layer_norm(&mut cx.f, x, ty, params, zps, (oq.qmin(), oq.qmax()));
+    let io = io(iq, oq);
+    let v = tile::layer_norm(&mut cx.f, x, ty, &tile::LayerNorm { params, io });
     Ok(Converted::of(op, v))
 }
 
-/// The fixed-point parameters `qnt.squeeze_excite` carries to the tile op.
-const SQUEEZE_EXCITE_PARAMS: &[&str] = &[
-    "pool_multiplier",
-    "pool_shift",
-    "hidden_multiplier",
-    "hidden_shift",
-    "hidden_max",
-    "hidden_table",
-    "hidden_out_shift",
-    "gate_multiplier",
-    "gate_shift",
-    "gate_table",
-    "multiplier",
-    "shift",
-];
+/// The zero points of `iq` and `oq` and the full output range as clamp.
+fn io(iq: nibble_ir::QuantType, oq: nibble_ir::QuantType) -> tile::Io {
+    tile::Io {
+        input_zp: iq.zero_point,
+        output_zp: oq.zero_point,
+        clamp_min: oq.qmin(),
+        clamp_max: oq.qmax(),
+    }
+}
 
 /// `qnt.squeeze_excite` with its weights and biases.
 pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (iq, oq) = quant_io(cx.q, op, 0)?;
-    let params = carried(op, SQUEEZE_EXCITE_PARAMS)?;
+    let params = qnt::SqueezeExcite::from_op(op)?;
     let x = cx.input(op, 0)?;
     let weights = [
         cx.input(op, 1)?,
@@ -228,9 +245,11 @@ pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Converted, Low
         cx.input(op, 4)?,
     ];
     let ty = cx.storage(op.results[0]);
-    let zps = (iq.zero_point, oq.zero_point);
-    let clamp = (oq.qmin(), oq.qmax());
-    let v = tile::squeeze_excite(&mut cx.f, x, weights, ty, params, zps, clamp);
+    let p = tile::SqueezeExcite {
+        params,
+        io: io(iq, oq),
+    };
+    let v = tile::squeeze_excite(&mut cx.f, x, weights, ty, &p);
     Ok(Converted::of(op, v))
 }
 
@@ -238,15 +257,13 @@ pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Converted, Low
 pub(super) fn resize(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (iq, oq) = quant_io(cx.q, op, 0)?;
-    let mut rq = requant_params(op, iq, oq, "multiplier", "shift")?;
-    rq.multiplier = vec![op.int("multiplier")? as i32];
-    rq.shift = vec![op.int("shift")? as i32];
-    let mode = match op.attrs.get("mode") {
-        Some(Attr::Str(m)) if m == "nearest" || m == "bilinear" => m.clone(),
-        _ => return Err(err(op, "mode must be \"nearest\" or \"bilinear\"")),
-    };
+    let r = qnt::Resize::from_op(op)?;
+    let rq = rescale(iq, oq, vec![r.multiplier], vec![r.shift]);
     let (x, ty) = (cx.input(op, 0)?, cx.storage(op.results[0]));
-    let (scale, offset) = (op.ints("scale")?, op.ints("image_offset")?);
-    let v = tile::resize(&mut cx.f, x, ty, &mode, &scale, &offset, rq);
+    let p = tile::Resize {
+        geometry: r.geometry,
+        rq,
+    };
+    let v = tile::resize(&mut cx.f, x, ty, &p);
     Ok(Converted::of(op, v))
 }

@@ -1,16 +1,13 @@
-//! The requantization records of tile ops (`tile::Requant`) read from the qnt ops they fuse:
-//! plain multipliers and shifts, PReLU's two sides, and the output rescaling of the fixed-point
-//! hard-swish / swish epilogues; and the per-tensor types a conversion reads.
+//! The requantization records of tile ops (`tile::Requant`) from the qnt ops they fuse, read
+//! through the qnt dialect's typed readers: plain multipliers and shifts (`qnt.requant`,
+//! `qnt.avg_pool2d`, `qnt.resize`), PReLU's two sides, and the output rescaling of the
+//! fixed-point hard-swish / swish epilogues; and the per-tensor types a conversion reads.
 
 use super::err;
 use crate::LowerError;
-use nibble_ir::{Attr, Func, Op, QuantType};
+use nibble_ir::{Func, Op, QuantType};
+use nibble_qnt as qnt;
 use nibble_tile as tile;
-
-/// An integer-list attribute as i32s.
-pub(super) fn i32_list(op: &Op, key: &str) -> Result<Vec<i32>, LowerError> {
-    Ok(op.int_list(key)?.iter().map(|&v| v as i32).collect())
-}
 
 /// The per-tensor quantized types of operand `k` and of the result of `op`.
 pub(super) fn quant_io(q: &Func, op: &Op, k: usize) -> Result<(QuantType, QuantType), LowerError> {
@@ -25,50 +22,54 @@ pub(super) fn quant_io(q: &Func, op: &Op, k: usize) -> Result<(QuantType, QuantT
     }
 }
 
-/// The qnt op's attributes `keys`, carried to the tile op unchanged.
-pub(super) fn carried<'k>(op: &Op, keys: &[&'k str]) -> Result<Vec<(&'k str, Attr)>, LowerError> {
-    keys.iter()
-        .map(|&k| {
-            op.attrs
-                .get(k)
-                .cloned()
-                .map(|a| (k, a))
-                .ok_or_else(|| err(op, format!("missing attribute '{k}'")))
-        })
-        .collect()
-}
-
-/// Requantization from `iq` to `oq` (zero points, the full output range as clamp) with the
-/// multipliers and shifts `op` holds under the given attribute names.
-pub(super) fn requant_params(
-    op: &Op,
+/// Requantization from `iq` to `oq` (zero points, the full output range as clamp) by
+/// `multiplier` and `shift`, no fused activation.
+pub(super) fn rescale(
     iq: QuantType,
     oq: QuantType,
-    multiplier_key: &str,
-    shift_key: &str,
-) -> Result<tile::Requant, LowerError> {
-    Ok(tile::Requant {
+    multiplier: Vec<i32>,
+    shift: Vec<i32>,
+) -> tile::Requant {
+    tile::Requant {
         input_zp: iq.zero_point,
         output_zp: oq.zero_point,
-        multiplier: i32_list(op, multiplier_key)?,
-        shift: i32_list(op, shift_key)?,
+        multiplier,
+        shift,
         clamp_min: oq.qmin(),
         clamp_max: oq.qmax(),
         neg: None,
         hswish: None,
         swish: None,
-    })
+    }
+}
+
+/// The requantization of a `qnt.requant` from `iq` to `oq` (single rounding only).
+pub(super) fn requant_of(
+    op: &Op,
+    iq: QuantType,
+    oq: QuantType,
+) -> Result<tile::Requant, LowerError> {
+    let r = qnt::Requant::from_op(op)?;
+    if r.rounding_mode != qnt::SINGLE_ROUND {
+        return Err(err(
+            op,
+            "only rounding_mode = \"SINGLE_ROUND\" is supported",
+        ));
+    }
+    let (m, s) = r.scale.lists();
+    Ok(rescale(iq, oq, m, s))
 }
 
 /// The requantization of a `qnt.prelu`: its positive side as the multipliers, its negative side
 /// as `neg`, one entry or the same number per channel for both.
 pub(super) fn prelu_requant(
     op: &Op,
-    input_zp: i64,
+    iq: QuantType,
     oq: QuantType,
 ) -> Result<tile::Requant, LowerError> {
-    let (mut pm, mut ps) = (i32_list(op, "pos_multiplier")?, i32_list(op, "pos_shift")?);
-    let (mut nm, mut ns) = (i32_list(op, "neg_multiplier")?, i32_list(op, "neg_shift")?);
+    let p = qnt::Prelu::from_op(op)?;
+    let (mut pm, mut ps) = (p.pos_multiplier, p.pos_shift);
+    let (mut nm, mut ns) = (p.neg_multiplier, p.neg_shift);
     let n = pm.len().max(nm.len());
     for v in [&mut pm, &mut ps, &mut nm, &mut ns] {
         if v.len() == 1 && n > 1 {
@@ -81,30 +82,29 @@ pub(super) fn prelu_requant(
             ));
         }
     }
-    Ok(tile::Requant {
-        input_zp,
-        output_zp: oq.zero_point,
-        multiplier: pm,
-        shift: ps,
-        clamp_min: oq.qmin(),
-        clamp_max: oq.qmax(),
-        neg: Some((nm, ns)),
-        hswish: None,
-        swish: None,
-    })
+    let mut rq = rescale(iq, oq, pm, ps);
+    rq.neg = Some(tile::NegativeSide {
+        multiplier: nm,
+        shift: ns,
+    });
+    Ok(rq)
 }
 
 /// The requantization of a fused `qnt.hard_swish`: the accumulator rescaled to the
-/// activation's fixed-point input (`mid_*`), then `[three, six, multiplier, shift, bias, …]`.
+/// activation's fixed-point input (`mid_*`), then `three`, `six` and the output rescaling.
 pub(super) fn hard_swish_requant(
     op: &Op,
     iq: QuantType,
     oq: QuantType,
 ) -> Result<tile::Requant, LowerError> {
-    let mut rq = requant_params(op, iq, oq, "mid_multiplier", "mid_shift")?;
-    let mut h = vec![op.int("three")?, op.int("six")?];
-    h.extend(epilogue_out(op)?.concat());
-    rq.hswish = Some(h);
+    let h = qnt::HardSwish::from_op(op)?;
+    let out = h.epilogue.triples(op)?;
+    let mut rq = rescale(iq, oq, h.epilogue.mid_multiplier, h.epilogue.mid_shift);
+    rq.hswish = Some(tile::HardSwish {
+        three: h.three,
+        six: h.six,
+        out,
+    });
     Ok(rq)
 }
 
@@ -115,29 +115,15 @@ pub(super) fn swish_requant(
     iq: QuantType,
     oq: QuantType,
 ) -> Result<tile::Requant, LowerError> {
-    let mut rq = requant_params(op, iq, oq, "mid_multiplier", "mid_shift")?;
-    let (_, table) = op.dense("sigmoid_table")?;
-    let out = match epilogue_out(op)?[..] {
+    let s = qnt::Swish::from_op(op)?;
+    let out = match s.epilogue.triples(op)?[..] {
         [out] => out,
         _ => return Err(err(op, "swish takes one output multiplier")),
     };
-    rq.swish = Some((out, nibble_ir::model::dense_i32(table)));
+    let mut rq = rescale(iq, oq, s.epilogue.mid_multiplier, s.epilogue.mid_shift);
+    rq.swish = Some(tile::Swish {
+        out,
+        table: s.sigmoid_table,
+    });
     Ok(rq)
-}
-
-/// The output rescaling of a fused activation (`qnt.hard_swish`, `qnt.swish`): `[multiplier,
-/// shift, bias]` from its three equally long arrays, once or per output channel.
-fn epilogue_out(op: &Op) -> Result<Vec<[i64; 3]>, LowerError> {
-    let (m, s, b) = (
-        op.int_list("multiplier")?,
-        op.int_list("shift")?,
-        op.int_list("bias")?,
-    );
-    if m.is_empty() || m.len() != s.len() || m.len() != b.len() {
-        return Err(err(
-            op,
-            "multiplier, shift and bias must be equally long arrays",
-        ));
-    }
-    Ok((0..m.len()).map(|c| [m[c], s[c], b[c]]).collect())
 }
