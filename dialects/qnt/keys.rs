@@ -90,3 +90,6 @@ pub const ALL: &[&str] = &[
     GATE_SHIFT,
     GATE_TABLE,
 ];
+/// Optional on conv2d / depthwise_conv2d / fully_connected (qnt and tile): the grid of the
+/// weights when not 8-bit (`"4"`, `"2"`, `"ternary"`, `"binary"`; docs/numerics.md).
+pub const WEIGHT_BITS: &str = "weight_bits";

@@ -90,9 +90,6 @@ pub const OPS: &[&str] = &[
 
 /// The only rounding mode of this slice: tosa.rescale's SINGLE_ROUND (round half up).
 pub const SINGLE_ROUND: &str = "SINGLE_ROUND";
-/// Optional attribute of conv2d / depthwise_conv2d / fully_connected: the grid of the weights
-/// when not 8-bit (`"4"`, `"2"`, `"ternary"`, `"binary"`; docs/numerics.md).
-pub const WEIGHT_BITS: &str = "weight_bits";
 
 use nibble_ir::{Func, Type, ValueId};
 

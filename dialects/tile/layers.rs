@@ -2,14 +2,14 @@
 //! conv2d/depthwise_conv2d (window, requantization, tile [rows, channels]), fully_connected
 //! (tile [channels]), matmul and transpose_conv2d, each with its fused requantization.
 
-use crate::keys::{RHS_ZP, SCALE, TILE, VALUE, ZERO_POINT};
+use crate::keys::{RHS_ZP, SCALE, TILE, VALUE, WEIGHT_BITS, ZERO_POINT};
 use crate::{scheduled, Requant};
 use crate::{
     CONST, CONV2D, DEPTHWISE_CONV2D, DEQUANTIZE, FULLY_CONNECTED, MATMUL, QUANTIZE,
     TRANSPOSE_CONV2D,
 };
 use nibble_ir::{Attr, Func, Op, Type, ValueId};
-use nibble_qnt::attr::{DialectError, Flat, I64s, Record, F64, FLAT, I32};
+use nibble_qnt::attr::{DialectError, Flat, I64s, Opt, Record, Str, F64, FLAT, I32};
 use nibble_qnt::{record, ConvWindow, TransposeWindow};
 
 record! {
@@ -44,6 +44,8 @@ record! {
         pub window: ConvWindow = FLAT as Flat,
         pub rq: Requant = FLAT as Flat,
         pub tile: [i64; 2] = TILE as I64s,
+        /// The weights' grid when not 8-bit (the weights are i8 values on it).
+        pub weight_bits: Option<String> = WEIGHT_BITS as Opt<Str>,
     }
 }
 
@@ -57,6 +59,8 @@ record! {
     pub struct FullyConnected for [FULLY_CONNECTED] {
         pub rq: Requant = FLAT as Flat,
         pub tile: [i64; 1] = TILE as I64s,
+        /// The weights' grid when not 8-bit.
+        pub weight_bits: Option<String> = WEIGHT_BITS as Opt<Str>,
     }
 }
 

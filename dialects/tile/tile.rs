@@ -208,6 +208,7 @@ mod tests {
                 },
                 rq,
                 tile: [1, 2],
+                weight_bits: None,
             };
             let ty = tensor(&[1, 1, 1, 2], 8);
             conv2d(&mut f, DEPTHWISE_CONV2D, xwb, ty, &p);
@@ -225,6 +226,7 @@ mod tests {
         let p = FullyConnected {
             rq: requant(),
             tile: [2],
+            weight_bits: None,
         };
         fully_connected(&mut f, xwb, tensor(&[1, 2], 8), &p);
         let mut op = f.ops[0].clone();
@@ -255,6 +257,7 @@ mod tests {
         let p = FullyConnected {
             rq: requant(),
             tile: [2],
+            weight_bits: None,
         };
         fully_connected(&mut f, [x, w, b], tensor(&[1, 2], 32), &p);
         let err = types::check_types(&f)

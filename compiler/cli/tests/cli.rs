@@ -5,6 +5,7 @@
 
 use ndarray::{Array1, ArrayD};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use nibble_graph::{attrs, tosa, Kind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -469,7 +470,7 @@ fn shared_models_compile_bit_exact() {
     let (out, _, dir) = symmetric("ppocr_cls-equalized", &["--equalize"]);
     let graph = std::fs::read_to_string(dir.join("out/model.graph.mlir")).unwrap();
     assert!(
-        graph.contains("scaled_hard_swish"),
+        graph.contains(Kind::ScaledHardSwish.name()),
         "no hard-swish equalized"
     );
     assert_eq!(top1(&out[0]), top1(&reference), "ppocr_cls equalized");
@@ -570,11 +571,11 @@ fn ppocr_rec_compiles_integer_only_bit_exact() {
         "ppocr_rec: no 16-bit activation chosen"
     );
     let graph = std::fs::read_to_string(dir.join("out/model.graph.mlir")).unwrap();
-    for op in ["tosa.conv2d", "tosa.depthwise_conv2d", "tosa.matmul"] {
+    for op in [tosa::CONV2D, tosa::DEPTHWISE_CONV2D, tosa::MATMUL] {
         assert!(
             graph
                 .lines()
-                .any(|l| l.contains(op) && l.contains("nibble.weight_scales")),
+                .any(|l| l.contains(op) && l.contains(attrs::WEIGHT_SCALES)),
             "ppocr_rec: no GPTQ-rounded {op}"
         );
     }
@@ -724,7 +725,10 @@ fn equalization_through_relu6_compiles_bit_exact() {
         "relu6-equalized",
         &["--granularity", "tensor", "--equalize"],
     );
-    assert!(graph.contains("clamp_channels"), "ReLU6 not equalized");
+    assert!(
+        graph.contains(Kind::ClampChannels.name()),
+        "ReLU6 not equalized"
+    );
     assert!(
         equalized > plain,
         "SQNR {equalized:.1} dB equalized vs {plain:.1} dB"
@@ -1297,7 +1301,7 @@ fn data_free_ranges_need_no_vectors() {
         .concat(),
     ));
     let graph = std::fs::read_to_string(out.join("model.graph.mlir")).unwrap();
-    assert!(graph.contains("nibble.bn_std"), "no BatchNorm statistics");
+    assert!(graph.contains(attrs::BN_STD), "no BatchNorm statistics");
     ok(nibble(&[
         "run",
         p(&out.join("model.tile.mlir")),

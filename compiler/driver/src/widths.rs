@@ -5,10 +5,11 @@
 
 use crate::options::{BitWidths, CompileOptions};
 use crate::{Driver, Error, Observer, Samples};
+use nibble_graph::attrs;
 use nibble_ir::{Attr, Func};
 use nibble_passes::{WeightBudget, WidthOptions, Widths};
 use nibble_quantize::sensitivity::{measure, weight_layers, SensitivityConfig};
-use nibble_quantize::{WeightWidth, WEIGHT_BITS_ATTR};
+use nibble_quantize::WeightWidth;
 
 /// Calibration vectors the sensitivity is measured on (evenly spread over the given ones).
 const SENSITIVITY_SAMPLES: usize = 16;
@@ -93,7 +94,7 @@ impl Driver {
                 }
                 g.ops[i]
                     .attrs
-                    .insert(WEIGHT_BITS_ATTR.into(), Attr::Str(w.name().into()));
+                    .insert(attrs::WEIGHT_BITS.into(), Attr::Str(w.name().into()));
             }
             return Ok((g, None));
         }

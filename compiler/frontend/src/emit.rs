@@ -5,6 +5,7 @@
 use crate::importer::{Importer, Val};
 use crate::tensor::Const;
 use crate::ImportError;
+use nibble_graph::tosa;
 use nibble_ir::{Attr, Elem, Type, ValueId};
 
 /// A float32 tensor type.
@@ -38,7 +39,7 @@ impl Importer<'_> {
     /// A float constant (`tosa.const`).
     pub fn constant(&mut self, shape: &[i64], data: &[f32]) -> ValueId {
         self.push(
-            "tosa.const",
+            tosa::CONST,
             &[],
             f32t(shape),
             vec![("values", Attr::dense_f32(f32t(shape), data))],
@@ -71,9 +72,9 @@ impl Importer<'_> {
             out.push(x.max(y));
         }
         let mut operands = vec![a, b];
-        if name == "tosa.mul" {
+        if name == tosa::MUL {
             let shift = self.push(
-                "tosa.const",
+                tosa::CONST,
                 &[],
                 Type::tensor(&[1], Elem::Int(8)),
                 vec![(
@@ -99,7 +100,7 @@ impl Importer<'_> {
     pub fn clamp(&mut self, x: ValueId, lo: f32, hi: f32) -> ValueId {
         let ty = self.f.ty(x).clone();
         self.push(
-            "tosa.clamp",
+            tosa::CLAMP,
             &[x],
             ty,
             vec![
@@ -113,7 +114,7 @@ impl Importer<'_> {
         let n = shape.len() as i64;
         let ty = Type::tensor(&[n], Elem::Index);
         self.push(
-            "tosa.const_shape",
+            tosa::CONST_SHAPE,
             &[],
             Type::Other(format!("!tosa.shape<{n}>")),
             vec![("values", Attr::dense_i64(ty, shape))],
@@ -121,19 +122,19 @@ impl Importer<'_> {
     }
     pub fn reshape(&mut self, x: ValueId, shape: &[i64]) -> ValueId {
         let s = self.const_shape(shape);
-        self.push("tosa.reshape", &[x, s], f32t(shape), vec![])
+        self.push(tosa::RESHAPE, &[x, s], f32t(shape), vec![])
     }
     /// `tosa.slice` of `size` elements from `start`.
     pub fn slice(&mut self, x: ValueId, start: &[i64], size: &[i64]) -> ValueId {
         let st = self.const_shape(start);
         let sz = self.const_shape(size);
-        self.push("tosa.slice", &[x, st, sz], f32t(size), vec![])
+        self.push(tosa::SLICE, &[x, st, sz], f32t(size), vec![])
     }
     pub fn transpose(&mut self, x: ValueId, perms: &[i32]) -> ValueId {
         let s = self.shape(x);
         let out: Vec<i64> = perms.iter().map(|&p| s[p as usize]).collect();
         self.push(
-            "tosa.transpose",
+            tosa::TRANSPOSE,
             &[x],
             f32t(&out),
             vec![("perms", Attr::I32s(perms.to_vec()))],

@@ -7,6 +7,7 @@ use crate::importer::{Importer, Val};
 use crate::onnx::{self, GraphProto, ModelProto, NodeProto, ValueInfoProto};
 use crate::tensor::{tensor_data, Const};
 use crate::ImportError;
+use nibble_graph::attrs;
 use nibble_ir::{Attr, Func};
 use prost::Message;
 use std::collections::HashMap;
@@ -68,9 +69,9 @@ pub fn import_bytes(
     let mut f = outputs(imp, graph)?;
     let names: Vec<String> = graph.output.iter().map(|o| o.name().to_string()).collect();
     f.attrs
-        .insert("nibble.outputs".into(), Attr::Str(names.join(",")));
+        .insert(attrs::OUTPUTS.into(), Attr::Str(names.join(",")));
     f.attrs
-        .insert("nibble.input".into(), Attr::Str(input.name().to_string()));
+        .insert(attrs::INPUT.into(), Attr::Str(input.name().to_string()));
     Ok(f)
 }
 

@@ -8,6 +8,7 @@ use crate::onnx::{
 };
 use crate::ops::{lookup, Import};
 use crate::{import_bytes, ops_markdown, supported_ops, ImportError};
+use nibble_graph::tosa;
 use nibble_ir::Func;
 use prost::Message;
 
@@ -150,7 +151,7 @@ fn shape_computations_fold() {
     )
     .unwrap();
     let ops: Vec<&str> = f.ops.iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(ops, ["tosa.const_shape", "tosa.reshape"]);
+    assert_eq!(ops, [tosa::CONST_SHAPE, tosa::RESHAPE]);
     assert_eq!(f.ty(f.returns[0]).shape(), Some(&[1i64, 8][..]));
 }
 

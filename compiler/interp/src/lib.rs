@@ -34,6 +34,10 @@ pub enum InterpError {
     Ir(#[from] nibble_ir::IrError),
     #[error(transparent)]
     Dialect(#[from] nibble_tile::DialectError),
+    /// A graph-level op that does not hold what its name promises (a `nibble` layer without
+    /// its parameters).
+    #[error(transparent)]
+    Graph(#[from] nibble_graph::GraphError),
     #[error("{0}")]
     Invalid(String),
 }

@@ -335,24 +335,6 @@ impl Op {
             _ => None,
         }
     }
-    /// The `operator_name` of a `tosa.custom` op ("" for any other op).
-    pub fn custom_name(&self) -> &str {
-        match self.attrs.get("operator_name") {
-            Some(Attr::Str(n)) if self.name == "tosa.custom" => n,
-            _ => "",
-        }
-    }
-    /// A numeric parameter of a `tosa.custom` op's `implementation_attrs` ("key=value,…").
-    pub fn custom_param(&self, key: &str) -> Option<f64> {
-        match self.attrs.get("implementation_attrs") {
-            Some(Attr::Str(t)) => t.split(',').find_map(|kv| {
-                kv.split_once('=')
-                    .filter(|(k, _)| *k == key)
-                    .and_then(|(_, v)| v.parse().ok())
-            }),
-            _ => None,
-        }
-    }
     /// The bare name of the op's location (`conv1` for `loc("conv1")`), escapes undone: the
     /// ONNX node it comes from. Empty when it has none.
     pub fn loc_name(&self) -> String {

@@ -26,6 +26,7 @@
 //! ```
 
 use crate::{const_f32, set_dense_f32, Options, PassInfo};
+use nibble_graph::{attrs, tosa};
 use nibble_ir::Func;
 
 pub const PASS: PassInfo = PassInfo {
@@ -44,18 +45,18 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
     for a in 0..f.ops.len() {
         if !matches!(
             f.ops[a].name.as_str(),
-            "tosa.conv2d" | "tosa.depthwise_conv2d"
+            tosa::CONV2D | tosa::DEPTHWISE_CONV2D
         ) {
             continue;
         }
-        let Some(lo) = f.ops[a].dense_f32("nibble.channel_min") else {
+        let Some(lo) = f.ops[a].dense_f32(attrs::CHANNEL_MIN) else {
             continue;
         };
         let y = f.ops[a].results[0];
         let Some(r) = reader(&f, y).filter(|_| uses[y] == 1 && !f.returns.contains(&y)) else {
             continue;
         };
-        let relu = f.ops[r].name == "tosa.clamp"
+        let relu = f.ops[r].name == tosa::CLAMP
             && f.ops[r].float("min_val").ok() == Some(0.0)
             && f.ops[r]
                 .float("max_val")
@@ -67,7 +68,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         };
         let op_b = f.ops[b].clone();
         let unpadded = op_b.ints("pad").is_ok_and(|p| p.iter().all(|&v| v == 0));
-        if op_b.name != "tosa.conv2d" || !unpadded {
+        if op_b.name != tosa::CONV2D || !unpadded {
             continue;
         }
         let (Some((ba_i, ba)), Some((_, wb)), Some((bb_i, bb))) = (
@@ -107,7 +108,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             .collect();
         set_dense_f32(&mut f, ba_i, "values", &ba2);
         set_dense_f32(&mut f, bb_i, "values", &bb2);
-        for key in ["nibble.channel_min", "nibble.channel_max"] {
+        for key in [attrs::CHANNEL_MIN, attrs::CHANNEL_MAX] {
             for i in [a, r] {
                 if let Some(v) = f.ops[i].dense_f32(key) {
                     // A's range moves down by m; the ReLU's follows (never below 0).

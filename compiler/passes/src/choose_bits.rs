@@ -26,10 +26,11 @@
 //! ```
 
 use crate::{Options, PassInfo};
+use nibble_graph::attrs;
 use nibble_ir::{Attr, Func};
 use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
 use nibble_lower::widths::wide_problem;
-use nibble_quantize::{activation_params, peak_activation_bytes, BITS_ATTR};
+use nibble_quantize::{activation_params, peak_activation_bytes};
 
 /// Tensors whose 8-bit SQNR is below this many dB are candidates (see the module doc).
 pub const DEFAULT_MAX_SQNR: f64 = 40.0;
@@ -74,9 +75,9 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
 /// The 8-bit SQNR (dB) of `op`'s result from its range and root mean square, under `cfg`.
 fn sqnr8(op: &nibble_ir::Op, cfg: &QuantConfig) -> Option<f64> {
     let (lo, hi, rms) = (
-        op.float("nibble.min").ok()?,
-        op.float("nibble.max").ok()?,
-        op.float("nibble.rms").ok()?,
+        op.float(attrs::MIN).ok()?,
+        op.float(attrs::MAX).ok()?,
+        op.float(attrs::RMS).ok()?,
     );
     let (step, _) = activation_params(lo, hi, 8, cfg.scheme);
     (rms > 0.0 && step > 0.0).then(|| 10.0 * (rms * rms / (step * step / 12.0)).log10())
@@ -94,7 +95,7 @@ pub fn choose_bits(
         .ops
         .iter()
         .enumerate()
-        .filter(|(_, o)| !o.attrs.contains_key(BITS_ATTR))
+        .filter(|(_, o)| !o.attrs.contains_key(attrs::BITS))
         .filter_map(|(i, o)| {
             let v = *map.get(o.results.first()?)?;
             let s = sqnr8(o, cfg)?;
@@ -127,7 +128,7 @@ pub fn choose_bits(
     let marked = |cs: &[Choice]| {
         let mut g = f.clone();
         for c in cs {
-            g.ops[c.op].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
+            g.ops[c.op].attrs.insert(attrs::BITS.into(), Attr::i64(16));
         }
         g
     };

@@ -26,11 +26,12 @@
 
 use crate::{Options, PassInfo};
 use nibble_eqsat::widths::{self, Budget, Layer, OpDesc, OpKind, Problem, Solution, Value};
+use nibble_graph::{attrs, tosa};
 use nibble_ir::{Attr, Func};
 use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
 use nibble_lower::widths::wide_problem;
-use nibble_quantize::sensitivity::{fused_readers, rounds, ACT_NOISE_ATTR, WEIGHT_NOISE_ATTR};
-use nibble_quantize::{peak_activation_bytes, WeightWidth, BITS_ATTR, WEIGHT_BITS_ATTR};
+use nibble_quantize::sensitivity::{fused_readers, rounds};
+use nibble_quantize::{peak_activation_bytes, WeightWidth};
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-choose-widths",
@@ -150,7 +151,7 @@ fn wide_values(f: &Func, cfg: &QuantConfig) -> Result<Vec<bool>, String> {
             .iter()
             .any(|q| q.results.contains(&v) && q.name == nibble_qnt::RESHAPE);
         wide[r] =
-            op.attrs.contains_key(ACT_NOISE_ATTR) && !aliases && wide_problem(&q8, v).is_none();
+            op.attrs.contains_key(attrs::ACT_NOISE) && !aliases && wide_problem(&q8, v).is_none();
     }
     Ok(wide)
 }
@@ -162,10 +163,7 @@ fn problem(
     o: &WidthOptions,
 ) -> Result<(Problem, Vec<LayerChoice>), String> {
     let producers = f.producers();
-    let is_const = |v: usize| {
-        producers[v]
-            .is_some_and(|p| matches!(f.ops[p].name.as_str(), "tosa.const" | "tosa.const_shape"))
-    };
+    let is_const = |v: usize| producers[v].is_some_and(|p| tosa::is_constant(&f.ops[p].name));
     let fused = fused_readers(f);
     let noise = |op: &nibble_ir::Op, key: &str, n: usize| -> Result<Option<Vec<f64>>, String> {
         match op.dense_f32(key) {
@@ -194,10 +192,10 @@ fn problem(
             continue;
         }
         let out = op.results[0];
-        if let Some(n) = noise(op, ACT_NOISE_ATTR, 2)? {
+        if let Some(n) = noise(op, attrs::ACT_NOISE, 2)? {
             values[out].noise = [n[0], n[1]];
         }
-        let kind = match noise(op, WEIGHT_NOISE_ATTR, 5)? {
+        let kind = match noise(op, attrs::WEIGHT_NOISE, 5)? {
             Some(n) => {
                 let params = elements(f, op.operands[1]);
                 // Each output value takes params / (output channels) MACs.
@@ -228,7 +226,7 @@ fn problem(
                 });
                 OpKind::Layer(layer)
             }
-            None if rounds(f, i, &fused) || op.attrs.contains_key(ACT_NOISE_ATTR) => {
+            None if rounds(f, i, &fused) || op.attrs.contains_key(attrs::ACT_NOISE) => {
                 OpKind::Rounding
             }
             None => OpKind::Moving,
@@ -273,7 +271,7 @@ fn all_weight_values(f: &Func, layers: &[LayerChoice]) -> (u64, u64) {
             continue;
         }
         for &v in op.operands.iter().skip(1) {
-            let constant = producers[v].is_some_and(|p| f.ops[p].name == "tosa.const");
+            let constant = producers[v].is_some_and(|p| f.ops[p].name == tosa::CONST);
             let shape = f.ty(v).shape().unwrap_or(&[]);
             // Weights: constants of rank 2 or more (biases are vectors).
             if constant && shape.len() >= 2 {
@@ -325,12 +323,12 @@ pub fn choose_widths(f: &Func, cfg: &QuantConfig, o: &WidthOptions) -> Result<Wi
         l.width = form.weights.unwrap_or(WeightWidth::W8);
         g.ops[l.op]
             .attrs
-            .insert(WEIGHT_BITS_ATTR.into(), Attr::Str(l.width.name().into()));
+            .insert(attrs::WEIGHT_BITS.into(), Attr::Str(l.width.name().into()));
     }
     let mut wide_names = Vec::new();
     for (i, op) in f.ops.iter().enumerate() {
         if op.results.first().is_some_and(|&r| solution.wide[r]) {
-            g.ops[i].attrs.insert(BITS_ATTR.into(), Attr::i64(16));
+            g.ops[i].attrs.insert(attrs::BITS.into(), Attr::i64(16));
             wide_names.push(op.loc_name());
         }
     }

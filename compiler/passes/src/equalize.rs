@@ -42,7 +42,10 @@
 //! ```
 
 use crate::{const_f32, set_dense_f32, Options, PassInfo};
-use nibble_ir::{Attr, Func, ValueId};
+use nibble_graph::activation::{hard_swish_f64, HARD_SWISH_DIP};
+use nibble_graph::{attrs, tosa, ClampChannels, Kind, Layer};
+use nibble_ir::{Attr, Elem, Func, Op, Type, ValueId};
+use nibble_quantize::Scheme;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-equalize",
@@ -50,242 +53,336 @@ pub const PASS: PassInfo = PassInfo {
     run,
 };
 
+/// Layer A (op `a`) and the layer B (op `b`) that alone reads its output, through the
+/// activations `path` (op indices, in order).
+struct Pair {
+    a: usize,
+    b: usize,
+    /// A is a depthwise conv (B a conv): weights are balanced; else A is a conv (B a
+    /// depthwise conv): output ranges are.
+    a_depthwise: bool,
+    path: Vec<usize>,
+    /// A hard-swish on the path (it becomes `scaled_hard_swish`).
+    hswish: Option<usize>,
+    /// A ReLU-N `clamp(x, 0, N)` on the path, and N (it becomes `clamp_channels`).
+    relu_n: Option<(usize, f64)>,
+}
+
+/// The constants of a pair: A's weights and bias, B's weights, each with the index of the op
+/// holding it, and A's output channels.
+struct Weights {
+    wa: (usize, Vec<f32>),
+    ba: (usize, Vec<f32>),
+    wb: (usize, Vec<f32>),
+    oc: usize,
+    /// Weights of A per output channel.
+    per: usize,
+}
+
+impl Weights {
+    /// A's channel of weight j: OHWI rows for a conv, the last-but-one axis for a depthwise.
+    fn chan_a(&self, pair: &Pair, j: usize) -> usize {
+        if pair.a_depthwise {
+            j % self.oc
+        } else {
+            j / self.per
+        }
+    }
+}
+
+/// An activation made per channel: op index, its per-channel operand, and true for a
+/// hard-swish's scales s (false for a ReLU-N's bounds N/s).
+type Rewrite = (usize, Vec<f64>, bool);
+
 #[tracing::instrument(skip_all, name = "nibble-equalize")]
 fn run(f: &Func, opts: &Options) -> Result<Func, String> {
-    let scheme: nibble_quantize::Scheme = opts.get("scheme").unwrap_or("symmetric").parse()?;
+    let scheme: Scheme = opts.get("scheme").unwrap_or("symmetric").parse()?;
     let mut f = f.clone();
     let producers = f.producers();
     let uses = f.use_counts();
     let mut pairs = 0;
-    // Activations made per channel: (op index, per-channel operand, true for a hard-swish's s,
-    // false for a ReLU-N's bounds N/s).
-    let mut changed: Vec<(usize, Vec<f64>, bool)> = Vec::new();
+    let mut changed: Vec<Rewrite> = Vec::new();
     for a in 0..f.ops.len() {
-        let a_depthwise = match f.ops[a].name.as_str() {
-            "tosa.conv2d" => false,
-            "tosa.depthwise_conv2d" => true,
-            _ => continue,
-        };
-        // A's output, through an optional ReLU, read by one conv alone: a depthwise conv after
-        // a conv, a conv after a depthwise conv.
-        let mut v = f.ops[a].results[0];
-        let mut path = Vec::new();
-        let mut hswish = None;
-        // A ReLU-N clamp(x, 0, N) on the path, and N.
-        let mut relu_n: Option<(usize, f64)> = None;
-        let next = |v: ValueId| f.ops.iter().position(|o| o.operands.first() == Some(&v));
-        let b = loop {
-            if uses[v] != 1 || f.returns.contains(&v) {
-                break None;
-            }
-            let Some(u) = next(v) else { break None };
-            match f.ops[u].name.as_str() {
-                "tosa.clamp"
-                    if f.ops[u].float("min_val").ok() == Some(0.0)
-                        && f.ops[u]
-                            .float("max_val")
-                            .is_ok_and(|m| m >= f32::MAX as f64) =>
-                {
-                    path.push(u);
-                    v = f.ops[u].results[0];
-                }
-                // A ReLU6 (any clamp(x, 0, N)) between a conv and a depthwise conv: the clamp
-                // becomes per channel, clamp(y, 0, N/s_c) — at or above the grid's top, so the
-                // quantized program clamps at the top as before (not under pow2, whose grid's
-                // top lies above the range).
-                "tosa.clamp"
-                    if f.ops[u].float("min_val").ok() == Some(0.0)
-                        && f.ops[u]
-                            .float("max_val")
-                            .is_ok_and(|m| m > 0.0 && m < f32::MAX as f64)
-                        && !a_depthwise
-                        && path.is_empty()
-                        && scheme != nibble_quantize::Scheme::Pow2 =>
-                {
-                    relu_n = Some((u, f.ops[u].float("max_val").unwrap_or(6.0)));
-                    path.push(u);
-                    v = f.ops[u].results[0];
-                }
-                // A hard-swish between a conv and a depthwise conv, under a symmetric grid (pow2's
-                // shift-only requantization has no per-channel hard-swish epilogue; under an
-                // asymmetric grid the dips' growth cost as much as the balance gained).
-                "tosa.custom"
-                    if f.ops[u].custom_name() == "hard_swish"
-                        && !a_depthwise
-                        && path.is_empty()
-                        && scheme == nibble_quantize::Scheme::Symmetric =>
-                {
-                    hswish = Some(u);
-                    path.push(u);
-                    v = f.ops[u].results[0];
-                }
-                "tosa.depthwise_conv2d" if !a_depthwise => break Some(u),
-                "tosa.conv2d" if a_depthwise => break Some(u),
-                _ => break None,
-            }
-        };
-        let Some(b) = b else { continue };
-        let (op_a, op_b) = (f.ops[a].clone(), f.ops[b].clone());
-        let (Some((wa_i, wa)), Some((ba_i, ba)), Some((wb_i, wb))) = (
-            const_f32(&f, &producers, op_a.operands[1]),
-            const_f32(&f, &producers, op_a.operands[2]),
-            const_f32(&f, &producers, op_b.operands[1]),
-        ) else {
+        let Some(pair) = find_pair(&f, &uses, a, scheme) else {
             continue;
         };
-        let oc = ba.len();
-        let wb_shape = f.ty(op_b.operands[1]).shape().unwrap_or(&[]).to_vec();
-        let wa_shape = f.ty(op_a.operands[1]).shape().unwrap_or(&[]).to_vec();
-        // B reads A's channel c at weight j with j % oc == c: depthwise [KH, KW, C, 1], conv
-        // OHWI [O, KH, KW, C].
-        let b_fits = wb_shape.len() == 4
-            && if a_depthwise {
-                wb_shape[3] as usize == oc
-            } else {
-                wb_shape[2] as usize == oc && wb_shape[3] == 1
-            };
-        if oc == 0
-            || wa.len() % oc != 0
-            || !b_fits
-            || (a_depthwise && wa_shape.get(3) != Some(&1))
-            || [wa_i, ba_i, wb_i]
-                .iter()
-                .any(|&i| uses[f.ops[i].results[0]] != 1)
-        {
+        let Some(w) = weights(&f, &producers, &uses, &pair) else {
             continue;
-        }
-        // A's channel of weight j: OHWI rows for a conv, the last-but-one axis for a depthwise.
-        let per = wa.len() / oc;
-        let chan_a = |j: usize| if a_depthwise { j % oc } else { j / per };
-        let s: Vec<f64> = if a_depthwise {
-            // Balance the weight ranges of A's channel c and of B's weights reading it.
-            let (mut ra, mut rb) = (vec![0f64; oc], vec![0f64; oc]);
-            for (j, &w) in wa.iter().enumerate() {
-                ra[chan_a(j)] = ra[chan_a(j)].max((w as f64).abs());
-            }
-            for (j, &w) in wb.iter().enumerate() {
-                rb[j % oc] = rb[j % oc].max((w as f64).abs());
-            }
-            ra.iter()
-                .zip(&rb)
-                .map(|(&x, &y)| {
-                    if x > 0.0 && y > 0.0 {
-                        (x / y).sqrt().clamp(1.0 / 64.0, 64.0)
-                    } else {
-                        1.0
-                    }
-                })
-                .collect()
+        };
+        let s = if pair.a_depthwise {
+            weight_balance(&pair, &w)
         } else {
-            // The range of each channel B reads (after the activation, if any), and how far
-            // below zero a hard-swish takes it: observed on the calibration vectors
-            // (`nibble.channel_min/max`) where there are some, else expected from BatchNorm
-            // statistics (mean ± 3σ, before the activation; a hard-swish dips to −⅜), else the
-            // weight row's norm.
-            let read = path.last().map_or(&op_a, |&u| &f.ops[u]);
-            let h = |x: f64| x * (x + 3.0).clamp(0.0, 6.0) / 6.0;
-            let (r, dip): (Vec<f64>, Vec<f64>) = match (
-                read.dense_f32("nibble.channel_min"),
-                read.dense_f32("nibble.channel_max"),
-                op_a.dense_f32("nibble.bn_mean"),
-                op_a.dense_f32("nibble.bn_std"),
-            ) {
-                (Some(lo), Some(hi), _, _) if lo.len() == oc && hi.len() == oc => lo
-                    .iter()
-                    .zip(&hi)
-                    .map(|(&l, &u)| match hswish {
-                        Some(_) => ((u as f64).max(0.0), (-l as f64).max(0.0)),
-                        None => ((l as f64).abs().max((u as f64).abs()), 0.0),
-                    })
-                    .unzip(),
-                (_, _, Some(m), Some(s)) if m.len() == oc && s.len() == oc => m
-                    .iter()
-                    .zip(&s)
-                    .map(|(&m, &s)| match (hswish, relu_n) {
-                        (Some(_), _) => (h(m as f64 + 3.0 * s as f64).max(0.0), 0.375),
-                        (_, Some((_, n))) => ((m.abs() as f64 + 3.0 * s as f64).min(n), 0.0),
-                        _ => (m.abs() as f64 + 3.0 * s as f64, 0.0),
-                    })
-                    .unzip(),
-                _ => (0..oc)
-                    .map(|c| {
-                        let norm = wa[c * per..(c + 1) * per]
-                            .iter()
-                            .map(|&w| (w as f64).powi(2))
-                            .sum::<f64>()
-                            .sqrt();
-                        (norm, 0.0)
-                    })
-                    .unzip(),
-            };
-            let top = r.iter().cloned().fold(0.0f64, f64::max);
-            if top.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                continue;
+            match range_balance(&f, &pair, &w) {
+                Some(s) => s,
+                None => continue,
             }
-            // Through a hard-swish, channel c's dip grows to dip_c / s_c: s_c ≥ dip_c / top keeps
-            // it within the (symmetric) range.
-            r.iter()
-                .zip(&dip)
-                .map(|(&x, &dc)| ((x / top).max(dc / top)).clamp(1.0 / 64.0, 1.0))
-                .collect()
         };
         // A hard-swish's scale is stored as f32: divide A by exactly that value.
-        let s: Vec<f64> = match hswish {
+        let s: Vec<f64> = match pair.hswish {
             Some(_) => s.iter().map(|&k| k as f32 as f64).collect(),
             None => s,
         };
-        if let Some((r, n)) = relu_n {
+        if let Some((r, n)) = pair.relu_n {
             // N/s_c ≥ N (s ≤ 1) ≥ every value the grid holds.
             let hi: Vec<f64> = s.iter().map(|&k| n / k).collect();
             changed.push((r, hi, false));
         }
-        let wa2: Vec<f32> = wa
-            .iter()
-            .enumerate()
-            .map(|(j, &w)| (w as f64 / s[chan_a(j)]) as f32)
-            .collect();
-        let ba2: Vec<f32> = ba
-            .iter()
-            .zip(&s)
-            .map(|(&b, &k)| (b as f64 / k) as f32)
-            .collect();
-        // B's weights reading channel c: j % C (depthwise [KH, KW, C, 1] or OHWI).
-        let wb2: Vec<f32> = wb
-            .iter()
-            .enumerate()
-            .map(|(j, &w)| (w as f64 * s[j % oc]) as f32)
-            .collect();
-        set_dense_f32(&mut f, wa_i, "values", &wa2);
-        set_dense_f32(&mut f, ba_i, "values", &ba2);
-        set_dense_f32(&mut f, wb_i, "values", &wb2);
-        for key in ["nibble.bn_mean", "nibble.bn_std"] {
-            if let Some(vals) = op_a.dense_f32(key) {
-                let scaled: Vec<f32> = vals
-                    .iter()
-                    .zip(&s)
-                    .map(|(&x, &k)| (x as f64 / k) as f32)
-                    .collect();
-                let ty = nibble_ir::Type::tensor(&[oc as i64], nibble_ir::Elem::F32);
-                f.ops[a]
-                    .attrs
-                    .insert(key.into(), Attr::dense_f32(ty, &scaled));
-            }
-        }
-        if let Some(h) = hswish {
+        rescale(&mut f, &pair, &w, &s);
+        if let Some(h) = pair.hswish {
             changed.push((h, s, true));
         }
         pairs += 1;
     }
-    // Each rescaled hard-swish becomes `scaled_hard_swish(y, s)` = hard_swish(s_c·y) / s_c (A's
-    // channel c now holds y = x / s_c); each ReLU-N `clamp_channels(y, N/s)` (min 0). The
-    // per-channel operand is a new constant right before the op.
+    make_per_channel(&mut f, changed);
+    // Per-channel ranges were for this pass; A's and its activation's are stale now.
+    for op in &mut f.ops {
+        op.attrs.remove(attrs::CHANNEL_MIN);
+        op.attrs.remove(attrs::CHANNEL_MAX);
+    }
+    tracing::info!(pairs, "layer pairs equalized");
+    Ok(f)
+}
+
+/// Whether `op` is `clamp(x, 0, N)` with N in `bounds`.
+fn relu_with(op: &Op, bounds: impl Fn(f64) -> bool) -> bool {
+    op.name == tosa::CLAMP
+        && op.float("min_val").ok() == Some(0.0)
+        && op.float("max_val").is_ok_and(bounds)
+}
+
+/// The pair with A = op `a`: A's output, through an optional activation, read by one conv
+/// alone — a depthwise conv after a conv, a conv after a depthwise conv.
+fn find_pair(f: &Func, uses: &[usize], a: usize, scheme: Scheme) -> Option<Pair> {
+    let a_depthwise = match f.ops[a].name.as_str() {
+        tosa::CONV2D => false,
+        tosa::DEPTHWISE_CONV2D => true,
+        _ => return None,
+    };
+    let mut pair = Pair {
+        a,
+        b: 0,
+        a_depthwise,
+        path: Vec::new(),
+        hswish: None,
+        relu_n: None,
+    };
+    let mut v = f.ops[a].results[0];
+    let next = |v: ValueId| f.ops.iter().position(|o| o.operands.first() == Some(&v));
+    loop {
+        if uses[v] != 1 || f.returns.contains(&v) {
+            return None;
+        }
+        let u = next(v)?;
+        let op = &f.ops[u];
+        let first = pair.path.is_empty() && !a_depthwise;
+        if relu_with(op, |m| m >= f32::MAX as f64) {
+            pair.path.push(u);
+        } else if relu_with(op, |m| m > 0.0 && m < f32::MAX as f64)
+            && first
+            && scheme != Scheme::Pow2
+        {
+            // A ReLU6 (any clamp(x, 0, N)) between a conv and a depthwise conv: the clamp
+            // becomes per channel, clamp(y, 0, N/s_c) — at or above the grid's top, so the
+            // quantized program clamps at the top as before (not under pow2, whose grid's
+            // top lies above the range).
+            pair.relu_n = Some((u, op.float("max_val").unwrap_or(6.0)));
+            pair.path.push(u);
+        } else if Kind::of(op) == Some(Kind::HardSwish) && first && scheme == Scheme::Symmetric {
+            // A hard-swish between a conv and a depthwise conv, under a symmetric grid (pow2's
+            // shift-only requantization has no per-channel hard-swish epilogue; under an
+            // asymmetric grid the dips' growth cost as much as the balance gained).
+            pair.hswish = Some(u);
+            pair.path.push(u);
+        } else if (op.name == tosa::DEPTHWISE_CONV2D && !a_depthwise)
+            || (op.name == tosa::CONV2D && a_depthwise)
+        {
+            pair.b = u;
+            return Some(pair);
+        } else {
+            return None;
+        }
+        v = op.results[0];
+    }
+}
+
+/// The pair's constants, if they are constants no other op reads and B reads A's channels as
+/// expected.
+fn weights(f: &Func, producers: &[Option<usize>], uses: &[usize], pair: &Pair) -> Option<Weights> {
+    let (op_a, op_b) = (&f.ops[pair.a], &f.ops[pair.b]);
+    let wa = const_f32(f, producers, op_a.operands[1])?;
+    let ba = const_f32(f, producers, op_a.operands[2])?;
+    let wb = const_f32(f, producers, op_b.operands[1])?;
+    let oc = ba.1.len();
+    let wb_shape = f.ty(op_b.operands[1]).shape().unwrap_or(&[]);
+    let wa_shape = f.ty(op_a.operands[1]).shape().unwrap_or(&[]);
+    // B reads A's channel c at weight j with j % oc == c: depthwise [KH, KW, C, 1], conv
+    // OHWI [O, KH, KW, C].
+    let b_fits = wb_shape.len() == 4
+        && if pair.a_depthwise {
+            wb_shape[3] as usize == oc
+        } else {
+            wb_shape[2] as usize == oc && wb_shape[3] == 1
+        };
+    if oc == 0
+        || wa.1.len() % oc != 0
+        || !b_fits
+        || (pair.a_depthwise && wa_shape.get(3) != Some(&1))
+        || [wa.0, ba.0, wb.0]
+            .iter()
+            .any(|&i| uses[f.ops[i].results[0]] != 1)
+    {
+        return None;
+    }
+    let per = wa.1.len() / oc;
+    Some(Weights {
+        wa,
+        ba,
+        wb,
+        oc,
+        per,
+    })
+}
+
+/// A depthwise A and a conv B: balance the weight ranges of A's channel c and of B's weights
+/// reading it, `s_c = sqrt(r_A,c / r_B,c)`.
+fn weight_balance(pair: &Pair, w: &Weights) -> Vec<f64> {
+    let (mut ra, mut rb) = (vec![0f64; w.oc], vec![0f64; w.oc]);
+    for (j, &x) in w.wa.1.iter().enumerate() {
+        let c = w.chan_a(pair, j);
+        ra[c] = ra[c].max((x as f64).abs());
+    }
+    for (j, &x) in w.wb.1.iter().enumerate() {
+        rb[j % w.oc] = rb[j % w.oc].max((x as f64).abs());
+    }
+    ra.iter()
+        .zip(&rb)
+        .map(|(&x, &y)| {
+            if x > 0.0 && y > 0.0 {
+                (x / y).sqrt().clamp(1.0 / 64.0, 64.0)
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+/// A conv A and a depthwise B: `s_c = r_c / max r` over the ranges of the channels B reads
+/// (clamped to [1/64, 1]; through a hard-swish at least its dip's share); None when no
+/// channel has a range.
+fn range_balance(f: &Func, pair: &Pair, w: &Weights) -> Option<Vec<f64>> {
+    let (r, dip) = channel_ranges(f, pair, w);
+    let top = r.iter().cloned().fold(0.0f64, f64::max);
+    if top.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return None;
+    }
+    // Through a hard-swish, channel c's dip grows to dip_c / s_c: s_c ≥ dip_c / top keeps it
+    // within the (symmetric) range.
+    Some(
+        r.iter()
+            .zip(&dip)
+            .map(|(&x, &dc)| ((x / top).max(dc / top)).clamp(1.0 / 64.0, 1.0))
+            .collect(),
+    )
+}
+
+/// The range of each channel B reads (after the activation, if any), and how far below zero
+/// a hard-swish takes it: observed on the calibration vectors (`nibble.channel_min/max`) where
+/// there are some, else expected from BatchNorm statistics (mean ± 3σ, before the activation;
+/// a hard-swish dips to −⅜), else the weight row's norm.
+fn channel_ranges(f: &Func, pair: &Pair, w: &Weights) -> (Vec<f64>, Vec<f64>) {
+    let op_a = &f.ops[pair.a];
+    let read = pair.path.last().map_or(op_a, |&u| &f.ops[u]);
+    let oc = w.oc;
+    match (
+        read.dense_f32(attrs::CHANNEL_MIN),
+        read.dense_f32(attrs::CHANNEL_MAX),
+        op_a.dense_f32(attrs::BN_MEAN),
+        op_a.dense_f32(attrs::BN_STD),
+    ) {
+        (Some(lo), Some(hi), _, _) if lo.len() == oc && hi.len() == oc => lo
+            .iter()
+            .zip(&hi)
+            .map(|(&l, &u)| match pair.hswish {
+                Some(_) => ((u as f64).max(0.0), (-l as f64).max(0.0)),
+                None => ((l as f64).abs().max((u as f64).abs()), 0.0),
+            })
+            .unzip(),
+        (_, _, Some(m), Some(s)) if m.len() == oc && s.len() == oc => m
+            .iter()
+            .zip(&s)
+            .map(|(&m, &s)| match (pair.hswish, pair.relu_n) {
+                (Some(_), _) => (
+                    hard_swish_f64(m as f64 + 3.0 * s as f64).max(0.0),
+                    HARD_SWISH_DIP,
+                ),
+                (_, Some((_, n))) => ((m.abs() as f64 + 3.0 * s as f64).min(n), 0.0),
+                _ => (m.abs() as f64 + 3.0 * s as f64, 0.0),
+            })
+            .unzip(),
+        _ => (0..oc)
+            .map(|c| {
+                let norm = w.wa.1[c * w.per..(c + 1) * w.per]
+                    .iter()
+                    .map(|&x| (x as f64).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                (norm, 0.0)
+            })
+            .unzip(),
+    }
+}
+
+/// Divides A's channel c (weights, bias, BatchNorm statistics) by s_c and multiplies B's
+/// weights reading it by s_c.
+fn rescale(f: &mut Func, pair: &Pair, w: &Weights, s: &[f64]) {
+    let wa2: Vec<f32> =
+        w.wa.1
+            .iter()
+            .enumerate()
+            .map(|(j, &x)| (x as f64 / s[w.chan_a(pair, j)]) as f32)
+            .collect();
+    let ba2: Vec<f32> =
+        w.ba.1
+            .iter()
+            .zip(s)
+            .map(|(&b, &k)| (b as f64 / k) as f32)
+            .collect();
+    // B's weights reading channel c: j % C (depthwise [KH, KW, C, 1] or OHWI).
+    let wb2: Vec<f32> =
+        w.wb.1
+            .iter()
+            .enumerate()
+            .map(|(j, &x)| (x as f64 * s[j % w.oc]) as f32)
+            .collect();
+    set_dense_f32(f, w.wa.0, "values", &wa2);
+    set_dense_f32(f, w.ba.0, "values", &ba2);
+    set_dense_f32(f, w.wb.0, "values", &wb2);
+    for key in attrs::BN_STATS {
+        if let Some(vals) = f.ops[pair.a].dense_f32(key) {
+            let scaled: Vec<f32> = vals
+                .iter()
+                .zip(s)
+                .map(|(&x, &k)| (x as f64 / k) as f32)
+                .collect();
+            let ty = Type::tensor(&[w.oc as i64], Elem::F32);
+            f.ops[pair.a]
+                .attrs
+                .insert(key.into(), Attr::dense_f32(ty, &scaled));
+        }
+    }
+}
+
+/// Each rescaled hard-swish becomes `scaled_hard_swish(y, s)` = hard_swish(s_c·y) / s_c (A's
+/// channel c now holds y = x / s_c); each ReLU-N `clamp_channels(y, N/s)` (min 0). The
+/// per-channel operand is a new constant right before the op.
+fn make_per_channel(f: &mut Func, mut changed: Vec<Rewrite>) {
     changed.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (i, per_channel, hswish) in changed {
-        let ty = nibble_ir::Type::tensor(&[per_channel.len() as i64], nibble_ir::Elem::F32);
+        let ty = Type::tensor(&[per_channel.len() as i64], Elem::F32);
         let data: Vec<f32> = per_channel.iter().map(|&k| k as f32).collect();
         let sv = f.new_value(ty.clone());
-        let konst = nibble_ir::Op {
-            name: "tosa.const".into(),
+        let konst = Op {
+            name: tosa::CONST.into(),
             operands: vec![],
             results: vec![sv],
             attrs: [("values".to_string(), Attr::dense_f32(ty, &data))]
@@ -296,36 +393,12 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         let op = &mut f.ops[i];
         op.operands.push(sv);
         if hswish {
-            op.attrs.insert(
-                "operator_name".into(),
-                Attr::Str("scaled_hard_swish".into()),
-            );
+            Layer::ScaledHardSwish.set_on(op);
         } else {
-            op.name = "tosa.custom".into();
-            let kept = op.attrs.iter().filter(|(k, _)| k.starts_with("nibble."));
-            let kept: Vec<(String, Attr)> = kept.map(|(k, v)| (k.clone(), v.clone())).collect();
-            op.attrs = [
-                ("domain_name".to_string(), Attr::Str("nibble".into())),
-                (
-                    "operator_name".to_string(),
-                    Attr::Str("clamp_channels".into()),
-                ),
-                (
-                    "implementation_attrs".to_string(),
-                    Attr::Str("min=0".into()),
-                ),
-            ]
-            .into_iter()
-            .chain(kept)
-            .collect();
+            // The clamp's bounds are the operand and `min` now; its nibble attributes stay.
+            op.attrs.retain(|k, _| k.starts_with(attrs::PREFIX));
+            Layer::ClampChannels(ClampChannels { min: 0.0 }).set_on(op);
         }
         f.ops.insert(i, konst);
     }
-    // Per-channel ranges were for this pass; A's and its activation's are stale now.
-    for op in &mut f.ops {
-        op.attrs.remove("nibble.channel_min");
-        op.attrs.remove("nibble.channel_max");
-    }
-    tracing::info!(pairs, "layer pairs equalized");
-    Ok(f)
 }

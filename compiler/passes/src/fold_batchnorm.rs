@@ -20,6 +20,7 @@
 //! ```
 
 use crate::{const_f32, Options, PassInfo};
+use nibble_graph::{attrs, tosa};
 use nibble_ir::{Attr, Func, Op, ValueId};
 
 pub const PASS: PassInfo = PassInfo {
@@ -47,6 +48,60 @@ fn per_channel(
     }
 }
 
+/// One foldable pair: the affine op (index), the convolution it alone reads (index), and the
+/// affine op's per-channel values.
+type Foldable = (usize, usize, Vec<f32>);
+
+/// The first affine op that reads a single-use convolution and a per-channel constant.
+fn find_foldable(f: &Func, producers: &[Option<usize>], uses: &[usize]) -> Option<Foldable> {
+    f.ops.iter().enumerate().find_map(|(i, op)| {
+        if op.name != tosa::MUL && op.name != tosa::ADD {
+            return None;
+        }
+        let (a, b) = (op.operands[0], op.operands[1]);
+        for (act, k) in [(a, b), (b, a)] {
+            let ci = producers[act]?;
+            let conv = &f.ops[ci];
+            if !matches!(conv.name.as_str(), tosa::CONV2D | tosa::DEPTHWISE_CONV2D)
+                || uses[act] != 1
+            {
+                continue;
+            }
+            let channels = *f.ty(act).shape()?.last()? as usize;
+            if f.ty(op.results[0]) != f.ty(act) {
+                continue;
+            }
+            if let Some(vals) = per_channel(f, producers, k, channels) {
+                return Some((i, ci, vals));
+            }
+        }
+        None
+    })
+}
+
+/// The convolution's weights and bias with the affine op `affine` (a scale or a shift per
+/// output channel, `vals`) folded in.
+fn fold(conv: &Op, affine: &Op, w: Vec<f32>, b: Vec<f32>, vals: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let oc = vals.len();
+    if affine.name != tosa::MUL {
+        return (w, b.iter().zip(vals).map(|(&x, &s)| x + s).collect());
+    }
+    // conv2d weights are [OC, …] (channel-major); depthwise [KH, KW, C, M] (channel-minor).
+    let w: Vec<f32> = if conv.name == tosa::CONV2D {
+        let per = w.len() / oc;
+        w.iter()
+            .enumerate()
+            .map(|(j, &x)| x * vals[j / per])
+            .collect()
+    } else {
+        w.iter()
+            .enumerate()
+            .map(|(j, &x)| x * vals[j % oc])
+            .collect()
+    };
+    (w, b.iter().zip(vals).map(|(&x, &s)| x * s).collect())
+}
+
 #[tracing::instrument(skip_all, name = "nibble-fold-batchnorm")]
 fn run(f: &Func, _: &Options) -> Result<Func, String> {
     let mut f = f.clone();
@@ -54,31 +109,9 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
     loop {
         let producers = f.producers();
         let uses = f.use_counts();
-        // Find one foldable (affine op, conv) pair.
-        let found = f.ops.iter().enumerate().find_map(|(i, op)| {
-            if op.name != "tosa.mul" && op.name != "tosa.add" {
-                return None;
-            }
-            let (a, b) = (op.operands[0], op.operands[1]);
-            for (act, k) in [(a, b), (b, a)] {
-                let ci = producers[act]?;
-                let conv = &f.ops[ci];
-                if !matches!(conv.name.as_str(), "tosa.conv2d" | "tosa.depthwise_conv2d")
-                    || uses[act] != 1
-                {
-                    continue;
-                }
-                let channels = *f.ty(act).shape()?.last()? as usize;
-                if f.ty(op.results[0]) != f.ty(act) {
-                    continue;
-                }
-                if let Some(vals) = per_channel(&f, &producers, k, channels) {
-                    return Some((i, ci, vals));
-                }
-            }
-            None
-        });
-        let Some((ai, ci, vals)) = found else { break };
+        let Some((ai, ci, vals)) = find_foldable(&f, &producers, &uses) else {
+            break;
+        };
         let conv = f.ops[ci].clone();
         let w = const_f32(&f, &producers, conv.operands[1])
             .map(|c| c.1)
@@ -86,79 +119,55 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
         let b = const_f32(&f, &producers, conv.operands[2])
             .map(|c| c.1)
             .ok_or("convolution bias must be constant")?;
-        let oc = vals.len();
-        let (w, b) = if f.ops[ai].name == "tosa.mul" {
-            // conv2d weights are [OC, …] (channel-major); depthwise [KH, KW, C, M] (channel-minor).
-            let w: Vec<f32> = if conv.name == "tosa.conv2d" {
-                let per = w.len() / oc;
-                w.iter()
-                    .enumerate()
-                    .map(|(j, &x)| x * vals[j / per])
-                    .collect()
-            } else {
-                w.iter()
-                    .enumerate()
-                    .map(|(j, &x)| x * vals[j % oc])
-                    .collect()
-            };
-            (
-                w,
-                b.iter()
-                    .zip(&vals)
-                    .map(|(&x, &s)| x * s)
-                    .collect::<Vec<f32>>(),
-            )
-        } else {
-            (
-                w,
-                b.iter()
-                    .zip(&vals)
-                    .map(|(&x, &s)| x + s)
-                    .collect::<Vec<f32>>(),
-            )
-        };
-        // New constants right before the conv; the conv takes the affine op's place and result.
-        let wty = f.ty(conv.operands[1]).clone();
-        let bty = f.ty(conv.operands[2]).clone();
-        let wv = f.new_value(wty.clone());
-        let bv = f.new_value(bty.clone());
-        let mk = |v: ValueId, ty, data: &[f32], loc: &Option<String>| Op {
-            name: "tosa.const".into(),
-            operands: vec![],
-            results: vec![v],
-            attrs: [("values".to_string(), Attr::dense_f32(ty, data))]
-                .into_iter()
-                .collect(),
-            loc: loc.clone(),
-        };
-        let affine = f.ops[ai].clone();
-        let mut new_conv = conv.clone();
-        new_conv.operands[1] = wv;
-        new_conv.operands[2] = bv;
-        new_conv.results = affine.results.clone();
-        // BatchNormalization's output statistics (for data-free ranges) move with the result.
-        for (k, v) in affine
-            .attrs
-            .iter()
-            .filter(|(k, _)| k.starts_with("nibble.bn_"))
-        {
-            new_conv.attrs.insert(k.clone(), v.clone());
-        }
-        let mut ops = Vec::with_capacity(f.ops.len() + 1);
-        for (j, op) in f.ops.drain(..).enumerate() {
-            if j == ci {
-                ops.push(mk(wv, wty.clone(), &w, &conv.loc));
-                ops.push(mk(bv, bty.clone(), &b, &conv.loc));
-            } else if j == ai {
-                ops.push(new_conv.clone());
-            } else {
-                ops.push(op);
-            }
-        }
-        f.ops = ops;
+        let (w, b) = fold(&conv, &f.ops[ai], w, b, &vals);
+        replace(&mut f, ai, ci, &w, &b);
         folded += 1;
     }
     f.compact();
     tracing::info!(folded, "affine ops folded into convolutions");
     Ok(f)
+}
+
+/// Puts the folded weights `w` and bias `b` in new constants right before convolution `ci`,
+/// and the convolution in the place (and with the result) of affine op `ai`.
+fn replace(f: &mut Func, ai: usize, ci: usize, w: &[f32], b: &[f32]) {
+    let conv = f.ops[ci].clone();
+    let wty = f.ty(conv.operands[1]).clone();
+    let bty = f.ty(conv.operands[2]).clone();
+    let wv = f.new_value(wty.clone());
+    let bv = f.new_value(bty.clone());
+    let mk = |v: ValueId, ty, data: &[f32], loc: &Option<String>| Op {
+        name: tosa::CONST.into(),
+        operands: vec![],
+        results: vec![v],
+        attrs: [("values".to_string(), Attr::dense_f32(ty, data))]
+            .into_iter()
+            .collect(),
+        loc: loc.clone(),
+    };
+    let affine = f.ops[ai].clone();
+    let mut new_conv = conv.clone();
+    new_conv.operands[1] = wv;
+    new_conv.operands[2] = bv;
+    new_conv.results = affine.results.clone();
+    // BatchNormalization's output statistics (for data-free ranges) move with the result.
+    for (k, v) in affine
+        .attrs
+        .iter()
+        .filter(|(k, _)| attrs::BN_STATS.contains(&k.as_str()))
+    {
+        new_conv.attrs.insert(k.clone(), v.clone());
+    }
+    let mut ops = Vec::with_capacity(f.ops.len() + 1);
+    for (j, op) in f.ops.drain(..).enumerate() {
+        if j == ci {
+            ops.push(mk(wv, wty.clone(), w, &conv.loc));
+            ops.push(mk(bv, bty.clone(), b, &conv.loc));
+        } else if j == ai {
+            ops.push(new_conv.clone());
+        } else {
+            ops.push(op);
+        }
+    }
+    f.ops = ops;
 }

@@ -16,6 +16,7 @@
 //! ```
 
 use crate::{Options, PassInfo};
+use nibble_graph::tosa;
 use nibble_interp::float::FloatProgram;
 use nibble_ir::{Attr, Elem, Func, Op, Type};
 
@@ -60,12 +61,8 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
     let producers = f.producers();
     for i in 0..f.ops.len() {
         let op = &f.ops[i];
-        let is_const = |v: usize| {
-            producers[v].is_some_and(|p| {
-                matches!(f.ops[p].name.as_str(), "tosa.const" | "tosa.const_shape")
-            })
-        };
-        let foldable = !matches!(op.name.as_str(), "tosa.const" | "tosa.const_shape")
+        let is_const = |v: usize| producers[v].is_some_and(|p| tosa::is_constant(&f.ops[p].name));
+        let foldable = !tosa::is_constant(&op.name)
             && op.results.len() == 1
             && !op.operands.is_empty()
             && op.operands.iter().all(|&o| is_const(o))
@@ -77,7 +74,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             let ty = f.ty(op.results[0]).clone();
             let loc = op.loc.clone();
             f.ops[i] = Op {
-                name: "tosa.const".into(),
+                name: tosa::CONST.into(),
                 operands: vec![],
                 results: vec![op.results[0]],
                 attrs: [("values".to_string(), Attr::dense_f32(ty, &data))]

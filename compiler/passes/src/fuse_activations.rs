@@ -29,8 +29,8 @@
 //! ```
 
 use crate::{Options, PassInfo};
+use nibble_graph::{attrs, tosa, Kind};
 use nibble_ir::{Attr, Func, ValueId};
-use nibble_quantize::FUSED_ATTR;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-fuse-activations",
@@ -40,24 +40,29 @@ pub const PASS: PassInfo = PassInfo {
 
 /// Activations a layer's epilogue can compute.
 fn fusable(op: &nibble_ir::Op) -> bool {
-    op.name == "tosa.clamp"
-        || (op.name == "tosa.custom"
-            && matches!(
-                op.custom_name(),
-                "clamp_channels" | "prelu" | "hard_swish" | "scaled_hard_swish" | "swish"
-            ))
+    op.name == tosa::CLAMP
+        || matches!(
+            Kind::of(op),
+            Some(
+                Kind::ClampChannels
+                    | Kind::Prelu
+                    | Kind::HardSwish
+                    | Kind::ScaledHardSwish
+                    | Kind::Swish
+            )
+        )
 }
 
 /// Whether `v` is the output of a layer: a convolution, or a fully connected layer (a matmul
 /// by a constant, then reshapes and a constant bias add, each read once).
 fn layer_output(f: &Func, producers: &[Option<usize>], uses: &[usize], v: ValueId) -> bool {
     let op_of = |v: ValueId| producers[v].map(|i| &f.ops[i]);
-    let is_const = |v: ValueId| op_of(v).is_some_and(|o| o.name == "tosa.const");
+    let is_const = |v: ValueId| op_of(v).is_some_and(|o| o.name == tosa::CONST);
     let Some(op) = op_of(v) else { return false };
     match op.name.as_str() {
-        "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.transpose_conv2d" => true,
-        "tosa.matmul" => is_const(op.operands[1]),
-        "tosa.add" => {
+        tosa::CONV2D | tosa::DEPTHWISE_CONV2D | tosa::TRANSPOSE_CONV2D => true,
+        tosa::MATMUL => is_const(op.operands[1]),
+        tosa::ADD => {
             let Some(&x) = op.operands.iter().find(|&&o| !is_const(o)) else {
                 return false;
             };
@@ -66,13 +71,13 @@ fn layer_output(f: &Func, producers: &[Option<usize>], uses: &[usize], v: ValueI
             }
             let mut x = x;
             let mut reshaped = false;
-            while let Some(r) = op_of(x).filter(|o| o.name == "tosa.reshape" && uses[x] == 1) {
+            while let Some(r) = op_of(x).filter(|o| o.name == tosa::RESHAPE && uses[x] == 1) {
                 x = r.operands[0];
                 reshaped = true;
             }
             reshaped
                 && uses[x] == 1
-                && op_of(x).is_some_and(|m| m.name == "tosa.matmul" && is_const(m.operands[1]))
+                && op_of(x).is_some_and(|m| m.name == tosa::MATMUL && is_const(m.operands[1]))
         }
         _ => false,
     }
@@ -97,7 +102,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
     for &i in &marked {
         f.ops[i]
             .attrs
-            .insert(FUSED_ATTR.into(), Attr::Raw("unit".into()));
+            .insert(attrs::FUSED.into(), Attr::Raw("unit".into()));
     }
     tracing::info!(fused = marked.len(), "activations fused into their layers");
     Ok(f)

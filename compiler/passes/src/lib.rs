@@ -28,6 +28,7 @@ pub use choose_widths::{choose_widths, LayerChoice, WeightBudget, WidthOptions, 
 pub use pipeline::{run_pipeline, run_pipeline_with};
 pub use registry::{Backend, Codegen, Dialect, Registry};
 
+use nibble_graph::tosa;
 use nibble_ir::{mlir::Mlir, Func, IrError};
 
 /// The errors of this crate: a pipeline that does not parse or fails, and the passes' own
@@ -97,7 +98,7 @@ impl Options {
 fn const_f32(f: &Func, producers: &[Option<usize>], v: usize) -> Option<(usize, Vec<f32>)> {
     let i = producers[v]?;
     let op = &f.ops[i];
-    if op.name != "tosa.const" {
+    if op.name != tosa::CONST {
         return None;
     }
     let (ty, bytes) = op.dense("values").ok()?;

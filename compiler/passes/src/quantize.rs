@@ -1,6 +1,8 @@
 //! `nibble-quantize{scheme=pow2|symmetric|asymmetric granularity=tensor|channel clamp-sigma=K bias-correction=true}`: graph level →
-//! qnt level (INT8 from the calibrated ranges `nibble.min`/`nibble.max`; symmetric, per-tensor
-//! by default; `channel` gives conv/FC weights one scale per output channel). See `nibble_lower::to_qnt` for the before/after IR.
+//! qnt level: activations at 8 bits from their calibrated ranges `nibble.min`/`nibble.max` (16
+//! where `nibble.bits = 16` asks), int8 weights; symmetric and per tensor by default, `channel`
+//! gives conv/FC weights one scale per output channel. Fused activations (`nibble.fused`) become
+//! the epilogue of their layer. See `nibble_lower::to_qnt` for the before/after IR.
 //!
 //! Precondition: a graph-level (tosa, f32) function whose ops carry ranges.
 //! Postcondition: a qnt-level function: f32 in, `qnt.quantize`, integer ops, `qnt.dequantize`.
@@ -11,7 +13,7 @@ use nibble_ir::Func;
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-quantize",
     summary:
-        "Quantize a calibrated graph-level function to the qnt dialect (symmetric per-tensor INT8)",
+        "Quantize a calibrated graph-level function to the qnt dialect (8-bit activations, 16 where nibble.bits asks; int8 weights)",
     run,
 };
 

@@ -3,10 +3,8 @@
 //! read by the quantizer (to_qnt) like the ranges calibration leaves; 16-bit activations are
 //! symmetric (zero point 0).
 
+use nibble_graph::{attrs, tosa};
 use nibble_ir::{Attr, Func};
-
-/// The graph-level attribute holding a result's bit width.
-pub const BITS_ATTR: &str = "nibble.bits";
 
 /// Marks the results of the ops from each named ONNX node (their location; not its constants)
 /// as `bits` wide. Every name must match at least one op.
@@ -16,9 +14,9 @@ pub fn set_bits(f: &mut Func, names: &[String], bits: u32) -> Result<(), crate::
         for op in f
             .ops
             .iter_mut()
-            .filter(|o| o.loc_name() == *name && !o.name.starts_with("tosa.const"))
+            .filter(|o| o.loc_name() == *name && !tosa::is_constant(&o.name))
         {
-            op.attrs.insert(BITS_ATTR.into(), Attr::i64(bits as i64));
+            op.attrs.insert(attrs::BITS.into(), Attr::i64(bits as i64));
             found = true;
         }
         if !found {
@@ -38,7 +36,7 @@ pub fn peak_activation_bytes(f: &Func, wide: &[bool]) -> usize {
     let mut root: Vec<usize> = (0..f.values.len()).collect();
     let mut last = vec![0usize; f.values.len()];
     for (i, op) in f.ops.iter().enumerate() {
-        if op.name == "tosa.reshape" {
+        if op.name == tosa::RESHAPE {
             root[op.results[0]] = root[op.operands[0]];
         }
         for &v in &op.operands {
@@ -48,10 +46,7 @@ pub fn peak_activation_bytes(f: &Func, wide: &[bool]) -> usize {
     for &r in &f.returns {
         last[root[r]] = f.ops.len();
     }
-    let is_const = |v: usize| {
-        producers[v]
-            .is_some_and(|p| matches!(f.ops[p].name.as_str(), "tosa.const" | "tosa.const_shape"))
-    };
+    let is_const = |v: usize| producers[v].is_some_and(|p| tosa::is_constant(&f.ops[p].name));
     let bytes = |v: usize| f.ty(v).num_elements() * if wide[v] { 2 } else { 1 };
     let mut live: usize = f.args.iter().map(|&a| bytes(a)).sum();
     let mut peak = live;
@@ -86,10 +81,10 @@ mod tests {
         let mut f = Func::new("main");
         let t = |n: i64| Type::tensor(&[1, n], Elem::F32);
         let x = f.add_arg(t(100));
-        let a = f.push("tosa.clamp", &[x], t(10), vec![]);
-        let r = f.push("tosa.reshape", &[a], t(10), vec![]);
-        let b = f.push("tosa.add", &[r, x], t(50), vec![]);
-        let c = f.push("tosa.clamp", &[b], t(5), vec![]);
+        let a = f.push(tosa::CLAMP, &[x], t(10), vec![]);
+        let r = f.push(tosa::RESHAPE, &[a], t(10), vec![]);
+        let b = f.push(tosa::ADD, &[r, x], t(50), vec![]);
+        let c = f.push(tosa::CLAMP, &[b], t(5), vec![]);
         f.returns.push(c);
         let mut wide = vec![false; f.values.len()];
         assert_eq!(peak_activation_bytes(&f, &wide), 160);

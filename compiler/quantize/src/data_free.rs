@@ -9,7 +9,7 @@
 //! `[min_c(μ_c − kσ_c), max_c(μ_c + kσ_c)]`, within the image of a bounded function.
 
 use crate::QuantError;
-use nibble_interp::float::unary_activation;
+use nibble_graph::{attrs, tosa, Activation, Kind, Layer, SqueezeExcite};
 use nibble_ir::{model, Func, Op, ValueId};
 use std::collections::HashMap;
 
@@ -31,6 +31,19 @@ impl Stats {
             std: (0..n).map(|c| self.at(c).1).collect(),
             bounds: None,
         }
+    }
+    /// No channels yet (see [`Stats::push`]).
+    fn empty() -> Stats {
+        Stats {
+            mean: vec![],
+            std: vec![],
+            bounds: None,
+        }
+    }
+    /// Appends a channel.
+    fn push(&mut self, mean: f64, std: f64) {
+        self.mean.push(mean);
+        self.std.push(std);
     }
     fn tensor(mean: f64, std: f64) -> Stats {
         Stats {
@@ -131,270 +144,375 @@ fn unsupported(op: &Op, why: &str) -> QuantError {
 
 /// Ranges for every value of `func` from the input range `input` and `k` standard deviations.
 pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTable, QuantError> {
-    let mut consts: HashMap<ValueId, (Vec<i64>, Vec<f64>)> = HashMap::new();
-    let mut stats: HashMap<ValueId, Stats> = HashMap::new();
     let (lo, hi) = input;
-    stats.insert(
-        func.args[0],
-        Stats {
-            mean: vec![(lo + hi) / 2.0],
-            std: vec![(hi - lo) / 12f64.sqrt()],
-            bounds: Some((lo, hi)),
-        },
-    );
-    let last_dim = |v: ValueId| *func.ty(v).shape().and_then(|s| s.last()).unwrap_or(&1) as usize;
+    let mut walk = Walk {
+        func,
+        k,
+        consts: HashMap::new(),
+        stats: HashMap::from([(
+            func.args[0],
+            Stats {
+                mean: vec![(lo + hi) / 2.0],
+                std: vec![(hi - lo) / 12f64.sqrt()],
+                bounds: Some((lo, hi)),
+            },
+        )]),
+    };
     for op in &func.ops {
         let r = op.results[0];
         match op.name.as_str() {
-            "tosa.const" => {
+            tosa::CONST => {
                 let (ty, bytes) = op.dense("values")?;
                 if ty.elem() == Some(&nibble_ir::Elem::F32) {
                     let data = model::dense_f32(bytes).iter().map(|&v| v as f64).collect();
-                    consts.insert(r, (ty.shape().unwrap_or(&[]).to_vec(), data));
+                    walk.consts
+                        .insert(r, (ty.shape().unwrap_or(&[]).to_vec(), data));
                 }
-                continue;
             }
-            "tosa.const_shape" => continue,
-            _ => {}
+            tosa::CONST_SHAPE => {}
+            _ => {
+                let out = walk.op(op)?;
+                walk.stats.insert(r, out);
+            }
         }
-        let get = |k: usize| -> Result<&Stats, QuantError> {
-            stats
-                .get(&op.operands[k])
-                .ok_or_else(|| unsupported(op, &format!("operand {k} has no statistics")))
-        };
-        let konst = |k: usize| consts.get(&op.operands[k]);
-        // Per-channel view of a constant operand broadcast against `c` channels.
-        let channel_const = |k: usize, c: usize| -> Option<Vec<f64>> {
-            let (_, data) = konst(k)?;
-            match data.len() {
-                1 => Some(vec![data[0]; c]),
-                n if n == c => Some(data.clone()),
-                _ => None,
-            }
-        };
+    }
+    Ok(walk.table())
+}
+
+/// The propagation under way: the constants and the statistics of every value so far.
+struct Walk<'f> {
+    func: &'f Func,
+    /// Standard deviations a range spans each side of the mean.
+    k: f64,
+    /// f32 constants: shape and data.
+    consts: HashMap<ValueId, (Vec<i64>, Vec<f64>)>,
+    stats: HashMap<ValueId, Stats>,
+}
+
+/// The ops statistics propagate through, for the error on any other.
+const SUPPORTED: &str = "data-free ranges cannot propagate through it (supported: conv, depthwise, matmul, add, sub, mul, clamp, pools, transpose, reshape, slice, concat, unary activations, prelu, softmax, layer_norm, squeeze_excite)";
+
+impl Walk<'_> {
+    /// The size of `v`'s last axis (its channels).
+    fn last_dim(&self, v: ValueId) -> usize {
+        *self.func.ty(v).shape().and_then(|s| s.last()).unwrap_or(&1) as usize
+    }
+    /// The statistics of `op`'s operand `k`.
+    fn get(&self, op: &Op, k: usize) -> Result<&Stats, QuantError> {
+        self.stats
+            .get(&op.operands[k])
+            .ok_or_else(|| unsupported(op, &format!("operand {k} has no statistics")))
+    }
+    /// `op`'s operand `k` if it is a constant: shape and data.
+    fn konst(&self, op: &Op, k: usize) -> Option<&(Vec<i64>, Vec<f64>)> {
+        self.consts.get(&op.operands[k])
+    }
+    /// The data of constant operand `k`, or the error `what`.
+    fn data(&self, op: &Op, k: usize, what: &str) -> Result<Vec<f64>, QuantError> {
+        self.konst(op, k)
+            .map(|c| c.1.clone())
+            .ok_or_else(|| unsupported(op, what))
+    }
+    /// Per-channel view of a constant operand broadcast against `c` channels.
+    fn channel_const(&self, op: &Op, k: usize, c: usize) -> Option<Vec<f64>> {
+        let (_, data) = self.konst(op, k)?;
+        match data.len() {
+            1 => Some(vec![data[0]; c]),
+            n if n == c => Some(data.clone()),
+            _ => None,
+        }
+    }
+
+    /// The statistics of `op`'s result: BatchNorm statistics where the op carries them, else
+    /// propagated by the op's family.
+    fn op(&self, op: &Op) -> Result<Stats, QuantError> {
         let f64s = |v: Vec<f32>| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
-        let out = if let (Some(m), Some(s)) = (
-            op.dense_f32("nibble.bn_mean"),
-            op.dense_f32("nibble.bn_std"),
-        ) {
-            Stats {
+        if let (Some(m), Some(s)) = (op.dense_f32(attrs::BN_MEAN), op.dense_f32(attrs::BN_STD)) {
+            return Ok(Stats {
                 mean: f64s(m),
                 std: f64s(s),
                 bounds: None,
+            });
+        }
+        match op.name.as_str() {
+            tosa::TRANSPOSE | tosa::RESHAPE | tosa::SLICE => self.movement(op),
+            tosa::MAX_POOL2D | tosa::AVG_POOL2D => Ok(self.get(op, 0)?.clone()),
+            tosa::CONCAT => self.concat(op),
+            tosa::CONV2D | tosa::DEPTHWISE_CONV2D => self.conv(op),
+            tosa::MATMUL => self.matmul(op),
+            tosa::ADD | tosa::SUB | tosa::MUL => self.arith(op),
+            tosa::CUSTOM if Kind::of(op).is_some_and(|k| Walk::LAYERS.contains(&k)) => {
+                self.layer(op)
             }
-        } else {
-            match op.name.as_str() {
-                "tosa.transpose" | "tosa.reshape" | "tosa.slice" => {
-                    let x = get(0)?;
-                    let keeps_channels = op.name == "tosa.reshape" && last_dim(op.operands[0]) == last_dim(r)
-                        || op.name == "tosa.slice" && last_dim(op.operands[0]) == last_dim(r)
-                        || op.name == "tosa.transpose"
-                            && op.ints("perms").ok().and_then(|p| p.last().copied())
-                                == Some(p_last(func, op));
-                    if keeps_channels || x.channels() == 1 {
-                        x.clone()
-                    } else {
-                        x.merged()
-                    }
-                }
-                "tosa.max_pool2d" | "tosa.avg_pool2d" => get(0)?.clone(),
-                "tosa.concat" => {
-                    let axis = op.int("axis")? as usize;
-                    let rank = func.ty(r).shape().map_or(0, |s| s.len());
-                    let parts: Vec<Stats> = (0..op.operands.len()).map(|k| get(k).cloned()).collect::<Result<_, _>>()?;
-                    if axis + 1 == rank {
-                        let mut s = Stats { mean: vec![], std: vec![], bounds: None };
-                        for (p, &v) in parts.iter().zip(&op.operands) {
-                            for c in 0..last_dim(v) {
-                                let (m, d) = p.at(c);
-                                s.mean.push(m);
-                                s.std.push(d);
-                            }
-                        }
-                        s
-                    } else {
-                        let mut s = Stats { mean: vec![], std: vec![], bounds: None };
-                        for p in &parts {
-                            let m = p.merged();
-                            s.mean.push(m.mean[0]);
-                            s.std.push(m.std[0]);
-                        }
-                        s.merged()
-                    }
-                }
-                "tosa.conv2d" | "tosa.depthwise_conv2d" => {
-                    let x = get(0)?;
-                    let ((ws, w), (_, b)) = match (konst(1), konst(2)) {
-                        (Some(w), Some(b)) => (w, b),
-                        _ => return Err(unsupported(op, "weights and bias must be constant")),
-                    };
-                    let mut s = Stats { mean: vec![], std: vec![], bounds: None };
-                    if op.name == "tosa.conv2d" {
-                        // OHWI: tap j of output o reads input channel j % C.
-                        let (oc, c) = (ws[0] as usize, *ws.last().unwrap_or(&1) as usize);
-                        let per = w.len() / oc.max(1);
-                        for o in 0..oc {
-                            let (mut m, mut v) = (b[o], 0.0);
-                            for (j, &wj) in w[o * per..(o + 1) * per].iter().enumerate() {
-                                let (mi, si) = x.at(j % c);
-                                m += wj * mi;
-                                v += wj * wj * si * si;
-                            }
-                            s.mean.push(m);
-                            s.std.push(v.sqrt());
-                        }
-                    } else {
-                        // [KH, KW, C, 1]: channel c sums its own taps.
-                        let c = ws[2] as usize;
-                        for (ch, &bias) in b.iter().enumerate().take(c) {
-                            let (mi, si) = x.at(ch);
-                            let (mut m, mut v) = (bias, 0.0);
-                            for tap in w.iter().skip(ch).step_by(c) {
-                                m += tap * mi;
-                                v += tap * tap * si * si;
-                            }
-                            s.mean.push(m);
-                            s.std.push(v.sqrt());
-                        }
-                    }
-                    s
-                }
-                "tosa.matmul" => {
-                    let a = get(0)?;
-                    if let Some((bs, w)) = konst(1) {
-                        // [1, K, M]: output m sums input channels k.
-                        let (kk, mm) = (bs[1] as usize, bs[2] as usize);
-                        let mut s = Stats { mean: vec![], std: vec![], bounds: None };
-                        for m in 0..mm {
-                            let (mut mu, mut v) = (0.0, 0.0);
-                            for k in 0..kk {
-                                let (mi, si) = a.at(k);
-                                mu += w[k * mm + m] * mi;
-                                v += w[k * mm + m].powi(2) * si * si;
-                            }
-                            s.mean.push(mu);
-                            s.std.push(v.sqrt());
-                        }
-                        s
-                    } else {
-                        let (a, b) = (a.merged(), get(1)?.merged());
-                        let n = func.ty(op.operands[0]).shape().and_then(|s| s.last()).copied().unwrap_or(1) as f64;
-                        let (ma, sa, mb, sb) = (a.mean[0], a.std[0], b.mean[0], b.std[0]);
-                        Stats::tensor(n * ma * mb, (n * (sa * sa * sb * sb + sa * sa * mb * mb + sb * sb * ma * ma)).sqrt())
-                    }
-                }
-                "tosa.add" | "tosa.sub" | "tosa.mul" => {
-                    let c = last_dim(r);
-                    let sign = if op.name == "tosa.sub" { -1.0 } else { 1.0 };
-                    let (sa, sb) = (stats.get(&op.operands[0]), stats.get(&op.operands[1]));
-                    let mut s = Stats { mean: vec![], std: vec![], bounds: None };
-                    match (sa, sb) {
-                        (Some(a), Some(b)) => {
-                            let n = a.channels().max(b.channels());
-                            for ch in 0..n {
-                                let ((ma, da), (mb, db)) = (a.at(ch), b.at(ch));
-                                let (m, d) = if op.name == "tosa.mul" {
-                                    (ma * mb, (da * da * db * db + da * da * mb * mb + db * db * ma * ma).sqrt())
-                                } else {
-                                    (ma + sign * mb, (da * da + db * db).sqrt())
-                                };
-                                s.mean.push(m);
-                                s.std.push(d);
-                            }
-                        }
-                        (Some(x), None) | (None, Some(x)) => {
-                            let kc = if sa.is_some() { 1 } else { 0 };
-                            let x_first = sa.is_some();
-                            let n = x.channels().max(if konst(kc).map_or(0, |c| c.1.len()) == 1 { 1 } else { c });
-                            let cv = channel_const(kc, n).ok_or_else(|| unsupported(op, "a constant operand must hold one value or one per channel"))?;
-                            for (ch, &k) in cv.iter().enumerate() {
-                                let (m, d) = x.at(ch);
-                                let (m, d) = match (op.name.as_str(), x_first) {
-                                    ("tosa.mul", _) => (m * k, d * k.abs()),
-                                    ("tosa.add", _) => (m + k, d),
-                                    (_, true) => (m - k, d),
-                                    _ => (k - m, d),
-                                };
-                                s.mean.push(m);
-                                s.std.push(d);
-                            }
-                        }
-                        (None, None) => return Err(unsupported(op, "no activation operand")),
-                    }
-                    s
-                }
-                "tosa.custom" if op.custom_name() == "softmax" => {
-                    let n = last_dim(r) as f64;
-                    Stats { mean: vec![1.0 / n], std: vec![(1.0 / n).sqrt()], bounds: Some((0.0, 1.0)) }
-                }
-                "tosa.custom" if op.custom_name() == "layer_norm" => {
-                    let (Some((_, g)), Some((_, b))) = (konst(1), konst(2)) else {
-                        return Err(unsupported(op, "gamma and beta must be constant"));
-                    };
-                    Stats { mean: b.clone(), std: g.iter().map(|v| v.abs()).collect(), bounds: None }
-                }
-                "tosa.custom" if op.custom_name() == "prelu" => {
-                    let x = get(0)?;
-                    let slope = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the slope must be constant"))?;
-                    let n = x.channels().max(slope.len());
-                    let wide = x.widened(n);
-                    through(&wide, k, |v, c| if v >= 0.0 { v } else { v * slope[if slope.len() == 1 { 0 } else { c }] })
-                }
-                "tosa.custom" if op.custom_name() == "clamp_channels" => {
-                    let x = get(0)?;
-                    let hi = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the upper bound must be constant"))?;
-                    let lo = op.custom_param("min").ok_or_else(|| unsupported(op, "no min"))?;
-                    let wide = x.widened(hi.len());
-                    through(&wide, k, |v, c| v.max(lo).min(hi[c]))
-                }
-                "tosa.custom" if op.custom_name() == "scaled_hard_swish" => {
-                    let x = get(0)?;
-                    let s = konst(1).map(|c| c.1.clone()).ok_or_else(|| unsupported(op, "the scale must be constant"))?;
-                    let wide = x.widened(s.len());
-                    let h = nibble_interp::float::Activation::HardSwish;
-                    through(&wide, k, |v, c| h.apply((v * s[c]) as f32) as f64 / s[c])
-                }
-                "tosa.custom" if op.custom_name() == "squeeze_excite" => {
-                    // Each channel scaled by the gate its mean opens.
-                    let x = get(0)?.widened(last_dim(r));
-                    let w: Vec<Vec<f32>> = (1..5).map(|i| konst(i).map(|c| c.1.iter().map(|&v| v as f32).collect())).collect::<Option<_>>().ok_or_else(|| unsupported(op, "the weights must be constant"))?;
-                    let gate = nibble_interp::float::squeeze_excite_gate(op, [&w[0], &w[1], &w[2], &w[3]], &x.mean)?;
-                    Stats { mean: x.mean.iter().zip(&gate).map(|(m, g)| m * g).collect(), std: x.std.iter().zip(&gate).map(|(d, g)| d * g).collect(), bounds: None }
-                }
-                "tosa.clamp" => {
-                    let (a, b) = (op.float("min_val")?, op.float("max_val")?);
-                    through(get(0)?, k, |v, _| v.clamp(a, b))
-                }
-                _ => match unary_activation(op)? {
-                    Some(f) => through(get(0)?, k, |v, _| f.apply(v as f32) as f64),
-                    None => {
-                        return Err(unsupported(
-                            op,
-                            "data-free ranges cannot propagate through it (supported: conv, depthwise, matmul, add, sub, mul, clamp, pools, transpose, reshape, slice, concat, unary activations, prelu, softmax, layer_norm, squeeze_excite)",
-                        ))
-                    }
-                },
+            tosa::CLAMP => {
+                let (a, b) = (op.float("min_val")?, op.float("max_val")?);
+                Ok(through(self.get(op, 0)?, self.k, |v, _| v.clamp(a, b)))
             }
-        };
-        stats.insert(r, out);
-    }
-    let mut table = crate::RangeTable::new(func.values.len());
-    for (v, s) in &stats {
-        let (lo, hi) = s.range(k);
-        table.ranges[*v] = Some((lo as f32, hi as f32));
-        // The mean square of the channel mixture: mean² + variance, one "observation".
-        let m = s.merged();
-        table.squares[*v] = (m.mean[0].powi(2) + m.std[0].powi(2), 1);
-    }
-    // The layers' input means (analytic bias correction), per channel of the last axis.
-    for op in func.ops.iter().filter(|o| crate::ranges::is_layer(o)) {
-        let v = op.operands[0];
-        if let Some(s) = stats.get(&v) {
-            let c = *func.ty(v).shape().and_then(|s| s.last()).unwrap_or(&1) as usize;
-            table.means[v] = Some(((0..c).map(|ch| s.at(ch).0).collect(), 1));
+            _ => match Activation::of(op)? {
+                Some(f) => Ok(through(self.get(op, 0)?, self.k, |v, _| {
+                    f.apply(v as f32) as f64
+                })),
+                None => Err(unsupported(op, SUPPORTED)),
+            },
         }
     }
-    Ok(table)
+
+    /// Transpose, reshape, slice: the channels' statistics where the last axis stays the
+    /// channels, else one for the tensor.
+    fn movement(&self, op: &Op) -> Result<Stats, QuantError> {
+        let (x, r) = (self.get(op, 0)?, op.results[0]);
+        let same_last = self.last_dim(op.operands[0]) == self.last_dim(r);
+        let keeps_channels = (op.name == tosa::RESHAPE || op.name == tosa::SLICE) && same_last
+            || op.name == tosa::TRANSPOSE
+                && op.ints("perms").ok().and_then(|p| p.last().copied())
+                    == Some(p_last(self.func, op));
+        Ok(if keeps_channels || x.channels() == 1 {
+            x.clone()
+        } else {
+            x.merged()
+        })
+    }
+
+    /// Concat: the parts' channels side by side on the last axis, else one mixture.
+    fn concat(&self, op: &Op) -> Result<Stats, QuantError> {
+        let axis = op.int("axis")? as usize;
+        let rank = self.func.ty(op.results[0]).shape().map_or(0, |s| s.len());
+        let parts: Vec<Stats> = (0..op.operands.len())
+            .map(|k| self.get(op, k).cloned())
+            .collect::<Result<_, _>>()?;
+        let mut s = Stats::empty();
+        if axis + 1 == rank {
+            for (p, &v) in parts.iter().zip(&op.operands) {
+                for c in 0..self.last_dim(v) {
+                    let (m, d) = p.at(c);
+                    s.mean.push(m);
+                    s.std.push(d);
+                }
+            }
+            Ok(s)
+        } else {
+            for p in &parts {
+                let m = p.merged();
+                s.mean.push(m.mean[0]);
+                s.std.push(m.std[0]);
+            }
+            Ok(s.merged())
+        }
+    }
+
+    /// Conv (OHWI) and depthwise conv ([KH, KW, C, 1]) with constant weights and bias: means
+    /// and variances through the taps, inputs independent.
+    fn conv(&self, op: &Op) -> Result<Stats, QuantError> {
+        let x = self.get(op, 0)?;
+        let ((ws, w), (_, b)) = match (self.konst(op, 1), self.konst(op, 2)) {
+            (Some(w), Some(b)) => (w, b),
+            _ => return Err(unsupported(op, "weights and bias must be constant")),
+        };
+        let mut s = Stats::empty();
+        if op.name == tosa::CONV2D {
+            // OHWI: tap j of output o reads input channel j % C.
+            let (oc, c) = (ws[0] as usize, *ws.last().unwrap_or(&1) as usize);
+            let per = w.len() / oc.max(1);
+            for o in 0..oc {
+                let (mut m, mut v) = (b[o], 0.0);
+                for (j, &wj) in w[o * per..(o + 1) * per].iter().enumerate() {
+                    let (mi, si) = x.at(j % c);
+                    m += wj * mi;
+                    v += wj * wj * si * si;
+                }
+                s.push(m, v.sqrt());
+            }
+        } else {
+            // [KH, KW, C, 1]: channel c sums its own taps.
+            let c = ws[2] as usize;
+            for (ch, &bias) in b.iter().enumerate().take(c) {
+                let (mi, si) = x.at(ch);
+                let (mut m, mut v) = (bias, 0.0);
+                for tap in w.iter().skip(ch).step_by(c) {
+                    m += tap * mi;
+                    v += tap * tap * si * si;
+                }
+                s.push(m, v.sqrt());
+            }
+        }
+        Ok(s)
+    }
+
+    /// Matmul by a constant [1, K, M] (per output column), or of two activations (one
+    /// mixture each).
+    fn matmul(&self, op: &Op) -> Result<Stats, QuantError> {
+        let a = self.get(op, 0)?;
+        if let Some((bs, w)) = self.konst(op, 1) {
+            // [1, K, M]: output m sums input channels k.
+            let (kk, mm) = (bs[1] as usize, bs[2] as usize);
+            let mut s = Stats::empty();
+            for m in 0..mm {
+                let (mut mu, mut v) = (0.0, 0.0);
+                for k in 0..kk {
+                    let (mi, si) = a.at(k);
+                    mu += w[k * mm + m] * mi;
+                    v += w[k * mm + m].powi(2) * si * si;
+                }
+                s.push(mu, v.sqrt());
+            }
+            Ok(s)
+        } else {
+            let (a, b) = (a.merged(), self.get(op, 1)?.merged());
+            let n = self.last_dim(op.operands[0]) as f64;
+            let (ma, sa, mb, sb) = (a.mean[0], a.std[0], b.mean[0], b.std[0]);
+            let var = sa * sa * sb * sb + sa * sa * mb * mb + sb * sb * ma * ma;
+            Ok(Stats::tensor(n * ma * mb, (n * var).sqrt()))
+        }
+    }
+
+    /// Add, sub, mul of two activations (moment formulas) or of an activation and a constant
+    /// holding one value or one per channel.
+    fn arith(&self, op: &Op) -> Result<Stats, QuantError> {
+        let mul = op.name == tosa::MUL;
+        let sign = if op.name == tosa::SUB { -1.0 } else { 1.0 };
+        let (sa, sb) = (
+            self.stats.get(&op.operands[0]),
+            self.stats.get(&op.operands[1]),
+        );
+        let mut s = Stats::empty();
+        match (sa, sb) {
+            (Some(a), Some(b)) => {
+                for ch in 0..a.channels().max(b.channels()) {
+                    let ((ma, da), (mb, db)) = (a.at(ch), b.at(ch));
+                    if mul {
+                        let var = da * da * db * db + da * da * mb * mb + db * db * ma * ma;
+                        s.push(ma * mb, var.sqrt());
+                    } else {
+                        s.push(ma + sign * mb, (da * da + db * db).sqrt());
+                    }
+                }
+            }
+            (Some(x), None) | (None, Some(x)) => {
+                let x_first = sa.is_some();
+                let kc = if x_first { 1 } else { 0 };
+                let one = self.konst(op, kc).map_or(0, |c| c.1.len()) == 1;
+                let n = x
+                    .channels()
+                    .max(if one { 1 } else { self.last_dim(op.results[0]) });
+                let cv = self.channel_const(op, kc, n).ok_or_else(|| {
+                    unsupported(
+                        op,
+                        "a constant operand must hold one value or one per channel",
+                    )
+                })?;
+                for (ch, &k) in cv.iter().enumerate() {
+                    let (m, d) = x.at(ch);
+                    let (m, d) = match (op.name.as_str(), x_first) {
+                        (tosa::MUL, _) => (m * k, d * k.abs()),
+                        (tosa::ADD, _) => (m + k, d),
+                        (_, true) => (m - k, d),
+                        _ => (k - m, d),
+                    };
+                    s.push(m, d);
+                }
+            }
+            (None, None) => return Err(unsupported(op, "no activation operand")),
+        }
+        Ok(s)
+    }
+
+    /// The `nibble` layers statistics propagate through other than the unary activations.
+    const LAYERS: [Kind; 6] = [
+        Kind::Softmax,
+        Kind::LayerNorm,
+        Kind::Prelu,
+        Kind::ClampChannels,
+        Kind::ScaledHardSwish,
+        Kind::SqueezeExcite,
+    ];
+
+    /// A layer of [`Walk::LAYERS`].
+    fn layer(&self, op: &Op) -> Result<Stats, QuantError> {
+        let k = self.k;
+        let r = op.results[0];
+        Ok(match Layer::from_op(op)? {
+            Some(Layer::Softmax) => {
+                let n = self.last_dim(r) as f64;
+                Stats {
+                    mean: vec![1.0 / n],
+                    std: vec![(1.0 / n).sqrt()],
+                    bounds: Some((0.0, 1.0)),
+                }
+            }
+            Some(Layer::LayerNorm(_)) => {
+                let (Some((_, g)), Some((_, b))) = (self.konst(op, 1), self.konst(op, 2)) else {
+                    return Err(unsupported(op, "gamma and beta must be constant"));
+                };
+                Stats {
+                    mean: b.clone(),
+                    std: g.iter().map(|v| v.abs()).collect(),
+                    bounds: None,
+                }
+            }
+            Some(Layer::Prelu) => {
+                let x = self.get(op, 0)?;
+                let slope = self.data(op, 1, "the slope must be constant")?;
+                let wide = x.widened(x.channels().max(slope.len()));
+                let at = |c: usize| slope[if slope.len() == 1 { 0 } else { c }];
+                through(&wide, k, |v, c| if v >= 0.0 { v } else { v * at(c) })
+            }
+            Some(Layer::ClampChannels(p)) => {
+                let x = self.get(op, 0)?;
+                let hi = self.data(op, 1, "the upper bound must be constant")?;
+                through(&x.widened(hi.len()), k, |v, c| v.max(p.min).min(hi[c]))
+            }
+            Some(Layer::ScaledHardSwish) => {
+                let x = self.get(op, 0)?;
+                let s = self.data(op, 1, "the scale must be constant")?;
+                let h = Activation::HardSwish;
+                through(&x.widened(s.len()), k, |v, c| {
+                    h.apply((v * s[c]) as f32) as f64 / s[c]
+                })
+            }
+            Some(Layer::SqueezeExcite(p)) => self.squeeze_excite(op, p)?,
+            _ => return Err(unsupported(op, SUPPORTED)),
+        })
+    }
+
+    /// Squeeze-excite: each channel scaled by the gate its mean opens.
+    fn squeeze_excite(&self, op: &Op, p: SqueezeExcite) -> Result<Stats, QuantError> {
+        let x = self.get(op, 0)?.widened(self.last_dim(op.results[0]));
+        let w: Vec<Vec<f32>> = (1..5)
+            .map(|i| {
+                self.konst(op, i)
+                    .map(|c| c.1.iter().map(|&v| v as f32).collect())
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| unsupported(op, "the weights must be constant"))?;
+        let gate = p.gate([&w[0], &w[1], &w[2], &w[3]], &x.mean)?;
+        Ok(Stats {
+            mean: x.mean.iter().zip(&gate).map(|(m, g)| m * g).collect(),
+            std: x.std.iter().zip(&gate).map(|(d, g)| d * g).collect(),
+            bounds: None,
+        })
+    }
+
+    /// The range table: each value's range, mean square, and the layers' input means.
+    fn table(&self) -> crate::RangeTable {
+        let (func, k) = (self.func, self.k);
+        let mut table = crate::RangeTable::new(func.values.len());
+        for (v, s) in &self.stats {
+            let (lo, hi) = s.range(k);
+            table.ranges[*v] = Some((lo as f32, hi as f32));
+            // The mean square of the channel mixture: mean² + variance, one "observation".
+            let m = s.merged();
+            table.squares[*v] = (m.mean[0].powi(2) + m.std[0].powi(2), 1);
+        }
+        // The layers' input means (analytic bias correction), per channel of the last axis.
+        for op in func.ops.iter().filter(|o| crate::ranges::is_layer(o)) {
+            let v = op.operands[0];
+            if let Some(s) = self.stats.get(&v) {
+                let c = self.last_dim(v);
+                table.means[v] = Some(((0..c).map(|ch| s.at(ch).0).collect(), 1));
+            }
+        }
+        table
+    }
 }
 
 /// The last axis index of a transpose's input (a transpose keeps channels when it maps the
@@ -413,7 +531,7 @@ mod tests {
     fn konst(f: &mut Func, shape: &[i64], data: &[f32]) -> ValueId {
         let ty = Type::tensor(shape, Elem::F32);
         f.push(
-            "tosa.const",
+            tosa::CONST,
             &[],
             ty.clone(),
             vec![("values", Attr::dense_f32(ty, data))],
@@ -429,9 +547,9 @@ mod tests {
         let w = konst(&mut f, &[2, 1, 1, 2], &[1.0, 0.0, 0.0, 2.0]);
         let b = konst(&mut f, &[2], &[0.0, 0.5]);
         let t = Type::tensor(&[1, 1, 1, 2], Elem::F32);
-        let c = f.push("tosa.conv2d", &[x, w, b], t.clone(), vec![]);
+        let c = f.push(tosa::CONV2D, &[x, w, b], t.clone(), vec![]);
         let relu = f.push(
-            "tosa.clamp",
+            tosa::CLAMP,
             &[c],
             t.clone(),
             vec![
@@ -452,14 +570,14 @@ mod tests {
         assert_eq!(lo, 0.0);
         assert!(hi > 4.0 && (hi as f64) < 0.5 + 12.0 * s3, "{hi}");
         // With BatchNorm statistics the conv's range comes from them.
-        let ci = f.ops.iter().position(|o| o.name == "tosa.conv2d").unwrap();
+        let ci = f.ops.iter().position(|o| o.name == tosa::CONV2D).unwrap();
         let stats = |v: &[f32]| Attr::dense_f32(Type::tensor(&[2], Elem::F32), v);
         f.ops[ci]
             .attrs
-            .insert("nibble.bn_mean".into(), stats(&[1.0, 0.0]));
+            .insert(attrs::BN_MEAN.into(), stats(&[1.0, 0.0]));
         f.ops[ci]
             .attrs
-            .insert("nibble.bn_std".into(), stats(&[0.5, 0.1]));
+            .insert(attrs::BN_STD.into(), stats(&[0.5, 0.1]));
         let table = ranges(&f, (-1.0, 1.0), 6.0).unwrap();
         assert_eq!(table.ranges[c], Some((-2.0, 4.0)));
     }
@@ -469,7 +587,7 @@ mod tests {
         let mut f = Func::new("main");
         let x = f.add_arg(Type::tensor(&[1, 4], Elem::F32));
         let r = f.push(
-            "tosa.reciprocal",
+            tosa::RECIPROCAL,
             &[x],
             Type::tensor(&[1, 4], Elem::F32),
             vec![],
@@ -477,7 +595,7 @@ mod tests {
         f.returns.push(r);
         let e = ranges(&f, (-1.0, 1.0), 6.0).unwrap_err().to_string();
         assert!(
-            e.contains("tosa.reciprocal") && e.contains("cannot propagate"),
+            e.contains(tosa::RECIPROCAL) && e.contains("cannot propagate"),
             "{e}"
         );
     }

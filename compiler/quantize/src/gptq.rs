@@ -21,13 +21,11 @@
 //! %y = tosa.conv2d %x, %w, %b, … {nibble.weight_scales = dense<[0.00390625, …]>}
 //! ```
 
-use crate::grids::WeightWidth;
+use crate::grids::{grid_scales, WeightWidth};
 use crate::{QuantError, Scheme};
+use nibble_graph::{attrs, tosa};
 use nibble_interp::float::{patches, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
-
-/// The attribute holding the scales a layer's weights were rounded for.
-pub const WEIGHT_SCALES_ATTR: &str = "nibble.weight_scales";
 
 /// The inputs' second moments of one layer: `groups` blocks of k×k (Σ x·xᵀ), one per
 /// depthwise channel, or one.
@@ -42,15 +40,15 @@ pub struct Hessian {
 /// The layers GPTQ rounds: conv2d, depthwise conv (multiplier 1), matmul by a constant.
 fn layer(f: &Func, op: &Op, producers: &[Option<usize>]) -> Option<(usize, usize)> {
     let w = *op.operands.get(1)?;
-    let is_const = producers[w].is_some_and(|p| f.ops[p].name == "tosa.const");
+    let is_const = producers[w].is_some_and(|p| f.ops[p].name == tosa::CONST);
     let ws = f.ty(w).shape()?;
     let xs = f.ty(*op.operands.first()?).shape()?;
     match op.name.as_str() {
-        "tosa.conv2d" if is_const && ws.len() == 4 => Some((1, (ws[1] * ws[2] * ws[3]) as usize)),
-        "tosa.depthwise_conv2d" if is_const && ws.len() == 4 && ws[3] == 1 => {
+        tosa::CONV2D if is_const && ws.len() == 4 => Some((1, (ws[1] * ws[2] * ws[3]) as usize)),
+        tosa::DEPTHWISE_CONV2D if is_const && ws.len() == 4 && ws[3] == 1 => {
             Some((ws[2] as usize, (ws[0] * ws[1]) as usize))
         }
-        "tosa.matmul" if is_const && ws.len() == 3 && ws[0] == 1 && xs.len() == 3 => {
+        tosa::MATMUL if is_const && ws.len() == 3 && ws[0] == 1 && xs.len() == 3 => {
             Some((1, ws[1] as usize))
         }
         _ => None,
@@ -107,7 +105,7 @@ fn add_sample(f: &Func, hs: &mut Hessian, x: &[f32]) -> Result<(), nibble_interp
     let op = &f.ops[hs.op];
     let (k, groups) = (hs.k, hs.groups);
     let rows = match op.name.as_str() {
-        "tosa.matmul" => x.to_vec(),
+        tosa::MATMUL => x.to_vec(),
         _ => patches(f, op, x)?,
     };
     let width = k * groups;
@@ -180,9 +178,88 @@ pub struct Rounded {
     pub gptq_error: f64,
 }
 
-/// Rounds every layer with a Hessian (see the module doc) for the grid that `scheme`,
-/// `per_channel` and `clamp_sigma` give; returns each layer's errors. A layer whose weights are
-/// shared with another op keeps nearest rounding (listed with equal errors).
+/// One layer's weights rounded on one grid: the weights (`q·s`, in the layer's layout), the
+/// scales, and the layer's output errors with nearest rounding and with GPTQ's.
+pub struct LayerRounding {
+    pub width: WeightWidth,
+    pub weights: Vec<f32>,
+    pub scales: Vec<f32>,
+    pub nearest_error: f64,
+    pub gptq_error: f64,
+}
+
+/// Rounds the weights of the layer of `hs` on the grid of each width of `widths` (the scales
+/// `scheme`, `per_channel` and `clamp_sigma` give at that width); GPTQ unless `nearest`. The
+/// factorisation of H is done once for all widths. `None`: the layer's weights are not a float
+/// constant.
+pub fn round_layer(
+    func: &Func,
+    hs: &Hessian,
+    widths: &[WeightWidth],
+    scheme: Scheme,
+    per_channel: bool,
+    clamp_sigma: Option<f64>,
+    nearest: bool,
+) -> Result<Option<Vec<LayerRounding>>, QuantError> {
+    let op = &func.ops[hs.op];
+    let Some(ci) = func.producers()[op.operands[1]] else { return Ok(None) };
+    let (wty, bytes) = func.ops[ci].dense("values")?;
+    if wty.elem() != Some(&Elem::F32) {
+        return Ok(None);
+    }
+    let w = model::dense_f32(bytes);
+    // The weights as rows (output channels) × k (inputs, in H's order), and back.
+    let (r, k) = (w.len() / hs.k, hs.k);
+    let to_rows: Box<dyn Fn(usize, usize) -> usize> = match op.name.as_str() {
+        // [O, KH, KW, I]: row o is contiguous.
+        tosa::CONV2D => Box::new(move |o, j| o * k + j),
+        // [KH, KW, C, 1]: channel c, tap t at t·C + c.
+        tosa::DEPTHWISE_CONV2D => Box::new(move |c, t| t * r + c),
+        // [1, K, M]: output m, input j at j·M + m.
+        _ => Box::new(move |m, j| j * r + m),
+    };
+    let mut rows = vec![0.0f32; w.len()];
+    for o in 0..r {
+        for j in 0..k {
+            rows[o * k + j] = w[to_rows(o, j)];
+        }
+    }
+    let groups: Vec<Group> = (0..hs.groups)
+        .map(|g| Group::new(&hs.h[g * k * k..][..k * k], k, nearest))
+        .collect();
+    let mut out = Vec::new();
+    for &width in widths {
+        let scales: Vec<f64> = grid_scales(&rows, &[r as i64, k as i64], 0, per_channel, clamp_sigma, scheme, width)
+            .iter()
+            .map(|&s| s as f32 as f64)
+            .collect();
+        let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
+        let mut errors = (0.0, 0.0);
+        let mut rounded = vec![0.0f32; w.len()];
+        for (g, group) in groups.iter().enumerate() {
+            let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
+            for o in group_rows {
+                let q = group.round(&rows[o * k..][..k], scale(o), width, &mut errors);
+                for (j, &qj) in q.iter().enumerate() {
+                    rounded[to_rows(o, j)] = (qj as f64 * scale(o)) as f32;
+                }
+            }
+        }
+        out.push(LayerRounding {
+            width,
+            weights: rounded,
+            scales: scales.iter().map(|&s| s as f32).collect(),
+            nearest_error: errors.0,
+            gptq_error: errors.1,
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Rounds every layer with a Hessian (see the module doc) on its grid (`nibble.weight_bits`,
+/// 8 bits without it) with the scales `scheme`, `per_channel` and `clamp_sigma` give; returns
+/// each layer's errors. A layer whose weights are shared with another op keeps nearest rounding
+/// (listed with equal errors).
 pub fn round_weights(
     func: &mut Func,
     hessians: &[Hessian],
@@ -190,7 +267,6 @@ pub fn round_weights(
     per_channel: bool,
     clamp_sigma: Option<f64>,
 ) -> Result<Vec<Rounded>, QuantError> {
-    let producers = func.producers();
     let uses = func.use_counts();
     let mut out = Vec::new();
     for hs in hessians {
@@ -199,111 +275,84 @@ pub fn round_weights(
             n if n.is_empty() => op.name.clone(),
             n => n,
         };
-        let wv = op.operands[1];
-        let Some(ci) = producers[wv] else { continue };
-        let (wty, bytes) = func.ops[ci].dense("values")?;
-        if wty.elem() != Some(&Elem::F32) {
-            continue;
-        }
-        let (wty, w) = (wty.clone(), model::dense_f32(bytes));
-        // The weights as rows (output channels) × k (inputs, in H's order), and back.
-        let (r, k) = (w.len() / hs.k, hs.k);
-        let to_rows: Box<dyn Fn(usize, usize) -> usize> = match op.name.as_str() {
-            // [O, KH, KW, I]: row o is contiguous.
-            "tosa.conv2d" => Box::new(move |o, j| o * k + j),
-            // [KH, KW, C, 1]: channel c, tap t at t·C + c.
-            "tosa.depthwise_conv2d" => Box::new(move |c, t| t * r + c),
-            // [1, K, M]: output m, input j at j·M + m.
-            _ => Box::new(move |m, j| j * r + m),
-        };
-        let mut rows = vec![0.0f32; w.len()];
-        for o in 0..r {
-            for j in 0..k {
-                rows[o * k + j] = w[to_rows(o, j)];
-            }
-        }
-        // The grid of the layer's width (`nibble.weight_bits`; 8 bits without it).
         let width = crate::grids::layer_width(op).map_err(QuantError::Width)?;
-        let scales: Vec<f64> = crate::grids::grid_scales(
-            &rows,
-            &[r as i64, k as i64],
-            0,
-            per_channel,
-            clamp_sigma,
-            scheme,
-            width,
-        )
-        .iter()
-        .map(|&s| s as f32 as f64)
-        .collect();
-        let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
+        let wv = op.operands[1];
         let shared = uses[wv] > 1;
-        let mut q = vec![0i8; rows.len()];
-        let (mut nearest_error, mut gptq_error) = (0.0, 0.0);
-        for g in 0..hs.groups {
-            let h = &hs.h[g * k * k..][..k * k];
-            let group_rows = if hs.groups == 1 { 0..r } else { g..g + 1 };
-            // Inputs in order of decreasing H_ii (GPTQ's "act order": the inputs whose errors
-            // matter most are rounded first, while the most weights remain to compensate).
-            let mut order: Vec<usize> = (0..k).collect();
-            order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
-            let hp: Vec<f64> = (0..k * k)
-                .map(|ij| h[order[ij / k] * k + order[ij % k]])
-                .collect();
-            let u = if shared { None } else { inverse_factor(&hp, k) };
-            for o in group_rows {
-                let row: Vec<f64> = rows[o * k..][..k].iter().map(|&v| v as f64).collect();
-                let s = scale(o);
-                let nearest: Vec<i8> = row.iter().map(|&v| width.quantize(v, s) as i8).collect();
-                let err = |qs: &[i8]| {
-                    let d: Vec<f64> = row
-                        .iter()
-                        .zip(qs)
-                        .map(|(&v, &q)| v - q as f64 * s)
-                        .collect();
-                    quadratic(h, &d)
-                };
-                let chosen = match &u {
-                    Some(u) => {
-                        let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
-                        let qp = gptq_row(&permuted, s, u, k, width);
-                        let mut q = vec![0i8; k];
-                        for (p, &j) in order.iter().enumerate() {
-                            q[j] = qp[p];
-                        }
-                        q
-                    }
-                    None => nearest.clone(),
-                };
-                nearest_error += err(&nearest);
-                gptq_error += err(&chosen);
-                q[o * k..][..k].copy_from_slice(&chosen);
-            }
-        }
+        let rounding = round_layer(func, hs, &[width], scheme, per_channel, clamp_sigma, shared)?;
+        let Some(l) = rounding.and_then(|mut v| v.pop()) else { continue };
         out.push(Rounded {
             name,
-            nearest_error,
-            gptq_error,
+            nearest_error: l.nearest_error,
+            gptq_error: l.gptq_error,
         });
         if shared {
             continue;
         }
-        let mut rounded = vec![0.0f32; w.len()];
-        for o in 0..r {
-            for j in 0..k {
-                rounded[to_rows(o, j)] = (q[o * k + j] as f64 * scale(o)) as f32;
-            }
-        }
+        let Some(ci) = func.producers()[wv] else { continue };
+        let wty = func.ops[ci].dense("values")?.0.clone();
         func.ops[ci]
             .attrs
-            .insert("values".into(), Attr::dense_f32(wty, &rounded));
-        let s32: Vec<f32> = scales.iter().map(|&s| s as f32).collect();
+            .insert("values".into(), Attr::dense_f32(wty, &l.weights));
         func.ops[hs.op].attrs.insert(
-            WEIGHT_SCALES_ATTR.into(),
-            Attr::dense_f32(Type::tensor(&[s32.len() as i64], Elem::F32), &s32),
+            attrs::WEIGHT_SCALES.into(),
+            Attr::dense_f32(Type::tensor(&[l.scales.len() as i64], Elem::F32), &l.scales),
         );
     }
     Ok(out)
+}
+
+/// One Hessian block `h` (k×k) prepared for rounding its rows: the inputs in order of
+/// decreasing H_ii (GPTQ's "act order": the inputs whose errors matter most are rounded first,
+/// while the most weights remain to compensate) and the inverse factor of H in that order
+/// (None where the weights keep nearest rounding: shared with another op, or H singular).
+struct Group<'h> {
+    h: &'h [f64],
+    k: usize,
+    order: Vec<usize>,
+    u: Option<Vec<f64>>,
+}
+
+impl Group<'_> {
+    fn new(h: &[f64], k: usize, shared: bool) -> Group<'_> {
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| h[b * k + b].total_cmp(&h[a * k + a]).then(a.cmp(&b)));
+        let hp: Vec<f64> = (0..k * k)
+            .map(|ij| h[order[ij / k] * k + order[ij % k]])
+            .collect();
+        let u = if shared { None } else { inverse_factor(&hp, k) };
+        Group { h, k, order, u }
+    }
+
+    /// Rounds one row of weights on the grid of `width` at scale `s`, adding its output error with nearest rounding
+    /// and with the rounding chosen to `errors`.
+    fn round(&self, row: &[f32], s: f64, width: WeightWidth, errors: &mut (f64, f64)) -> Vec<i8> {
+        let (h, k, order) = (self.h, self.k, &self.order);
+        let row: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+        let nearest: Vec<i8> = row.iter().map(|&v| width.quantize(v, s) as i8).collect();
+        let err = |qs: &[i8]| {
+            let d: Vec<f64> = row
+                .iter()
+                .zip(qs)
+                .map(|(&v, &q)| v - q as f64 * s)
+                .collect();
+            quadratic(h, &d)
+        };
+        let chosen = match &self.u {
+            Some(u) => {
+                let permuted: Vec<f64> = order.iter().map(|&j| row[j]).collect();
+                let qp = gptq_row(&permuted, s, u, k, width);
+                let mut q = vec![0i8; k];
+                for (p, &j) in order.iter().enumerate() {
+                    q[j] = qp[p];
+                }
+                q
+            }
+            None => nearest.clone(),
+        };
+        errors.0 += err(&nearest);
+        errors.1 += err(&chosen);
+        chosen
+    }
 }
 
 /// `dᵀ H d`.
@@ -468,13 +517,16 @@ mod tests {
         let u = inverse_factor(&h, k).unwrap();
         let s = 0.1;
         let row = [0.14, 0.14]; // nearest: 0.1, 0.1 (error −0.08 on x1 + x2)
-        let q = gptq_row(&row, s, &u, k);
+        let q = gptq_row(&row, s, &u, k, WeightWidth::W8);
         let err = |q: &[i8]| {
             let d: Vec<f64> = row.iter().zip(q).map(|(&v, &q)| v - q as f64 * s).collect();
             quadratic(&h, &d)
         };
         assert_eq!(q, vec![1, 2]);
         assert!(err(&q) < err(&[1, 1]) / 4.0);
-        assert_eq!(gptq_row(&[0.3, -0.2], s, &u, k), vec![3, -2]);
+        assert_eq!(
+            gptq_row(&[0.3, -0.2], s, &u, k, WeightWidth::W8),
+            vec![3, -2]
+        );
     }
 }

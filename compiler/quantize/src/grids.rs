@@ -17,15 +17,15 @@ use crate::{weight_scales, Scheme};
 use std::fmt;
 use std::str::FromStr;
 
-/// The graph-level attribute holding a weight layer's grid (`"4"`, `"ternary"`, …; absent: 8).
-pub const WEIGHT_BITS_ATTR: &str = "nibble.weight_bits";
-
-/// The grid of a weight layer's weights (its [`WEIGHT_BITS_ATTR`]).
+/// The grid of a weight layer's weights (its [`nibble_graph::attrs::WEIGHT_BITS`]).
 pub fn layer_width(op: &nibble_ir::Op) -> Result<WeightWidth, String> {
-    match op.attrs.get(WEIGHT_BITS_ATTR) {
+    match op.attrs.get(nibble_graph::attrs::WEIGHT_BITS) {
         None => Ok(WeightWidth::W8),
         Some(nibble_ir::Attr::Str(s)) => s.parse(),
-        Some(other) => Err(format!("{WEIGHT_BITS_ATTR} must be a string, not {other}")),
+        Some(other) => Err(format!(
+            "{} must be a string, not {other}",
+            nibble_graph::attrs::WEIGHT_BITS
+        )),
     }
 }
 

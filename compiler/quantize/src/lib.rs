@@ -11,16 +11,12 @@ pub mod ranges;
 pub mod sensitivity;
 pub mod weights;
 
-pub use bits::{peak_activation_bytes, set_bits, BITS_ATTR};
+pub use bits::{peak_activation_bytes, set_bits};
 pub use fixed::{compose, fixed_multiplier, shared_shift, signed_multiplier, FixedScale};
-pub use gptq::{hessians, round_weights, Rounded, WEIGHT_SCALES_ATTR};
-pub use grids::{grid_scales, layer_width, WeightWidth, WEIGHT_BITS_ATTR};
+pub use gptq::{hessians, round_weights, Rounded};
+pub use grids::{grid_scales, layer_width, WeightWidth};
 pub use ranges::{annotate, annotate_channel_ranges, calibrate, RangeMethod, RangeTable};
 pub use weights::{channel_of, weight_scales};
-
-/// Marks an activation computed in the epilogue of the layer whose output it reads (set by
-/// `nibble-fuse-activations`, read by `nibble-quantize`).
-pub const FUSED_ATTR: &str = "nibble.fused";
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuantError {
@@ -28,6 +24,8 @@ pub enum QuantError {
     Ratio(f64),
     #[error(transparent)]
     Interp(#[from] nibble_interp::InterpError),
+    #[error(transparent)]
+    Graph(#[from] nibble_graph::GraphError),
     #[error(transparent)]
     Ir(#[from] nibble_ir::IrError),
     #[error("data-free ranges: {0}")]

@@ -14,6 +14,7 @@
 //! The model's outputs always keep their min/max range (a clipped logit changes the answer).
 //! `data-free` needs no vectors at all (data_free.rs).
 
+use nibble_graph::{attrs, tosa, Kind};
 use nibble_interp::float::FloatProgram;
 use nibble_ir::{Attr, Func};
 
@@ -353,8 +354,8 @@ where
     let wanted = |op: &nibble_ir::Op| {
         matches!(
             op.name.as_str(),
-            "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.clamp"
-        ) || op.custom_name() == "hard_swish"
+            tosa::CONV2D | tosa::DEPTHWISE_CONV2D | tosa::CLAMP
+        ) || Kind::of(op) == Some(Kind::HardSwish)
     };
     let mut ranges: Vec<Option<(Vec<f32>, Vec<f32>)>> = vec![None; func.values.len()];
     for op in func.ops.iter().filter(|o| wanted(o)) {
@@ -381,9 +382,9 @@ where
         };
         let ty = nibble_ir::Type::tensor(&[lo.len() as i64], nibble_ir::Elem::F32);
         op.attrs
-            .insert("nibble.channel_min".into(), Attr::dense_f32(ty.clone(), lo));
+            .insert(attrs::CHANNEL_MIN.into(), Attr::dense_f32(ty.clone(), lo));
         op.attrs
-            .insert("nibble.channel_max".into(), Attr::dense_f32(ty, hi));
+            .insert(attrs::CHANNEL_MAX.into(), Attr::dense_f32(ty, hi));
     }
     Ok(())
 }
@@ -392,7 +393,7 @@ where
 pub fn is_layer(op: &nibble_ir::Op) -> bool {
     matches!(
         op.name.as_str(),
-        "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.matmul"
+        tosa::CONV2D | tosa::DEPTHWISE_CONV2D | tosa::MATMUL
     )
 }
 
@@ -401,27 +402,27 @@ pub fn is_layer(op: &nibble_ir::Op) -> bool {
 pub fn annotate(func: &mut Func, table: &RangeTable) {
     if let Some((lo, hi)) = table.ranges[func.args[0]] {
         func.attrs
-            .insert("nibble.arg0_min".into(), Attr::f64(lo as f64));
+            .insert(attrs::ARG0_MIN.into(), Attr::f64(lo as f64));
         func.attrs
-            .insert("nibble.arg0_max".into(), Attr::f64(hi as f64));
+            .insert(attrs::ARG0_MAX.into(), Attr::f64(hi as f64));
     }
     for op in &mut func.ops {
-        if op.name == "tosa.const" || op.name == "tosa.const_shape" {
+        if tosa::is_constant(&op.name) {
             continue;
         }
         if let Some((lo, hi)) = op.results.first().and_then(|&r| table.ranges[r]) {
-            op.attrs.insert("nibble.min".into(), Attr::f64(lo as f64));
-            op.attrs.insert("nibble.max".into(), Attr::f64(hi as f64));
+            op.attrs.insert(attrs::MIN.into(), Attr::f64(lo as f64));
+            op.attrs.insert(attrs::MAX.into(), Attr::f64(hi as f64));
         }
         if let Some(rms) = op.results.first().and_then(|&r| table.rms(r)) {
-            op.attrs.insert("nibble.rms".into(), Attr::f64(rms));
+            op.attrs.insert(attrs::RMS.into(), Attr::f64(rms));
         }
         if is_layer(op) {
             if let Some(m) = table.mean(op.operands[0]) {
                 let data: Vec<f32> = m.iter().map(|&x| x as f32).collect();
                 let ty = nibble_ir::Type::tensor(&[data.len() as i64], nibble_ir::Elem::F32);
                 op.attrs
-                    .insert("nibble.input_mean".into(), Attr::dense_f32(ty, &data));
+                    .insert(attrs::INPUT_MEAN.into(), Attr::dense_f32(ty, &data));
             }
         }
     }
@@ -443,13 +444,13 @@ mod tests {
             ]
         };
         let h = f.push(
-            "tosa.clamp",
+            tosa::CLAMP,
             &[x],
             Type::tensor(&[1, 1000], Elem::F32),
             attrs(),
         );
         let y = f.push(
-            "tosa.clamp",
+            tosa::CLAMP,
             &[h],
             Type::tensor(&[1, 1000], Elem::F32),
             attrs(),
@@ -512,13 +513,13 @@ mod tests {
             ("max_val", Attr::Float(1e30, "f32".into())),
         ];
         let h = f.push(
-            "tosa.clamp",
+            tosa::CLAMP,
             &[x],
             Type::tensor(&[1, 100_000], Elem::F32),
             attrs.clone(),
         );
         let y = f.push(
-            "tosa.clamp",
+            tosa::CLAMP,
             &[h],
             Type::tensor(&[1, 100_000], Elem::F32),
             attrs,

@@ -17,24 +17,20 @@
 
 use crate::grids::{grid_scales, WeightWidth};
 use crate::weights::channel_of;
-use crate::{activation_params, QuantError, Scheme, FUSED_ATTR};
+use crate::{activation_params, QuantError, Scheme};
+use nibble_graph::{attrs, tosa};
 use nibble_interp::float::{patches, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
 
-/// Noise of a layer's weights at each width of [`WeightWidth::ALL`].
-pub const WEIGHT_NOISE_ATTR: &str = "nibble.weight_noise";
-/// Noise of a tensor's rounding: stored in 8 bits, in 16 bits.
-pub const ACT_NOISE_ATTR: &str = "nibble.act_noise";
-
 /// Ops whose result holds exactly values of their inputs: no rounding of their own.
 const MOVING: &[&str] = &[
-    "tosa.reshape",
-    "tosa.transpose",
-    "tosa.slice",
-    "tosa.concat",
-    "tosa.max_pool2d",
-    "tosa.clamp",
-    "tosa.pad",
+    tosa::RESHAPE,
+    tosa::TRANSPOSE,
+    tosa::SLICE,
+    tosa::CONCAT,
+    tosa::MAX_POOL2D,
+    tosa::CLAMP,
+    tosa::PAD,
 ];
 
 /// How weights are quantized (the grids the widths are measured on).
@@ -66,20 +62,20 @@ enum LayerKind {
 pub fn rounds(f: &Func, i: usize, fused_readers: &[bool]) -> bool {
     let op = &f.ops[i];
     let name = op.name.as_str();
-    if name == "tosa.const" || name == "tosa.const_shape" {
+    if name == tosa::CONST || name == tosa::CONST_SHAPE {
         return false;
     }
     // A layer whose activation is fused is rounded at the activation's result.
     if op.results.first().is_some_and(|&r| fused_readers[r]) {
         return false;
     }
-    !MOVING.contains(&name) || op.attrs.contains_key(FUSED_ATTR)
+    !MOVING.contains(&name) || op.attrs.contains_key(attrs::FUSED)
 }
 
 /// Per value: read by an activation fused into its producer.
 pub fn fused_readers(f: &Func) -> Vec<bool> {
     let mut out = vec![false; f.values.len()];
-    for op in f.ops.iter().filter(|o| o.attrs.contains_key(FUSED_ATTR)) {
+    for op in f.ops.iter().filter(|o| o.attrs.contains_key(attrs::FUSED)) {
         if let Some(&x) = op.operands.first() {
             out[x] = true;
         }
@@ -138,26 +134,26 @@ fn layer_kind(f: &Func, i: usize) -> Option<(LayerKind, usize, usize)> {
     let op = &f.ops[i];
     let w = *op.operands.get(1)?;
     let p = f.producers()[w]?;
-    if f.ops[p].name != "tosa.const" {
+    if f.ops[p].name != tosa::CONST {
         return None;
     }
     let ws = f.ty(w).shape()?;
     let (kind, axis) = match (op.name.as_str(), ws) {
-        ("tosa.conv2d", &[oc, kh, kw, ic]) => (
+        (tosa::CONV2D, &[oc, kh, kw, ic]) => (
             LayerKind::Conv {
                 oc: oc as usize,
                 k: (kh * kw * ic) as usize,
             },
             0,
         ),
-        ("tosa.depthwise_conv2d", &[kh, kw, c, 1]) => (
+        (tosa::DEPTHWISE_CONV2D, &[kh, kw, c, 1]) => (
             LayerKind::Depthwise {
                 c: c as usize,
                 taps: (kh * kw) as usize,
             },
             2,
         ),
-        ("tosa.matmul", &[1, k, m]) => (
+        (tosa::MATMUL, &[1, k, m]) => (
             LayerKind::Matmul {
                 k: k as usize,
                 m: m as usize,
@@ -225,7 +221,7 @@ fn add_local(f: &Func, l: &mut WeightLayer, x: &[f32]) -> Result<(), QuantError>
 
 /// The 8-bit rounding error of `data` on the grid of `op`'s calibrated range.
 fn probe(op: &Op, data: &[f32], scheme: Scheme) -> Option<Vec<f32>> {
-    let (lo, hi) = (op.float("nibble.min").ok()?, op.float("nibble.max").ok()?);
+    let (lo, hi) = (op.float(attrs::MIN).ok()?, op.float(attrs::MAX).ok()?);
     let (s, zp) = activation_params(lo, hi, 8, scheme);
     let (qlo, qhi) = (-128 - zp, 127 - zp);
     Some(
@@ -339,7 +335,7 @@ pub fn measure(
         if rounds(f, i, &fused) {
             g.ops[i]
                 .attrs
-                .insert(ACT_NOISE_ATTR.into(), dense(&[n8, n8 / 65536.0]));
+                .insert(attrs::ACT_NOISE.into(), dense(&[n8, n8 / 65536.0]));
         }
         if let Some(l) = layers.iter().find(|l| l.op == i) {
             let gain = if probe_power[j] > 0.0 {
@@ -348,7 +344,7 @@ pub fn measure(
                 0.0
             };
             let w: Vec<f64> = l.local.iter().map(|&e| gain * e).collect();
-            g.ops[i].attrs.insert(WEIGHT_NOISE_ATTR.into(), dense(&w));
+            g.ops[i].attrs.insert(attrs::WEIGHT_NOISE.into(), dense(&w));
         }
     }
     Ok(g)

@@ -15,6 +15,7 @@ pub mod render;
 
 use crate::error::Res;
 use nibble_driver::{Driver, QuantOptions, TargetOption, Unfolded};
+use nibble_graph::{attrs, tosa};
 use nibble_interp::float::FloatProgram;
 use nibble_interp::integer::IntProgram;
 use nibble_ir::{Func, ValueId};
@@ -99,7 +100,7 @@ pub fn float_outputs(g: &Func, set: &EvalSet) -> Res<Vec<Vec<Vec<f32>>>> {
 pub fn float_weight_bytes(g: &Func) -> usize {
     g.ops
         .iter()
-        .filter(|o| o.name == "tosa.const")
+        .filter(|o| o.name == tosa::CONST)
         .map(|o| g.ty(o.results[0]))
         .filter(|t| t.elem() == Some(&nibble_ir::Elem::F32))
         .map(|t| t.num_elements() * 4)
@@ -256,7 +257,7 @@ fn watched(g: &Func, u: &Unfolded) -> Vec<(ValueId, ValueId, f64, i64)> {
         let Some(&r) = op.results.first() else {
             continue;
         };
-        let (Some(&qv), true) = (u.graph_to_qnt.get(&r), op.name != "tosa.const") else {
+        let (Some(&qv), true) = (u.graph_to_qnt.get(&r), op.name != tosa::CONST) else {
             continue;
         };
         let (Some(&tv), Some(qty)) = (u.qnt_to_tile.get(&qv), u.qnt.ty(qv).quant()) else {
@@ -271,11 +272,8 @@ fn watched(g: &Func, u: &Unfolded) -> Vec<(ValueId, ValueId, f64, i64)> {
 
 /// A layer as the report names it: its ONNX node and op (`Relu_2 (Relu)`), `16-bit` if wide.
 fn layer_name(op: &nibble_ir::Op) -> String {
-    let mut what = match op.attrs.get("operator_name") {
-        Some(nibble_ir::Attr::Str(n)) => n.clone(),
-        _ => op.name.trim_start_matches("tosa.").to_string(),
-    };
-    if op.int(nibble_quantize::BITS_ATTR).ok() == Some(16) {
+    let mut what = nibble_graph::layers::label(op).to_string();
+    if op.int(attrs::BITS).ok() == Some(16) {
         what.push_str(", 16-bit");
     }
     format!("{} ({what})", op.loc_name())

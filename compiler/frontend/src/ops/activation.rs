@@ -4,6 +4,7 @@
 use super::{Import, OpSupport};
 use crate::importer::{Importer, Val};
 use crate::ImportError;
+use nibble_graph::tosa;
 
 pub(super) const OPS: &[OpSupport] = &[
     OpSupport {
@@ -75,15 +76,15 @@ fn unary(imp: &mut Importer, name: &str) -> Result<Vec<Val>, ImportError> {
 }
 
 fn sigmoid(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
-    unary(imp, "tosa.sigmoid")
+    unary(imp, tosa::SIGMOID)
 }
 
 fn tanh(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
-    unary(imp, "tosa.tanh")
+    unary(imp, tosa::TANH)
 }
 
 fn erf(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
-    unary(imp, "tosa.erf")
+    unary(imp, tosa::ERF)
 }
 
 fn relu(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
@@ -99,8 +100,8 @@ fn relu(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
 fn leaky(imp: &mut Importer, x: Val, slope: nibble_ir::ValueId) -> Result<Vec<Val>, ImportError> {
     let pos = imp.clamp(x.id, 0.0, f32::MAX);
     let neg = imp.clamp(x.id, f32::MIN, 0.0);
-    let scaled = imp.binary("tosa.mul", neg, slope)?;
-    let r = imp.binary("tosa.add", pos, scaled)?;
+    let scaled = imp.binary(tosa::MUL, neg, slope)?;
+    let r = imp.binary(tosa::ADD, pos, scaled)?;
     Ok(vec![Val {
         id: r,
         nhwc: x.nhwc,
@@ -174,8 +175,8 @@ fn hard_sigmoid(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     let rank = imp.shape(x.id).len();
     let a = imp.constant(&vec![1; rank], &[alpha]);
     let b = imp.constant(&vec![1; rank], &[beta]);
-    let ax = imp.binary("tosa.mul", x.id, a)?;
-    let axb = imp.binary("tosa.add", ax, b)?;
+    let ax = imp.binary(tosa::MUL, x.id, a)?;
+    let axb = imp.binary(tosa::ADD, ax, b)?;
     let r = imp.clamp(axb, 0.0, 1.0);
     Ok(vec![Val {
         id: r,

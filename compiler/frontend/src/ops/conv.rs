@@ -9,6 +9,7 @@ use crate::emit::f32t;
 use crate::importer::{Importer, Val};
 use crate::tensor::Const;
 use crate::ImportError;
+use nibble_graph::tosa;
 use nibble_ir::{Attr, ValueId};
 
 pub(super) const OPS: &[OpSupport] = &[
@@ -103,7 +104,7 @@ fn conv2d(imp: &mut Importer, x: ValueId, w: &Const, bias: &[f32]) -> Result<Val
         ("dilation", Attr::I64s(dil)),
     ];
     Ok(imp.push(
-        "tosa.conv2d",
+        tosa::CONV2D,
         &[x, wv, bv, z, z],
         f32t(&[xs[0], oh, ow, oc]),
         attrs,
@@ -161,7 +162,7 @@ fn grouped_conv(
     let mut out = imp.shape(parts[0]);
     out[3] = oc;
     Ok(imp.push(
-        "tosa.concat",
+        tosa::CONCAT,
         &parts,
         f32t(&out),
         vec![("axis", Attr::i32(3))],
@@ -202,7 +203,7 @@ fn depthwise_conv(
         ("dilation", Attr::I64s(dil)),
     ];
     Ok(imp.push(
-        "tosa.depthwise_conv2d",
+        tosa::DEPTHWISE_CONV2D,
         &[x, wv, bv, z, z],
         f32t(&[xs[0], oh, ow, oc]),
         attrs,
@@ -256,7 +257,7 @@ fn conv_transpose(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         ("stride", Attr::I64s(s)),
     ];
     let r = imp.push(
-        "tosa.transpose_conv2d",
+        tosa::TRANSPOSE_CONV2D,
         &[x, wv, bv, z, z],
         f32t(&[xs[0], oh, ow, oc]),
         attrs,

@@ -6,6 +6,7 @@ use crate::importer::{Importer, Val};
 use crate::shape_fold::Folding;
 use crate::tensor::Const;
 use crate::ImportError;
+use nibble_graph::tosa;
 
 pub(super) const OPS: &[OpSupport] = &[
     OpSupport {
@@ -72,9 +73,9 @@ pub(super) const OPS: &[OpSupport] = &[
 fn arith(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     let op = imp.node.op_type();
     let name = match op {
-        "Add" => "tosa.add",
-        "Sub" => "tosa.sub",
-        _ => "tosa.mul",
+        "Add" => tosa::ADD,
+        "Sub" => tosa::SUB,
+        _ => tosa::MUL,
     };
     let input_name = |i: usize| imp.node.input.get(i).cloned().unwrap_or_default();
     let (na, nb) = (input_name(0), input_name(1));
@@ -91,7 +92,7 @@ fn arith(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
             let x = imp.input(1)?;
             let x = if op == "Div" {
                 Val {
-                    id: imp.unary("tosa.reciprocal", x.id),
+                    id: imp.unary(tosa::RECIPROCAL, x.id),
                     nhwc: x.nhwc,
                 }
             } else {
@@ -141,7 +142,7 @@ fn activations(imp: &mut Importer, name: &str, divide: bool) -> Result<Val, Impo
         rb += 1;
     }
     if divide {
-        ib = imp.unary("tosa.reciprocal", ib);
+        ib = imp.unary(tosa::RECIPROCAL, ib);
     }
     let r = imp.binary(name, ia, ib)?;
     Ok(Val {
@@ -181,7 +182,7 @@ fn sum(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     }
     let mut acc = ids[0];
     for &i in &ids[1..] {
-        acc = imp.binary("tosa.add", acc, i)?;
+        acc = imp.binary(tosa::ADD, acc, i)?;
     }
     Ok(vec![Val { id: acc, nhwc }])
 }
@@ -192,13 +193,13 @@ fn pow(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         .konst(1)
         .map_err(|_| imp.err("only constant exponents are supported"))?;
     if e.data.len() == 1 && e.data[0] == 2.0 {
-        let r = imp.binary("tosa.mul", x.id, x.id)?;
+        let r = imp.binary(tosa::MUL, x.id, x.id)?;
         return Ok(vec![Val {
             id: r,
             nhwc: x.nhwc,
         }]);
     }
-    Ok(vec![imp.apply_const("tosa.pow", x, &e, false)?])
+    Ok(vec![imp.apply_const(tosa::POW, x, &e, false)?])
 }
 
 fn sqrt(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
@@ -207,7 +208,7 @@ fn sqrt(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         dims: vec![],
         data: vec![0.5],
     };
-    Ok(vec![imp.apply_const("tosa.pow", x, &half, false)?])
+    Ok(vec![imp.apply_const(tosa::POW, x, &half, false)?])
 }
 
 /// numpy broadcasting of two constants with `op`.

@@ -6,6 +6,7 @@ use crate::emit::f32t;
 use crate::importer::{Importer, Val};
 use crate::tensor::Const;
 use crate::ImportError;
+use nibble_graph::tosa;
 use nibble_ir::ValueId;
 
 pub(super) const OPS: &[OpSupport] = &[
@@ -100,12 +101,12 @@ fn matmul_const(
     let a3 = imp.reshape(a, &[1, sa[0], k]);
     let bv = imp.constant(&[1, k, m], &b.data);
     let z = imp.zero_point();
-    let mm = imp.push("tosa.matmul", &[a3, bv, z, z], f32t(&[1, sa[0], m]), vec![]);
+    let mm = imp.push(tosa::MATMUL, &[a3, bv, z, z], f32t(&[1, sa[0], m]), vec![]);
     let mm2 = imp.reshape(mm, &[sa[0], m]);
     Ok(match bias {
         Some(c) => {
             let cv = imp.constant(&[1, m], c);
-            imp.push("tosa.add", &[mm2, cv], f32t(&[sa[0], m]), vec![])
+            imp.push(tosa::ADD, &[mm2, cv], f32t(&[sa[0], m]), vec![])
         }
         None => mm2,
     })
@@ -174,7 +175,7 @@ fn by_activation(imp: &mut Importer, a: ValueId, sa: &[i64]) -> Result<ValueId, 
     let a3 = imp.reshape(a, &[batch, m, k]);
     let b3 = imp.reshape(b, &[batch, k, n]);
     let z = imp.zero_point();
-    let mm = imp.push("tosa.matmul", &[a3, b3, z, z], f32t(&[batch, m, n]), vec![]);
+    let mm = imp.push(tosa::MATMUL, &[a3, b3, z, z], f32t(&[batch, m, n]), vec![]);
     let mut out = sa[..r - 2].to_vec();
     out.extend([m, n]);
     Ok(imp.reshape(mm, &out))

@@ -7,6 +7,7 @@ use crate::emit::f32t;
 use crate::importer::{Importer, Val};
 use crate::tensor::Const;
 use crate::ImportError;
+use nibble_graph::{attrs, tosa};
 use nibble_ir::Attr;
 
 pub(super) const OPS: &[OpSupport] = &[
@@ -49,16 +50,16 @@ fn batch_norm(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         data: a,
     };
     let bc = Const { dims, data: b };
-    let y = imp.apply_const("tosa.mul", x, &ac, false)?;
-    let r = imp.apply_const("tosa.add", y, &bc, false)?;
+    let y = imp.apply_const(tosa::MUL, x, &ac, false)?;
+    let r = imp.apply_const(tosa::ADD, y, &bc, false)?;
     // The normalised output's statistics (mean β, standard deviation |γ| per channel), which
     // data-free ranges start from.
     let stats = |v: Vec<f32>| Attr::dense_f32(f32t(&[c as i64]), &v);
     if let Some(op) = imp.f.ops.iter_mut().rev().find(|o| o.results[0] == r.id) {
         op.attrs
-            .insert("nibble.bn_mean".into(), stats(bias.data.clone()));
+            .insert(attrs::BN_MEAN.into(), stats(bias.data.clone()));
         op.attrs.insert(
-            "nibble.bn_std".into(),
+            attrs::BN_STD.into(),
             stats(scale.data.iter().map(|g| g.abs()).collect()),
         );
     }
@@ -79,11 +80,11 @@ fn softmax(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     if axis != rank - 1 && imp.opset < 13 {
         return Err(imp.err("Softmax before opset 13 is supported on the last axis only"));
     }
-    let m = imp.reduce("tosa.reduce_max", x, axis as usize);
-    let d = imp.binary("tosa.sub", x, m)?;
-    let e = imp.unary("tosa.exp", d);
-    let sum = imp.reduce("tosa.reduce_sum", e, axis as usize);
-    let inv = imp.unary("tosa.reciprocal", sum);
-    let r = imp.binary("tosa.mul", e, inv)?;
+    let m = imp.reduce(tosa::REDUCE_MAX, x, axis as usize);
+    let d = imp.binary(tosa::SUB, x, m)?;
+    let e = imp.unary(tosa::EXP, d);
+    let sum = imp.reduce(tosa::REDUCE_SUM, e, axis as usize);
+    let inv = imp.unary(tosa::RECIPROCAL, sum);
+    let r = imp.binary(tosa::MUL, e, inv)?;
     Ok(vec![Val { id: r, nhwc: false }])
 }

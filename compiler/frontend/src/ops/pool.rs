@@ -5,6 +5,7 @@ use super::{Import, OpSupport};
 use crate::emit::f32t;
 use crate::importer::{Importer, Val};
 use crate::ImportError;
+use nibble_graph::tosa;
 use nibble_ir::{Attr, ValueId};
 
 pub(super) const OPS: &[OpSupport] = &[
@@ -89,12 +90,7 @@ fn max_pool(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         ("stride", Attr::I64s(s)),
         ("pad", Attr::I64s(vec![p[0], p[2], p[1], p[3]])),
     ];
-    let r = imp.push(
-        "tosa.max_pool2d",
-        &[x],
-        f32t(&[xs[0], oh, ow, xs[3]]),
-        attrs,
-    );
+    let r = imp.push(tosa::MAX_POOL2D, &[x], f32t(&[xs[0], oh, ow, xs[3]]), attrs);
     Ok(vec![Val { id: r, nhwc: true }])
 }
 
@@ -140,7 +136,7 @@ fn avg_pool2d(
         ("stride", Attr::I64s(stride)),
         ("pad", Attr::I64s(vec![p[0], p[2], p[1], p[3]])),
     ];
-    imp.push("tosa.avg_pool2d", &[x, z, z], f32t(&out), attrs)
+    imp.push(tosa::AVG_POOL2D, &[x, z, z], f32t(&out), attrs)
 }
 
 /// tosa needs windows to tile the padded input exactly; ONNX floors. Trailing rows/columns

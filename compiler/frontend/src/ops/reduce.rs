@@ -4,6 +4,7 @@
 use super::{Import, OpSupport};
 use crate::importer::{Importer, Val};
 use crate::ImportError;
+use nibble_graph::tosa;
 
 pub(super) const OPS: &[OpSupport] = &[
     OpSupport {
@@ -23,11 +24,11 @@ pub(super) const OPS: &[OpSupport] = &[
 ];
 
 fn reduce_mean(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
-    Ok(vec![reduction(imp, "tosa.reduce_sum", true)?])
+    Ok(vec![reduction(imp, tosa::REDUCE_SUM, true)?])
 }
 
 fn reduce_max(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
-    Ok(vec![reduction(imp, "tosa.reduce_max", false)?])
+    Ok(vec![reduction(imp, tosa::REDUCE_MAX, false)?])
 }
 
 /// ReduceMean (`mean`: a sum times 1/n) or ReduceMax over `axes` (attribute, or input from
@@ -58,7 +59,7 @@ fn reduction(imp: &mut Importer, name: &str, mean: bool) -> Result<Val, ImportEr
     }
     if mean {
         let inv = imp.constant(&vec![1; shape.len()], &[1.0 / count as f32]);
-        r = imp.binary("tosa.mul", r, inv)?;
+        r = imp.binary(tosa::MUL, r, inv)?;
     }
     if imp.int("keepdims", 1) == 0 {
         let kept: Vec<i64> = imp

@@ -5,6 +5,7 @@ use super::{Import, OpSupport};
 use crate::emit::f32t;
 use crate::importer::{Importer, Val};
 use crate::ImportError;
+use nibble_graph::tosa;
 use nibble_ir::Attr;
 
 pub(super) const OPS: &[OpSupport] = &[OpSupport {
@@ -64,7 +65,7 @@ fn resize(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     );
     let out = [xs[0], dims[0].1, dims[1].1, xs[3]];
     let r = imp.push(
-        "tosa.resize",
+        tosa::RESIZE,
         &[x, sv, ov, bv],
         f32t(&out),
         vec![("mode", Attr::Raw(format!("#tosa.resize_mode<{tosa_mode}>")))],

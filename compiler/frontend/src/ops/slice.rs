@@ -8,6 +8,7 @@ use crate::importer::{Importer, Val};
 use crate::shape_fold::Folding;
 use crate::tensor::Const;
 use crate::ImportError;
+use nibble_graph::tosa;
 use nibble_ir::Attr;
 
 pub(super) const OPS: &[OpSupport] = &[
@@ -199,7 +200,7 @@ fn concat(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         }
     }
     let r = imp.push(
-        "tosa.concat",
+        tosa::CONCAT,
         &ids,
         f32t(&out),
         vec![("axis", Attr::i32(axis as i64))],
@@ -293,7 +294,7 @@ fn pad(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         .collect();
     let ps = imp.const_shape(&tosa_pads);
     let pv = imp.constant(&[1], &[value]);
-    let r = imp.push("tosa.pad", &[x, ps, pv], f32t(&out), vec![]);
+    let r = imp.push(tosa::PAD, &[x, ps, pv], f32t(&out), vec![]);
     Ok(vec![Val { id: r, nhwc: false }])
 }
 

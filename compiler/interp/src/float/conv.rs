@@ -7,6 +7,7 @@ use super::Env;
 use crate::tensor::dims;
 use crate::window::{self, Window};
 use crate::InterpError;
+use nibble_graph::tosa;
 use nibble_ir::{Func, Op};
 
 /// Convolution weights as the graph holds them (OHWI: [OC, K]) or transposed to [K, OC].
@@ -19,8 +20,8 @@ pub(super) enum Weights<'a> {
 pub(super) fn eval(f: &Func, op: &Op, env: &Env) -> Result<Vec<f32>, InterpError> {
     let (x, w) = (env.read(op, 0)?, env.read(op, 1)?);
     match op.name.as_str() {
-        "tosa.depthwise_conv2d" => depthwise_conv2d(f, op, x, w, env.read(op, 2)?),
-        "tosa.transpose_conv2d" => transpose_conv2d(f, op, x, w, env.read(op, 2)?),
+        tosa::DEPTHWISE_CONV2D => depthwise_conv2d(f, op, x, w, env.read(op, 2)?),
+        tosa::TRANSPOSE_CONV2D => transpose_conv2d(f, op, x, w, env.read(op, 2)?),
         _ => matmul(f, op, x, w),
     }
 }
@@ -101,7 +102,7 @@ pub fn patches(f: &Func, op: &Op, x: &[f32]) -> Result<Vec<f32>, InterpError> {
         )));
     }
     let (kh, kw) = match op.name.as_str() {
-        "tosa.depthwise_conv2d" => (ws[0], ws[1]),
+        tosa::DEPTHWISE_CONV2D => (ws[0], ws[1]),
         _ => (ws[1], ws[2]),
     };
     let window = Window::conv(op, &xs, kh, kw)?;
@@ -341,7 +342,7 @@ mod tests {
     fn patches_match_tap_by_tap_im2col() {
         for (dil, o) in [(1, 3), (2, 2)] {
             let f = one_op(
-                "tosa.conv2d",
+                tosa::CONV2D,
                 [&[1, 5, 5, 2], &[4, 3, 3, 2], &[1, o, o, 4]],
                 geometry([1, 1, 1, 1], [2, 2], [dil, dil]),
             );
@@ -358,7 +359,7 @@ mod tests {
     #[test]
     fn depthwise_rows_sum_like_the_pixel_loop() {
         let f = one_op(
-            "tosa.depthwise_conv2d",
+            tosa::DEPTHWISE_CONV2D,
             [&[1, 7, 6, 3], &[3, 3, 3, 1], &[1, 4, 3, 3]],
             geometry([1, 1, 2, 1], [2, 2], [1, 2]),
         );
@@ -387,7 +388,7 @@ mod tests {
         let mut attrs = vec![("out_pad", Attr::I64s(vec![-1, 0, 0, 1]))];
         attrs.push(("stride", Attr::I64s(vec![2, 3])));
         let f = one_op(
-            "tosa.transpose_conv2d",
+            tosa::TRANSPOSE_CONV2D,
             [&[1, 3, 4, 2], &[5, 3, 2, 2], &[1, 5, 12, 5]],
             attrs,
         );

@@ -1,12 +1,12 @@
-//! The `nibble` domain's `tosa.custom` layers (see the `nibble-recognize-layers` pass):
-//! unary activations in place, per-channel elementwise layers here (PReLU,
-//! `scaled_hard_swish`, `clamp_channels`), normalisations in [`super::norm`] and
-//! squeeze-excite in [`super::squeeze_excite`].
+//! The `nibble` domain's `tosa.custom` layers ([`nibble_graph::layers`], made by the
+//! `nibble-recognize-layers` and `nibble-equalize` passes): unary activations in place,
+//! per-channel elementwise layers here (PReLU, `scaled_hard_swish`, `clamp_channels`),
+//! normalisations in [`super::norm`] and squeeze-excite in [`super::squeeze_excite`].
 
-use super::activation::{unary_activation, Activation};
 use super::{norm, squeeze_excite, Env};
 use crate::tensor::dims;
 use crate::InterpError;
+use nibble_graph::{Activation, Kind, Layer};
 use nibble_ir::{Func, Op};
 
 /// A `tosa.custom` op.
@@ -14,7 +14,7 @@ pub(super) fn eval(f: &Func, op: &Op, env: &mut Env) -> Result<Vec<f32>, InterpE
     if op.operands.is_empty() {
         return Err(InterpError::Invalid("tosa.custom needs an operand".into()));
     }
-    match unary_activation(op)? {
+    match Activation::of(op)? {
         Some(act) if op.operands.len() == 1 => {
             let mut x = env.owned(op, 0)?;
             act.apply_in_place(&mut x);
@@ -26,36 +26,38 @@ pub(super) fn eval(f: &Func, op: &Op, env: &mut Env) -> Result<Vec<f32>, InterpE
 
 /// A custom layer of `inputs` (the first of shape `shape`).
 fn custom(op: &Op, inputs: &[&[f32]], shape: &[usize]) -> Result<Vec<f32>, InterpError> {
-    let text = |k: &str| match op.attrs.get(k) {
-        Some(nibble_ir::Attr::Str(s)) => s.clone(),
-        _ => String::new(),
-    };
-    let (domain, name) = (text("domain_name"), text("operator_name"));
     let x = inputs[0];
-    if let Some(act) = unary_activation(op)? {
+    if let Some(act) = Activation::of(op)? {
         return Ok(act.map(x));
     }
     // The channels (last axis) and the per-channel operand `k`.
     let c = *shape.last().unwrap_or(&1);
     let per_channel = |k: usize| inputs.get(k).copied().unwrap_or(&[]);
-    match (domain.as_str(), name.as_str()) {
-        ("nibble", "layer_norm") => norm::layer_norm(op, inputs, c),
-        ("nibble", "softmax") => Ok(norm::softmax(x, c)),
-        ("nibble", "squeeze_excite") => squeeze_excite::eval(op, inputs, shape),
-        ("nibble", "prelu") => prelu(x, per_channel(1), c),
-        ("nibble", "scaled_hard_swish") => scaled_hard_swish(x, per_channel(1), c),
-        ("nibble", "clamp_channels") => {
-            let lo = op.custom_param("min").map(|v| v as f32).ok_or_else(|| {
-                InterpError::Invalid(format!("tosa.custom {name}: missing parameter 'min'"))
-            })?;
-            clamp_channels(x, lo, per_channel(1), c)
-        }
-        _ => Err(InterpError::Invalid(format!(
-            "tosa.custom '{domain}.{name}' is not supported (nibble: hard_swish, \
-             scaled_hard_swish, clamp_channels, hard_sigmoid, gelu, swish, layer_norm, prelu, \
-             softmax, squeeze_excite)"
-        ))),
+    match Layer::from_op(op)? {
+        Some(Layer::LayerNorm(p)) => norm::layer_norm(p, inputs, c),
+        Some(Layer::Softmax) => Ok(norm::softmax(x, c)),
+        Some(Layer::SqueezeExcite(p)) => squeeze_excite::eval(p, inputs, shape),
+        Some(Layer::Prelu) => prelu(x, per_channel(1), c),
+        Some(Layer::ScaledHardSwish) => scaled_hard_swish(x, per_channel(1), c),
+        Some(Layer::ClampChannels(p)) => clamp_channels(x, p.min as f32, per_channel(1), c),
+        _ => Err(unknown(op)),
     }
+}
+
+/// The error of a custom op no layer of the `nibble` domain.
+fn unknown(op: &Op) -> InterpError {
+    let text = |k: &str| match op.attrs.get(k) {
+        Some(nibble_ir::Attr::Str(s)) => s.as_str(),
+        _ => "",
+    };
+    let domain = text(nibble_graph::layers::DOMAIN_NAME);
+    let name = text(nibble_graph::layers::OPERATOR_NAME);
+    let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+    InterpError::Invalid(format!(
+        "tosa.custom '{domain}.{name}' is not supported ({}: {})",
+        nibble_graph::layers::DOMAIN,
+        known.join(", ")
+    ))
 }
 
 /// `g(value, channel parameter)` over the rows of `x` (`c` channels a row).

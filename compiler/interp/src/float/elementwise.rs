@@ -4,25 +4,26 @@
 use super::Env;
 use crate::tensor::{broadcast_offsets, dims};
 use crate::InterpError;
+use nibble_graph::tosa;
 use nibble_ir::{Func, Op};
 
 /// The elementwise ops and reductions.
 pub(super) fn eval(f: &Func, op: &Op, env: &mut Env) -> Result<Vec<f32>, InterpError> {
     match op.name.as_str() {
-        "tosa.add" => binary(f, op, env, |a, b| a + b),
-        "tosa.sub" => binary(f, op, env, |a, b| a - b),
-        "tosa.mul" => binary(f, op, env, |a, b| a * b),
-        "tosa.pow" => binary(f, op, env, f32::powf),
-        "tosa.exp" => Ok(env.read(op, 0)?.iter().map(|v| v.exp()).collect()),
-        "tosa.reciprocal" => Ok(env.read(op, 0)?.iter().map(|v| 1.0 / v).collect()),
-        "tosa.clamp" => {
+        tosa::ADD => binary(f, op, env, |a, b| a + b),
+        tosa::SUB => binary(f, op, env, |a, b| a - b),
+        tosa::MUL => binary(f, op, env, |a, b| a * b),
+        tosa::POW => binary(f, op, env, f32::powf),
+        tosa::EXP => Ok(env.read(op, 0)?.iter().map(|v| v.exp()).collect()),
+        tosa::RECIPROCAL => Ok(env.read(op, 0)?.iter().map(|v| 1.0 / v).collect()),
+        tosa::CLAMP => {
             let lo = op.float("min_val")? as f32;
             let hi = op.float("max_val")? as f32;
             let mut x = env.owned(op, 0)?;
             x.iter_mut().for_each(|v| *v = v.max(lo).min(hi));
             Ok(x)
         }
-        "tosa.reduce_max" => reduce(f, op, env.read(op, 0)?, f32::NEG_INFINITY, f32::max),
+        tosa::REDUCE_MAX => reduce(f, op, env.read(op, 0)?, f32::NEG_INFINITY, f32::max),
         _ => reduce(f, op, env.read(op, 0)?, 0.0, |a, b| a + b),
     }
 }

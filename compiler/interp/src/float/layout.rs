@@ -4,6 +4,7 @@
 use super::{Env, FloatProgram};
 use crate::tensor::{advance, concat, dims, slice, transpose};
 use crate::InterpError;
+use nibble_graph::tosa;
 use nibble_ir::Op;
 
 /// tosa.reshape, transpose, slice, concat, pad and resize.
@@ -15,16 +16,16 @@ pub(super) fn eval(p: &FloatProgram, op: &Op, env: &Env) -> Result<Vec<f32>, Int
         dims(f, op.results[0]),
     );
     Ok(match op.name.as_str() {
-        "tosa.reshape" => x.to_vec(),
-        "tosa.transpose" => {
+        tosa::RESHAPE => x.to_vec(),
+        tosa::TRANSPOSE => {
             let perms: Vec<usize> = op.ints("perms")?.iter().map(|&p| p as usize).collect();
             transpose(x, &xs, &perms)
         }
-        "tosa.slice" => {
+        tosa::SLICE => {
             let start = env.shape(op, 1, "tosa.slice start must be a tosa.const_shape")?;
             slice(x, &xs, start, &os)
         }
-        "tosa.concat" => {
+        tosa::CONCAT => {
             let parts = env
                 .read_all(op)
                 .map_err(|_| InterpError::Invalid("tosa.concat reads an undefined value".into()))?;
@@ -35,7 +36,7 @@ pub(super) fn eval(p: &FloatProgram, op: &Op, env: &Env) -> Result<Vec<f32>, Int
                 .collect();
             concat(&parts, op.int("axis")? as usize, &os)
         }
-        "tosa.pad" => {
+        tosa::PAD => {
             let pads = env.shape(op, 1, "tosa.pad padding must be a tosa.const_shape")?;
             let value = op.operands.get(2).and_then(|&v| p.consts[v].as_deref());
             let value = value.and_then(|c| c.first().copied()).unwrap_or(0.0);

@@ -5,7 +5,9 @@
 //! [`FloatProgram::run_replacing`] dispatches each op to its family: convolutions and products
 //! ([`conv`], on [`gemm`]), pooling ([`pool`]), elementwise and broadcasting arithmetic and
 //! reductions ([`elementwise`]), activations ([`activation`]), data movement ([`layout`]), and
-//! the `nibble` domain's `tosa.custom` layers ([`custom`], [`norm`], [`squeeze_excite`]).
+//! the `nibble` domain's `tosa.custom` layers ([`custom`], [`norm`], [`squeeze_excite`]). Op
+//! names, layer parameters and activation formulas are `nibble_graph`'s: this interpreter
+//! executes them, it does not define them.
 
 mod activation;
 mod conv;
@@ -18,46 +20,45 @@ mod pool;
 mod resume;
 mod squeeze_excite;
 
-pub use activation::{unary_activation, Activation};
 pub use conv::patches;
 pub use resume::Checkpoint;
-pub use squeeze_excite::{squeeze_excite_gate, squeeze_excite_params, SqueezeExcite};
 
 use crate::tensor::transpose;
 use crate::InterpError;
+use nibble_graph::tosa;
 use nibble_ir::{model, Func, Op};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The ops this interpreter executes.
 const OPS: &[&str] = &[
-    "tosa.const",
-    "tosa.const_shape",
-    "tosa.slice",
-    "tosa.transpose",
-    "tosa.conv2d",
-    "tosa.clamp",
-    "tosa.max_pool2d",
-    "tosa.reshape",
-    "tosa.matmul",
-    "tosa.add",
-    "tosa.sub",
-    "tosa.mul",
-    "tosa.exp",
-    "tosa.reciprocal",
-    "tosa.reduce_max",
-    "tosa.reduce_sum",
-    "tosa.depthwise_conv2d",
-    "tosa.avg_pool2d",
-    "tosa.sigmoid",
-    "tosa.pow",
-    "tosa.concat",
-    "tosa.tanh",
-    "tosa.erf",
-    "tosa.pad",
-    "tosa.transpose_conv2d",
-    "tosa.resize",
-    "tosa.custom",
+    tosa::CONST,
+    tosa::CONST_SHAPE,
+    tosa::SLICE,
+    tosa::TRANSPOSE,
+    tosa::CONV2D,
+    tosa::CLAMP,
+    tosa::MAX_POOL2D,
+    tosa::RESHAPE,
+    tosa::MATMUL,
+    tosa::ADD,
+    tosa::SUB,
+    tosa::MUL,
+    tosa::EXP,
+    tosa::RECIPROCAL,
+    tosa::REDUCE_MAX,
+    tosa::REDUCE_SUM,
+    tosa::DEPTHWISE_CONV2D,
+    tosa::AVG_POOL2D,
+    tosa::SIGMOID,
+    tosa::POW,
+    tosa::CONCAT,
+    tosa::TANH,
+    tosa::ERF,
+    tosa::PAD,
+    tosa::TRANSPOSE_CONV2D,
+    tosa::RESIZE,
+    tosa::CUSTOM,
 ];
 
 fn unsupported(op: &Op) -> InterpError {
@@ -78,7 +79,7 @@ impl<'f> FloatProgram<'f> {
         let mut consts = vec![None; func.values.len()];
         for op in &func.ops {
             match op.name.as_str() {
-                "tosa.const" => {
+                tosa::CONST => {
                     let (ty, bytes) = op.dense("values")?;
                     if ty.elem() == Some(&nibble_ir::Elem::F32) {
                         consts[op.results[0]] = Some(model::dense_f32(bytes));
@@ -89,7 +90,7 @@ impl<'f> FloatProgram<'f> {
             }
         }
         let mut weights_t = HashMap::new();
-        for op in func.ops.iter().filter(|o| o.name == "tosa.conv2d") {
+        for op in func.ops.iter().filter(|o| o.name == tosa::CONV2D) {
             let w = op.operands[1];
             if let (Some(data), Some(&[oc, ..])) = (&consts[w], func.ty(w).shape()) {
                 let (n, k) = (oc as usize, data.len() / (oc as usize).max(1));
@@ -152,8 +153,8 @@ impl<'f> FloatProgram<'f> {
             before(i, env);
             let r = op.results[0];
             match op.name.as_str() {
-                "tosa.const" => env.vals[r] = self.consts[r].as_deref().map(Into::into),
-                "tosa.const_shape" => {
+                tosa::CONST => env.vals[r] = self.consts[r].as_deref().map(Into::into),
+                tosa::CONST_SHAPE => {
                     let (_, bytes) = op.dense("values")?;
                     env.shapes.insert(r, model::dense_i64(bytes));
                 }
@@ -171,23 +172,34 @@ impl<'f> FloatProgram<'f> {
     fn eval(&self, op: &Op, env: &mut Env) -> Result<Vec<f32>, InterpError> {
         let f = self.func;
         match op.name.as_str() {
-            "tosa.conv2d" => {
+            tosa::CONV2D => {
                 let w = match self.weights_t.get(&op.operands[1]) {
                     Some(t) => conv::Weights::KByN(t),
                     None => conv::Weights::Ohwi(env.read(op, 1)?),
                 };
                 conv::conv2d(f, op, env.read(op, 0)?, w, env.read(op, 2)?)
             }
-            "tosa.depthwise_conv2d" | "tosa.transpose_conv2d" | "tosa.matmul" => {
+            tosa::DEPTHWISE_CONV2D | tosa::TRANSPOSE_CONV2D | tosa::MATMUL => {
                 conv::eval(f, op, env)
             }
-            "tosa.max_pool2d" | "tosa.avg_pool2d" => pool::eval(f, op, env.read(op, 0)?),
-            "tosa.add" | "tosa.sub" | "tosa.mul" | "tosa.pow" | "tosa.exp" | "tosa.reciprocal"
-            | "tosa.reduce_max" | "tosa.reduce_sum" | "tosa.clamp" => elementwise::eval(f, op, env),
-            "tosa.tanh" | "tosa.erf" | "tosa.sigmoid" => activation::eval(op, env),
-            "tosa.custom" => custom::eval(f, op, env),
-            "tosa.slice" | "tosa.transpose" | "tosa.reshape" | "tosa.pad" | "tosa.resize"
-            | "tosa.concat" => layout::eval(self, op, env),
+            tosa::MAX_POOL2D | tosa::AVG_POOL2D => pool::eval(f, op, env.read(op, 0)?),
+            tosa::ADD
+            | tosa::SUB
+            | tosa::MUL
+            | tosa::POW
+            | tosa::EXP
+            | tosa::RECIPROCAL
+            | tosa::REDUCE_MAX
+            | tosa::REDUCE_SUM
+            | tosa::CLAMP => elementwise::eval(f, op, env),
+            tosa::TANH | tosa::ERF | tosa::SIGMOID => activation::eval(op, env),
+            tosa::CUSTOM => custom::eval(f, op, env),
+            tosa::SLICE
+            | tosa::TRANSPOSE
+            | tosa::RESHAPE
+            | tosa::PAD
+            | tosa::RESIZE
+            | tosa::CONCAT => layout::eval(self, op, env),
             _ => Err(unsupported(op)),
         }
     }

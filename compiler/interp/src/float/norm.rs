@@ -2,13 +2,16 @@
 //! f64) and softmax.
 
 use crate::InterpError;
-use nibble_ir::Op;
+use nibble_graph::LayerNorm;
 
-/// LayerNorm over rows of `c` channels: `inputs` are x, gamma and beta (one per channel).
-pub(super) fn layer_norm(op: &Op, inputs: &[&[f32]], c: usize) -> Result<Vec<f32>, InterpError> {
-    let eps = op.custom_param("epsilon").ok_or_else(|| {
-        InterpError::Invalid("tosa.custom layer_norm: missing parameter 'epsilon'".into())
-    })? as f32 as f64;
+/// LayerNorm over rows of `c` channels: `inputs` are x, gamma and beta (one per channel); ε
+/// is taken at f32 precision, as the graph's constants.
+pub(super) fn layer_norm(
+    p: LayerNorm,
+    inputs: &[&[f32]],
+    c: usize,
+) -> Result<Vec<f32>, InterpError> {
+    let eps = p.epsilon as f32 as f64;
     let x = inputs[0];
     let operand = |k: usize| inputs.get(k).copied().unwrap_or(&[]);
     let (gamma, beta) = (operand(1), operand(2));

@@ -3,13 +3,14 @@
 use crate::tensor::dims;
 use crate::window::pool2d;
 use crate::InterpError;
+use nibble_graph::tosa;
 use nibble_ir::{Func, Op};
 
 /// tosa.max_pool2d and tosa.avg_pool2d (NHWC); an average counts only the taps inside the
 /// input (count_include_pad = false).
 pub(super) fn eval(f: &Func, op: &Op, x: &[f32]) -> Result<Vec<f32>, InterpError> {
     let (xs, os) = (dims(f, op.operands[0]), dims(f, op.results[0]));
-    if op.name == "tosa.avg_pool2d" {
+    if op.name == tosa::AVG_POOL2D {
         return pool2d(
             op,
             x,

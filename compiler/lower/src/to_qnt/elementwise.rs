@@ -6,6 +6,7 @@
 use super::types::out_type;
 use super::{Consts, Cx, Lowered};
 use crate::LowerError;
+use nibble_graph::{attrs, tosa};
 use nibble_ir::Func;
 use nibble_qnt as qnt;
 use nibble_quantize::{fixed_multiplier, shared_shift};
@@ -17,7 +18,7 @@ pub(super) fn add_sub(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> 
     let (b, qb) = cx.operand(op, 1)?;
     let (ty, out) = out_type(op, &cx.shape(op.results[0]), cx.scheme())?;
     let so = out.scale;
-    let sign = if op.name == "tosa.sub" { -1.0 } else { 1.0 };
+    let sign = if op.name == tosa::SUB { -1.0 } else { 1.0 };
     let (m, sh) = shared_shift(&[qa.scale / so, sign * qb.scale / so])?;
     Ok(Lowered::Value(qnt::add(
         &mut cx.f,
@@ -78,7 +79,7 @@ fn step_of(g: &Func, u: usize, v: usize, consts: &Consts<'_>) -> Option<Step> {
             .map(|c| c.1[0] as f64)
     };
     Some(match user.name.as_str() {
-        "tosa.mul" | "tosa.add" | "tosa.sub" if user.operands.len() >= 2 => {
+        tosa::MUL | tosa::ADD | tosa::SUB if user.operands.len() >= 2 => {
             let (c, x_first) = match (user.operands[0] == v, user.operands[1] == v) {
                 (true, false) => (scalar(1), true),
                 (false, true) => (scalar(0), false),
@@ -86,13 +87,13 @@ fn step_of(g: &Func, u: usize, v: usize, consts: &Consts<'_>) -> Option<Step> {
             };
             let c = c?;
             match (user.name.as_str(), x_first) {
-                ("tosa.mul", _) => Step::Mul(c),
-                ("tosa.add", _) => Step::Add(c),
+                (tosa::MUL, _) => Step::Mul(c),
+                (tosa::ADD, _) => Step::Add(c),
                 (_, true) => Step::Add(-c),
                 _ => Step::SubFrom(c),
             }
         }
-        "tosa.clamp" => match (user.float("min_val"), user.float("max_val")) {
+        tosa::CLAMP => match (user.float("min_val"), user.float("max_val")) {
             (Ok(lo), Ok(hi)) => Step::Clamp(lo, hi),
             _ => return None,
         },
@@ -120,7 +121,7 @@ pub(super) fn elementwise_chain(
         let Some(step) = step_of(g, u, v, consts) else {
             break;
         };
-        if g.ops[u].float("nibble.min").is_err() {
+        if g.ops[u].float(attrs::MIN).is_err() {
             break;
         }
         steps.push(step);

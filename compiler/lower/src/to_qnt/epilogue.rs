@@ -9,9 +9,10 @@ use super::tables::sigmoid_table;
 use super::types::{multipliers, out_type, range, stored};
 use super::{err, Cx, Lowered};
 use crate::LowerError;
+use nibble_graph::{attrs, tosa, ClampChannels, Kind, Layer};
 use nibble_ir::{Func, Op, QuantType, ValueId};
 use nibble_qnt as qnt;
-use nibble_quantize::{fixed_multiplier, signed_multiplier, Scheme, FUSED_ATTR};
+use nibble_quantize::{fixed_multiplier, signed_multiplier, Scheme};
 
 /// A standalone clamp: `tosa.clamp`, or `clamp_channels`.
 pub(super) fn clamp(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
@@ -69,13 +70,13 @@ fn clamp_to_range(
     op: &Op,
 ) -> Result<ValueId, LowerError> {
     let scheme = cx.scheme();
-    let c = if op.name == "tosa.clamp" {
+    let c = if op.name == tosa::CLAMP {
         let (lo, hi) = (op.float("min_val")?, op.float("max_val")?);
         qnt::clamp(&mut cx.f, x, stored(&q, lo), stored(&q, hi))
     } else {
-        let lo = op
-            .custom_param("min")
-            .ok_or_else(|| err(op, "clamp_channels needs a min"))?;
+        let lo = ClampChannels::from_op(op)
+            .map_err(|e| err(op, e.to_string()))?
+            .min;
         let hi = cx.constant(op, 1, "the upper bounds must be constant")?;
         let (_, out) = out_type(op, cx.f.ty(x).shape().unwrap_or(&[]), scheme)?;
         let top = out.scale * (out.qmax() - out.zero_point) as f64;
@@ -136,7 +137,7 @@ fn fused_user(g: &Func, v: ValueId, uses: &[usize]) -> Option<usize> {
     }
     g.ops
         .iter()
-        .position(|o| o.operands.first() == Some(&v) && o.attrs.contains_key(FUSED_ATTR))
+        .position(|o| o.operands.first() == Some(&v) && o.attrs.contains_key(attrs::FUSED))
 }
 
 /// Applies the activation that alone reads op `i` (a conv or fully connected layer whose i32
@@ -156,9 +157,9 @@ pub(super) fn activation_epilogue(
         return Ok(None);
     };
     let act = &g.ops[h];
-    let kind = act.custom_name();
+    let kind = Kind::of(act);
     let scheme = cx.scheme();
-    if act.name == "tosa.clamp" || kind == "clamp_channels" {
+    if act.name == tosa::CLAMP || kind == Some(Kind::ClampChannels) {
         // Rescaled straight to the clamp's range: its bounds apply on that grid.
         let r = requant_to_range(&mut cx.f, acc, act, scheme)?;
         let q =
@@ -167,7 +168,7 @@ pub(super) fn activation_epilogue(
                 .ok_or_else(|| err(act, "not quantized per tensor"))?;
         return Ok(Some((h, clamp_to_range(cx, r, q, act)?)));
     }
-    if kind == "prelu" {
+    if kind == Some(Kind::Prelu) {
         let slope = cx.constant(act, 1, "the slope must be constant")?;
         let out = prelu_to_range(&mut cx.f, acc, acc_scales, &slope, act, scheme)?;
         return Ok(Some((h, out)));
@@ -183,9 +184,9 @@ pub(super) fn activation_epilogue(
 
 /// A fused hard-swish or swish: graph op `h`, what it is, and for a hard-swish rescaled per
 /// channel by cross-layer equalization (`hard_swish(s_c·y) / s_c`), the scales `s_c`.
-struct Smooth<'g> {
+struct Smooth {
     h: usize,
-    kind: &'g str,
+    kind: Kind,
     hswish: bool,
     beta: f64,
     scaled: Option<Vec<f64>>,
@@ -205,13 +206,16 @@ struct InputGrid {
     unit: f64,
 }
 
-impl<'g> Smooth<'g> {
-    /// Graph op `h` as a fused hard-swish or swish, or None (another activation).
-    fn of(cx: &Cx<'g>, h: usize) -> Result<Option<Smooth<'g>>, LowerError> {
+impl Smooth {
+    /// Graph op `h` as a fused hard-swish or swish, or None (another activation, or a swish
+    /// without a positive β).
+    fn of(cx: &Cx<'_>, h: usize) -> Result<Option<Smooth>, LowerError> {
         let act = &cx.g.ops[h];
-        let kind = act.custom_name();
+        let Some(kind) = Kind::of(act) else {
+            return Ok(None);
+        };
         let scaled: Option<Vec<f64>> = match kind {
-            "scaled_hard_swish" => Some(
+            Kind::ScaledHardSwish => Some(
                 act.operands
                     .get(1)
                     .and_then(|k| cx.consts.get(k))
@@ -221,9 +225,9 @@ impl<'g> Smooth<'g> {
             ),
             _ => None,
         };
-        let hswish = kind == "hard_swish" || scaled.is_some();
-        let beta = match act.custom_param("beta") {
-            Some(b) if kind == "swish" && b > 0.0 => b,
+        let hswish = kind == Kind::HardSwish || scaled.is_some();
+        let beta = match (kind, Layer::from_op(act)) {
+            (Kind::Swish, Ok(Some(Layer::Swish(p)))) if p.beta > 0.0 => p.beta,
             _ if hswish => 1.0,
             _ => return Ok(None),
         };
@@ -348,7 +352,7 @@ impl<'g> Smooth<'g> {
             if sh < 1 {
                 return Err(err(
                     last_op,
-                    format!("the {} rescaling {ratio:e} is too large", self.kind),
+                    format!("the {} rescaling {ratio:e} is too large", self.kind.name()),
                 ));
             }
             p.multiplier.push(m as i32);

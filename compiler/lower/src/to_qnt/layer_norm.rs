@@ -1,9 +1,10 @@
-//! LayerNorm (`nibble.layer_norm`, last axis) as one `qnt.layer_norm`, and the fixed-point
+//! LayerNorm (the `nibble` layer `layer_norm`, last axis) as one `qnt.layer_norm`, and the fixed-point
 //! parameters it computes with (see qnt.irdl.mlir).
 
 use super::types::out_type;
 use super::{err, Cx, Lowered};
 use crate::LowerError;
+use nibble_graph::LayerNorm;
 use nibble_qnt as qnt;
 use nibble_quantize::signed_multiplier;
 
@@ -12,9 +13,9 @@ pub(super) fn layer_norm(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerErro
     let op = &cx.g.ops[i];
     let (x, q) = cx.quant_input(op, 0)?;
     let (ty, out) = out_type(op, &cx.shape(op.results[0]), cx.scheme())?;
-    let eps = op
-        .custom_param("epsilon")
-        .ok_or_else(|| err(op, "missing epsilon"))?;
+    let eps = LayerNorm::from_op(op)
+        .map_err(|e| err(op, e.to_string()))?
+        .epsilon;
     let n = *cx.shape(op.operands[0]).last().unwrap_or(&1);
     let gamma = cx.constant(op, 1, "gamma and beta must be constant")?;
     let beta = cx.constant(op, 2, "gamma and beta must be constant")?;

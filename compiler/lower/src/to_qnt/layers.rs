@@ -11,6 +11,7 @@ use super::weights::{
 };
 use super::{err, Cx, Lowered};
 use crate::LowerError;
+use nibble_graph::tosa;
 use nibble_ir::{Elem, Op, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
 
@@ -21,7 +22,7 @@ fn mark_width(cx: &mut Cx<'_>, acc: ValueId, width: nibble_quantize::WeightWidth
     }
     if let Some(op) = cx.f.ops.iter_mut().rev().find(|o| o.results.contains(&acc)) {
         op.attrs.insert(
-            qnt::WEIGHT_BITS.into(),
+            qnt::keys::WEIGHT_BITS.into(),
             nibble_ir::Attr::Str(width.name().into()),
         );
     }
@@ -45,7 +46,7 @@ fn weights_of(
 /// and bias.
 pub(super) fn conv(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
     let op = &cx.g.ops[i];
-    let depthwise = op.name == "tosa.depthwise_conv2d";
+    let depthwise = op.name == tosa::DEPTHWISE_CONV2D;
     let (x, qx) = cx.quant_input(op, 0)?;
     let sx = qx.scale;
     let (ws, w) = weights_of(cx, op, 1, "weights must be constant")?;
@@ -118,7 +119,7 @@ fn conv_op(
     b: ValueId,
     acc_ty: Type,
 ) -> Result<ValueId, LowerError> {
-    if op.name == "tosa.transpose_conv2d" {
+    if op.name == tosa::TRANSPOSE_CONV2D {
         let (p, s) = (op.ints("out_pad")?, op.ints("stride")?);
         if p.len() != 4 || s.len() != 2 {
             return Err(err(op, "out_pad and stride need 4 and 2 values"));
@@ -129,7 +130,7 @@ fn conv_op(
     if p.len() != 4 || s.len() != 2 || d.len() != 2 {
         return Err(err(op, "pad, stride and dilation need 4, 2 and 2 values"));
     }
-    let build = if op.name == "tosa.depthwise_conv2d" {
+    let build = if op.name == tosa::DEPTHWISE_CONV2D {
         qnt::depthwise_conv2d
     } else {
         qnt::conv2d
@@ -206,11 +207,11 @@ fn gemm_bias(cx: &Cx<'_>, i: usize, m: usize) -> Option<(usize, Vec<f32>)> {
     let user = |v: ValueId| g.ops.iter().position(|o| o.operands.contains(&v));
     let mut reshapes = 0;
     let mut v = g.ops[i].results[0];
-    while let Some(r) = user(v).filter(|&r| g.ops[r].name == "tosa.reshape" && cx.uses[v] == 1) {
+    while let Some(r) = user(v).filter(|&r| g.ops[r].name == tosa::RESHAPE && cx.uses[v] == 1) {
         reshapes += 1;
         v = g.ops[r].results[0];
     }
-    let a = user(v).filter(|&a| g.ops[a].name == "tosa.add" && cx.uses[v] == 1 && reshapes > 0)?;
+    let a = user(v).filter(|&a| g.ops[a].name == tosa::ADD && cx.uses[v] == 1 && reshapes > 0)?;
     let other = g.ops[a].operands.iter().copied().find(|&o| o != v)?;
     let (_, c) = cx.consts.get(&other)?;
     (c.len() == m).then(|| (a, c.clone()))

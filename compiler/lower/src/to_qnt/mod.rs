@@ -46,9 +46,10 @@ mod types;
 mod weights;
 
 use crate::{loc, LowerError};
+use nibble_graph::{attrs, tosa, Kind};
 use nibble_ir::{model, Attr, Func, Op, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
-use nibble_quantize::{weight_scales, Scheme, BITS_ATTR};
+use nibble_quantize::{weight_scales, Scheme};
 use std::collections::HashMap;
 use types::{act_type, bits_of, BITS};
 
@@ -122,14 +123,11 @@ impl<'g> Cx<'g> {
         f.attrs = g
             .attrs
             .iter()
-            .filter(|(k, _)| !k.starts_with("nibble.arg0_"))
+            .filter(|(k, _)| *k != attrs::ARG0_MIN && *k != attrs::ARG0_MAX)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let arg = f.add_arg(g.ty(g.args[0]).clone());
-        let (lo, hi) = match (
-            g.attrs.get("nibble.arg0_min"),
-            g.attrs.get("nibble.arg0_max"),
-        ) {
+        let (lo, hi) = match (g.attrs.get(attrs::ARG0_MIN), g.attrs.get(attrs::ARG0_MAX)) {
             (Some(Attr::Float(lo, _)), Some(Attr::Float(hi, _))) => (*lo, *hi),
             _ => {
                 return Err(LowerError::Quantize {
@@ -142,7 +140,7 @@ impl<'g> Cx<'g> {
         let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
         let x = qnt::quantize(&mut f, arg, act_type(&shape, lo, hi, BITS, cfg.scheme));
         let mut consts = HashMap::new();
-        for op in g.ops.iter().filter(|o| o.name == "tosa.const") {
+        for op in g.ops.iter().filter(|o| o.name == tosa::CONST) {
             let (ty, bytes) = op.dense("values")?;
             consts.insert(op.results[0], (ty, model::dense_f32(bytes)));
         }
@@ -238,28 +236,28 @@ const SUPPORTED: &str = "quantizable ops: tosa.conv2d, tosa.depthwise_conv2d, to
 fn pattern_for(op: &Op) -> Option<Pattern> {
     let table = || tables::is_table(op).then_some(tables::lookup_table as Pattern);
     Some(match op.name.as_str() {
-        "tosa.const" => nothing,
-        "tosa.const_shape" => const_shape,
-        "tosa.slice" => movement::slice,
-        "tosa.resize" => movement::resize,
-        "tosa.concat" => movement::concat,
-        "tosa.transpose" => movement::transpose,
-        "tosa.reshape" => movement::reshape,
-        "tosa.max_pool2d" => pool::max_pool,
-        "tosa.avg_pool2d" => pool::avg_pool,
-        "tosa.clamp" => epilogue::clamp,
-        "tosa.add" | "tosa.sub" => elementwise::add_sub,
-        "tosa.mul" => elementwise::mul,
-        "tosa.conv2d" | "tosa.depthwise_conv2d" | "tosa.transpose_conv2d" => layers::conv,
-        "tosa.matmul" => layers::matmul,
-        "tosa.sigmoid" | "tosa.tanh" | "tosa.erf" => table()?,
-        "tosa.custom" => match op.custom_name() {
-            "layer_norm" => layer_norm::layer_norm,
-            "clamp_channels" => epilogue::clamp,
-            "scaled_hard_swish" => epilogue::scaled_hard_swish,
-            "prelu" => epilogue::prelu,
-            "squeeze_excite" => squeeze_excite::squeeze_excite,
-            "softmax" => softmax::softmax,
+        tosa::CONST => nothing,
+        tosa::CONST_SHAPE => const_shape,
+        tosa::SLICE => movement::slice,
+        tosa::RESIZE => movement::resize,
+        tosa::CONCAT => movement::concat,
+        tosa::TRANSPOSE => movement::transpose,
+        tosa::RESHAPE => movement::reshape,
+        tosa::MAX_POOL2D => pool::max_pool,
+        tosa::AVG_POOL2D => pool::avg_pool,
+        tosa::CLAMP => epilogue::clamp,
+        tosa::ADD | tosa::SUB => elementwise::add_sub,
+        tosa::MUL => elementwise::mul,
+        tosa::CONV2D | tosa::DEPTHWISE_CONV2D | tosa::TRANSPOSE_CONV2D => layers::conv,
+        tosa::MATMUL => layers::matmul,
+        tosa::SIGMOID | tosa::TANH | tosa::ERF => table()?,
+        tosa::CUSTOM => match Kind::of(op) {
+            Some(Kind::LayerNorm) => layer_norm::layer_norm,
+            Some(Kind::ClampChannels) => epilogue::clamp,
+            Some(Kind::ScaledHardSwish) => epilogue::scaled_hard_swish,
+            Some(Kind::Prelu) => epilogue::prelu,
+            Some(Kind::SqueezeExcite) => squeeze_excite::squeeze_excite,
+            Some(Kind::Softmax) => softmax::softmax,
             _ => table()?,
         },
         _ => return None,
@@ -356,7 +354,7 @@ fn check_wide_decisions(
         };
         let found = g.ops.iter().filter(marked).filter(same_node).any(made_wide);
         if !found {
-            return Err(err(op, format!("{BITS_ATTR} = 16, but its result is not a tensor of its own at the quant level (it keeps its input's type, or is fused into the op after it): choose the producer, or the last op of the fused layer")));
+            return Err(err(op, format!("{} = 16, but its result is not a tensor of its own at the quant level (it keeps its input's type, or is fused into the op after it): choose the producer, or the last op of the fused layer", attrs::BITS)));
         }
     }
     Ok(())

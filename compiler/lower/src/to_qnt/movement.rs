@@ -6,6 +6,7 @@ use super::err;
 use super::types::out_type;
 use super::{Cx, Lowered};
 use crate::LowerError;
+use nibble_graph::tosa;
 use nibble_ir::{Attr, Elem, Type};
 use nibble_qnt as qnt;
 use nibble_quantize::fixed_multiplier;
@@ -23,7 +24,7 @@ pub(super) fn slice(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
         .ops
         .iter()
         .filter(|o| o.operands.contains(&op.results[0]))
-        .all(|o| o.name == "tosa.max_pool2d");
+        .all(|o| o.name == tosa::MAX_POOL2D);
     if at_origin && only_pools {
         return Ok(Lowered::Value(cx.input(op, 0)?));
     }

@@ -1,4 +1,4 @@
-//! Softmax (`nibble.softmax`, last axis): probabilities in [0, 1) on a fixed grid, 2^-8 with
+//! Softmax (the `nibble` layer `softmax`, last axis): probabilities in [0, 1) on a fixed grid, 2^-8 with
 //! zero point -128 when asymmetric, else 2^-7, from a Q15 exponential table of the input's grid.
 
 use super::tables::exp_table;

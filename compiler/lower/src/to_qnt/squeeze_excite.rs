@@ -1,4 +1,4 @@
-//! Squeeze-excite (`nibble.squeeze_excite`) as one `qnt.squeeze_excite`: its two 1×1 layers'
+//! Squeeze-excite (the `nibble` layer `squeeze_excite`) as one `qnt.squeeze_excite`: its two 1×1 layers'
 //! int8 weights and i32 biases (w2 and b2 with the gate's α, β folded in), and the fixed-point
 //! parameters of the pool, the hidden activation (ReLU-like with a cap, or SiLU through the
 //! interpolated sigmoid) and the gate (hard sigmoid in Q15, or the interpolated sigmoid), sized
@@ -9,6 +9,7 @@ use super::types::multipliers;
 use super::weights::{quantize_bias, quantize_weights_along, raise_for_bias};
 use super::{err, Cx, Lowered, QuantConfig};
 use crate::LowerError;
+use nibble_graph::SqueezeExcite;
 use nibble_ir::{Op, QuantType};
 use nibble_qnt as qnt;
 use nibble_quantize::{fixed_multiplier, quantize_value, weight_scales, WeightWidth::W8};
@@ -196,7 +197,7 @@ fn params(
     w: &[Vec<f32>],
     cfg: &QuantConfig,
 ) -> Result<SqueezeExciteParams, LowerError> {
-    let se = nibble_interp::float::squeeze_excite_params(op).map_err(|e| err(op, e.to_string()))?;
+    let se = SqueezeExcite::from_op(op).map_err(|e| err(op, e.to_string()))?;
     // SiLU is unbounded above like a ReLU and dips to −0.2785 below.
     let hidden_max = if se.silu {
         f64::INFINITY

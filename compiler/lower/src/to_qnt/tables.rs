@@ -6,16 +6,15 @@ use super::elementwise::elementwise_chain;
 use super::types::{out_type, stored, BITS};
 use super::{err, Cx, Lowered};
 use crate::LowerError;
-use nibble_ir::{Attr, Op};
+use nibble_graph::layers::label;
+use nibble_graph::Activation;
+use nibble_ir::Op;
 use nibble_qnt as qnt;
 
 /// Whether `op` is a unary activation the conversion tabulates (tosa.sigmoid/tanh/erf, nibble
 /// hard_swish/hard_sigmoid/swish/gelu).
 pub(super) fn is_table(op: &Op) -> bool {
-    nibble_interp::float::unary_activation(op)
-        .ok()
-        .flatten()
-        .is_some()
+    Activation::of(op).ok().flatten().is_some()
 }
 
 /// A unary activation on int8 is a 256-entry table: dequantize every input code, apply the
@@ -25,7 +24,7 @@ pub(super) fn lookup_table(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerEr
     let g = cx.g;
     let op = &g.ops[i];
     let (x, q) = cx.quant_input(op, 0)?;
-    let act = nibble_interp::float::unary_activation(op)
+    let act = Activation::of(op)
         .map_err(|e| err(op, e.to_string()))?
         .ok_or_else(|| err(op, "no activation function"))?;
     let (last, steps) = elementwise_chain(g, i, &cx.uses, &cx.consts);
@@ -44,11 +43,7 @@ pub(super) fn lookup_table(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerEr
             stored(&out, y) as i8
         })
         .collect();
-    let name = match op.attrs.get("operator_name") {
-        Some(Attr::Str(n)) => n.clone(),
-        _ => op.name.trim_start_matches("tosa.").to_string(),
-    };
-    let value = qnt::lut(&mut cx.f, x, ty, &table, &name);
+    let value = qnt::lut(&mut cx.f, x, ty, &table, label(op));
     Ok(Lowered::Chain { last, value })
 }
 

@@ -4,8 +4,9 @@
 
 use super::err;
 use crate::LowerError;
+use nibble_graph::attrs;
 use nibble_ir::{Elem, Op, QuantAxisType, QuantType, Type};
-use nibble_quantize::{activation_params, fixed_multiplier, quantize_value, Scheme, BITS_ATTR};
+use nibble_quantize::{activation_params, fixed_multiplier, quantize_value, Scheme};
 
 /// The default activation and weight width.
 pub(super) const BITS: u32 = 8;
@@ -52,7 +53,7 @@ pub(super) fn acc_type(shape: &[i64], scales: &[f64]) -> Type {
 
 /// The calibrated range of `op`'s result.
 pub(super) fn range(op: &Op) -> Result<(f64, f64), LowerError> {
-    match (op.float("nibble.min"), op.float("nibble.max")) {
+    match (op.float(attrs::MIN), op.float(attrs::MAX)) {
         (Ok(lo), Ok(hi)) => Ok((lo, hi)),
         _ => Err(err(op, "it has no range (nibble.min/nibble.max); calibrate first (nibble compile --calib) or annotate the op")),
     }
@@ -60,14 +61,14 @@ pub(super) fn range(op: &Op) -> Result<(f64, f64), LowerError> {
 
 /// The bit width chosen for `op`'s result (`nibble.bits`, 8 or 16; 8 when absent).
 pub(super) fn bits_of(op: &Op) -> Result<u32, LowerError> {
-    match op.attrs.get(BITS_ATTR) {
+    match op.attrs.get(attrs::BITS) {
         None => Ok(BITS),
-        Some(_) => match op.int(BITS_ATTR)? {
+        Some(_) => match op.int(attrs::BITS)? {
             8 => Ok(8),
             16 => Ok(16),
             b => Err(err(
                 op,
-                format!("{BITS_ATTR} = {b}: activations are 8 or 16 bits"),
+                format!("{} = {b}: activations are 8 or 16 bits", attrs::BITS),
             )),
         },
     }

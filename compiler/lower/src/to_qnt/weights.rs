@@ -5,11 +5,11 @@
 use super::types::{qtype, BITS};
 use super::{err, QuantConfig};
 use crate::LowerError;
+use nibble_graph::attrs;
 use nibble_ir::{Attr, Elem, Func, Op, QuantAxisType, Type, ValueId};
 use nibble_qnt as qnt;
 use nibble_quantize::{
     channel_of, grid_scales, layer_width, quantize_value, weight_scale, Scheme, WeightWidth,
-    WEIGHT_SCALES_ATTR,
 };
 
 /// The grid of a layer's weights (`nibble.weight_bits`; 8 bits without it).
@@ -31,7 +31,7 @@ pub(super) fn layer_scales(
     } else {
         1
     };
-    match op.dense_f32(WEIGHT_SCALES_ATTR) {
+    match op.dense_f32(attrs::WEIGHT_SCALES) {
         None => Ok(grid_scales(
             w,
             shape,
@@ -42,7 +42,7 @@ pub(super) fn layer_scales(
             width_of(op)?,
         )),
         Some(s) if s.len() == channels => Ok(s.iter().map(|&v| v as f64).collect()),
-        Some(s) => Err(err(op, format!("its weights were rounded for {} scale(s) ({WEIGHT_SCALES_ATTR}), but this granularity needs {channels}: round them with the same --granularity", s.len()))),
+        Some(s) => Err(err(op, format!("its weights were rounded for {} scale(s) ({}), but this granularity needs {channels}: round them with the same --granularity", s.len(), attrs::WEIGHT_SCALES))),
     }
 }
 
@@ -169,7 +169,7 @@ pub(super) fn corrected(b: &[f32], correction: &[f64]) -> Vec<f32> {
 /// The per-input-channel means calibration left on a layer (`nibble.input_mean`).
 pub(super) fn mean_of(op: &Op) -> Option<Vec<f64>> {
     Some(
-        op.dense_f32("nibble.input_mean")?
+        op.dense_f32(attrs::INPUT_MEAN)?
             .iter()
             .map(|&v| v as f64)
             .collect(),

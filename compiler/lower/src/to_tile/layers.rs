@@ -106,6 +106,10 @@ pub(super) fn layer(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> 
         _ => Err(err(op, "its result must be NHWC")),
     };
     let channels = *cx.shape(op.operands[1]).first().unwrap_or(&1);
+    let weight_bits = match op.attrs.get(qnt::keys::WEIGHT_BITS) {
+        Some(nibble_ir::Attr::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
     let f = &mut cx.f;
     let value = match op.name.as_str() {
         qnt::TRANSPOSE_CONV2D => {
@@ -124,6 +128,7 @@ pub(super) fn layer(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> 
                 window,
                 rq,
                 tile: whole()?,
+                weight_bits: weight_bits.clone(),
             };
             tile::conv2d(f, name, [x, w, b], out_ty, &p)
         }
@@ -131,6 +136,7 @@ pub(super) fn layer(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> 
             let p = tile::FullyConnected {
                 rq,
                 tile: [channels],
+                weight_bits: weight_bits.clone(),
             };
             tile::fully_connected(f, [x, w, b], out_ty, &p)
         }
