@@ -202,7 +202,9 @@ pub fn round_layer(
     nearest: bool,
 ) -> Result<Option<Vec<LayerRounding>>, QuantError> {
     let op = &func.ops[hs.op];
-    let Some(ci) = func.producers()[op.operands[1]] else { return Ok(None) };
+    let Some(ci) = func.producers()[op.operands[1]] else {
+        return Ok(None);
+    };
     let (wty, bytes) = func.ops[ci].dense("values")?;
     if wty.elem() != Some(&Elem::F32) {
         return Ok(None);
@@ -229,10 +231,18 @@ pub fn round_layer(
         .collect();
     let mut out = Vec::new();
     for &width in widths {
-        let scales: Vec<f64> = grid_scales(&rows, &[r as i64, k as i64], 0, per_channel, clamp_sigma, scheme, width)
-            .iter()
-            .map(|&s| s as f32 as f64)
-            .collect();
+        let scales: Vec<f64> = grid_scales(
+            &rows,
+            &[r as i64, k as i64],
+            0,
+            per_channel,
+            clamp_sigma,
+            scheme,
+            width,
+        )
+        .iter()
+        .map(|&s| s as f32 as f64)
+        .collect();
         let scale = |o: usize| scales[if scales.len() == 1 { 0 } else { o }];
         let mut errors = (0.0, 0.0);
         let mut rounded = vec![0.0f32; w.len()];
@@ -279,7 +289,9 @@ pub fn round_weights(
         let wv = op.operands[1];
         let shared = uses[wv] > 1;
         let rounding = round_layer(func, hs, &[width], scheme, per_channel, clamp_sigma, shared)?;
-        let Some(l) = rounding.and_then(|mut v| v.pop()) else { continue };
+        let Some(l) = rounding.and_then(|mut v| v.pop()) else {
+            continue;
+        };
         out.push(Rounded {
             name,
             nearest_error: l.nearest_error,
@@ -288,7 +300,9 @@ pub fn round_weights(
         if shared {
             continue;
         }
-        let Some(ci) = func.producers()[wv] else { continue };
+        let Some(ci) = func.producers()[wv] else {
+            continue;
+        };
         let wty = func.ops[ci].dense("values")?.0.clone();
         func.ops[ci]
             .attrs

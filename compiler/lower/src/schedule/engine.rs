@@ -131,8 +131,10 @@ fn is_pow2(m: i64) -> bool {
 /// The width of a layer's weights: its `weight_bits` attribute (sub-8-bit layers), else the
 /// storage width of its weight operand.
 pub fn weight_bits(f: &Func, op: &Op) -> u32 {
-    if let Ok(b) = op.int("weight_bits") {
-        return b as u32;
+    if let Some(Attr::Str(s)) = op.attrs.get(tile::keys::WEIGHT_BITS) {
+        if let Ok(w) = s.parse::<nibble_quantize::WeightWidth>() {
+            return w.storage_bits();
+        }
     }
     match op.operands.get(1).and_then(|&w| f.ty(w).elem().cloned()) {
         Some(Elem::Int(b)) => b,
