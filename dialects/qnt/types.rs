@@ -1,9 +1,10 @@
 //! The element types the semantics fix, per op: which storage widths each operand and the
-//! result may have (an i8 or i16 activation, i8 weights, i32 biases and accumulators, f32 at
-//! the host boundary). IRDL cannot say this of a builtin tensor (`irdl.parametric` takes only
-//! IRDL-defined types, `irdl.is` only one exact type), so the dialects state it here as data,
-//! next to their op lists, and [`check`] verifies a function against it; the IRDL definitions
-//! keep what IRDL can express (attribute values, operands that share one type).
+//! result may have (an i8 or i16 activation, i8 weights — i4, i2 on a grid below 8 bits — i32
+//! biases and accumulators, f32 at the host boundary). IRDL cannot say this of a builtin
+//! tensor (`irdl.parametric` takes only IRDL-defined types, `irdl.is` only one exact type), so
+//! the dialects state it here as data, next to their op lists, and [`check`] verifies a
+//! function against it; the IRDL definitions keep what IRDL can express (attribute values,
+//! operands that share one type).
 
 use crate::attr::{loc, DialectError};
 use nibble_ir::{Elem, Func, Op, Type};
@@ -18,11 +19,13 @@ pub const I32: Widths = &[32];
 pub const ACT: Widths = &[8, 16];
 /// An activation or an accumulator.
 pub const ACT_OR_ACC: Widths = &[8, 16, 32];
-/// The weights of a conv / depthwise / fully connected layer: 8 bits, or a narrower grid
-/// (4 bits; 2 bits for 2-bit, ternary and binary grids — the layer's `weight_bits` says which).
+/// A layer's weights: 8 bits, or a grid below 8 bits typed with its storage bits (4; 2 for
+/// 2-bit, ternary and binary grids; `--weight-bits`).
 pub const WEIGHTS: Widths = &[8, 4, 2];
-/// Stored weights or biases.
-pub const DATA: Widths = &[8, 4, 2, 32];
+/// Stored weights or biases (the tile level holds weights below 8 bits as i8 values).
+pub const DATA: Widths = &[8, 32];
+/// A qnt constant: weights on any grid, or biases.
+pub const QNT_DATA: Widths = &[8, 4, 2, 32];
 
 /// The element types of one op: one entry per operand (the last one repeats for variadic
 /// operands), and the result's.
@@ -118,7 +121,7 @@ pub const SIGNATURES: &[Signature] = {
     &[
         sig(QUANTIZE, &[F32], ACT),
         sig(DEQUANTIZE, &[ACT], F32),
-        sig(CONST, &[], DATA),
+        sig(CONST, &[], QNT_DATA),
         sig(CONV2D, &[ACT, WEIGHTS, I32], I32),
         sig(DEPTHWISE_CONV2D, &[ACT, WEIGHTS, I32], I32),
         sig(FULLY_CONNECTED, &[ACT, WEIGHTS, I32], I32),

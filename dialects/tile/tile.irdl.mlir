@@ -358,4 +358,37 @@ irdl.dialect @tile {
     %hidden_out_shift_attr = irdl.base "#builtin.integer"
     irdl.attributes {"pool_multiplier" = %pool_multiplier_attr, "pool_shift" = %pool_shift_attr, "hidden_multiplier" = %hidden_multiplier_attr, "hidden_shift" = %hidden_shift_attr, "hidden_max" = %hidden_max_attr, "hidden_table" = %hidden_table_attr, "hidden_out_shift" = %hidden_out_shift_attr, "gate_multiplier" = %gate_multiplier_attr, "gate_shift" = %gate_shift_attr, "gate_table" = %gate_table_attr, "multiplier" = %multiplier_attr, "shift" = %shift_attr, "input_zp" = %input_zp_attr, "output_zp" = %output_zp_attr, "clamp_min" = %clamp_min_attr, "clamp_max" = %clamp_max_attr, "offset" = %offset_attr}
   }
+  // Scheduled programs (npu targets, docs/dialects/tile.md "Data movement"): tensors live in
+  // external memory (DRAM), compute ops run on tiles in on-chip SRAM, and these three ops move
+  // data between the two. An uninitialised DRAM tensor at `offset` in the arena, filled by
+  // dma_store.
+  irdl.operation @alloc {
+    %output = irdl.base "!builtin.tensor"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.results(output: %output)
+    irdl.attributes {"offset" = %offset_attr}
+  }
+  // Copies the box of `source` (a DRAM tensor or a constant) that starts at `start` (sizes:
+  // the result's shape) into an SRAM tile at `sram_offset`.
+  irdl.operation @dma_load {
+    %source = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %start_attr = irdl.base "#builtin.dense_array"
+    %sram_offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(source: %source)
+    irdl.results(output: %output)
+    irdl.attributes {"start" = %start_attr, "sram_offset" = %sram_offset_attr}
+  }
+  // `dest` with the box that starts at `start` replaced by the SRAM tile `tile` (functional:
+  // the result is dest's DRAM buffer, at the same `offset`, after the copy).
+  irdl.operation @dma_store {
+    %tile = irdl.base "!builtin.tensor"
+    %dest = irdl.base "!builtin.tensor"
+    %output = irdl.base "!builtin.tensor"
+    %start_attr = irdl.base "#builtin.dense_array"
+    %offset_attr = irdl.base "#builtin.integer"
+    irdl.operands(tile: %tile, dest: %dest)
+    irdl.results(output: %output)
+    irdl.attributes {"start" = %start_attr, "offset" = %offset_attr}
+  }
 }

@@ -32,6 +32,10 @@ use nibble_ir::{Attr, Func, Op, Type, ValueId};
 /// The IRDL source, loaded into every nibble context.
 pub const IRDL: &str = include_str!("tile.irdl.mlir");
 
+#[path = "dma.rs"]
+mod dma;
+pub use dma::*;
+
 pub const QUANTIZE: &str = "tile.quantize";
 pub const DEQUANTIZE: &str = "tile.dequantize";
 pub const CONST: &str = "tile.const";
@@ -81,6 +85,9 @@ pub const OPS: &[&str] = &[
     RESIZE,
     TRANSPOSE_CONV2D,
     SQUEEZE_EXCITE,
+    ALLOC,
+    DMA_LOAD,
+    DMA_STORE,
 ];
 
 /// The function attribute holding the bytes of the activation arena its memory plan needs.

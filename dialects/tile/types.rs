@@ -4,16 +4,16 @@
 
 use crate::*;
 use nibble_ir::Func;
-use nibble_qnt::types::{check, sig, Signature, Storage, ACT, ACT_OR_ACC, DATA, F32, I32, I8, WEIGHTS};
+use nibble_qnt::types::{check, sig, Signature, Storage, ACT, ACT_OR_ACC, DATA, F32, I32, I8};
 
 /// One signature per tile op.
 pub const SIGNATURES: &[Signature] = &[
     sig(QUANTIZE, &[F32], ACT),
     sig(DEQUANTIZE, &[ACT], F32),
     sig(CONST, &[], DATA),
-    sig(CONV2D, &[ACT, WEIGHTS, I32], ACT),
-    sig(DEPTHWISE_CONV2D, &[ACT, WEIGHTS, I32], ACT),
-    sig(FULLY_CONNECTED, &[ACT, WEIGHTS, I32], ACT),
+    sig(CONV2D, &[ACT, I8, I32], ACT),
+    sig(DEPTHWISE_CONV2D, &[ACT, I8, I32], ACT),
+    sig(FULLY_CONNECTED, &[ACT, I8, I32], ACT),
     sig(TRANSPOSE_CONV2D, &[I8, I8, I32], I8),
     sig(MATMUL, &[I8, I8], I8),
     sig(REQUANT, &[ACT_OR_ACC], ACT),

@@ -16,7 +16,7 @@ func.func @i32_weights(%arg0: tensor<1x4x4x2xf32>) -> tensor<1x4x4x2xf32> {
   %x = "qnt.quantize"(%arg0) : (tensor<1x4x4x2xf32>) -> !x
   %w = "qnt.const"() {value = dense<1> : tensor<2x1x1x2xi32>} : () -> tensor<2x1x1x2x!quant.uniform<i32:f32, 1.0e-1>>
   %b = "qnt.const"() {value = dense<0> : tensor<2xi32>} : () -> tensor<2x!quant.uniform<i32:f32, 5.0e-2>>
-  // WEIGHTS: nibble-lower-tile: 'qnt.conv2d' at loc("{{.*}}weights.mlir":[[@LINE+1]]:{{[0-9]+}}): operand 1 must be quantized i8, got tensor<2x1x1x2x!quant.uniform<i32:f32, {{.*}}>>
+  // WEIGHTS: nibble-lower-tile: 'qnt.conv2d' at loc("{{.*}}weights.mlir":[[@LINE+1]]:{{[0-9]+}}): operand 1 must be quantized i8 or quantized i4 or quantized i2, got tensor<2x1x1x2x!quant.uniform<i32:f32, {{.*}}>>
   %c = "qnt.conv2d"(%x, %w, %b) {dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (!x, tensor<2x1x1x2x!quant.uniform<i32:f32, 1.0e-1>>, tensor<2x!quant.uniform<i32:f32, 5.0e-2>>) -> !acc
   %r = "qnt.requant"(%c) {multiplier = 1073741824 : i32, shift = 33 : i32, rounding_mode = "SINGLE_ROUND"} : (!acc) -> !x
   %y = "qnt.dequantize"(%r) : (!x) -> tensor<1x4x4x2xf32>
@@ -44,7 +44,7 @@ func.func @narrow_bias(%arg0: tensor<1x4x4x2xf32>) -> tensor<1x4x4x2xf32> {
 func.func @plain_weights(%arg0: tensor<1x4x4x2xf32>) -> tensor<1x4x4x2xf32> {
   %x = "qnt.quantize"(%arg0) : (tensor<1x4x4x2xf32>) -> !x
   %w = "qnt.const"() {value = dense<1> : tensor<2x1x1x2xi8>} : () -> tensor<2x1x1x2xi8>
-  // PLAIN: 'qnt.const' at loc("{{.*}}plain.mlir":[[@LINE-1]]:{{[0-9]+}}): the result must be quantized i8 or quantized i32, got tensor<2x1x1x2xi8>
+  // PLAIN: 'qnt.const' at loc("{{.*}}plain.mlir":[[@LINE-1]]:{{[0-9]+}}): the result must be quantized i8 or quantized i4 or quantized i2 or quantized i32, got tensor<2x1x1x2xi8>
   %b = "qnt.const"() {value = dense<0> : tensor<2xi32>} : () -> tensor<2x!quant.uniform<i32:f32, 5.0e-2>>
   %c = "qnt.conv2d"(%x, %w, %b) {dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (!x, tensor<2x1x1x2xi8>, tensor<2x!quant.uniform<i32:f32, 5.0e-2>>) -> !acc
   %r = "qnt.requant"(%c) {multiplier = 1073741824 : i32, shift = 33 : i32, rounding_mode = "SINGLE_ROUND"} : (!acc) -> !x

@@ -35,7 +35,7 @@
 // CHECK: "tile.reshape"
 // CHECK: "tile.fully_connected"
 // CHECK: "tile.dequantize"
-// PLAN: func.func @all_ops({{.*}} attributes {nibble.arena_bytes = 128 : i64, nibble.target = "generic-npu"}
+// PLAN: func.func @all_ops({{.*}} attributes {nibble.arena_bytes = 128 : i64, nibble.target = "host"}
 // PLAN: "tile.conv2d"{{.*}}offset = 0 : i64{{.*}}tile = array<i64: 4, 2>
 // PLAN: "tile.fully_connected"{{.*}}tile = array<i64: 3>
 func.func @all_ops(%arg0: tensor<1x4x4x2xf32>) -> tensor<1x3xf32> {

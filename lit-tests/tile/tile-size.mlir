@@ -1,26 +1,40 @@
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size)' | FileCheck %s --check-prefix=GENERIC
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size{target=generic-npu})' | FileCheck %s --check-prefix=GENERIC
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size{target=%S/Inputs/tiny-npu.toml})' | FileCheck %s --check-prefix=TINY
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size)' | FileCheck %s --check-prefix=HOST
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size{target=host})' | FileCheck %s --check-prefix=HOST
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size{target=%S/Inputs/tiny-host.toml})' | FileCheck %s --check-prefix=TINY
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size{target=generic-npu})' | FileCheck %s --check-prefix=NPU
+// RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-tile-size{target=%S/Inputs/test-npu-1k.toml})' 2>&1 | FileCheck %s --check-prefix=TOOBIG
 
 // nibble-tile-size replaces the one-tile schedule nibble-lower-tile leaves with tiles that fit
 // the target's SRAM, and names the target; offsets and everything else stay as they are.
-// generic-npu (64 KiB): the conv's 128 output channels halve until their 3x3x64 weight slice
-// fits half the SRAM (32), then 14 of its 30 output rows fit with the input rows they read;
-// the fully connected layer keeps 8 of its 256 channels per tile (8 x 4096 weights + input).
-// A depthwise conv is one tile, its whole output.
-// GENERIC-LABEL: func.func @main
-// GENERIC-SAME: nibble.target = "generic-npu"
-// GENERIC-NOT: nibble.arena_bytes
-// GENERIC: "tile.conv2d"{{.*}}offset = 0 : i64{{.*}}tile = array<i64: 14, 32>}
-// GENERIC: "tile.depthwise_conv2d"{{.*}}tile = array<i64: 28, 32>}
-// GENERIC: "tile.fully_connected"{{.*}}tile = array<i64: 8>}
+// host (the default; a 1 MiB cache budget): the conv's whole output is one tile (its 3x3x64
+// weights of all 128 channels fit half the budget), the fully connected layer keeps 128 of its
+// 256 channels per tile (weights + input + output fit); a depthwise conv is one tile.
+// HOST-LABEL: func.func @main
+// HOST-SAME: nibble.target = "host"
+// HOST-NOT: nibble.arena_bytes
+// HOST: "tile.conv2d"{{.*}}offset = 0 : i64{{.*}}tile = array<i64: 30, 128>}
+// HOST: "tile.depthwise_conv2d"{{.*}}tile = array<i64: 28, 32>}
+// HOST: "tile.fully_connected"{{.*}}tile = array<i64: 128>}
 
-// A smaller target: the channels stop at its 4 MAC rows, one output row per tile.
+// A small host budget: the channels stop at its 4 MAC rows, one output row per tile.
 // TINY-LABEL: func.func @main
-// TINY-SAME: nibble.target = "tiny-npu"
+// TINY-SAME: nibble.target = "tiny-host"
 // TINY: "tile.conv2d"{{.*}}tile = array<i64: 1, 4>}
 // TINY: "tile.depthwise_conv2d"{{.*}}tile = array<i64: 28, 32>}
 // TINY: "tile.fully_connected"{{.*}}tile = array<i64: 1>}
+
+// An accelerator (generic-npu, 64 KiB): the cost model's fastest tile whose double-buffered
+// working set fits, for every layer it computes — the depthwise conv and the slice too are
+// tiled (rows x channels, rows).
+// NPU-LABEL: func.func @main
+// NPU-SAME: nibble.target = "generic-npu"
+// NPU: "tile.conv2d"{{.*}}tile = array<i64: 4, 16>}
+// NPU: "tile.depthwise_conv2d"{{.*}}tile = array<i64: 4, 8>}
+// NPU: "tile.fully_connected"{{.*}}tile = array<i64: 4>}
+
+// 1 KiB of SRAM: even one output row of 1 channel of the conv (3 input rows of 32x64) does not
+// fit twice: an error naming the layer and the SRAM it needs.
+// TOOBIG: nibble-tile-size: cannot schedule 'tile.conv2d'{{.*}}: layer 'conv2d#3' needs {{[0-9]+}} bytes of SRAM even in its smallest tile (double-buffered); target 'test-npu-1k' has 1024
 func.func @main(%arg0: tensor<1x32x32x64xf32>) -> tensor<1x256xf32> {
   %0 = "tile.quantize"(%arg0) {scale = 5.0e-1 : f64, zero_point = 0 : i32} : (tensor<1x32x32x64xf32>) -> tensor<1x32x32x64xi8>
   %w = "tile.const"() {value = dense<1> : tensor<128x3x3x64xi8>} : () -> tensor<128x3x3x64xi8>

@@ -7,6 +7,7 @@ mod error;
 mod files;
 mod metrics;
 mod npy;
+mod plugins;
 mod progress;
 mod report;
 
@@ -40,6 +41,12 @@ enum Cmd {
     Ops,
     /// Score model outputs: top-1 (or CTC character) accuracy against labels, decision agreement and SQNR against a reference.
     Eval(cmd::eval::Args),
+    /// List the shipped targets (host, generic-npu, npu-mcu, npu-edge); `--target` takes one
+    /// of them or a TOML file.
+    Targets,
+    /// The static cycle estimate of a compiled program on its accelerator target, per layer
+    /// with the roofline bound, and its latency and FPS.
+    Estimate(cmd::estimate::Args),
     /// Run a model with the reference interpreter: .onnx or graph .mlir (float), qnt or tile .mlir (integer, bit-exact).
     Run(cmd::run::Args),
 }
@@ -53,6 +60,8 @@ fn run(cmd: Cmd) -> error::Res<()> {
         Cmd::Ops => cmd::ops::run(),
         Cmd::Eval(a) => cmd::eval::run(a),
         Cmd::Run(a) => cmd::run::run(a),
+        Cmd::Targets => cmd::targets::run(),
+        Cmd::Estimate(a) => cmd::estimate::run(a),
     }
 }
 

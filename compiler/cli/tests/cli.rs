@@ -13,6 +13,12 @@ use std::process::{Command, Output};
 mod driver;
 #[path = "cli/kernels.rs"]
 mod kernels;
+#[path = "cli/npu.rs"]
+mod npu;
+#[path = "cli/vendor.rs"]
+mod vendor;
+
+use npu::build_and_compare;
 #[path = "cli/trust.rs"]
 mod trust;
 

@@ -13,6 +13,7 @@
 //! model id.
 
 mod arrays;
+pub mod ext;
 mod harness;
 mod header;
 mod kernels;
@@ -68,23 +69,5 @@ fn func_err(msg: &str) -> CodegenError {
 
 /// The generated files: (file name, contents).
 pub fn emit(f: &Func) -> Result<Vec<(String, String)>, CodegenError> {
-    let Some(arena) = nibble_tile::arena_bytes(f) else {
-        return Err(func_err(
-            "no memory plan (nibble.arena_bytes); run the tile lowering first",
-        ));
-    };
-    nibble_tile::types::check_types(f)?;
-    let s = schedule::schedule(f)?;
-    let (model_c, id) = model::model_c(f, &s, arena)?;
-    let in_shape = f.args.first().map(|&a| f.ty(a).shape().unwrap_or(&[]));
-    let in_shape = in_shape.unwrap_or(&[]);
-    let model_h = header::model_h(&s, in_shape, arena, id);
-    let main_c = harness::main_c(f, &s, in_shape, &names::id_check(id));
-    Ok(vec![
-        ("model.h".into(), model_h),
-        ("model.c".into(), model_c),
-        ("nibble_runtime.h".into(), RUNTIME_H.into()),
-        ("nibble_runtime.c".into(), RUNTIME_C.into()),
-        ("main.c".into(), main_c),
-    ])
+    ext::emit_with(f, &mut ext::Plain)
 }

@@ -1,13 +1,14 @@
-//! Weights narrower than 8 bits, packed in `model.c`: a `tile.const` whose result is `i4` is
-//! stored two values a byte, `i2` (2-bit and ternary grids) four a byte, and the weights of a
-//! layer on the binary grid (`weight_bits = "binary"`, values ±1) eight a byte. Values go
+//! Weights narrower than 8 bits, packed in `model.c`: the tile level holds a layer's weights as
+//! i8 values and names their grid in the layer's `weight_bits`; the weights of a 4-bit layer are
+//! stored two values a byte, of a 2-bit or ternary layer four a byte, and of a binary layer
+//! (values ±1) eight a byte. Values go
 //! lowest bits first; 4- and 2-bit fields are two's complement, a binary bit is +1 when set
 //! and −1 when clear. Before each kernel that reads them, the runtime's `nb_unpack_*` writes
 //! the values as int8 into one scratch buffer (`nb_wscratch`, as large as the largest packed
 //! constant), so the kernels and the arithmetic are those of 8-bit weights, bit for bit.
 
 use crate::{err, CodegenError};
-use nibble_ir::{Elem, Func, Op, ValueId};
+use nibble_ir::{Attr, Elem, Func, Op, ValueId};
 use nibble_tile as tile;
 
 /// How a constant is stored.
@@ -22,20 +23,31 @@ pub(crate) enum Packing {
 }
 
 impl Packing {
-    /// The packing of constant `r` (the result of `op`), if it is packed: from its element type,
-    /// and the binary grid from the `weight_bits` of the layers that read it.
+    /// The packing of constant `r` (the result of `op`), if it is packed: from the
+    /// `weight_bits` (the grid) of the layers that read it — "4" packs two a byte, "2" and
+    /// "ternary" four, "binary" eight. Readers that disagree are an error.
     pub(crate) fn of(f: &Func, op: &Op, r: ValueId) -> Result<Option<Packing>, CodegenError> {
-        match f.ty(r).elem() {
-            Some(Elem::Int(4)) => Ok(Some(Packing::S4)),
-            Some(Elem::Int(2)) => {
-                let binary = f.ops.iter().filter(|o| o.operands.contains(&r)).any(|o| {
-                    matches!(o.attrs.get(tile::keys::WEIGHT_BITS),
-                        Some(nibble_ir::Attr::Str(s)) if s == "binary")
-                });
-                Ok(Some(if binary { Packing::B1 } else { Packing::S2 }))
+        let mut grids = f.ops.iter().filter(|o| o.operands.contains(&r)).map(|o| {
+            match o.attrs.get(tile::keys::WEIGHT_BITS) {
+                Some(Attr::Str(s)) => s.as_str(),
+                _ => "8",
             }
-            Some(Elem::Int(8 | 32)) => Ok(None),
-            _ => Err(err(op, "only i2, i4, i8 and i32 constants are supported")),
+        });
+        let Some(grid) = grids.next() else {
+            return Ok(None);
+        };
+        if grids.any(|g| g != grid) {
+            return Err(err(op, "layers on different weight grids read this constant"));
+        }
+        let packing = match grid {
+            "4" => Packing::S4,
+            "2" | "ternary" => Packing::S2,
+            "binary" => Packing::B1,
+            _ => return Ok(None),
+        };
+        match f.ty(r).elem() {
+            Some(Elem::Int(8)) => Ok(Some(packing)),
+            _ => Err(err(op, format!("weights on the {grid} grid must be i8 values"))),
         }
     }
 

@@ -3,6 +3,7 @@
 //! arrays, reshapes aliases of their input, and every other op one runtime call (written by
 //! [`crate::kernels`]) whose result lives in the arena at the op's planned offset.
 
+use crate::ext::{Cx, Extension};
 use crate::kernels::{self, arena_ptr, storage_bits, Kernel};
 use crate::names::c_comment;
 use crate::packing::Packing;
@@ -45,8 +46,8 @@ pub(crate) struct Schedule {
     pub scratch: usize,
 }
 
-/// Walks the ops of `f` in order.
-pub(crate) fn schedule(f: &Func) -> Result<Schedule, CodegenError> {
+/// Walks the ops of `f` in order (the extension writes the ops it claims).
+pub(crate) fn schedule(f: &Func, ext: &mut dyn Extension) -> Result<Schedule, CodegenError> {
     let mut walk = Walk {
         f,
         weights: String::new(),
@@ -56,6 +57,7 @@ pub(crate) fn schedule(f: &Func) -> Result<Schedule, CodegenError> {
         outputs: Vec::new(),
         packed: HashMap::new(),
     };
+    walk.body.push_str(&ext.prologue());
     for (i, op) in f.ops.iter().enumerate() {
         let _ = writeln!(
             walk.body,
@@ -63,7 +65,17 @@ pub(crate) fn schedule(f: &Func) -> Result<Schedule, CodegenError> {
             c_comment(&op.name),
             c_comment(op.loc.as_deref().unwrap_or(""))
         );
-        walk.op(i, op)?;
+        let mut cx = Cx {
+            f,
+            op,
+            i,
+            place: &mut walk.place,
+            tables: &mut walk.weights,
+            body: &mut walk.body,
+        };
+        if !ext.op(&mut cx)? {
+            walk.op(i, op, ext)?;
+        }
     }
     let input = walk
         .input
@@ -99,7 +111,7 @@ struct Packed {
 
 impl Walk<'_> {
     /// Op number `i`: its storage, and its call if it computes anything.
-    fn op(&mut self, i: usize, op: &Op) -> Result<(), CodegenError> {
+    fn op(&mut self, i: usize, op: &Op, ext: &mut dyn Extension) -> Result<(), CodegenError> {
         let f = self.f;
         let Some(&r) = op.results.first() else {
             return Err(err(op, "the op has no result"));
@@ -155,9 +167,12 @@ impl Walk<'_> {
             name => {
                 let write = kernels::writer(name).ok_or_else(|| err(op, "no C kernel"))?;
                 self.unpack(op)?;
+                let (before, after) = ext.around(f, op, i);
+                self.body.push_str(&before);
                 let mut kernel =
                     Kernel::new(f, op, i, &self.place, &mut self.weights, &mut self.body);
                 write(&mut kernel)?;
+                self.body.push_str(&after);
                 let offset = tile::offset(op);
                 let ty = if storage_bits(f, r) == 16 {
                     "int16_t"

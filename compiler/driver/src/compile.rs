@@ -8,22 +8,30 @@ use crate::options::{BitWidths, CompileOptions, WeightRounding};
 use crate::{func_of, module_text, Driver, Error, Event, Observer, Samples, Stage};
 use nibble_ir::Func;
 
-/// The files a compile produces (`main.c`: the harness, which `nibble compile` writes only
-/// with `--emit-main`).
-pub const OUTPUT_FILES: [&str; 8] = [
+/// The files a compile may produce (`main.c`: the harness, which `nibble compile` writes only
+/// with `--emit-main`; `model.npu.mlir` and `npu*`: the `npu` back end's). A compile removes
+/// all of them from its output directory first, so files of another target never linger.
+pub const OUTPUT_FILES: [&str; 14] = [
     "model.graph.mlir",
     "model.quant.mlir",
     "model.tile.mlir",
+    "model.npu.mlir",
     "model.c",
     "model.h",
     "nibble_runtime.c",
     "nibble_runtime.h",
+    "npu.h",
+    "npu_sim.c",
+    "npu_target.h",
     "main.c",
+    "target.toml",
+    "manifest.json",
 ];
 
-/// What a finished compile leaves besides its files: the tile-level program.
+/// What a finished compile leaves besides its files: the tile-level program and its target.
 pub struct Compiled {
     pub tile: Func,
+    pub target: nibble_target::Target,
 }
 
 impl Compiled {
@@ -51,11 +59,6 @@ pub fn weight_bytes(t: &Func) -> usize {
                 }
         })
         .sum()
-}
-
-/// The C files of a tile-level program.
-fn c_files(tile: &Func) -> Result<Vec<(String, String)>, Error> {
-    Ok(nibble_codegen_c::emit(tile)?)
 }
 
 /// Refuses calibration vectors holding inf or NaN (naming the vector and element), and warns
@@ -106,9 +109,9 @@ impl Driver {
         opts.check(!samples.is_empty())?;
         check_samples(samples, obs)?;
         if opts.equalize {
-            f = self.equalize(&f, opts.quant.scheme, samples, opts.absorb_bias, obs)?;
+            f = self.equalize(&f, opts.quant.scheme(), samples, opts.absorb_bias, obs)?;
         }
-        let method = opts.ranges.method(&opts.range, opts.quant.scheme);
+        let method = opts.ranges.method(&opts.range, opts.quant.scheme());
         obs.begin(samples.len() * opts.ranges.passes(), "calibrating");
         f = self.calibrate(&f, samples, method, || obs.tick())?;
         obs.end();
@@ -143,17 +146,42 @@ impl Driver {
         opts: &CompileOptions,
         mut sink: impl FnMut(&str, &str) -> Result<(), E>,
     ) -> Result<Compiled, E> {
+        let target = opts.target.load()?;
+        let backend = self.backend(&target)?;
+        let mut quant = opts.quant.clone();
+        quant.resolve_for(&target)?;
         let mut m = self.module(graph)?;
         sink(OUTPUT_FILES[0], &module_text(&m))?;
-        self.run_on(&mut m, Stage::Quantize(&opts.quant))?;
+        self.run_on(&mut m, Stage::Quantize(&quant))?;
         sink(OUTPUT_FILES[1], &module_text(&m))?;
         self.run_on(&mut m, Stage::Lower(&opts.target))?;
         sink(OUTPUT_FILES[2], &module_text(&m))?;
         let tile = func_of(&m)?;
-        for (name, text) in c_files(&tile)? {
+        if let (Some(lower), Some(file)) = (backend.lower, &backend.ir_file) {
+            self.run_text(
+                &mut m,
+                &format!("builtin.module({})", lower(&opts.target.target)),
+            )?;
+            sink(file, &module_text(&m))?;
+        }
+        let lowered = func_of(&m)?;
+        for (name, text) in (backend.codegen)(&lowered, &target).map_err(Error::Backend)? {
             sink(&name, &text)?;
         }
-        Ok(Compiled { tile })
+        let source = nibble_target::Target::source(&opts.target.target).map_err(Error::from)?;
+        sink("target.toml", &source)?;
+        sink("manifest.json", &crate::manifest::manifest(&tile, &target)?)?;
+        Ok(Compiled { tile, target })
+    }
+
+    /// The back end for `target`'s kind.
+    pub fn backend(
+        &self,
+        target: &nibble_target::Target,
+    ) -> Result<&nibble_passes::Backend, Error> {
+        self.registry
+            .backend(&target.kind)
+            .ok_or_else(|| Error::NoBackend(target.kind.clone(), self.registry.kinds().join(", ")))
     }
 
     /// [`Driver::prepare`] then [`Driver::emit`].

@@ -30,6 +30,12 @@ pub enum Error {
         index: usize,
         value: f32,
     },
+    /// A target whose kind no registered back end serves.
+    #[error("no back end for target kind '{0}' (registered: {1})")]
+    NoBackend(String, String),
+    /// A back end's code generator failed.
+    #[error("{0}")]
+    Backend(String),
     /// Options that contradict each other or lack the data they need.
     #[error("{0}")]
     Options(String),

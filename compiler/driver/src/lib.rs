@@ -11,6 +11,7 @@
 
 mod compile;
 mod error;
+pub mod manifest;
 mod observe;
 pub mod options;
 pub mod parse;
@@ -34,18 +35,48 @@ use melior::ir::Module;
 use nibble_ir::diagnostics::Diagnostic;
 use nibble_ir::mlir::{read_func, Mlir};
 use nibble_ir::Func;
+use nibble_passes::{Backend, Registry};
 use std::path::Path;
 
-/// An MLIR context with nibble's dialects and passes, and the compile steps run in it.
+/// An MLIR context with the registry's dialects and passes, and the compile steps run in it.
 pub struct Driver {
     mlir: Mlir,
+    registry: Registry,
+}
+
+/// nibble's own dialects and passes and the `host` back end (portable C, `nibble-codegen-c`):
+/// what a vendor's `register` function adds to.
+pub fn registry() -> Registry {
+    let mut r = Registry::builtin();
+    let host = Backend {
+        kind: nibble_target::HOST_KIND.into(),
+        schedule: None,
+        lower: None,
+        ir_file: None,
+        codegen: |f, _| nibble_codegen_c::emit(f).map_err(|e| e.to_string()),
+    };
+    r.add_backend(host).expect("the first back end");
+    r
 }
 
 impl Driver {
+    /// A driver with [`registry`]: nibble without vendor extensions.
     pub fn new() -> Result<Driver, Error> {
+        Driver::with_registry(registry())
+    }
+
+    /// A driver whose context loads `registry`'s dialects and whose pipelines find its passes
+    /// and back ends.
+    pub fn with_registry(registry: Registry) -> Result<Driver, Error> {
         Ok(Driver {
-            mlir: nibble_passes::context()?,
+            mlir: registry.context()?,
+            registry,
         })
+    }
+
+    /// The registry this driver compiles with.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// An ONNX model as imported (graph level, before clean-up).
@@ -80,7 +111,7 @@ impl Driver {
     pub fn opt(&self, text: &str, source: &str, pipeline: &str) -> Result<String, Error> {
         let mut m = self.mlir.parse(text, source)?;
         if !pipeline.trim().is_empty() {
-            nibble_passes::run_pipeline(&self.mlir, &mut m, pipeline)?;
+            nibble_passes::run_pipeline_with(&self.registry, &self.mlir, &mut m, pipeline)?;
         }
         Ok(module_text(&m))
     }
@@ -104,12 +135,28 @@ impl Driver {
         Ok(self.mlir.module_of(f)?)
     }
 
-    /// Runs the pipeline of `stage` on module `m`.
+    /// Runs the pipeline of `stage` on module `m` (the lowering for a target whose back end
+    /// schedules its own way: that back end's pipeline).
     fn run_on(&self, m: &mut Module, stage: Stage) -> Result<(), Error> {
-        Ok(nibble_passes::run_pipeline(
+        if let Stage::Lower(t) = stage {
+            let target = t.load()?;
+            if let Some(own) = self.backend(&target).ok().and_then(|b| b.schedule) {
+                return self.run_text(
+                    m,
+                    &format!("builtin.module(nibble-lower-tile,{})", own(&t.target)),
+                );
+            }
+        }
+        self.run_text(m, &pass_pipeline(stage))
+    }
+
+    /// Runs the pipeline `text` on module `m`.
+    fn run_text(&self, m: &mut Module, text: &str) -> Result<(), Error> {
+        Ok(nibble_passes::run_pipeline_with(
+            &self.registry,
             &self.mlir,
             m,
-            &pass_pipeline(stage),
+            text,
         )?)
     }
 

@@ -142,9 +142,10 @@ pub enum BitWidths {
 #[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct QuantOptions {
     /// Quantization scheme: power-of-two scales (shift-only requantization), symmetric, or
-    /// asymmetric activations (zero points; weights stay symmetric).
-    #[arg(long, value_enum, default_value = "symmetric")]
-    pub scheme: Scheme,
+    /// asymmetric activations (zero points; weights stay symmetric). Default: symmetric, or
+    /// pow2 on a target that requantizes by shifts only (requant.mode = "pow2").
+    #[arg(long, value_enum)]
+    pub scheme: Option<Scheme>,
     /// One weight scale per output channel of each conv/fully connected layer, or one per
     /// tensor (per-tensor weights lose the small channels of a layer whose channels differ
     /// in scale: ppocr_rec keeps 0 % of its characters with them, 97 % per channel).
@@ -165,17 +166,43 @@ impl QuantOptions {
     /// `scheme` and `granularity`, no weight clamping, no bias correction.
     pub fn new(scheme: Scheme, granularity: Granularity) -> QuantOptions {
         QuantOptions {
-            scheme,
+            scheme: Some(scheme),
             granularity,
             clamp_sigma: None,
             bias_correction: false,
         }
     }
+    /// The scheme: as given, else symmetric.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme.unwrap_or(Scheme::Symmetric)
+    }
+
+    /// The scheme for `target`: a pow2-only target gets pow2 unless the user asked for another
+    /// scheme, which is an error naming the target.
+    pub fn resolve_for(&mut self, target: &nibble_target::Target) -> Result<(), crate::Error> {
+        if !target.pow2_only() {
+            return Ok(());
+        }
+        match self.scheme {
+            None | Some(Scheme::Pow2) => {
+                self.scheme = Some(Scheme::Pow2);
+                Ok(())
+            }
+            Some(s) => Err(crate::Error::Options(format!(
+                "target '{}' requantizes by power-of-two shifts only (requant.mode = \"pow2\"): \
+                 --scheme {} needs multipliers it lacks; drop --scheme (pow2 is its default) \
+                 or pass --scheme pow2",
+                target.name,
+                s.name()
+            ))),
+        }
+    }
+
     /// The same decisions as the quantizer's configuration (for the steps that call it
     /// directly: GPTQ and the 16-bit choice).
     pub fn config(&self) -> nibble_lower::to_qnt::QuantConfig {
         nibble_lower::to_qnt::QuantConfig {
-            scheme: self.scheme.quant(),
+            scheme: self.scheme().quant(),
             per_channel: self.granularity == Granularity::Channel,
             clamp_sigma: self.clamp_sigma,
             bias_correction: self.bias_correction,
@@ -200,15 +227,16 @@ pub struct RangeOptions {
 /// The target a compile lowers for.
 #[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
 pub struct TargetOption {
-    /// Target accelerator: `generic-npu` or a TOML file.
-    #[arg(long = "target", default_value = "generic-npu")]
+    /// Target: a shipped one (`host`, the default: portable C; `generic-npu`, `npu-mcu`,
+    /// `npu-edge`: accelerators, see `nibble targets`) or a TOML file (docs/targets.md).
+    #[arg(long = "target", default_value = nibble_target::DEFAULT)]
     pub target: String,
 }
 
 impl Default for TargetOption {
     fn default() -> TargetOption {
         TargetOption {
-            target: "generic-npu".into(),
+            target: nibble_target::DEFAULT.into(),
         }
     }
 }

@@ -16,7 +16,8 @@ pub enum Stage<'a> {
     Equalize { scheme: Scheme, absorb_bias: bool },
     /// Calibrated graph → qnt level, requantization chains folded.
     Quantize(&'a QuantOptions),
-    /// qnt → tile level for a target.
+    /// qnt → tile level for a target: converted, tiles sized, scheduled (accelerator
+    /// targets: DMA and loop order), memory planned (arena; SRAM checked against the target).
     Lower(&'a TargetOption),
 }
 
@@ -31,7 +32,7 @@ pub fn pass_pipeline(stage: Stage) -> String {
         ),
         Stage::Quantize(q) => format!(
             "nibble-quantize{{scheme={} granularity={}{}{}}},nibble-fold-requant",
-            q.scheme.name(),
+            q.scheme().name(),
             q.granularity.name(),
             q.clamp_sigma
                 .map(|k| format!(" clamp-sigma={k}"))
@@ -43,7 +44,8 @@ pub fn pass_pipeline(stage: Stage) -> String {
             }
         ),
         Stage::Lower(t) => format!(
-            "nibble-lower-tile,nibble-check-accumulators,nibble-tile-size{{target={}}},nibble-plan-memory",
+            "nibble-lower-tile,nibble-check-accumulators,nibble-tile-size{{target={0}}},nibble-schedule{{target={0}}},\
+             nibble-plan-memory{{target={0}}}",
             t.target
         ),
     };

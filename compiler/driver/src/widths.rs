@@ -16,7 +16,8 @@ const SENSITIVITY_SAMPLES: usize = 16;
 
 /// The weight widths and activation widths `target` has.
 pub fn target_widths(target: &nibble_target::Target) -> (Vec<WeightWidth>, bool) {
-    let has = |b: u32| target.widths.contains(&b);
+    let widths = target.weight_widths();
+    let has = |b: u32| widths.contains(&b);
     let weights = WeightWidth::ALL
         .into_iter()
         .filter(|w| match w {
@@ -26,7 +27,7 @@ pub fn target_widths(target: &nibble_target::Target) -> (Vec<WeightWidth>, bool)
             WeightWidth::Binary => has(1),
         })
         .collect();
-    (weights, has(16))
+    (weights, target.activation_widths().contains(&16))
 }
 
 /// The op of the weight layer named `name` (its ONNX node), or an error listing close names.
@@ -70,7 +71,7 @@ impl Driver {
         let lacks = |i: usize, w: WeightWidth| {
             Error::Options(format!(
                 "layer '{}' cannot take {w}-bit weights: target {} multiplies weights of widths {:?} only",
-                names[i], target.name, target.widths
+                names[i], target.name, target.weight_widths()
             ))
         };
         for &(i, w) in &fixed {

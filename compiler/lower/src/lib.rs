@@ -2,10 +2,18 @@
 //! - [`to_qnt`]: graph → qnt, the quantization decisions (one module per op family);
 //! - [`to_tile`]: qnt → tile, fusing requantizations into the ops that produce accumulators;
 //! - [`tile_size`]: tile sizes for a target (`nibble-tile-size`);
-//! - [`memory_plan`]: the arena offsets (`nibble-plan-memory`);
+//! - [`schedule`]: the DMA schedule of an accelerator target (`nibble-schedule`): which unit
+//!   computes each layer, tiles, loop order, double buffering, explicit loads and stores;
+//! - [`memory_plan`]: the arena offsets (`nibble-plan-memory`), and with [`sram_plan`] the
+//!   SRAM offsets of a scheduled program's tiles;
+//! - [`estimate`]: the cycles of a scheduled program on its target (two timelines: DMA and
+//!   compute), per layer, with the roofline bound;
 //! - [`widths`]: which values may be 16-bit, and accumulator overflow checks.
 
+pub mod estimate;
 pub mod memory_plan;
+pub mod schedule;
+pub mod sram_plan;
 pub mod tile_size;
 pub mod to_qnt;
 pub mod to_tile;

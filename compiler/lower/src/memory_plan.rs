@@ -2,9 +2,13 @@
 //! into one arena whose size is the function's `nibble.arena_bytes`, buffers whose lifetimes
 //! do not overlap sharing space (first fit over a size-sorted interval list, 16-byte aligned).
 //! A reshape aliases its input; constants and host-boundary values live outside the arena.
+//! In a scheduled program (accelerator targets) the arena is external memory (DRAM): a
+//! `tile.alloc` is a buffer, its `tile.dma_store`s alias it, and the SRAM tiles (dma_load
+//! results, compute ops with an `sram_offset`) are placed in the SRAM by [`crate::sram_plan`].
 
 use crate::{require_tile_level, LowerError};
 use nibble_ir::{Attr, Elem, Func, Op, ValueId};
+use nibble_target::Target;
 use nibble_tile as tile;
 use std::collections::HashMap;
 
@@ -20,8 +24,14 @@ struct Buffer {
 fn in_arena(op: &Op) -> bool {
     !matches!(
         op.name.as_str(),
-        tile::CONST | tile::QUANTIZE | tile::DEQUANTIZE | tile::RESHAPE
-    ) && !op.results.is_empty()
+        tile::CONST
+            | tile::QUANTIZE
+            | tile::DEQUANTIZE
+            | tile::RESHAPE
+            | tile::DMA_LOAD
+            | tile::DMA_STORE
+    ) && !tile::on_sram(op)
+        && !op.results.is_empty()
 }
 
 /// The live range of every arena buffer, by liveness over the op order; `root` maps each value
@@ -102,14 +112,24 @@ fn place(mut bufs: Vec<Buffer>) -> (HashMap<ValueId, usize>, usize) {
 /// Liveness-based arena offsets for every op of the tile-level function `f` that has an
 /// `offset`, and the arena size as `nibble.arena_bytes`.
 pub fn plan_memory(f: &mut Func) -> Result<(), LowerError> {
+    plan_memory_for(f, None)
+}
+
+/// [`plan_memory`], and for a scheduled program the SRAM plan too, checked against `target`'s
+/// SRAM when one is given.
+pub fn plan_memory_for(f: &mut Func, target: Option<&Target>) -> Result<(), LowerError> {
     require_tile_level(f, "memory planning")?;
     tile::types::check_types(f)?;
-    // The buffer each value lives in (reshape aliases its input).
+    // The buffer each value lives in (a reshape aliases its input, a DMA store its
+    // destination).
     let mut root: Vec<ValueId> = (0..f.values.len()).collect();
     for op in &f.ops {
-        if let (tile::RESHAPE, Some(&r), Some(&x)) =
-            (op.name.as_str(), op.results.first(), op.operands.first())
-        {
+        let alias = match op.name.as_str() {
+            tile::RESHAPE => op.operands.first(),
+            tile::DMA_STORE => op.operands.get(1),
+            _ => None,
+        };
+        if let (Some(&x), Some(&r)) = (alias, op.results.first()) {
             root[r] = root[x];
         }
     }
@@ -122,5 +142,8 @@ pub fn plan_memory(f: &mut Func) -> Result<(), LowerError> {
     }
     f.attrs
         .insert(tile::ARENA_ATTR.into(), Attr::i64(total as i64));
+    if crate::schedule::is_scheduled(f) {
+        crate::sram_plan::plan_sram(f, target)?;
+    }
     Ok(())
 }

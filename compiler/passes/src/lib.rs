@@ -20,11 +20,14 @@ mod pipeline;
 mod plan_memory;
 mod quantize;
 mod recognize_layers;
+mod registry;
+mod schedule;
 mod tile_size;
 
 pub use choose_bits::{Choice, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
 pub use choose_widths::{choose_widths, LayerChoice, WeightBudget, WidthOptions, Widths};
-pub use pipeline::run_pipeline;
+pub use pipeline::{run_pipeline, run_pipeline_with};
+pub use registry::{Backend, Codegen, Dialect, Registry};
 
 use nibble_graph::tosa;
 use nibble_ir::{mlir::Mlir, Func, IrError};
@@ -33,8 +36,12 @@ use nibble_ir::{mlir::Mlir, Func, IrError};
 /// functions called directly.
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
-    #[error("unknown pass '{0}': not a nibble pass ({ours}) nor a registered MLIR pass", ours = PASSES.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))]
-    Unknown(String),
+    /// A pipeline element that names no registered pass: the name and the nibble passes.
+    #[error("unknown pass '{0}': not a nibble pass ({1}) nor a registered MLIR pass")]
+    Unknown(String, String),
+    /// A registration that clashes with an earlier one.
+    #[error("{0}")]
+    Registry(String),
     #[error("invalid pass pipeline: {0}")]
     Syntax(String),
     /// The pipeline ran and failed: MLIR's diagnostics (`error: nibble-quantize: …`).
@@ -127,11 +134,18 @@ pub const PASSES: &[PassInfo] = &[
     lower_tile::PASS,
     check_accumulators::PASS,
     tile_size::PASS,
+    schedule::PASS,
     plan_memory::PASS,
 ];
 
-/// An MLIR context with upstream dialects and passes plus the `qnt` and `tile` dialects.
+/// An MLIR context with upstream dialects and passes plus nibble's own dialects (`qnt`,
+/// `tile`): [`Registry::builtin`]'s.
 pub fn context() -> Result<Mlir, IrError> {
-    melior::utility::register_all_passes();
-    Mlir::new(&[("qnt", nibble_qnt::IRDL), ("tile", nibble_tile::IRDL)])
+    Registry::builtin().context()
+}
+
+/// The target named by the `target` option (default: `host`).
+pub(crate) fn target_option(opts: &Options) -> Result<nibble_target::Target, String> {
+    nibble_target::Target::load(opts.get("target").unwrap_or(nibble_target::DEFAULT))
+        .map_err(|e| e.to_string())
 }

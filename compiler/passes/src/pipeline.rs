@@ -2,7 +2,7 @@
 //! external passes and everything else through MLIR's own pipeline parser, into one pass
 //! manager, and runs it.
 
-use crate::{Options, PassError, PassInfo, PASSES};
+use crate::{Options, PassError, PassInfo, Registry};
 use melior::ir::operation::OperationLike;
 use melior::ir::r#type::TypeId;
 use melior::ir::{Module, OperationRef};
@@ -51,11 +51,6 @@ fn parse_options(s: &str) -> Result<Options, PassError> {
     Ok(o)
 }
 
-#[repr(align(8))]
-struct PassIdent(#[allow(dead_code)] u8);
-/// One distinct address per pass: MLIR identifies a pass type by it.
-static PASS_IDS: [PassIdent; PASSES.len()] = [const { PassIdent(0) }; PASSES.len()];
-
 /// Runs one nibble pass on a module operation: module → Func → pass → verified module body.
 fn run_on_module(
     info: &PassInfo,
@@ -83,7 +78,7 @@ fn run_on_module(
 
 /// Appends an upstream pipeline element (`canonicalize`, `func.func(cse)`) to the pass manager
 /// (mlirParsePassPipeline would replace what is already there); `name` is the element's pass.
-fn add_upstream(pm: &PassManager, elem: &str, name: &str) -> Result<(), PassError> {
+fn add_upstream(pm: &PassManager, elem: &str, name: &str, reg: &Registry) -> Result<(), PassError> {
     unsafe extern "C" fn collect(s: mlir_sys::MlirStringRef, data: *mut std::ffi::c_void) {
         let out = unsafe { &mut *(data as *mut String) };
         out.push_str(&String::from_utf8_lossy(nibble_ir::mlir::bytes_of(&s)));
@@ -105,7 +100,8 @@ fn add_upstream(pm: &PassManager, elem: &str, name: &str) -> Result<(), PassErro
     } else if msg.contains("does not refer to a registered pass")
         || msg.contains("not a registered")
     {
-        Err(PassError::Unknown(name.to_string()))
+        let ours: Vec<&str> = reg.passes().iter().map(|p| p.name).collect();
+        Err(PassError::Unknown(name.to_string(), ours.join(", ")))
     } else if msg.is_empty() {
         Err(PassError::Syntax(format!("cannot parse '{elem}'")))
     } else {
@@ -113,8 +109,19 @@ fn add_upstream(pm: &PassManager, elem: &str, name: &str) -> Result<(), PassErro
     }
 }
 
-/// Parses `pipeline` (`builtin.module(…)` or a bare list) and runs it on `module`.
+/// Parses `pipeline` (`builtin.module(…)` or a bare list) and runs it on `module`, with
+/// nibble's own passes ([`Registry::builtin`]).
 pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<(), PassError> {
+    run_pipeline_with(&Registry::builtin(), mlir, module, pipeline)
+}
+
+/// [`run_pipeline`] with the passes of `reg`.
+pub fn run_pipeline_with(
+    reg: &Registry,
+    mlir: &Mlir,
+    module: &mut Module,
+    pipeline: &str,
+) -> Result<(), PassError> {
     let p = pipeline.trim();
     let inner = p
         .strip_prefix("builtin.module(")
@@ -129,14 +136,14 @@ pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<
             ),
             None => (elem.clone(), Options::default()),
         };
-        if let Some(idx) = PASSES.iter().position(|p| p.name == name) {
-            let info: &'static PassInfo = &PASSES[idx];
+        if let Some(info) = reg.pass(&name) {
             let runner = move |op: OperationRef<'_, '_>, pass: ExternalPass<'_>| {
                 run_on_module(info, &opts, op, pass)
             };
             pm.add_pass(create_external(
                 runner,
-                TypeId::create(&PASS_IDS[idx]),
+                // MLIR identifies a pass type by an address: the pass's own (static).
+                TypeId::create(info),
                 info.name,
                 info.name,
                 info.summary,
@@ -144,7 +151,7 @@ pub fn run_pipeline(mlir: &Mlir, module: &mut Module, pipeline: &str) -> Result<
                 &[],
             ));
         } else {
-            add_upstream(&pm, &elem, &name)?;
+            add_upstream(&pm, &elem, &name, reg)?;
         }
     }
     mlir.take_diagnostics();

@@ -3,8 +3,14 @@
 //! sharing space — first fit, largest first, 16-byte aligned — and the function gets the arena
 //! size as `nibble.arena_bytes`, which the generated C allocates. A reshape aliases its input;
 //! constants and host-boundary values (quantize, dequantize) live outside the arena, and what a
-//! model output reads stays live to the end. See `nibble_lower::memory_plan`. A target with its
-//! own memories replaces this pass.
+//! model output reads stays live to the end. See `nibble_lower::memory_plan`.
+//!
+//! On a scheduled program (after `nibble-schedule`) the arena is external memory: a
+//! `tile.alloc` is a buffer its `tile.dma_store`s alias, and every SRAM tile gets an
+//! `sram_offset` from the interference graph of the tiles' live ranges (a tile a DMA store reads
+//! stays live until the next compute op ran, so that compute writes the other buffer); the
+//! function gets `nibble.sram_peak_bytes`. With `target=NAME|PATH.toml` a peak above the
+//! target's SRAM is an error naming the layer. See `nibble_lower::sram_plan`.
 //!
 //! Precondition: tile level (after `nibble-lower-tile`); every op a tile op. Postcondition:
 //! every `offset` planned, `nibble.arena_bytes` set; nothing else changes.
@@ -29,13 +35,18 @@ use nibble_ir::Func;
 
 pub const PASS: PassInfo = PassInfo {
     name: "nibble-plan-memory",
-    summary: "Plan the tile level's activation arena (liveness-based offsets, nibble.arena_bytes)",
+    summary: "Plan the tile level's activation arena (liveness-based offsets, nibble.arena_bytes) and a scheduled program's SRAM (option: target=NAME|PATH.toml)",
     run,
 };
 
 #[tracing::instrument(skip_all, name = "nibble-plan-memory")]
-fn run(f: &Func, _: &Options) -> Result<Func, String> {
+fn run(f: &Func, opts: &Options) -> Result<Func, String> {
+    let target = match opts.get("target") {
+        Some(_) => Some(crate::target_option(opts)?),
+        None => None,
+    };
     let mut f = f.clone();
-    nibble_lower::memory_plan::plan_memory(&mut f).map_err(|e| e.to_string())?;
+    nibble_lower::memory_plan::plan_memory_for(&mut f, target.as_ref())
+        .map_err(|e| e.to_string())?;
     Ok(f)
 }

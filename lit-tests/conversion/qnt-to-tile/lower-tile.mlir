@@ -11,7 +11,7 @@
 // conv + requant + relu fuse into one integer tile op with a schedule and a memory plan.
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: nibble.arena_bytes = {{[0-9]+}} : i64
-// CHECK-SAME: nibble.target = "generic-npu"
+// CHECK-SAME: nibble.target = "host"
 // CHECK: "tile.quantize"(%arg0) {scale = 0.0078740157480314959 : f64, zero_point = 0 : i32} : (tensor<1x4x4x1xf32>) -> tensor<1x4x4x1xi8>
 // CHECK: "tile.const"() {value = dense<{{.*}}> : tensor<2x1x1x1xi8>}
 // CHECK: "tile.conv2d"({{.*}}) {clamp_max = 127 : i32, clamp_min = 0 : i32, dilation = array<i64: 1, 1>, input_zp = 0 : i32, multiplier = array<i32: 1082168654>, offset = {{[0-9]+}} : i64, output_zp = 0 : i32, pad = array<i64: 0, 0, 0, 0>, shift = array<i32: 38>, stride = array<i64: 1, 1>, tile = array<i64: 4, 2>} : {{.*}} -> tensor<1x4x4x2xi8>

@@ -6,7 +6,7 @@ use crate::error::{CliError, Res};
 use crate::files::{create_dir, input_shape, write, Model};
 use crate::npy::read_batch;
 use crate::progress::Terminal;
-use nibble_driver::{CompileOptions, Driver, Samples, OUTPUT_FILES};
+use nibble_driver::{CompileOptions, Samples, OUTPUT_FILES};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -27,11 +27,17 @@ pub struct Args {
     options: CompileOptions,
 }
 
-pub fn run(a: Args) -> Res<()> {
-    // The cheap refusals first: contradicting flags, a target that does not load.
+pub fn run(mut a: Args) -> Res<()> {
+    // The cheap refusals first: contradicting flags, a target that does not load or that
+    // cannot run the scheme asked for.
+    if a.options.target.target == "help" {
+        print!("{}", super::targets::table()?);
+        return Ok(());
+    }
     a.options.check(a.calib.is_some())?;
-    a.options.target.load()?;
-    let driver = Driver::new()?;
+    let target = a.options.target.load()?;
+    a.options.quant.resolve_for(&target)?;
+    let driver = crate::plugins::driver()?;
     let graph = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
     let (n, data) = match &a.calib {
         None => (0, Vec::new()),
@@ -49,22 +55,18 @@ pub fn run(a: Args) -> Res<()> {
     let samples = Samples::new(&data, data.len().checked_div(n).unwrap_or(1));
     let obs = Terminal::default();
     let graph = driver.prepare(graph, samples, &a.options, &obs)?;
-    let mut cleared = false;
+    let mut written: Vec<String> = Vec::new();
     let compiled = driver.emit(&graph, &a.options, |name, text| {
-        if !cleared {
+        if written.is_empty() {
             clear(&a.output)?;
-            cleared = true;
         }
         if name == "main.c" && !a.emit_main {
             return Ok(());
         }
+        written.push(name.to_string());
         write(&a.output.join(name), text)
     })?;
-    eprintln!(
-        "wrote {}: model.{{graph,quant,tile}}.mlir, model.c, model.h, nibble_runtime.{{c,h}}{}",
-        a.output.display(),
-        if a.emit_main { ", main.c" } else { "" }
-    );
+    eprintln!("wrote {}: {}", a.output.display(), written.join(", "));
     let arena = compiled.arena_bytes().map_or("?".into(), |n| n.to_string());
     eprintln!(
         "memory: {} bytes of weights and biases, an activation arena of {arena} bytes",

@@ -3,7 +3,6 @@
 
 use crate::error::Res;
 use crate::files::{write_or_print, Model};
-use nibble_driver::Driver;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -16,7 +15,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Res<()> {
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let f = driver.import_onnx(&a.model.model, a.model.input_shape.as_ref())?;
     write_or_print(a.output.as_deref(), &driver.text(&f)?)
 }

@@ -39,7 +39,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Res<()> {
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let text = read_input(&a.file)?;
     let name = a.file.display().to_string();
     if a.split_input_file.is_none() && !a.verify_diagnostics {

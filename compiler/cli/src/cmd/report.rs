@@ -100,7 +100,7 @@ impl Study<'_> {
 
 pub fn run(a: Args) -> Res<()> {
     a.target.load()?;
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let obs = Terminal::default();
     let mut g = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
     let shape = input_shape(&g);
@@ -243,7 +243,7 @@ fn fixes(
     };
     let mut fixes = vec![(" + bias correction", with(&corrected, base.ranges))];
     if !a.equalize {
-        let eq = driver.equalize(g, base.quant.scheme, calib, false, obs)?;
+        let eq = driver.equalize(g, base.quant.scheme(), calib, false, obs)?;
         let eq = driver.calibrate(&eq, calib, method, || {})?;
         let ranges = study.add_graph(eq);
         fixes.push((" + equalize", with(&base.quant, ranges)));

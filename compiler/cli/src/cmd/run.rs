@@ -6,7 +6,7 @@ use crate::error::Res;
 use crate::files::{create_dir, input_shape, read_text};
 use crate::npy::{read_batch, write_f32};
 use crate::progress::bar;
-use nibble_driver::{Driver, InputShape, TargetOption};
+use nibble_driver::{InputShape, TargetOption};
 use nibble_interp::{float::FloatProgram, integer::IntProgram};
 use nibble_ir::Func;
 use std::path::PathBuf;
@@ -32,7 +32,7 @@ pub struct Args {
 type RunOne<'a> = dyn Fn(&[f32]) -> Res<Vec<Vec<f32>>> + 'a;
 
 pub fn run(a: Args) -> Res<()> {
-    let driver = Driver::new()?;
+    let driver = crate::plugins::driver()?;
     let f = if a.file.extension().is_some_and(|e| e == "onnx") {
         driver.import(&a.file, a.input_shape.as_ref())?
     } else {

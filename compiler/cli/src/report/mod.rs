@@ -55,6 +55,9 @@ pub struct Scores {
     pub weight_bytes: usize,
     /// The target the tile program was lowered for (its `nibble.target`).
     pub target: String,
+    /// Estimated cycles per sample and frames per second on an accelerator target (none on a
+    /// host target: no cycle model).
+    pub speed: Option<(u64, f64)>,
 }
 
 /// Per-layer fidelity of one configuration.
@@ -70,7 +73,7 @@ pub struct Layer {
 pub fn config_name(c: &Config, range_names: &[String]) -> String {
     format!(
         "{} / {} / {}",
-        c.quant.scheme.name(),
+        c.quant.scheme().name(),
         c.quant.granularity.name(),
         range_names[c.ranges]
     )
@@ -150,6 +153,14 @@ pub fn evaluate(
 ) -> Outcome {
     let result = (|| {
         let t = compiler.driver.to_tile(g, &c.quant, compiler.target)?;
+        let target = compiler.target.load()?;
+        let speed = if target.is_host() {
+            None
+        } else {
+            let e = nibble_lower::estimate::estimate(&t, &target)
+                .map_err(nibble_driver::Error::from)?;
+            Some((e.total_cycles, e.fps()))
+        };
         let p = IntProgram::new(&t)?;
         let mut got = Vec::with_capacity(set.samples.len());
         for s in &set.samples {
@@ -166,6 +177,7 @@ pub fn evaluate(
                 Some(nibble_ir::Attr::Str(name)) => name.clone(),
                 _ => String::new(),
             },
+            speed,
         })
     })();
     Outcome { name, result }

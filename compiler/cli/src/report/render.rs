@@ -8,6 +8,18 @@ use std::fmt::Write;
 /// Own SQNR below this is flagged (red in the HTML page).
 const OWN_BAD_DB: f64 = 25.0;
 
+/// Whether any configuration has a cycle estimate (an accelerator target).
+fn has_speed(outcomes: &[Outcome]) -> bool {
+    outcomes
+        .iter()
+        .any(|o| o.result.as_ref().is_ok_and(|r| r.speed.is_some()))
+}
+
+/// ` CYCLES FPS` of a configuration's estimate (empty without one).
+fn speed_text(speed: Option<(u64, f64)>) -> String {
+    speed.map_or(String::new(), |(c, f)| format!(" {c:>12} {f:>10.1}"))
+}
+
 fn fmt_pct(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2} %")).unwrap_or_else(|| "—".into())
 }
@@ -26,10 +38,20 @@ pub fn text(
         .iter()
         .map(|o| o.name.chars().count())
         .fold(40, usize::max);
+    let speed = has_speed(outcomes);
     let _ = writeln!(
         s,
-        "{:<w$} {:>9} {:>10} {:>9} {:>12}",
-        "configuration", metric_name, "agreement", "SQNR", "weights"
+        "{:<w$} {:>9} {:>10} {:>9} {:>12}{}",
+        "configuration",
+        metric_name,
+        "agreement",
+        "SQNR",
+        "weights",
+        if speed {
+            format!(" {:>12} {:>10}", "cycles", "FPS")
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(
         s,
@@ -45,12 +67,13 @@ pub fn text(
             Ok(r) => {
                 let _ = writeln!(
                     s,
-                    "{:<w$} {:>9} {:>9.2} % {:>6.1} dB {:>12}",
+                    "{:<w$} {:>9} {:>9.2} % {:>6.1} dB {:>12}{}",
                     o.name,
                     fmt_pct(r.metric),
                     r.agreement,
                     r.sqnr,
-                    format!("{} B", r.weight_bytes)
+                    format!("{} B", r.weight_bytes),
+                    speed_text(r.speed)
                 );
             }
             Err(e) => {
@@ -162,14 +185,28 @@ pub fn html(
 ) -> Res<String> {
     let mut s = String::new();
     let _ = write!(s, "<!doctype html><html><head><meta charset=\"utf-8\"><title>nibble report: {m}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.bad{{color:#b00}}</style></head><body><h1>nibble report: {m}</h1>", m = escape(model));
-    let _ = write!(s, "<h2>Configurations</h2><table><tr><th>configuration</th><th>{metric_name}</th><th>decisions equal to FP32</th><th>output SQNR</th><th>weight bytes</th></tr><tr><td>FP32</td><td>{}</td><td>100.00 %</td><td>—</td><td>{float_bytes}</td></tr>", fmt_pct(float_metric));
+    let speed = has_speed(outcomes);
+    let (speed_th, speed_na) = if speed {
+        (
+            "<th>estimated cycles</th><th>FPS</th>",
+            "<td>—</td><td>—</td>",
+        )
+    } else {
+        ("", "")
+    };
+    let _ = write!(s, "<h2>Configurations</h2><table><tr><th>configuration</th><th>{metric_name}</th><th>decisions equal to FP32</th><th>output SQNR</th><th>weight bytes</th>{speed_th}</tr><tr><td>FP32</td><td>{}</td><td>100.00 %</td><td>—</td><td>{float_bytes}</td>{speed_na}</tr>", fmt_pct(float_metric));
     let mut points = Vec::new();
     for o in outcomes {
         match &o.result {
             Ok(r) => {
+                let cols = match r.speed {
+                    Some((c, f)) => format!("<td>{c}</td><td>{f:.1}</td>"),
+                    None if speed => speed_na.to_string(),
+                    None => String::new(),
+                };
                 let _ = write!(
                     s,
-                    "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.1} dB</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.1} dB</td><td>{}</td>{cols}</tr>",
                     escape(&o.name),
                     fmt_pct(r.metric),
                     r.agreement,

@@ -7,14 +7,16 @@ use nibble_driver::{
     pass_pipeline, CompileOptions, Driver, QuantOptions, Quiet, Samples, Stage, TargetOption,
 };
 
-/// A valid target whose 1 KiB SRAM and 4-row MAC array force small tiles on MNIST's convs.
+/// A valid host target whose 1 KiB cache budget and 4-row MAC array force small tiles on
+/// MNIST's convs.
 fn tiny_target(d: &Path) -> PathBuf {
-    let path = d.join("tiny-npu.toml");
-    std::fs::write(
-        &path,
-        "name = \"tiny-npu\"\ndescription = \"1 KiB of SRAM\"\nsram_bytes = 1024\nmac_rows = 4\nmac_cols = 4\nwidths = [8]\n",
-    )
-    .unwrap();
+    let path = d.join("tiny-host.toml");
+    let host = std::fs::read_to_string(root().join("compiler/target/targets/host.toml")).unwrap();
+    let tiny = host
+        .replace("name = \"host\"", "name = \"tiny-host\"")
+        .replace("sram_bytes = 1048576", "sram_bytes = 1024")
+        .replace("rows = 16", "rows = 4");
+    std::fs::write(&path, tiny).unwrap();
     path
 }
 
@@ -64,7 +66,7 @@ fn compile_report_and_opt_share_one_pipeline() {
         .unwrap();
     assert_eq!(
         files.len(),
-        8,
+        10,
         "{:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
@@ -109,8 +111,8 @@ fn compile_report_and_opt_share_one_pipeline() {
     );
 }
 
-/// The tile level `nibble report` evaluates follows `--target`: a 1 KiB SRAM target gives
-/// other tiles than the generic one and records its name, while the integers (and so every
+/// The tile level `nibble report` evaluates follows `--target`: a 1 KiB host target gives
+/// other tiles than the default one and records its name, while the integers (and so every
 /// number of the table) stay the same; the HTML page names the target the tile programs were
 /// lowered for. The old route lowered for `Target::generic()` whatever was asked.
 #[test]
@@ -142,10 +144,10 @@ fn report_honours_target() {
         )
         .unwrap();
     let (gt, st) = (driver.text(&generic).unwrap(), driver.text(&small).unwrap());
-    assert!(gt.contains("nibble.target = \"generic-npu\""), "{gt}");
-    assert!(st.contains("nibble.target = \"tiny-npu\""), "{st}");
+    assert!(gt.contains("nibble.target = \"host\""), "{gt}");
+    assert!(st.contains("nibble.target = \"tiny-host\""), "{st}");
     assert_ne!(
-        gt.replace("generic-npu", "tiny-npu"),
+        gt.replace("\"host\"", "\"tiny-host\""),
         st,
         "a 1 KiB target should change the tile sizes"
     );
@@ -181,11 +183,11 @@ fn report_honours_target() {
     assert_eq!(generic_text, tiny_text, "tiling changed the numbers");
     let page = std::fs::read_to_string(&th).unwrap();
     assert!(
-        page.contains("Tile programs lowered for target: tiny-npu<"),
+        page.contains("Tile programs lowered for target: tiny-host<"),
         "the report did not lower for --target"
     );
     let page = std::fs::read_to_string(&gh).unwrap();
-    assert!(page.contains("Tile programs lowered for target: generic-npu<"));
+    assert!(page.contains("Tile programs lowered for target: host<"));
     // A target that does not load is refused before any work.
     fails_with(
         nibble(&[

@@ -11,6 +11,7 @@
 
 mod arith;
 mod conv;
+mod dma;
 mod elementwise;
 mod layout;
 mod norm;
@@ -45,6 +46,9 @@ enum Val {
 pub struct IntProgram<'f> {
     func: &'f Func,
     consts: Vec<Option<Vec<i32>>>,
+    /// The index of the last op reading each value (a dma_store that is the last reader of its
+    /// destination updates it in place).
+    last_use: Vec<usize>,
 }
 
 impl<'f> IntProgram<'f> {
@@ -76,7 +80,20 @@ impl<'f> IntProgram<'f> {
             };
             return Err(InterpError::Invalid(format!("{o}{hint}")));
         }
-        Ok(IntProgram { func, consts })
+        let mut last_use = vec![usize::MAX; func.values.len()];
+        for (i, op) in func.ops.iter().enumerate() {
+            for &v in &op.operands {
+                last_use[v] = i;
+            }
+        }
+        for &r in &func.returns {
+            last_use[r] = usize::MAX;
+        }
+        Ok(IntProgram {
+            func,
+            consts,
+            last_use,
+        })
     }
 
     pub fn input_len(&self) -> usize {
@@ -100,10 +117,12 @@ impl<'f> IntProgram<'f> {
         }
         let mut vals: Vec<Option<Val>> = vec![None; f.values.len()];
         vals[f.args[0]] = Some(Val::F(input.to_vec()));
-        for op in &f.ops {
+        for (i, op) in f.ops.iter().enumerate() {
             let r = op.results[0];
             let out = match op.name.as_str() {
                 tile::CONST => continue,
+                tile::ALLOC => Val::I(dma::alloc(f, op)),
+                tile::DMA_STORE => Val::I(self.store(&mut vals, op, i)?),
                 tile::QUANTIZE => Val::I(quantize_input(f, op, &vals)?),
                 tile::DEQUANTIZE => {
                     let tile::Boundary {
@@ -157,6 +176,24 @@ impl<'f> IntProgram<'f> {
         }
     }
 
+    /// tile.dma_store: the destination updated in place when this op is its last reader,
+    /// else a copy of it.
+    fn store(&self, vals: &mut [Option<Val>], op: &Op, i: usize) -> Result<Vec<i32>, InterpError> {
+        let dest = *op
+            .operands
+            .get(1)
+            .ok_or_else(|| invalid(op, "needs a tile and a destination"))?;
+        let owned = match vals[dest].take() {
+            Some(Val::I(d)) if self.last_use[dest] == i => d,
+            other => {
+                vals[dest] = other;
+                self.int(vals, op, 1)?.to_vec()
+            }
+        };
+        let tile = self.int(vals, op, 0)?;
+        dma::store(self.func, op, tile, owned)
+    }
+
     /// The result of an integer op of operands `x`, by its family.
     fn eval(&self, op: &Op, x: &[&[i32]]) -> Result<Vec<i32>, InterpError> {
         let f = self.func;
@@ -173,6 +210,7 @@ impl<'f> IntProgram<'f> {
             tile::SOFTMAX | tile::LAYER_NORM => norm::eval(f, op, x),
             tile::SQUEEZE_EXCITE => squeeze_excite::eval(f, op, x),
             tile::TRANSPOSE | tile::RESHAPE | tile::SLICE | tile::CONCAT => layout::eval(f, op, x),
+            tile::DMA_LOAD => dma::load(f, op, operands::<1>(op, x)?[0]),
             _ => Err(unsupported(op)),
         }
     }

@@ -41,11 +41,15 @@ pub(super) fn dequantize(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerEr
     Ok(Converted::of(op, v))
 }
 
-/// `qnt.const`: the same data on its storage type.
+/// `qnt.const`: the same data on its storage type; weights on a grid below 8 bits (i4, i2) are
+/// held as i8 values at the tile level (the layer's `weight_bits` names their grid).
 pub(super) fn constant(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let value = qnt::Const::from_op(op)?.attr();
-    let ty = cx.storage(op.results[0]);
+    let mut ty = cx.storage(op.results[0]);
+    if matches!(ty.elem(), Some(nibble_ir::Elem::Int(b)) if *b < 8) {
+        ty = ty.with_elem(nibble_ir::Elem::Int(8));
+    }
     let v = tile::constant(&mut cx.f, ty, value);
     Ok(Converted::of(op, v))
 }
