@@ -24,10 +24,10 @@ pub(crate) enum Packing {
 
 impl Packing {
     /// The packing of constant `r` (the result of `op`), if it is packed: from the
-    /// `weight_bits` (the grid) of the layers that read it — "4" packs two a byte, "2" and
+    /// `weight_bits` (the grid) of the layers that read it as weights (operand 1) — "4" packs two a byte, "2" and
     /// "ternary" four, "binary" eight. Readers that disagree are an error.
     pub(crate) fn of(f: &Func, op: &Op, r: ValueId) -> Result<Option<Packing>, CodegenError> {
-        let mut grids = f.ops.iter().filter(|o| o.operands.contains(&r)).map(|o| {
+        let mut grids = f.ops.iter().filter(|o| o.operands.get(1) == Some(&r)).map(|o| {
             match o.attrs.get(tile::keys::WEIGHT_BITS) {
                 Some(Attr::Str(s)) => s.as_str(),
                 _ => "8",
