@@ -4,7 +4,7 @@
 //! For every tensor T the program rounds of its own (a stored layer or op result, the input) and
 //! every weight layer's output, one run per sample injects a probe at T — T's own 8-bit rounding
 //! error on its calibrated grid — and measures the output's noise, relative to the output's
-//! power (averaged over the outputs). That gives
+//! power (averaged over the outputs; a softmax output is measured at its logits). That gives
 //! - `nibble.act_noise = [n8, n16]` on T's op: the noise T's 8-bit rounding adds (n16 = n8/2^16,
 //!   the grid step 2^8 times finer);
 //! - the gain G_T = output noise / probe power, the network's response to a small error at T.
@@ -270,6 +270,26 @@ impl OutputNoise {
     }
 }
 
+/// The value the noise of output `r` is measured on: the logits of a softmax output (through
+/// reshapes and transposes), else `r` itself. A saturated classifier's probabilities hide
+/// large errors (ppocr_cls: a binary stem changed its 2-class output by 1e-20 on some samples)
+/// that move its decisions on others; its logits show them.
+fn watched(f: &Func, r: usize) -> usize {
+    let producers = f.producers();
+    let mut v = r;
+    while let Some(p) = producers[v] {
+        let op = &f.ops[p];
+        match op.name.as_str() {
+            tosa::RESHAPE | tosa::TRANSPOSE => v = op.operands[0],
+            _ if nibble_graph::layers::Kind::of(op) == Some(nibble_graph::layers::Kind::Softmax) => {
+                return op.operands[0]
+            }
+            _ => return r,
+        }
+    }
+    r
+}
+
 /// `f` annotated with the measured noise (see the module doc), from `samples`.
 pub fn measure(
     f: &Func,
@@ -291,6 +311,7 @@ pub fn measure(
     for (k, l) in layers.iter().enumerate() {
         readers[f.ops[l.op].operands[0]].push(k);
     }
+    let watch: Vec<usize> = f.returns.iter().map(|&r| watched(f, r)).collect();
     let mut noise: Vec<OutputNoise> = probed
         .iter()
         .map(|_| OutputNoise::new(f.returns.len()))
@@ -303,7 +324,11 @@ pub fn measure(
         for &k in &readers[f.args[0]] {
             add_local(f, &mut layers[k], x)?;
         }
-        let (reference, checkpoints) = prog.run_checkpointed(x, &probed, |v, d| {
+        let mut reference: Vec<Vec<f32>> = vec![Vec::new(); watch.len()];
+        let (_, checkpoints) = prog.run_checkpointed(x, &probed, |v, d| {
+            for (k, _) in watch.iter().enumerate().filter(|(_, &w)| w == v) {
+                reference[k] = d.to_vec();
+            }
             for &k in &readers[v] {
                 if let Err(e) = add_local(f, &mut layers[k], d) {
                     failed.get_or_insert(e);
@@ -328,15 +353,22 @@ pub fn measure(
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let (jobs, prog, probed) = (&jobs, &prog, &probed);
+                    let (watch, reference) = (&watch, &reference);
                     s.spawn(move || {
                         (jobs.iter().skip(t).step_by(threads))
                             .map(|&(j, p, cp)| {
                                 let target = f.ops[probed[j]].results[0];
-                                let y = prog.resume(cp, |v, d| {
-                                    (v == target)
-                                        .then(|| d.iter().zip(p).map(|(a, b)| a + b).collect())
+                                // Outputs computed before the probe keep their reference.
+                                let mut y = reference.clone();
+                                let r = prog.resume(cp, |v, d| {
+                                    let new: Option<Vec<f32>> = (v == target)
+                                        .then(|| d.iter().zip(p).map(|(a, b)| a + b).collect());
+                                    for (k, _) in watch.iter().enumerate().filter(|(_, &w)| w == v) {
+                                        y[k] = new.clone().unwrap_or_else(|| d.to_vec());
+                                    }
+                                    new
                                 });
-                                (j, y)
+                                (j, r.map(|_| y))
                             })
                             .collect::<Vec<_>>()
                     })
