@@ -77,9 +77,14 @@ fn check_samples(samples: Samples, obs: &dyn Observer) -> Result<(), Error> {
     } else if lo == 0.0 && hi == 0.0 {
         Some(format!("all {n} calibration vectors are zeros"))
     } else if lo == hi {
-        Some(format!("every value of the {n} calibration vectors is {lo}"))
+        Some(format!(
+            "every value of the {n} calibration vectors is {lo}"
+        ))
     } else if lo.abs().max(hi.abs()) >= 1e30 {
-        Some(format!("the calibration vectors hold values up to {:e} (|x| ≥ 1e30)", lo.abs().max(hi.abs())))
+        Some(format!(
+            "the calibration vectors hold values up to {:e} (|x| ≥ 1e30)",
+            lo.abs().max(hi.abs())
+        ))
     } else {
         None
     };

@@ -97,7 +97,13 @@ pub fn manifest(
     } else {
         json!((bits as f64 / values as f64 * 1000.0).round() / 1000.0)
     };
-    let finite = |x: f64| if cycles && x.is_finite() { json!(x) } else { Value::Null };
+    let finite = |x: f64| {
+        if cycles && x.is_finite() {
+            json!(x)
+        } else {
+            Value::Null
+        }
+    };
     let m = json!({
         "target": target.name,
         "kind": target.kind,

@@ -50,7 +50,7 @@ fn layer_named(f: &Func, layers: &[usize], name: &str) -> Result<usize, Error> {
 
 impl Driver {
     /// `f` annotated with the measured output noise of each weight layer at each grid and of
-    /// each rounded tensor at 8 and 16 bits (`nibble_quantize::sensitivity`), on at most
+    /// each rounded tensor at 8 and 16 bits (with `activations`; `nibble_quantize::sensitivity`), on at most
     /// [`SENSITIVITY_SAMPLES`] of `samples` (evenly spread): what `nibble-choose-widths`
     /// reads. Measure once, then choose for as many budgets as wanted.
     pub fn measure_sensitivity(
@@ -58,6 +58,7 @@ impl Driver {
         f: &Func,
         samples: Samples,
         quant: &crate::QuantOptions,
+        activations: bool,
         obs: &dyn Observer,
     ) -> Result<Func, Error> {
         let n = samples.len().min(SENSITIVITY_SAMPLES);
@@ -69,6 +70,7 @@ impl Driver {
             scheme: cfg.scheme,
             per_channel: cfg.per_channel,
             clamp_sigma: cfg.clamp_sigma,
+            activations,
         };
         obs.begin(picked.len(), "measuring sensitivity");
         let measured = measure(f, &picked, &scfg, || obs.tick())?;
@@ -125,7 +127,8 @@ impl Driver {
             }
             return Ok((g, None));
         }
-        let measured = self.measure_sensitivity(&f, samples, &opts.quant, obs)?;
+        let measured =
+            self.measure_sensitivity(&f, samples, &opts.quant, auto_wide && wide_ok, obs)?;
         let cfg = opts.quant.config();
         let wo = WidthOptions {
             weights: match (opts.avg_weight_bits, opts.max_weight_bytes) {

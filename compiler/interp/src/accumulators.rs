@@ -132,11 +132,7 @@ pub fn check(f: &Func) -> Result<Vec<Overflow>, InterpError> {
             }
         }
     }
-    let cx = Cx {
-        f,
-        consts,
-        sources,
-    };
+    let cx = Cx { f, consts, sources };
     let mut out = Vec::new();
     for (i, op) in f.ops.iter().enumerate() {
         for a in cx.accumulators(op)? {

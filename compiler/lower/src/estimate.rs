@@ -355,7 +355,10 @@ pub fn estimate(f: &Func, t: &Target) -> Result<Estimate, LowerError> {
             .iter()
             .map(|&v| crate::schedule::engine::stored_bytes(f, v))
             .sum();
-        for &v in cs.iter().filter(|&&v| f.ty(v).elem() == Some(&Elem::Int(8))) {
+        for &v in cs
+            .iter()
+            .filter(|&&v| f.ty(v).elem() == Some(&Elem::Int(8)))
+        {
             let n = f.ty(v).num_elements() as u64;
             l.weight_values += n;
             l.weight_value_bits += n * crate::schedule::engine::stored_bits(f, v);

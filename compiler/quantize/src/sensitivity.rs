@@ -41,6 +41,10 @@ pub struct SensitivityConfig {
     pub scheme: Scheme,
     pub per_channel: bool,
     pub clamp_sigma: Option<f64>,
+    /// Also measure every rounded tensor's 8-bit noise (`nibble.act_noise`), which only the
+    /// 16-bit activation choice reads; without it only the weight layers are probed (ppocr_rec:
+    /// 43 probes a sample instead of a few hundred).
+    pub activations: bool,
 }
 
 /// A weight layer: conv2d (OHWI), depthwise (KH,KW,C,1) or matmul by a [1,K,M] constant.
@@ -281,7 +285,9 @@ fn watched(f: &Func, r: usize) -> usize {
         let op = &f.ops[p];
         match op.name.as_str() {
             tosa::RESHAPE | tosa::TRANSPOSE => v = op.operands[0],
-            _ if nibble_graph::layers::Kind::of(op) == Some(nibble_graph::layers::Kind::Softmax) => {
+            _ if nibble_graph::layers::Kind::of(op)
+                == Some(nibble_graph::layers::Kind::Softmax) =>
+            {
                 return op.operands[0]
             }
             _ => return r,
@@ -303,7 +309,7 @@ pub fn measure(
         .collect();
     // Probed ops: every rounded result and every weight layer's output.
     let probed: Vec<usize> = (0..f.ops.len())
-        .filter(|&i| rounds(f, i, &fused) || layers.iter().any(|l| l.op == i))
+        .filter(|&i| (cfg.activations && rounds(f, i, &fused)) || layers.iter().any(|l| l.op == i))
         .filter(|&i| f.ops[i].results.len() == 1)
         .collect();
     let prog = FloatProgram::new(f)?;
@@ -363,7 +369,8 @@ pub fn measure(
                                 let r = prog.resume(cp, |v, d| {
                                     let new: Option<Vec<f32>> = (v == target)
                                         .then(|| d.iter().zip(p).map(|(a, b)| a + b).collect());
-                                    for (k, _) in watch.iter().enumerate().filter(|(_, &w)| w == v) {
+                                    for (k, _) in watch.iter().enumerate().filter(|(_, &w)| w == v)
+                                    {
                                         y[k] = new.clone().unwrap_or_else(|| d.to_vec());
                                     }
                                     new
@@ -393,7 +400,7 @@ pub fn measure(
     };
     for (j, &i) in probed.iter().enumerate() {
         let n8 = noise[j].relative();
-        if rounds(f, i, &fused) {
+        if cfg.activations && rounds(f, i, &fused) {
             g.ops[i]
                 .attrs
                 .insert(attrs::ACT_NOISE.into(), dense(&[n8, n8 / 65536.0]));

@@ -36,7 +36,11 @@ struct Layer {
 impl Layer {
     fn read(l: &Value) -> Option<Layer> {
         let values = l["weight_values"].as_u64().filter(|&v| v > 0)?;
-        let db = |g: &str| l["sensitivity_db"][g].as_f64().map(|d| 10f64.powf(-d / 10.0));
+        let db = |g: &str| {
+            l["sensitivity_db"][g]
+                .as_f64()
+                .map(|d| 10f64.powf(-d / 10.0))
+        };
         Some(Layer {
             name: l["name"].as_str()?.into(),
             grid: l["weight_grid"].as_str()?.into(),
@@ -55,7 +59,10 @@ impl Layer {
     /// (noise change, byte change) of moving to grid `k`.
     fn trade(&self, k: usize) -> Option<(f64, i64)> {
         let (now, then) = (self.noise[self.at()]?, self.noise[k]?);
-        Some((then - now, self.bytes_at(k) as i64 - self.bytes_at(self.at()) as i64))
+        Some((
+            then - now,
+            self.bytes_at(k) as i64 - self.bytes_at(self.at()) as i64,
+        ))
     }
     /// The next measured grid wider (`dir` = −1) or narrower (+1) with a different byte count.
     fn next(&self, dir: isize) -> Option<usize> {
@@ -108,7 +115,12 @@ pub fn run(a: Args) -> Res<()> {
     println!("budget price λ = {price:.3e} output noise per byte (the best upgrade not bought)");
     println!(
         "{:<28} {:>8} {:>9} {:>9}  {:<34} {:<34}",
-        "layer", "grid", "bytes", "SQNR", "wider: noise removed per byte", "narrower: noise added per byte"
+        "layer",
+        "grid",
+        "bytes",
+        "SQNR",
+        "wider: noise removed per byte",
+        "narrower: noise added per byte"
     );
     for l in &layers {
         let side = |dir: isize| match l.next(dir).and_then(|k| Some((k, l.trade(k)?))) {

@@ -384,7 +384,7 @@ fn width_sweep(
             graphs.push((format!(" + {w}-bit weights"), u));
         }
     }
-    let measured = driver.measure_sensitivity(&g, calib, &base.quant, obs)?;
+    let measured = driver.measure_sensitivity(&g, calib, &base.quant, false, obs)?;
     for bits in [6.0, 5.0, 4.0, 3.0, 2.0] {
         let wo = WidthOptions {
             weights: WeightBudget::AverageBits(bits),
@@ -398,7 +398,10 @@ fn width_sweep(
             graphs.push((format!(" + widths auto ≤ {bits} bits"), w.graph));
         }
     }
-    let pb = bar(graphs.len() * calib.len(), "weight rounding (GPTQ) for the widths");
+    let pb = bar(
+        graphs.len() * calib.len(),
+        "weight rounding (GPTQ) for the widths",
+    );
     let mut rows = Vec::new();
     for (name, mut w) in graphs {
         driver.round_weights(&mut w, calib, &base.quant, || pb.inc(1))?;
