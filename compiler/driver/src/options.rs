@@ -291,7 +291,8 @@ pub struct CompileOptions {
     pub int16_budget: f64,
     /// Weight widths of conv, depthwise and fully connected layers: one for all (8, 4, 2,
     /// ternary, binary), or `auto` — the width e-graph chooses each layer's width for the least
-    /// measured output noise within --avg-weight-bits or --max-weight-bytes; NAME=W entries
+    /// measured output noise within --avg-weight-bits or --max-weight-bytes, keeping the first
+    /// layer and the heads at 4 bits or more; NAME=W entries
     /// (ONNX node names, as `nibble report` lists them) fix those layers, e.g.
     /// `auto,conv1=8` or `4,fc=8`.
     #[arg(long, value_parser = parse::weight_bits, default_value = "8")]

@@ -145,6 +145,7 @@ impl Driver {
             wide: auto_wide && wide_ok,
             act_budget: opts.int16_budget,
             macs_per_cycle: [1.0; 5],
+            floor4: nibble_quantize::sensitivity::end_layers(&f),
             fixed,
         };
         let w = nibble_passes::choose_widths(&measured, &cfg, &wo)

@@ -64,6 +64,9 @@ pub struct WidthOptions {
     pub macs_per_cycle: [f64; 5],
     /// Layers whose width is given (`--weight-bits NAME=W`): op index and width.
     pub fixed: Vec<(usize, WeightWidth)>,
+    /// Layers (op indices) that may not go below 4 bits (`nibble_quantize::sensitivity::
+    /// end_layers`: the first layer and the heads, where the measured noise misleads most).
+    pub floor4: Vec<usize>,
 }
 
 /// One weight layer's choice, for messages, the manifest and `nibble explain`.
@@ -126,6 +129,7 @@ fn run(f: &Func, opts: &Options) -> Result<Func, String> {
         act_budget: number("act-budget")?.unwrap_or(1.0),
         macs_per_cycle: [1.0; 5],
         fixed: Vec::new(),
+        floor4: Vec::new(),
     };
     Ok(choose_widths(f, &cfg, &o)?.graph)
 }
@@ -209,6 +213,17 @@ fn problem(
                     macs: elements(f, out) * params / channels,
                     widths: match o.fixed.iter().find(|(j, _)| *j == i) {
                         Some(&(_, w)) => vec![w],
+                        None if o.floor4.contains(&i) => {
+                            let wide: Vec<WeightWidth> = (o.widths.iter())
+                                .filter(|w| w.storage_bits() >= 4)
+                                .copied()
+                                .collect();
+                            if wide.is_empty() {
+                                o.widths.clone()
+                            } else {
+                                wide
+                            }
+                        }
                         None => o.widths.clone(),
                     },
                     noise: [n[0], n[1], n[2], n[3], n[4]],

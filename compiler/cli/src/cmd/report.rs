@@ -393,6 +393,7 @@ fn width_sweep(
             act_budget: 0.0,
             macs_per_cycle: [1.0; 5],
             fixed: Vec::new(),
+            floor4: nibble_quantize::sensitivity::end_layers(&g),
         };
         if let Ok(w) = nibble_passes::choose_widths(&measured, &base.quant.config(), &wo) {
             graphs.push((format!(" + widths auto ≤ {bits} bits"), w.graph));
