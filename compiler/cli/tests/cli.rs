@@ -21,6 +21,8 @@ mod vendor;
 use npu::build_and_compare;
 #[path = "cli/trust.rs"]
 mod trust;
+#[path = "cli/widths.rs"]
+mod widths;
 
 const NIBBLE: &str = env!("CARGO_BIN_EXE_nibble");
 const LLVM_BIN: &str = "/usr/lib/llvm-22/bin";
