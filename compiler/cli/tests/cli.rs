@@ -1204,12 +1204,18 @@ fn report_shows_configurations_and_layers() {
         .filter(|l| l.contains(" / ") && l.contains(" dB"))
         .collect();
     // 3 schemes × 2 granularities × 5 range methods, then the best with 4 combinations of fixes,
-    // and with 16-bit activations (alone and after GPTQ) where the compiler chooses any.
+    // and with 16-bit activations (alone and after GPTQ) where the compiler chooses any, then
+    // the width sweep: uniform 4- and 2-bit weights and the e-graph's choice at 6..2 bits.
     let wide = rows
         .iter()
         .filter(|r| r.contains(" + 16-bit (auto)"))
         .count();
-    assert_eq!(rows.len(), 34 + wide, "{text}");
+    let widths = rows
+        .iter()
+        .filter(|r| r.contains("-bit weights") || r.contains(" + widths auto ≤ "))
+        .count();
+    assert_eq!(widths, 7, "{text}");
+    assert_eq!(rows.len(), 34 + wide + widths, "{text}");
     assert!(text.contains(" + equalize + bias correction "), "{text}");
     assert!(text.contains(" + GPTQ "), "{text}");
     assert!(!text.contains("FAILED"), "{text}");
