@@ -5,8 +5,9 @@
 #   - onnxruntime FP32 and INT8 (QDQ, per-channel S8 weights, U8 activations) when the
 #     onnxruntime Python package is importable,
 #   - the ratios nibble / ORT and nibble's G MAC/s against the MAC limit (MAC_LIMIT_G).
-# Usage: scripts/bench.sh [MODEL_DIR] [RUNS]   MODEL_DIR has model.onnx, meta.json, calib.npy
-# (optional), test_x.npy — e.g. ../shared/models/ppocr_rec.
+# Usage: [NIBBLE=path] [LATENCY_ONLY=1] [MAC_LIMIT_G=189] scripts/bench.sh [MODEL_DIR] [RUNS]
+# MODEL_DIR has model.onnx, meta.json, calib.npy (optional), test_x.npy — e.g.
+# ../shared/models/ppocr_rec.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=${1:-tests-data/mnist_cnn}
@@ -21,14 +22,17 @@ CALIB="$M/calib.npy"; [ -f "$CALIB" ] || CALIB="$M/test_x.npy"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 echo "model: $M (input $SHAPE; one thread, batch 1)"
-echo "nibble float interpreter: $($NIBBLE run "$M/model.onnx" --input-shape "$SHAPE" --input "$M/test_x.npy" --out-dir "$OUT/fp32" --timing 2>&1 | sed 's/^graph interpreter: //')"
-# Compile time (import, calibration, quantization, lowering, C emission), wall clock: with the
-# default flags, and with the most accurate configuration (GPTQ rounding, 16-bit where chosen).
-SECONDS_OF() { python3 -c 'import subprocess, sys, time; t = time.time(); r = subprocess.run(sys.argv[1:], capture_output=True); print(f"{time.time() - t:.1f}" if r.returncode == 0 else "failed")' "$@"; }
-if [ -f "$M/calib.npy" ]; then
-  T1=$(SECONDS_OF $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/t1")
-  T2=$(SECONDS_OF $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/t2" --scheme asymmetric --granularity channel --ranges mse --weight-rounding gptq --bits auto)
-  echo "nibble compile:           $T1 s (defaults), $T2 s (asymmetric/channel/mse + GPTQ + --bits auto), $(python3 -c "import numpy as np,sys; print(len(np.load(sys.argv[1], mmap_mode='r')))" "$CALIB") calibration inputs"
+# LATENCY_ONLY=1: skip the float interpreter and the compile-time measurements.
+if [ -z "${LATENCY_ONLY:-}" ]; then
+  echo "nibble float interpreter: $($NIBBLE run "$M/model.onnx" --input-shape "$SHAPE" --input "$M/test_x.npy" --out-dir "$OUT/fp32" --timing 2>&1 | sed 's/^graph interpreter: //')"
+  # Compile time (import, calibration, quantization, lowering, C emission), wall clock: with the
+  # default flags, and with the most accurate configuration (GPTQ rounding, 16-bit where chosen).
+  SECONDS_OF() { python3 -c 'import subprocess, sys, time; t = time.time(); r = subprocess.run(sys.argv[1:], capture_output=True); print(f"{time.time() - t:.1f}" if r.returncode == 0 else "failed")' "$@"; }
+  if [ -f "$M/calib.npy" ]; then
+    T1=$(SECONDS_OF $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/t1")
+    T2=$(SECONDS_OF $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/t2" --scheme asymmetric --granularity channel --ranges mse --weight-rounding gptq --bits auto)
+    echo "nibble compile:           $T1 s (defaults), $T2 s (asymmetric/channel/mse + GPTQ + --bits auto), $(python3 -c "import numpy as np,sys; print(len(np.load(sys.argv[1], mmap_mode='r')))" "$CALIB") calibration inputs"
+  fi
 fi
 NB_MS=""
 if $NIBBLE compile "$M/model.onnx" --input-shape "$SHAPE" --calib "$CALIB" -o "$OUT/c" --emit-main 2>"$OUT/compile.log"; then
