@@ -27,17 +27,22 @@ impl Packing {
     /// `weight_bits` (the grid) of the layers that read it as weights (operand 1) — "4" packs two a byte, "2" and
     /// "ternary" four, "binary" eight. Readers that disagree are an error.
     pub(crate) fn of(f: &Func, op: &Op, r: ValueId) -> Result<Option<Packing>, CodegenError> {
-        let mut grids = f.ops.iter().filter(|o| o.operands.get(1) == Some(&r)).map(|o| {
-            match o.attrs.get(tile::keys::WEIGHT_BITS) {
+        let mut grids = f
+            .ops
+            .iter()
+            .filter(|o| o.operands.get(1) == Some(&r))
+            .map(|o| match o.attrs.get(tile::keys::WEIGHT_BITS) {
                 Some(Attr::Str(s)) => s.as_str(),
                 _ => "8",
-            }
-        });
+            });
         let Some(grid) = grids.next() else {
             return Ok(None);
         };
         if grids.any(|g| g != grid) {
-            return Err(err(op, "layers on different weight grids read this constant"));
+            return Err(err(
+                op,
+                "layers on different weight grids read this constant",
+            ));
         }
         let packing = match grid {
             "4" => Packing::S4,
@@ -47,7 +52,10 @@ impl Packing {
         };
         match f.ty(r).elem() {
             Some(Elem::Int(8)) => Ok(Some(packing)),
-            _ => Err(err(op, format!("weights on the {grid} grid must be i8 values"))),
+            _ => Err(err(
+                op,
+                format!("weights on the {grid} grid must be i8 values"),
+            )),
         }
     }
 

@@ -161,7 +161,14 @@ impl Walk<'_> {
                 let name = arrays::constant(op, i, packing, &mut self.weights)?;
                 if let Some(packing) = packing {
                     let elems = f.ty(r).num_elements();
-                    self.packed.insert(r, Packed { name, packing, elems });
+                    self.packed.insert(
+                        r,
+                        Packed {
+                            name,
+                            packing,
+                            elems,
+                        },
+                    );
                     self.place.insert(r, "nb_wscratch".into());
                 } else {
                     self.place.insert(r, name);

@@ -122,7 +122,17 @@ pub fn check(f: &Func) -> Result<Vec<Overflow>, InterpError> {
             consts[op.results[0]] = Some(i);
         }
     }
-    let cx = Cx { f, consts };
+    // A tile of a constant brought into SRAM by a DMA load: bounded by the whole constant
+    // (every channel's bound holds for any slice of the channels).
+    let mut sources: Vec<Option<ValueId>> = vec![None; f.values.len()];
+    for op in f.ops.iter().filter(|o| o.name == tile::DMA_LOAD) {
+        if let (Some(&dram), Some(&r)) = (op.operands.first(), op.results.first()) {
+            if consts[dram].is_some() {
+                sources[r] = Some(dram);
+            }
+        }
+    }
+    let cx = Cx { f, consts, sources };
     let mut out = Vec::new();
     for (i, op) in f.ops.iter().enumerate() {
         for a in cx.accumulators(op)? {
@@ -147,6 +157,8 @@ pub fn check(f: &Func) -> Result<Vec<Overflow>, InterpError> {
 struct Cx<'f> {
     f: &'f Func,
     consts: Vec<Option<usize>>,
+    /// Per value: the whole constant a DMA load brought it from.
+    sources: Vec<Option<ValueId>>,
 }
 
 impl Cx<'_> {
@@ -209,12 +221,14 @@ impl Cx<'_> {
             [x, w, b, ..] => (x, w, b),
             _ => return Ok(Vec::new()),
         };
+        let source = |v: ValueId| self.sources[v].unwrap_or(v);
+        let (w, b) = (source(w), source(b));
         let d = self.span(x, rq.input_zp);
         let wd = self.dims(w);
         let total: u128 = wd.iter().product();
-        // Weights per output channel: channel-last for a depthwise conv, else channel-first.
+        // Weights per output channel: [KH, KW, C, 1] for a depthwise conv, else channel-first.
         let (channels, depthwise) = if op.name == tile::DEPTHWISE_CONV2D {
-            (*wd.last().unwrap_or(&1), true)
+            (*wd.get(2).unwrap_or(&1), true)
         } else {
             (*wd.first().unwrap_or(&1), false)
         };

@@ -4,7 +4,7 @@
 //! For every tensor T the program rounds of its own (a stored layer or op result, the input) and
 //! every weight layer's output, one run per sample injects a probe at T — T's own 8-bit rounding
 //! error on its calibrated grid — and measures the output's noise, relative to the output's
-//! power (averaged over the outputs). That gives
+//! power (averaged over the outputs; a softmax output is measured at its logits). That gives
 //! - `nibble.act_noise = [n8, n16]` on T's op: the noise T's 8-bit rounding adds (n16 = n8/2^16,
 //!   the grid step 2^8 times finer);
 //! - the gain G_T = output noise / probe power, the network's response to a small error at T.
@@ -12,14 +12,16 @@
 //! A weight layer L at width W changes its output by δ = L(x; Q_W(w) − w) (linear in the
 //! weights, no bias), computed exactly on the same samples from L's observed inputs; its noise is
 //! G_T(L) · Σ‖δ‖², on the layer as `nibble.weight_noise = [w8, w4, w2, ternary, binary]`. The
-//! gain is a linearisation: exact for small errors, a ranking for 2-bit and below. Cost: one
-//! float run per probed tensor and sample, plus one layer product per width.
+//! gain is a linearisation: exact for small errors, a ranking for 2-bit and below. Cost: per
+//! sample one checkpointed float run, then per probed tensor a run of the ops from that tensor
+//! on (resumed from the checkpoint before it; the probes spread over the machine's threads),
+//! plus one layer product per width.
 
 use crate::grids::{grid_scales, WeightWidth};
 use crate::weights::channel_of;
 use crate::{activation_params, QuantError, Scheme};
 use nibble_graph::{attrs, tosa};
-use nibble_interp::float::{patches, FloatProgram};
+use nibble_interp::float::{patches, Checkpoint, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
 
 /// Ops whose result holds exactly values of their inputs: no rounding of their own.
@@ -39,6 +41,10 @@ pub struct SensitivityConfig {
     pub scheme: Scheme,
     pub per_channel: bool,
     pub clamp_sigma: Option<f64>,
+    /// Also measure every rounded tensor's 8-bit noise (`nibble.act_noise`), which only the
+    /// 16-bit activation choice reads; without it only the weight layers are probed (ppocr_rec:
+    /// 43 probes a sample instead of a few hundred).
+    pub activations: bool,
 }
 
 /// A weight layer: conv2d (OHWI), depthwise (KH,KW,C,1) or matmul by a [1,K,M] constant.
@@ -268,6 +274,28 @@ impl OutputNoise {
     }
 }
 
+/// The value the noise of output `r` is measured on: the logits of a softmax output (through
+/// reshapes and transposes), else `r` itself. A saturated classifier's probabilities hide
+/// large errors (ppocr_cls: a binary stem changed its 2-class output by 1e-20 on some samples)
+/// that move its decisions on others; its logits show them.
+fn watched(f: &Func, r: usize) -> usize {
+    let producers = f.producers();
+    let mut v = r;
+    while let Some(p) = producers[v] {
+        let op = &f.ops[p];
+        match op.name.as_str() {
+            tosa::RESHAPE | tosa::TRANSPOSE => v = op.operands[0],
+            _ if nibble_graph::layers::Kind::of(op)
+                == Some(nibble_graph::layers::Kind::Softmax) =>
+            {
+                return op.operands[0]
+            }
+            _ => return r,
+        }
+    }
+    r
+}
+
 /// `f` annotated with the measured noise (see the module doc), from `samples`.
 pub fn measure(
     f: &Func,
@@ -281,7 +309,7 @@ pub fn measure(
         .collect();
     // Probed ops: every rounded result and every weight layer's output.
     let probed: Vec<usize> = (0..f.ops.len())
-        .filter(|&i| rounds(f, i, &fused) || layers.iter().any(|l| l.op == i))
+        .filter(|&i| (cfg.activations && rounds(f, i, &fused)) || layers.iter().any(|l| l.op == i))
         .filter(|&i| f.ops[i].results.len() == 1)
         .collect();
     let prog = FloatProgram::new(f)?;
@@ -289,6 +317,7 @@ pub fn measure(
     for (k, l) in layers.iter().enumerate() {
         readers[f.ops[l.op].operands[0]].push(k);
     }
+    let watch: Vec<usize> = f.returns.iter().map(|&r| watched(f, r)).collect();
     let mut noise: Vec<OutputNoise> = probed
         .iter()
         .map(|_| OutputNoise::new(f.returns.len()))
@@ -301,7 +330,11 @@ pub fn measure(
         for &k in &readers[f.args[0]] {
             add_local(f, &mut layers[k], x)?;
         }
-        let reference = prog.run(x, |v, d| {
+        let mut reference: Vec<Vec<f32>> = vec![Vec::new(); watch.len()];
+        let (_, checkpoints) = prog.run_checkpointed(x, &probed, |v, d| {
+            for (k, _) in watch.iter().enumerate().filter(|(_, &w)| w == v) {
+                reference[k] = d.to_vec();
+            }
             for &k in &readers[v] {
                 if let Err(e) = add_local(f, &mut layers[k], d) {
                     failed.get_or_insert(e);
@@ -314,14 +347,49 @@ pub fn measure(
         if let Some(e) = failed.take() {
             return Err(e);
         }
-        for (j, &i) in probed.iter().enumerate() {
-            let Some(p) = &probes[j] else { continue };
+        // Each probe re-runs only the ops from its tensor on, the probes spread over threads.
+        let jobs: Vec<(usize, &Vec<f32>, &Checkpoint)> = (probed.iter().enumerate())
+            .filter_map(|(j, &i)| {
+                let p = probes[j].as_ref()?;
+                Some((j, p, checkpoints.iter().find(|c| c.op() == i)?))
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let outputs = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (jobs, prog, probed) = (&jobs, &prog, &probed);
+                    let (watch, reference) = (&watch, &reference);
+                    s.spawn(move || {
+                        (jobs.iter().skip(t).step_by(threads))
+                            .map(|&(j, p, cp)| {
+                                let target = f.ops[probed[j]].results[0];
+                                // Outputs computed before the probe keep their reference.
+                                let mut y = reference.clone();
+                                let r = prog.resume(cp, |v, d| {
+                                    let new: Option<Vec<f32>> = (v == target)
+                                        .then(|| d.iter().zip(p).map(|(a, b)| a + b).collect());
+                                    for (k, _) in watch.iter().enumerate().filter(|(_, &w)| w == v)
+                                    {
+                                        y[k] = new.clone().unwrap_or_else(|| d.to_vec());
+                                    }
+                                    new
+                                });
+                                (j, r.map(|_| y))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect::<Vec<_>>()
+        });
+        for (j, y) in outputs {
+            let p = probes[j].as_ref().map_or(&[][..], |p| p.as_slice());
             probe_power[j] += p.iter().map(|&v| (v as f64).powi(2)).sum::<f64>();
-            let target = f.ops[i].results[0];
-            let y = prog.run_replacing(x, |v, d| {
-                (v == target).then(|| d.iter().zip(p).map(|(a, b)| a + b).collect())
-            })?;
-            noise[j].add(&y, &reference);
+            noise[j].add(&y?, &reference);
         }
         tick();
     }
@@ -332,7 +400,7 @@ pub fn measure(
     };
     for (j, &i) in probed.iter().enumerate() {
         let n8 = noise[j].relative();
-        if rounds(f, i, &fused) {
+        if cfg.activations && rounds(f, i, &fused) {
             g.ops[i]
                 .attrs
                 .insert(attrs::ACT_NOISE.into(), dense(&[n8, n8 / 65536.0]));

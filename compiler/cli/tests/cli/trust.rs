@@ -496,7 +496,10 @@ fn non_finite_calibration_is_refused_and_degenerate_warns() {
             "-o",
             p(&d.join(name)),
         ]);
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let per = calib.len() / calib.shape()[0];
     for (name, value) in [("inf", f32::INFINITY), ("nan", f32::NAN)] {
