@@ -56,7 +56,7 @@ fi
 # (MAC_LIMIT_G, G int8 MAC/s: about 189 on the AVX-512 VNNI machine of issue 15; set it for
 # another machine). The model's MACs are the manifest's.
 if [ -n "$NB_MS" ]; then
-  MACS=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['macs'])" "$OUT/c/manifest.json" 2>/dev/null || echo "")
+  MACS=$(python3 -c "import json,sys; m = json.load(open(sys.argv[1])); print(m.get('totals', m)['macs'])" "$OUT/c/manifest.json" 2>/dev/null || echo "")
   python3 - "$NB_MS" "${FP32_MS:-}" "${INT8_MS:-}" "${MACS:-}" "${MAC_LIMIT_G:-189}" <<'PY'
 import sys
 nb, fp32, int8, macs, limit = sys.argv[1:6]
