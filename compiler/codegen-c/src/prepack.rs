@@ -285,7 +285,7 @@ pub(crate) fn consts(
 /// A conv2d / fully connected layer (`pack_conv`): weights `[oc][k]` (OHWI: k = (ky·kw + kx)·c
 /// + ci), bias and requantization.
 pub(crate) fn conv(w: &[i8], oc: usize, bias: &[i32], rq: &Requant) -> Result<Conv, &'static str> {
-    if oc == 0 || w.is_empty() || w.len() % oc != 0 {
+    if oc == 0 || w.is_empty() || !w.len().is_multiple_of(oc) {
         return Err("weights are not [oc][k]");
     }
     let k = w.len() / oc;
@@ -315,7 +315,7 @@ pub(crate) fn depthwise(
     rq: &Requant,
 ) -> Result<Depthwise, &'static str> {
     let taps = kh * kw;
-    if taps == 0 || w.is_empty() || w.len() % taps != 0 {
+    if taps == 0 || w.is_empty() || !w.len().is_multiple_of(taps) {
         return Err("weights are not [kh][kw][c]");
     }
     let c = w.len() / taps;
