@@ -1,6 +1,6 @@
 """onnxruntime reference latency: one thread, batch 1, median of RUNS runs of the first sample.
-Prints 'FP32 <ms>' and, when onnxruntime.quantization works here, 'INT8 <ms>' (QDQ, per-tensor,
-MinMax over the calibration set). Exits 3 when onnxruntime is not installed."""
+Prints 'FP32 <ms>' and, when onnxruntime.quantization works here, 'INT8 <ms>' (QDQ, per-channel
+S8 weights, U8 activations — ORT's fastest INT8 setting on x86 — MinMax over the calibration set). Exits 3 when onnxruntime is not installed."""
 import sys, time, tempfile, os
 
 try:
@@ -45,7 +45,7 @@ try:
 
     with tempfile.TemporaryDirectory() as d:
         q = os.path.join(d, "int8.onnx")
-        quantize_static(model, q, Reader(), activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        quantize_static(model, q, Reader(), per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         print(f"INT8 {median_ms(q):.4f}")
 except Exception as e:  # the quantizer needs the `onnx` package
     print(f"INT8 unavailable ({type(e).__name__}: {e})".splitlines()[0])

@@ -5,8 +5,8 @@
  * activations: acc[o] = bias[o] + sum_k (x[k] - input_zp) * w[o][k] (exact int32), then
  * nb_requant (tosa.rescale SINGLE_ROUND, 64-bit products; optional PReLU or hard-swish epilogue).
  * docs/kernels.md has the design and the exactness arguments.
- * Status: the kernels are tested (runtime/c/tests/kernels_test.c) but generated model.c does not
- * call them yet; the compiler-side prepack is the next step (docs/kernels.md).
+ * Tested by runtime/c/tests/kernels_test.c; generated model.c calls nbk_conv2d / nbk_depthwise
+ * with the packed form below written at compile time (compiler/codegen-c/src/prepack.rs).
  *
  * One packed weight layout serves every ISA (AVX-512 VNNI, AVX2, NEON, portable C), to be written
  * by the compiler into model.c at compile time:

@@ -5,7 +5,7 @@
 //! boundary, the arena, `model.h`, `main.c` — stays codegen-c's, so a back end writes only
 //! what is new. [`emit_with`] is [`crate::emit`] with an extension.
 
-use crate::{CodegenError, RUNTIME_C, RUNTIME_H};
+use crate::{CodegenError, KERNEL_FILES, RUNTIME_C, RUNTIME_H};
 use nibble_ir::{Func, Op, ValueId};
 use std::collections::HashMap;
 
@@ -75,11 +75,13 @@ pub fn emit_with(f: &Func, ext: &mut dyn Extension) -> Result<Vec<(String, Strin
     let in_shape = in_shape.unwrap_or(&[]);
     let model_h = crate::header::model_h(&s, in_shape, arena, id);
     let main_c = crate::harness::main_c(f, &s, in_shape, &crate::names::id_check(id));
-    Ok(vec![
+    let mut files = vec![
         ("model.h".into(), model_h),
         ("model.c".into(), model_c),
         ("nibble_runtime.h".into(), RUNTIME_H.into()),
         ("nibble_runtime.c".into(), RUNTIME_C.into()),
-        ("main.c".into(), main_c),
-    ])
+    ];
+    files.extend(KERNEL_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+    files.push(("main.c".into(), main_c));
+    Ok(files)
 }

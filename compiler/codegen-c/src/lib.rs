@@ -2,7 +2,8 @@
 //!
 //! Writes `model.h`/`model.c` (the schedule: one runtime call per tile op, in order, over one
 //! static arena laid out by the memory plan; weights as const arrays), the runtime kernels
-//! (`nibble_runtime.h`/`.c`, copied from `runtime/c/`), and `main.c`, the only file with floats:
+//! (`nibble_runtime.h`/`.c` and the int8 microkernels `nibble_kernels*`, copied from
+//! `runtime/c/`), and `main.c`, the only file with floats:
 //! it reads a float32 `.npy` batch, quantizes each sample, runs the model, dequantizes and writes
 //! `outK.npy`. `cc -std=c99 -O2 -Wall -Wextra -Werror *.c -o model` builds it.
 //!
@@ -20,6 +21,7 @@ mod kernels;
 mod model;
 mod names;
 mod packing;
+mod prepack;
 mod requant;
 mod schedule;
 
@@ -29,6 +31,22 @@ use nibble_ir::{Func, Op};
 
 pub const RUNTIME_H: &str = include_str!("../../../runtime/c/nibble_runtime.h");
 pub const RUNTIME_C: &str = include_str!("../../../runtime/c/nibble_runtime.c");
+/// The int8 microkernels (runtime/c/nibble_kernels*.{h,c}, docs/kernels.md), copied beside
+/// the runtime: (file name, contents).
+pub const KERNEL_FILES: [(&str, &str); 6] = [
+    ("nibble_kernels.h", include_str!("../../../runtime/c/nibble_kernels.h")),
+    (
+        "nibble_kernels_internal.h",
+        include_str!("../../../runtime/c/nibble_kernels_internal.h"),
+    ),
+    ("nibble_kernels_c99.c", include_str!("../../../runtime/c/nibble_kernels_c99.c")),
+    ("nibble_kernels_avx2.c", include_str!("../../../runtime/c/nibble_kernels_avx2.c")),
+    (
+        "nibble_kernels_avx512.c",
+        include_str!("../../../runtime/c/nibble_kernels_avx512.c"),
+    ),
+    ("nibble_kernels_neon.c", include_str!("../../../runtime/c/nibble_kernels_neon.c")),
+];
 pub const MAIN_TEMPLATE: &str = include_str!("../../../runtime/c/main_template.c");
 
 #[derive(Debug, thiserror::Error)]

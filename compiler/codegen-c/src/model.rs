@@ -32,6 +32,11 @@ pub(crate) fn model_c(
     ]
     .map(|line| format!("{line}\n"))
     .concat()
+        + if s.micro_scratch > 0 {
+            "#include \"nibble_kernels.h\"\n"
+        } else {
+            ""
+        }
         + includes;
     let mut rest = s.weights.clone();
     if s.scratch > 0 {
@@ -40,6 +45,15 @@ pub(crate) fn model_c(
             "\n/* Packed weights are unpacked here before the kernel that reads them. */\n\
              static int8_t nb_wscratch[{}];\n",
             s.scratch
+        );
+    }
+    if s.micro_scratch > 0 {
+        let _ = write!(
+            rest,
+            "\n/* Scratch of the int8 microkernels (A tiles, padded planes), for the largest layer. */\n\
+             static int64_t nbk_scratch64[{}];\n\
+             #define nbk_scratch ((void *)nbk_scratch64)\n",
+            s.micro_scratch.div_ceil(8)
         );
     }
     let words = arena.max(4).div_ceil(4);

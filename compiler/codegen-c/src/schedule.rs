@@ -4,6 +4,7 @@
 //! [`crate::kernels`]) whose result lives in the arena at the op's planned offset.
 
 use crate::ext::{Cx, Extension};
+use crate::kernels::micro::{self, Micro};
 use crate::kernels::{self, arena_ptr, storage_bits, Kernel};
 use crate::names::c_comment;
 use crate::packing::Packing;
@@ -44,6 +45,8 @@ pub(crate) struct Schedule {
     pub outputs: Vec<HostOutput>,
     /// Elements of `nb_wscratch`, where packed weights are unpacked (0: none are packed).
     pub scratch: usize,
+    /// Bytes of `nbk_scratch`, the microkernels' scratch (0: no layer calls them).
+    pub micro_scratch: usize,
 }
 
 /// Walks the ops of `f` in order (the extension writes the ops it claims).
@@ -56,6 +59,7 @@ pub(crate) fn schedule(f: &Func, ext: &mut dyn Extension) -> Result<Schedule, Co
         input: None,
         outputs: Vec::new(),
         packed: HashMap::new(),
+        micro: micro::plan(f),
     };
     walk.body.push_str(&ext.prologue());
     for (i, op) in f.ops.iter().enumerate() {
@@ -87,6 +91,7 @@ pub(crate) fn schedule(f: &Func, ext: &mut dyn Extension) -> Result<Schedule, Co
         input,
         outputs: walk.outputs,
         scratch: walk.packed.values().map(|p| p.elems).max().unwrap_or(0),
+        micro_scratch: walk.micro.scratch,
     })
 }
 
@@ -100,6 +105,8 @@ struct Walk<'f> {
     outputs: Vec<HostOutput>,
     /// The packed constants, unpacked into `nb_wscratch` before each op that reads them.
     packed: HashMap<ValueId, Packed>,
+    /// The layers that call the int8 microkernels, and the constants only they read.
+    micro: Micro,
 }
 
 /// A packed constant: its array, packing and number of values.
@@ -147,6 +154,8 @@ impl Walk<'_> {
                     result: r,
                 })
             }
+            // Read only by microkernel layers, which have their own packed copy.
+            tile::CONST if self.micro.absorbed.contains(&r) => {}
             tile::CONST => {
                 let packing = Packing::of(f, op, r)?;
                 let name = arrays::constant(op, i, packing, &mut self.weights)?;
@@ -178,7 +187,10 @@ impl Walk<'_> {
                 self.body.push_str(&before);
                 let mut kernel =
                     Kernel::new(f, op, i, &self.place, &mut self.weights, &mut self.body);
-                write(&mut kernel)?;
+                match self.micro.layer(i) {
+                    Some(layer) => micro::write(&mut kernel, layer)?,
+                    None => write(&mut kernel)?,
+                }
                 self.body.push_str(&after);
                 let offset = tile::offset(op);
                 let ty = if storage_bits(f, r) == 16 {

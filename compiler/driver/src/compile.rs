@@ -8,10 +8,11 @@ use crate::options::{BitWidths, CompileOptions, WeightRounding};
 use crate::{func_of, module_text, Driver, Error, Event, Observer, Samples, Stage};
 use nibble_ir::Func;
 
-/// The files a compile may produce (`main.c`: the harness, which `nibble compile` writes only
+/// The files a compile may produce (`nibble_kernels*`: the int8 microkernels, see
+/// docs/kernels.md; `main.c`: the harness, which `nibble compile` writes only
 /// with `--emit-main`; `model.npu.mlir` and `npu*`: the `npu` back end's). A compile removes
 /// all of them from its output directory first, so files of another target never linger.
-pub const OUTPUT_FILES: [&str; 14] = [
+pub const OUTPUT_FILES: [&str; 20] = [
     "model.graph.mlir",
     "model.quant.mlir",
     "model.tile.mlir",
@@ -20,6 +21,12 @@ pub const OUTPUT_FILES: [&str; 14] = [
     "model.h",
     "nibble_runtime.c",
     "nibble_runtime.h",
+    "nibble_kernels.h",
+    "nibble_kernels_internal.h",
+    "nibble_kernels_c99.c",
+    "nibble_kernels_avx2.c",
+    "nibble_kernels_avx512.c",
+    "nibble_kernels_neon.c",
     "npu.h",
     "npu_sim.c",
     "npu_target.h",

@@ -1,11 +1,14 @@
 //! One runtime call per tile op: [`writer`] picks the function that writes an op's call into
 //! the body of `nibble_model_run` (and its tables into file scope), by op family:
 //! convolutions and products ([`conv`]), pooling and resizing ([`spatial`]), elementwise ops
-//! ([`elementwise`]), normalisations ([`norm`]) and data movement ([`layout`]).
+//! ([`elementwise`]), normalisations ([`norm`]) and data movement ([`layout`]). Conv2d,
+//! depthwise and fully connected layers that the runtime's int8 microkernels compute call them
+//! instead ([`micro`]).
 
 mod conv;
 mod elementwise;
 mod layout;
+pub(crate) mod micro;
 mod norm;
 mod spatial;
 
