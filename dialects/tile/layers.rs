@@ -12,6 +12,14 @@ use nibble_ir::{Attr, Func, Op, Type, ValueId};
 use nibble_qnt::attr::{DialectError, Flat, I64s, Opt, Record, Str, F64, FLAT, I32};
 use nibble_qnt::{record, ConvWindow, TransposeWindow};
 
+/// The ops whose operand 1 is a layer's weights (a constant with a `weight_bits` grid).
+pub const WEIGHT_LAYERS: &[&str] = &[CONV2D, DEPTHWISE_CONV2D, FULLY_CONNECTED, TRANSPOSE_CONV2D];
+
+/// Whether `op` is a weight layer ([`WEIGHT_LAYERS`]).
+pub fn is_weight_layer(op: &Op) -> bool {
+    WEIGHT_LAYERS.contains(&op.name.as_str())
+}
+
 record! {
     /// The host boundary (`tile.quantize` of the input, `tile.dequantize` of an output):
     /// `real = scale · (q − zero_point)`.

@@ -47,6 +47,9 @@ enum Cmd {
     /// The static cycle estimate of a compiled program on its accelerator target, per layer
     /// with the roofline bound, and its latency and FPS.
     Estimate(cmd::estimate::Args),
+    /// Why each weight layer got its width: its measured sensitivity against the budget's
+    /// marginal price (from OUT/manifest.json).
+    Explain(cmd::explain::Args),
     /// Run a model with the reference interpreter: .onnx or graph .mlir (float), qnt or tile .mlir (integer, bit-exact).
     Run(cmd::run::Args),
 }
@@ -62,6 +65,7 @@ fn run(cmd: Cmd) -> error::Res<()> {
         Cmd::Run(a) => cmd::run::run(a),
         Cmd::Targets => cmd::targets::run(),
         Cmd::Estimate(a) => cmd::estimate::run(a),
+        Cmd::Explain(a) => cmd::explain::run(a),
     }
 }
 

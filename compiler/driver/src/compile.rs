@@ -45,19 +45,13 @@ impl Compiled {
     }
 }
 
-/// Bytes of the constants of a tile-level program (int32 biases 4 bytes, the rest 1).
+/// Bytes of the constants of a tile-level program as stored: int32 biases 4 bytes, weights on
+/// a grid below 8 bits packed at its storage bits, the rest 1.
 pub fn weight_bytes(t: &Func) -> usize {
     t.ops
         .iter()
         .filter(|o| o.name == nibble_tile::CONST)
-        .map(|o| {
-            let ty = t.ty(o.results[0]);
-            ty.num_elements()
-                * match ty.elem() {
-                    Some(nibble_ir::Elem::Int(32)) => 4,
-                    _ => 1,
-                }
-        })
+        .map(|o| nibble_lower::schedule::engine::stored_bytes(t, o.results[0]) as usize)
         .sum()
 }
 
@@ -120,7 +114,7 @@ impl Driver {
         if let Some(w) = &widths {
             obs.note(&Event::Widths(w));
         }
-        if opts.weight_rounding == WeightRounding::Gptq {
+        if opts.rounding(!samples.is_empty()) == WeightRounding::Gptq {
             obs.begin(samples.len(), "weight rounding (GPTQ)");
             let rounded = self.round_weights(&mut f, samples, &opts.quant, || obs.tick())?;
             obs.end();
@@ -170,7 +164,11 @@ impl Driver {
         }
         let source = nibble_target::Target::source(&opts.target.target).map_err(Error::from)?;
         sink("target.toml", &source)?;
-        sink("manifest.json", &crate::manifest::manifest(&tile, &target)?)?;
+        let sensitivity = crate::manifest::sensitivities(graph);
+        sink(
+            "manifest.json",
+            &crate::manifest::manifest(&tile, &target, &sensitivity)?,
+        )?;
         Ok(Compiled { tile, target })
     }
 

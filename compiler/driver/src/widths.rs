@@ -49,6 +49,33 @@ fn layer_named(f: &Func, layers: &[usize], name: &str) -> Result<usize, Error> {
 }
 
 impl Driver {
+    /// `f` annotated with the measured output noise of each weight layer at each grid and of
+    /// each rounded tensor at 8 and 16 bits (`nibble_quantize::sensitivity`), on at most
+    /// [`SENSITIVITY_SAMPLES`] of `samples` (evenly spread): what `nibble-choose-widths`
+    /// reads. Measure once, then choose for as many budgets as wanted.
+    pub fn measure_sensitivity(
+        &self,
+        f: &Func,
+        samples: Samples,
+        quant: &crate::QuantOptions,
+        obs: &dyn Observer,
+    ) -> Result<Func, Error> {
+        let n = samples.len().min(SENSITIVITY_SAMPLES);
+        let picked: Vec<&[f32]> = (0..n)
+            .filter_map(|k| samples.iter().nth(k * samples.len() / n.max(1)))
+            .collect();
+        let cfg = quant.config();
+        let scfg = SensitivityConfig {
+            scheme: cfg.scheme,
+            per_channel: cfg.per_channel,
+            clamp_sigma: cfg.clamp_sigma,
+        };
+        obs.begin(picked.len(), "measuring sensitivity");
+        let measured = measure(f, &picked, &scfg, || obs.tick())?;
+        obs.end();
+        Ok(measured)
+    }
+
     /// `f` with its weight layers' widths (and, with `--bits auto`, its 16-bit tensors) as
     /// `opts` asks; the e-graph's choice when it made one.
     pub fn decide_widths(
@@ -70,7 +97,7 @@ impl Driver {
         let names: Vec<String> = f.ops.iter().map(|o| o.loc_name()).collect();
         let lacks = |i: usize, w: WeightWidth| {
             Error::Options(format!(
-                "layer '{}' cannot take {w}-bit weights: target {} multiplies weights of widths {:?} only",
+                "layer '{}' cannot take weights on the {w} grid: target {} multiplies weights of {:?} bits only",
                 names[i], target.name, target.weight_widths()
             ))
         };
@@ -98,19 +125,8 @@ impl Driver {
             }
             return Ok((g, None));
         }
-        let n = samples.len().min(SENSITIVITY_SAMPLES);
-        let picked: Vec<&[f32]> = (0..n)
-            .filter_map(|k| samples.iter().nth(k * samples.len() / n.max(1)))
-            .collect();
+        let measured = self.measure_sensitivity(&f, samples, &opts.quant, obs)?;
         let cfg = opts.quant.config();
-        let scfg = SensitivityConfig {
-            scheme: cfg.scheme,
-            per_channel: cfg.per_channel,
-            clamp_sigma: cfg.clamp_sigma,
-        };
-        obs.begin(picked.len(), "measuring sensitivity");
-        let measured = measure(&f, &picked, &scfg, || obs.tick())?;
-        obs.end();
         let wo = WidthOptions {
             weights: match (opts.avg_weight_bits, opts.max_weight_bytes) {
                 _ if !auto_weights => WeightBudget::None,

@@ -117,17 +117,26 @@ fn acc(what: String, bound: u128, limit: Limit) -> Acc {
 /// The accumulators of `f`'s ops that exceed their C types, in op order.
 pub fn check(f: &Func) -> Result<Vec<Overflow>, InterpError> {
     let mut consts: Vec<Option<usize>> = vec![None; f.values.len()];
-    let mut loads: Vec<Option<usize>> = vec![None; f.values.len()];
     for (i, op) in f.ops.iter().enumerate() {
         if op.name == tile::CONST {
             consts[op.results[0]] = Some(i);
-        } else if op.name == tile::DMA_LOAD {
-            if let Some(&r) = op.results.first() {
-                loads[r] = Some(i);
+        }
+    }
+    // A tile of a constant brought into SRAM by a DMA load: bounded by the whole constant
+    // (every channel's bound holds for any slice of the channels).
+    let mut sources: Vec<Option<ValueId>> = vec![None; f.values.len()];
+    for op in f.ops.iter().filter(|o| o.name == tile::DMA_LOAD) {
+        if let (Some(&dram), Some(&r)) = (op.operands.first(), op.results.first()) {
+            if consts[dram].is_some() {
+                sources[r] = Some(dram);
             }
         }
     }
-    let cx = Cx { f, consts, loads };
+    let cx = Cx {
+        f,
+        consts,
+        sources,
+    };
     let mut out = Vec::new();
     for (i, op) in f.ops.iter().enumerate() {
         for a in cx.accumulators(op)? {
@@ -148,12 +157,12 @@ pub fn check(f: &Func) -> Result<Vec<Overflow>, InterpError> {
     Ok(out)
 }
 
-/// The function analysed, its constants (value → `tile.const` op) and the SRAM tiles loaded
-/// from them (value → `tile.dma_load` op, in a scheduled program).
+/// The function analysed and its constants (value → `tile.const` op).
 struct Cx<'f> {
     f: &'f Func,
     consts: Vec<Option<usize>>,
-    loads: Vec<Option<usize>>,
+    /// Per value: the whole constant a DMA load brought it from.
+    sources: Vec<Option<ValueId>>,
 }
 
 impl Cx<'_> {
@@ -168,37 +177,8 @@ impl Cx<'_> {
         (hi - zp as i128).max(zp as i128 - lo).unsigned_abs()
     }
 
-    /// The integer data of a constant operand (i8 or i32), if it is one — or the box of one
-    /// that a `tile.dma_load` copies into SRAM (a scheduled program's weight and bias tiles).
+    /// The integer data of a constant operand (i8 or i32), if it is one.
     fn data(&self, v: ValueId) -> Option<Vec<i64>> {
-        if let Some(l) = *self.loads.get(v)? {
-            let op = &self.f.ops[l];
-            let src = *op.operands.first()?;
-            let full = self.data(src)?;
-            let shape = self.dims(src);
-            let size = self.dims(v);
-            let start = op.ints("start").ok()?;
-            if shape.len() != size.len() || start.len() != size.len() {
-                return None;
-            }
-            // Row-major strides of the source; every element of the box, in order.
-            let mut strides = vec![1u128; shape.len()];
-            for d in (0..shape.len().saturating_sub(1)).rev() {
-                strides[d] = strides[d + 1] * shape[d + 1];
-            }
-            let n: u128 = size.iter().product();
-            let mut out = Vec::with_capacity(n as usize);
-            for mut e in 0..n {
-                let mut at = 0u128;
-                for d in (0..size.len()).rev() {
-                    let i = e % size[d].max(1);
-                    e /= size[d].max(1);
-                    at += (start[d].max(0) as u128 + i) * strides[d];
-                }
-                out.push(*full.get(at as usize)?);
-            }
-            return Some(out);
-        }
         let op = &self.f.ops[(*self.consts.get(v)?)?];
         let nibble_qnt::Const { ty, bytes } = tile::const_data(op).ok()?;
         match ty.elem() {
@@ -245,12 +225,14 @@ impl Cx<'_> {
             [x, w, b, ..] => (x, w, b),
             _ => return Ok(Vec::new()),
         };
+        let source = |v: ValueId| self.sources[v].unwrap_or(v);
+        let (w, b) = (source(w), source(b));
         let d = self.span(x, rq.input_zp);
         let wd = self.dims(w);
         let total: u128 = wd.iter().product();
-        // Weights per output channel: channel-last for a depthwise conv, else channel-first.
+        // Weights per output channel: [KH, KW, C, 1] for a depthwise conv, else channel-first.
         let (channels, depthwise) = if op.name == tile::DEPTHWISE_CONV2D {
-            (*wd.last().unwrap_or(&1), true)
+            (*wd.get(2).unwrap_or(&1), true)
         } else {
             (*wd.first().unwrap_or(&1), false)
         };

@@ -16,7 +16,7 @@
 
 use crate::schedule::cost::{self, shapes_of, Work};
 use crate::LowerError;
-use nibble_ir::{Attr, Func, Op};
+use nibble_ir::{Attr, Elem, Func, Op};
 use nibble_target::cost::Gemm;
 use nibble_target::Target;
 use nibble_tile as tile;
@@ -68,9 +68,17 @@ pub struct LayerEstimate {
     /// The whole layer as a matrix product (MAC-array layers), and its dataflow.
     pub gemm: Option<Gemm>,
     pub dataflow: Option<String>,
+    /// Bits per weight value as stored (4, 2 for 2-bit and ternary grids, 1 for binary).
     pub weight_bits: u32,
+    /// The weights' grid: `8`, `4`, `2`, `ternary` or `binary`.
+    pub weight_grid: String,
+    /// Weight values of the layer: the elements of the int8 constants it reads (its weights,
+    /// and the weights inside fused ops such as squeeze-excite); 0 without any.
+    pub weight_values: u64,
+    /// Bits those values take as stored (weights below 8 bits packed at their grid).
+    pub weight_value_bits: u64,
     pub act_bits: u32,
-    /// Bytes of the constants (weights, biases) the layer reads.
+    /// Bytes of the constants (weights, biases) the layer reads, weights packed at their grid.
     pub weight_bytes: u64,
 }
 
@@ -314,6 +322,12 @@ pub fn estimate(f: &Func, t: &Target) -> Result<Estimate, LowerError> {
                 l.tiles += 1;
                 l.op = op.name.clone();
                 l.weight_bits = crate::schedule::engine::weight_bits(f, op);
+                if tile::is_weight_layer(op) {
+                    l.weight_grid = crate::schedule::engine::weight_grid(op)
+                        .unwrap_or(nibble_quantize::WeightWidth::W8)
+                        .name()
+                        .into();
+                }
                 l.act_bits = crate::schedule::engine::act_bits(f, op);
                 l.engine = match (c.unit, c.work) {
                     (Unit::Cpu, _) => "cpu",
@@ -339,8 +353,16 @@ pub fn estimate(f: &Func, t: &Target) -> Result<Estimate, LowerError> {
         };
         l.weight_bytes = cs
             .iter()
-            .map(|&v| f.ty(v).num_elements() as u64 * cost::elem_bytes(f, v))
+            .map(|&v| crate::schedule::engine::stored_bytes(f, v))
             .sum();
+        for &v in cs.iter().filter(|&&v| f.ty(v).elem() == Some(&Elem::Int(8))) {
+            let n = f.ty(v).num_elements() as u64;
+            l.weight_values += n;
+            l.weight_value_bits += n * crate::schedule::engine::stored_bits(f, v);
+        }
+        if l.weight_values > 0 && l.weight_grid.is_empty() {
+            l.weight_grid = "8".into();
+        }
         if let Some(g) = &mut l.gemm {
             g.m = l.macs / (g.n * g.k).max(1);
         }

@@ -12,14 +12,16 @@
 //! A weight layer L at width W changes its output by δ = L(x; Q_W(w) − w) (linear in the
 //! weights, no bias), computed exactly on the same samples from L's observed inputs; its noise is
 //! G_T(L) · Σ‖δ‖², on the layer as `nibble.weight_noise = [w8, w4, w2, ternary, binary]`. The
-//! gain is a linearisation: exact for small errors, a ranking for 2-bit and below. Cost: one
-//! float run per probed tensor and sample, plus one layer product per width.
+//! gain is a linearisation: exact for small errors, a ranking for 2-bit and below. Cost: per
+//! sample one checkpointed float run, then per probed tensor a run of the ops from that tensor
+//! on (resumed from the checkpoint before it; the probes spread over the machine's threads),
+//! plus one layer product per width.
 
 use crate::grids::{grid_scales, WeightWidth};
 use crate::weights::channel_of;
 use crate::{activation_params, QuantError, Scheme};
 use nibble_graph::{attrs, tosa};
-use nibble_interp::float::{patches, FloatProgram};
+use nibble_interp::float::{patches, Checkpoint, FloatProgram};
 use nibble_ir::{model, Attr, Elem, Func, Op, Type};
 
 /// Ops whose result holds exactly values of their inputs: no rounding of their own.
@@ -301,7 +303,7 @@ pub fn measure(
         for &k in &readers[f.args[0]] {
             add_local(f, &mut layers[k], x)?;
         }
-        let reference = prog.run(x, |v, d| {
+        let (reference, checkpoints) = prog.run_checkpointed(x, &probed, |v, d| {
             for &k in &readers[v] {
                 if let Err(e) = add_local(f, &mut layers[k], d) {
                     failed.get_or_insert(e);
@@ -314,14 +316,41 @@ pub fn measure(
         if let Some(e) = failed.take() {
             return Err(e);
         }
-        for (j, &i) in probed.iter().enumerate() {
-            let Some(p) = &probes[j] else { continue };
+        // Each probe re-runs only the ops from its tensor on, the probes spread over threads.
+        let jobs: Vec<(usize, &Vec<f32>, &Checkpoint)> = (probed.iter().enumerate())
+            .filter_map(|(j, &i)| {
+                let p = probes[j].as_ref()?;
+                Some((j, p, checkpoints.iter().find(|c| c.op() == i)?))
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let outputs = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (jobs, prog, probed) = (&jobs, &prog, &probed);
+                    s.spawn(move || {
+                        (jobs.iter().skip(t).step_by(threads))
+                            .map(|&(j, p, cp)| {
+                                let target = f.ops[probed[j]].results[0];
+                                let y = prog.resume(cp, |v, d| {
+                                    (v == target)
+                                        .then(|| d.iter().zip(p).map(|(a, b)| a + b).collect())
+                                });
+                                (j, y)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect::<Vec<_>>()
+        });
+        for (j, y) in outputs {
+            let p = probes[j].as_ref().map_or(&[][..], |p| p.as_slice());
             probe_power[j] += p.iter().map(|&v| (v as f64).powi(2)).sum::<f64>();
-            let target = f.ops[i].results[0];
-            let y = prog.run_replacing(x, |v, d| {
-                (v == target).then(|| d.iter().zip(p).map(|(a, b)| a + b).collect())
-            })?;
-            noise[j].add(&y, &reference);
+            noise[j].add(&y?, &reference);
         }
         tick();
     }

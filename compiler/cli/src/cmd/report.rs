@@ -1,6 +1,7 @@
 //! `nibble report`: which configurations to evaluate and in what order — every scheme ×
 //! granularity × range method, then the best one with the fixes (bias correction,
-//! equalization, both, GPTQ, 16-bit activations where `--bits auto` chooses them) — and the
+//! equalization, both, GPTQ, 16-bit activations where `--bits auto` chooses them), the weight
+//! widths (uniform 4 and 2 bits, the width e-graph at 6…2 average bits) — and the
 //! per-layer SQNR of the best (or `--layers-of`) one. Each configuration is compiled by the
 //! driver for `--target`, as `nibble compile` would; `crate::report` evaluates and renders.
 
@@ -13,8 +14,10 @@ use crate::report::{self, render, Compiler, Config, EvalSet, Layer, Outcome};
 use nibble_driver::{
     Driver, Granularity, QuantOptions, RangeOptions, Ranges, Samples, Scheme, TargetOption,
 };
-use nibble_ir::Func;
-use nibble_quantize::RangeMethod;
+use nibble_graph::attrs;
+use nibble_ir::{Attr, Func};
+use nibble_passes::{WeightBudget, WidthOptions};
+use nibble_quantize::{RangeMethod, WeightWidth};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -145,6 +148,12 @@ pub fn run(a: Args) -> Res<()> {
         let name = study.outcomes[best].name.clone();
         for (suffix, c) in fixes {
             study.evaluate(c, format!("{name}{suffix}"), &|| pb.inc(1));
+        }
+        pb.finish_and_clear();
+        let sweep = width_sweep(&mut study, best, calib, &a, &obs)?;
+        let pb = bar(sweep.len() * m, "evaluating the weight widths");
+        for (row, c) in sweep {
+            study.evaluate(c, format!("{name}{row}"), &|| pb.inc(1));
         }
         pb.finish_and_clear();
     }
@@ -342,4 +351,66 @@ fn best(outcomes: &[Outcome]) -> Res<usize> {
                 .then(b.cmp(&a))
         })
         .ok_or_else(|| CliError::Input("no configuration".into()))
+}
+
+/// The weight widths swept on the best configuration `best` when the target has widths below
+/// 8 bits and there are calibration vectors: uniform 4- and 2-bit weights, then the width
+/// e-graph's choice at 6, 5, 4, 3 and 2 average bits (from one sensitivity measurement), every
+/// one GPTQ-rounded as `nibble compile` rounds weights below 8 bits. Budgets no choice fits are
+/// left out. Returns each row's name suffix and configuration; their graphs join the study.
+fn width_sweep(
+    study: &mut Study,
+    best: usize,
+    calib: Samples,
+    a: &Args,
+    obs: &Terminal,
+) -> Res<Vec<(String, Config)>> {
+    let (allowed, _) = nibble_driver::target_widths(&a.target.load()?);
+    if calib.is_empty() || allowed.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let base = study.configs[best].clone();
+    let driver = study.compiler.driver;
+    let g = study.graphs[base.ranges].clone();
+    let mut graphs: Vec<(String, Func)> = Vec::new();
+    for w in [WeightWidth::W4, WeightWidth::W2] {
+        if allowed.contains(&w) {
+            let mut u = g.clone();
+            for i in nibble_quantize::sensitivity::weight_layers(&g) {
+                u.ops[i]
+                    .attrs
+                    .insert(attrs::WEIGHT_BITS.into(), Attr::Str(w.name().into()));
+            }
+            graphs.push((format!(" + {w}-bit weights"), u));
+        }
+    }
+    let measured = driver.measure_sensitivity(&g, calib, &base.quant, obs)?;
+    for bits in [6.0, 5.0, 4.0, 3.0, 2.0] {
+        let wo = WidthOptions {
+            weights: WeightBudget::AverageBits(bits),
+            widths: allowed.clone(),
+            wide: false,
+            act_budget: 0.0,
+            macs_per_cycle: [1.0; 5],
+            fixed: Vec::new(),
+        };
+        if let Ok(w) = nibble_passes::choose_widths(&measured, &base.quant.config(), &wo) {
+            graphs.push((format!(" + widths auto ≤ {bits} bits"), w.graph));
+        }
+    }
+    let pb = bar(graphs.len() * calib.len(), "weight rounding (GPTQ) for the widths");
+    let mut rows = Vec::new();
+    for (name, mut w) in graphs {
+        driver.round_weights(&mut w, calib, &base.quant, || pb.inc(1))?;
+        let ranges = study.add_graph(w);
+        rows.push((
+            name,
+            Config {
+                quant: base.quant.clone(),
+                ranges,
+            },
+        ));
+    }
+    pb.finish_and_clear();
+    Ok(rows)
 }

@@ -128,6 +128,34 @@ fn is_pow2(m: i64) -> bool {
     m > 0 && m & (m - 1) == 0
 }
 
+/// A layer's weight grid: its `weight_bits` attribute (absent: 8 bits).
+pub fn weight_grid(op: &Op) -> Option<nibble_quantize::WeightWidth> {
+    match op.attrs.get(tile::keys::WEIGHT_BITS) {
+        Some(Attr::Str(s)) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Bytes constant `v` takes as stored: the weights of a layer on a grid below 8 bits packed at
+/// the grid's storage bits (as the C stores them: 4, 2, 2 for ternary, 1 for binary), any other
+/// constant at its element width.
+pub fn stored_bytes(f: &Func, v: usize) -> u64 {
+    (f.ty(v).num_elements() as u64 * stored_bits(f, v)).div_ceil(8)
+}
+
+/// Bits per element of constant `v` as stored (see [`stored_bytes`]).
+pub fn stored_bits(f: &Func, v: usize) -> u64 {
+    let grid = f
+        .ops
+        .iter()
+        .filter(|o| o.operands.get(1) == Some(&v))
+        .find_map(weight_grid);
+    match grid {
+        Some(w) => u64::from(w.storage_bits()),
+        None => 8 * super::cost::elem_bytes(f, v),
+    }
+}
+
 /// The width of a layer's weights: its `weight_bits` attribute (sub-8-bit layers), else the
 /// storage width of its weight operand.
 pub fn weight_bits(f: &Func, op: &Op) -> u32 {
