@@ -6,8 +6,9 @@ For every conv and fully connected layer of the shared models, on two array shap
 that shape and dataflow (otherwise npu-mcu's / npu-edge's memories, per-channel
 requantization so every layer runs on the MAC array) and reports each layer's compute cycles
 in OUT/manifest.json (`compute_cycles`: the sum over the layer's tiles). SCALE-Sim runs the
-same layers (GEMM topology M x N x K, CALC bandwidth mode, Python API without traces; see
-/work/notes/scalesim.md) and reports its "Total Cycles". The two are printed side by side,
+same layers (GEMM topology M x N x K, CALC bandwidth mode, Python API with
+save_disk_space=True, so no trace files; column 2 of its COMPUTE_REPORT.csv) and reports its
+"Total Cycles". The two are printed side by side,
 per layer and in total, with the layers that differ by more than 15 %.
 
 Usage: bench/scalesim_compare.py [--nibble target/debug/nibble] [--models /work/shared/models]
