@@ -26,7 +26,8 @@ for dir in "$MODELS"/*/; do
         t1=$(date +%s)
         cc -std=c99 -O2 -Wall -Wextra -Werror "$o"/*.c -o "$o/model" 2>>"$o.log" || { echo "$m $t: CC FAILED"; continue; }
         "$o/model" "$dir/test_x.npy" "$o/c" 2>"$o/sim.txt" || { echo "$m $t: RUN FAILED"; continue; }
-        "$NIBBLE" run "$o/model.tile.mlir" --input "$dir/test_x.npy" --out-dir "$o/tile" >/dev/null 2>>"$o.log"
+        "$NIBBLE" run "$o/model.tile.mlir" --input "$dir/test_x.npy" --out-dir "$o/tile" >/dev/null 2>>"$o.log" ||
+            { echo "$m $t: INTERPRETER FAILED: $(tail -1 "$o.log")"; continue; }
         python3 - "$o" "$m" "$t" "$((t1 - t0))" <<'PY'
 import json, re, sys, glob, os
 import numpy as np

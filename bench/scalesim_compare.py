@@ -6,9 +6,11 @@ For every conv and fully connected layer of the shared models, on two array shap
 that shape and dataflow (otherwise npu-mcu's / npu-edge's memories, per-channel
 requantization so every layer runs on the MAC array) and reports each layer's compute cycles
 in OUT/manifest.json (`compute_cycles`: the sum over the layer's tiles). SCALE-Sim runs the
-same layers (GEMM topology M x N x K, CALC bandwidth mode, Python API without traces; see
-/work/notes/scalesim.md) and reports its "Total Cycles". The two are printed side by side,
-per layer and in total, with the layers that differ by more than 15 %.
+same layers (GEMM topology M x N x K, CALC bandwidth mode, Python API with
+save_disk_space=True, so no trace files; column 2 of its COMPUTE_REPORT.csv) and reports its
+"Total Cycles". The two are printed side by side,
+per layer and in total, with the layers that differ by more than 15 %, and `untiled`: nibble's
+formula for the whole layer as one tile (SCALE-Sim + 1), so the difference is the tiling's.
 
 Usage: bench/scalesim_compare.py [--nibble target/debug/nibble] [--models /work/shared/models]
        [--only mnist_cnn,mtcnn_onet] [--arrays 8x8,32x32] [--dataflows ws,os] [--jobs 2]
@@ -87,6 +89,16 @@ SHAPES = {
     (8, 8): dict(clock=400, sram=262144, bw=4, setup=32, lanes=8),
     (32, 32): dict(clock=1000, sram=1048576, bw=32, setup=64, lanes=64),
 }
+
+
+def untiled(rows, cols, df, m, n, k):
+    """nibble's cycles for the whole layer as one tile at the native rate
+    (nibble_target::cost::mac_cycles): SCALE-Sim's Total Cycles + 1. What the `nibble` column
+    adds beyond it is the schedule's tiling (in ws, every extra row tile refills the array)."""
+    cd = lambda a, b: -(-a // b)
+    if df == "ws":
+        return cd(k, rows) * cd(n, cols) * (2 * rows + cols + m - 2)
+    return cd(m, rows) * cd(n, cols) * (rows + cols + k - 2)
 
 
 def ensure_venv(venv):
@@ -181,7 +193,7 @@ def main():
         for m in models:
             ls = layers[(rows, cols, df, m)]
             print(f"\n== {m}, {rows}x{cols} {df}")
-            print(f"{'layer':<28} {'M':>6} {'N':>5} {'K':>5} {'tiles':>5} {'nibble':>10} {'SCALE-Sim':>10} {'diff':>7}")
+            print(f"{'layer':<28} {'M':>6} {'N':>5} {'K':>5} {'tiles':>5} {'nibble':>10} {'SCALE-Sim':>10} {'diff':>7}       {'untiled':>10}")
             tn = ts = 0
             for l in ls:
                 g = (l["gemm"]["m"], l["gemm"]["n"], l["gemm"]["k"])
@@ -193,7 +205,8 @@ def main():
                 mark = "  >15%" if abs(d) > 15 else ""
                 if mark:
                     worst.append((m, rows, cols, df, l["name"], g, l["tiles"], n, s, d))
-                print(f"{l['name'][:28]:<28} {g[0]:>6} {g[1]:>5} {g[2]:>5} {l['tiles']:>5} {n:>10} {s:>10} {d:>6.1f}%{mark}")
+                u = untiled(rows, cols, df, *g)
+                print(f"{l['name'][:28]:<28} {g[0]:>6} {g[1]:>5} {g[2]:>5} {l['tiles']:>5} {n:>10} {s:>10} {d:>6.1f}%{mark:<6} {u:>10}")
             dt = (tn - ts) / ts * 100 if ts else 0.0
             print(f"{'total':<28} {'':>6} {'':>5} {'':>5} {'':>5} {tn:>10} {ts:>10} {dt:>6.1f}%{'  >10%' if abs(dt) > 10 else ''}")
     print(f"\n{len(worst)} layers differ by more than 15 %")

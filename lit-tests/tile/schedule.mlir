@@ -2,6 +2,7 @@
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/Inputs/test-npu-single.toml},nibble-plan-memory{target=%S/Inputs/test-npu-single.toml})' | FileCheck %s --check-prefix=SINGLE
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=host})' | FileCheck %s --check-prefix=HOST
 // RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/Inputs/test-npu.toml},nibble-schedule{target=%S/Inputs/test-npu.toml})' | FileCheck %s --check-prefix=TWICE
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/Inputs/test-npu.toml},nibble-plan-memory{target=%S/Inputs/test-npu.toml},nibble-check-accumulators)' | FileCheck %s --check-prefix=CHECKED
 
 // nibble-schedule turns each layer the accelerator computes into explicit data movement on the
 // tiles its `tile` attribute asks for: a DRAM tensor for the result (tile.alloc), loads of the
@@ -51,6 +52,12 @@
 // HOST-NOT: tile.dma_load
 // HOST: "tile.conv2d"(%0, %1, %2) {{.*}}tile = array<i64: 4, 8>} : (tensor<1x8x8x4xi8>
 // HOST-NOT: tile.dma_load
+
+// The accumulator check (and so the integer interpreter) sees through the schedule: the
+// weights and biases of a tile are boxes of constants, not unknown SRAM contents.
+// CHECKED: "tile.dma_load"
+// CHECKED: "tile.conv2d"
+// CHECKED: return
 
 // A scheduled program is left as it is.
 // TWICE-COUNT-1: "tile.alloc"() {layer = "conv"
