@@ -16,6 +16,27 @@ pub struct Model {
     pub input_shape: Option<InputShape>,
 }
 
+/// The shape to import with: `given` (`--input-shape`) when there is one, else — when `data`
+/// is — one sample of `data` with batch 1, so a model's dynamic dimensions come from the
+/// calibration (or input) vectors.
+pub fn import_shape(given: Option<&InputShape>, data: Option<&Path>) -> Res<Option<InputShape>> {
+    match (given, data) {
+        (Some(s), _) => Ok(Some(s.clone())),
+        (None, None) => Ok(None),
+        (None, Some(path)) => {
+            let file = crate::npy::NpyFile::open(path)?;
+            let a = file.view::<f32>("a float32")?;
+            let dims = std::iter::once(1)
+                .chain(a.shape().iter().skip(1).map(|&d| d as i64))
+                .collect();
+            Ok(Some(InputShape {
+                name: String::new(),
+                dims,
+            }))
+        }
+    }
+}
+
 pub fn read_text(path: &Path) -> Res<String> {
     std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))
 }

@@ -182,7 +182,9 @@ fn fixed_shape(
         }
         return Ok(shape);
     };
-    if given_name != input.name() {
+    // An empty name: the shape of one data sample (`--calib`), for whichever input there is.
+    let from_data = given_name.is_empty();
+    if !from_data && given_name != input.name() {
         return Err(ImportError::Model(format!(
             "--input-shape names '{given_name}', but the model's input is '{}'",
             input.name()
@@ -194,8 +196,16 @@ fn fixed_shape(
             .zip(dims)
             .all(|(&g, &d)| g > 0 && (d <= 0 || d == g));
     if !fits || given.first() != Some(&1) {
+        let what = if from_data {
+            format!(
+                "the samples' shape {:?} in the data file (--calib, --input)",
+                &given[given.len().min(1)..]
+            )
+        } else {
+            format!("--input-shape {given:?}")
+        };
         return Err(ImportError::Model(format!(
-            "--input-shape {given:?} does not fit input '{}' of shape {dims:?} (dynamic dimensions are -1; the batch must be 1)",
+            "{what} does not fit input '{}' of shape {dims:?} (dynamic dimensions are -1; the batch must be 1)",
             input.name()
         )));
     }

@@ -3,7 +3,7 @@
 //! driver hands it.
 
 use crate::error::{CliError, Res};
-use crate::files::{create_dir, input_shape, write, Model};
+use crate::files::{create_dir, import_shape, input_shape, write, Model};
 use crate::npy::read_batch;
 use crate::progress::Terminal;
 use nibble_driver::{CompileOptions, Samples, OUTPUT_FILES};
@@ -38,7 +38,10 @@ pub fn run(mut a: Args) -> Res<()> {
     let target = a.options.target.load()?;
     a.options.quant.resolve_for(&target)?;
     let driver = crate::plugins::driver()?;
-    let graph = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
+    let graph = driver.import(
+        &a.model.model,
+        import_shape(a.model.input_shape.as_ref(), a.calib.as_deref())?.as_ref(),
+    )?;
     let (n, data) = match &a.calib {
         None => (0, Vec::new()),
         Some(c) => {

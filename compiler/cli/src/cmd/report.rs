@@ -6,7 +6,7 @@
 //! driver for `--target`, as `nibble compile` would; `crate::report` evaluates and renders.
 
 use crate::error::{CliError, Res};
-use crate::files::{input_shape, write, Model};
+use crate::files::{import_shape, input_shape, write, Model};
 use crate::metrics::Task;
 use crate::npy::read_batch;
 use crate::progress::{bar, Terminal};
@@ -105,7 +105,8 @@ pub fn run(a: Args) -> Res<()> {
     a.target.load()?;
     let driver = crate::plugins::driver()?;
     let obs = Terminal::default();
-    let mut g = driver.import(&a.model.model, a.model.input_shape.as_ref())?;
+    let shape = import_shape(a.model.input_shape.as_ref(), a.calib.as_deref())?;
+    let mut g = driver.import(&a.model.model, shape.as_ref())?;
     let shape = input_shape(&g);
     let (cdata, edata, m) = read_sets(&a, &shape)?;
     let per = shape.iter().product::<i64>().max(1) as usize;

@@ -3,7 +3,7 @@
 //! its lowering to the tile level means it).
 
 use crate::error::Res;
-use crate::files::{create_dir, input_shape, read_text};
+use crate::files::{create_dir, import_shape, input_shape, read_text};
 use crate::npy::{read_batch, write_f32};
 use crate::progress::bar;
 use nibble_driver::{InputShape, TargetOption};
@@ -34,7 +34,8 @@ type RunOne<'a> = dyn Fn(&[f32]) -> Res<Vec<Vec<f32>>> + 'a;
 pub fn run(a: Args) -> Res<()> {
     let driver = crate::plugins::driver()?;
     let f = if a.file.extension().is_some_and(|e| e == "onnx") {
-        driver.import(&a.file, a.input_shape.as_ref())?
+        let shape = import_shape(a.input_shape.as_ref(), Some(&a.input))?;
+        driver.import(&a.file, shape.as_ref())?
     } else {
         driver.parse(&read_text(&a.file)?, &a.file.display().to_string())?
     };

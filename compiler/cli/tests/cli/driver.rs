@@ -203,3 +203,37 @@ fn report_honours_target() {
         "cannot read target",
     );
 }
+
+/// A model's dynamic input dimensions come from the calibration vectors when `--input-shape`
+/// is not given (ppocr_cls declares [-1, 3, -1, -1]); vectors of another shape are refused,
+/// naming the input.
+#[test]
+fn dynamic_input_shape_from_calibration() {
+    let d = tmp("dynamic-shape");
+    let cls = root().join("tests-data/ppocr_cls");
+    let out = d.join("out");
+    ok(nibble(&[
+        "compile",
+        p(&cls.join("model.onnx")),
+        "--calib",
+        p(&cls.join("calib.npy")),
+        "-o",
+        p(&out),
+    ]));
+    let header = std::fs::read_to_string(out.join("model.h")).unwrap();
+    assert!(
+        header.contains("#define NIBBLE_INPUT_ELEMS 27648"),
+        "3 x 48 x 192 input expected:\n{header}"
+    );
+    fails_with(
+        nibble(&[
+            "compile",
+            p(&cls.join("model.onnx")),
+            "--calib",
+            p(&model_dir().join("calib.npy")),
+            "-o",
+            p(&d.join("bad")),
+        ]),
+        "does not fit input 'x'",
+    );
+}
