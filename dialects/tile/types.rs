@@ -4,7 +4,9 @@
 
 use crate::*;
 use nibble_ir::Func;
-use nibble_qnt::types::{check, sig, Signature, Storage, ACT, ACT_OR_ACC, DATA, F32, I32, I8};
+use nibble_qnt::types::{
+    check, sig, Signature, Storage, Widths, ACT, ACT_OR_ACC, DATA, F32, I32, I8,
+};
 
 /// One signature per tile op.
 pub const SIGNATURES: &[Signature] = &[
@@ -31,7 +33,13 @@ pub const SIGNATURES: &[Signature] = &[
     sig(TRANSPOSE, &[I8], I8),
     sig(SLICE, &[I8], I8),
     sig(CONCAT, &[I8], I8),
+    sig(ALLOC, &[], MOVED),
+    sig(DMA_LOAD, &[MOVED], MOVED),
+    sig(DMA_STORE, &[MOVED, MOVED], MOVED),
 ];
+
+/// What the data-movement ops copy: activations, accumulators, biases and weights on any grid.
+const MOVED: Widths = &[2, 4, 8, 16, 32];
 
 /// Checks the element types of every tile op of `f`.
 pub fn check_types(f: &Func) -> Result<(), DialectError> {
