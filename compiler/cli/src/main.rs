@@ -70,6 +70,12 @@ fn run(cmd: Cmd) -> error::Res<()> {
 }
 
 fn main() {
+    // A closed pipe (`nibble explain OUT | head`) ends the program quietly, as it does other
+    // Unix tools; Rust's default turns it into a panic in println!.
+    // SAFETY: called first, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("NIBBLE_LOG"))
         .with_writer(std::io::stderr)
