@@ -167,6 +167,9 @@ fn fixed_shape(
     dims: &[i64],
     given: Option<(&str, &[i64])>,
 ) -> Result<Vec<i64>, ImportError> {
+    // A data file's shape (empty name) is only needed past the batch dimension.
+    let static_past_batch = dims.iter().skip(1).all(|&d| d > 0);
+    let given = given.filter(|(name, _)| !(name.is_empty() && static_past_batch));
     let Some((given_name, given)) = given else {
         let mut shape = dims.to_vec();
         if let Some(d) = shape.first_mut() {
