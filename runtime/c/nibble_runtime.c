@@ -20,6 +20,10 @@ static inline int64_t nb_shr(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
+static inline int32_t nb_shr32(int32_t v, int s) {
+    return v >= 0 ? (v >> s) : ~((~v) >> s);
+}
+
 int64_t nb_floor_shift(int64_t v, int s) {
     return nb_shr(v, s);
 }
@@ -745,14 +749,42 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
     }
 }
 
+/* The squeeze-excite output pass in 32-bit lanes: y = sat(zp_out + round_shift((x - zp_in) *
+ * gate * multiplier, shift)) with the product formed as ((x - zp_in) * gate) * multiplier:
+ * |x - zp_in| <= 255 and |gate| <= 2^15 make the first factor an exact int32 (< 2^23), the
+ * 64-bit product stays below 2^54, and for shift s in [33, 62] the rounding term 2^(s-1) is a
+ * multiple of 2^32, so floor((P + 2^(s-1)) / 2^s) = floor((floor(P / 2^32) + 2^(s-33)) /
+ * 2^(s-32)): only the product's high word is needed (exactly the 64-bit path's value). */
+static inline void nb_se_scale32(const int8_t *x, int hw, int c, const int32_t *gate, int8_t *y,
+                                 const nb_squeeze_excite *p) {
+    const int32_t zp = p->input_zp, mult = p->multiplier, sh = p->shift - 32;
+    const int32_t rnd = (int32_t)1 << (p->shift - 33), out_zp = p->output_zp;
+    const int32_t lo = p->clamp_min - out_zp, hi = p->clamp_max - out_zp;
+    long i, n = (long)hw * c;
+    int k;
+    /* rows of c channels, flattened: the gate of element i is gate[i mod c] */
+    for (i = 0; i < n; i += c) {
+        const int8_t *row = x + i;
+        int8_t *out = y + i;
+        for (k = 0; k < c; k++) {
+            const int32_t dg = (row[k] - zp) * gate[k];
+            const int32_t hi32 = (int32_t)nb_shr((int64_t)dg * mult, 32);
+            int32_t v = nb_shr32(hi32 + rnd, sh);
+            v = v < lo ? lo : (v > hi ? hi : v);
+            out[k] = (int8_t)(v + out_zp);
+        }
+    }
+}
+
 NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
                                  const int32_t *b1, const int8_t *w2, const int32_t *b2,
                                  int8_t *y, const nb_squeeze_excite *p) {
     /* Channel sums in int32 (|sum| <= 255 * hw), the rest in 64 bits; the output pass reads one
-     * 64-bit factor gate * multiplier per channel (the same product, one multiply). */
-    static int32_t sums[4096];
+     * 64-bit factor gate * multiplier per channel (the same product, one multiply), or the
+     * 32-bit gate itself on the fast path (nb_se_scale32). */
+    static int32_t sums[4096], gate[4096];
     static int64_t pooled[4096], hidden[4096], factor[4096];
-    int i, k, m;
+    int i, k, m, fast = p->shift >= 33 && p->shift <= 62 && p->input_zp >= -128 && p->input_zp <= 127;
     for (k = 0; k < c; k++) sums[k] = 0;
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;
@@ -780,6 +812,12 @@ NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const i
             g = g < 0 ? 0 : (g > 32768 ? 32768 : g);
         }
         factor[k] = g * p->multiplier;
+        gate[k] = (int32_t)g;
+        fast &= g >= -32768 && g <= 32768;
+    }
+    if (fast) {
+        nb_se_scale32(x, hw, c, gate, y, p);
+        return;
     }
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;
