@@ -592,8 +592,12 @@ static int64_t nb_reciprocal(int64_t s, int k) {
     return q;
 }
 
-void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
+/* Softmax over rows: the exps are exp_table[x - max + 255] (256 possible values per row), so
+ * a row longer than 256 first maps each of the 256 indices to its output byte (the same
+ * arithmetic, once per value), then looks its elements up. */
+NB_HOT void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
                    int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max) {
+    int8_t lut[256];
     int r, i;
     for (r = 0; r < rows; r++) {
         const int8_t *xr = x + (long)r * c;
@@ -608,6 +612,14 @@ void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t ex
         k = 30 + bits;
         rcp = nb_reciprocal(sum, k);
         sh = k - frac_bits;
+        if (c > 256) {
+            /* index d = x - m + 255 is in [255 - (m + 128), 255] */
+            for (i = 255 - (m + 128); i < 256; i++)
+                lut[i] = nb_sat8(output_zp + nb_round_shift((int64_t)exp_table[i] * rcp, sh),
+                                 clamp_min, clamp_max);
+            for (i = 0; i < c; i++) yr[i] = lut[xr[i] - m + 255];
+            continue;
+        }
         for (i = 0; i < c; i++) {
             int64_t v = nb_round_shift((int64_t)exp_table[xr[i] - m + 255] * rcp, sh);
             yr[i] = nb_sat8(output_zp + v, clamp_min, clamp_max);
@@ -641,18 +653,37 @@ void nb_concat_part_s8(const int8_t *x, int outer, int chunk, int8_t *y, int out
     for (o = 0; o < outer; o++) nb_copy_s8(x + (long)o * chunk, chunk, y + (long)o * out_chunk + at);
 }
 
-void nb_matmul_s8(const int8_t *a, const int8_t *b, int batch, int n, int k, int m, int32_t b_zp,
-                  int8_t *y, const nb_rq *rq) {
-    int t, i, j, kk;
+/* Rows of y are accumulated along k with row i of a as scalars and rows of b as vectors
+ * (contiguous j: the loop vectorizes), then requantized as a row, when the requantization is
+ * per tensor (then nb_requant_row's channel index does not matter); else element by element. */
+NB_HOT void nb_matmul_s8(const int8_t *a, const int8_t *b, int batch, int n, int k, int m,
+                         int32_t b_zp, int8_t *y, const nb_rq *rq) {
+    int32_t acc[NB_MAX_TILE_OC];
+    int t, i, j, kk, j0;
+    const int rowwise = rq->channels == 1 && (!rq->hswish || rq->hswish->channels == 1);
     for (t = 0; t < batch; t++) {
         const int8_t *at = a + (long)t * n * k, *bt = b + (long)t * k * m;
         int8_t *yt = y + (long)t * n * m;
         for (i = 0; i < n; i++) {
+            if (rowwise) {
+                for (j0 = 0; j0 < m; j0 += NB_MAX_TILE_OC) {
+                    const int w = m - j0 < NB_MAX_TILE_OC ? m - j0 : NB_MAX_TILE_OC;
+                    for (j = 0; j < w; j++) acc[j] = 0;
+                    for (kk = 0; kk < k; kk++) {
+                        const int32_t av = (int32_t)at[(long)i * k + kk] - rq->input_zp;
+                        const int8_t *br = bt + (long)kk * m + j0;
+                        for (j = 0; j < w; j++) acc[j] += av * ((int32_t)br[j] - b_zp);
+                    }
+                    nb_requant_row(acc, w, rq, 0);
+                    for (j = 0; j < w; j++) yt[(long)i * m + j0 + j] = (int8_t)acc[j];
+                }
+                continue;
+            }
             for (j = 0; j < m; j++) {
-                int32_t acc = 0;
+                int32_t sum = 0;
                 for (kk = 0; kk < k; kk++)
-                    acc += ((int32_t)at[(long)i * k + kk] - rq->input_zp) * ((int32_t)bt[(long)kk * m + j] - b_zp);
-                yt[(long)i * m + j] = (int8_t)nb_requant(acc, rq, 0);
+                    sum += ((int32_t)at[(long)i * k + kk] - rq->input_zp) * ((int32_t)bt[(long)kk * m + j] - b_zp);
+                yt[(long)i * m + j] = (int8_t)nb_requant(sum, rq, 0);
             }
         }
     }
@@ -762,7 +793,7 @@ static inline void nb_se_scale32(const int8_t *x, int hw, int c, const int32_t *
     const int32_t lo = p->clamp_min - out_zp, hi = p->clamp_max - out_zp;
     long i, n = (long)hw * c;
     int k;
-    /* rows of c channels, flattened: the gate of element i is gate[i mod c] */
+    /* rows of c channels; the gate of element k of a row is gate[k] */
     for (i = 0; i < n; i += c) {
         const int8_t *row = x + i;
         int8_t *out = y + i;
