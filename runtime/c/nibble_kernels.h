@@ -3,7 +3,8 @@
  *
  * Semantics = nb_conv2d / nb_depthwise_conv2d / nb_fully_connected of nibble_runtime.c with int8
  * activations: acc[o] = bias[o] + sum_k (x[k] - input_zp) * w[o][k] (exact int32), then
- * nb_requant (tosa.rescale SINGLE_ROUND, 64-bit products; optional PReLU or hard-swish epilogue).
+ * nb_requant (tosa.rescale SINGLE_ROUND, 64-bit products; optional PReLU, hard-swish or swish
+ * epilogue).
  * docs/kernels.md has the design and the exactness arguments.
  * Tested by runtime/c/tests/kernels_test.c; generated model.c calls nbk_conv2d / nbk_depthwise
  * with the packed form below written at compile time (compiler/codegen-c/src/prepack.rs).
@@ -28,8 +29,10 @@ typedef struct {
     int h, w, c, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, oh, ow;
 } nbk_shape;
 
-/* Requantization modes (nb_rq's plain / PReLU / hard-swish cases). */
-enum { NBK_PLAIN = 0, NBK_PRELU = 1, NBK_HSWISH = 2 };
+/* Requantization modes (nb_rq's plain / PReLU / hard-swish / swish cases). Swish uses the
+ * hard-swish arrays for its output rescaling (the one nb_swish triple repeated per channel) and
+ * sw_table (nb_swish.table) in place of clamp(v + three, 0, six). */
+enum { NBK_PLAIN = 0, NBK_PRELU = 1, NBK_HSWISH = 2, NBK_SWISH = 3 };
 
 /* Packed weights and per-channel constants, padded to Ocp = OC rounded up to 16 (padding
  * channels: zero weights, multiplier 2^30, shift 40). Arrays a mode does not use are NULL,
@@ -52,6 +55,13 @@ typedef struct {
      * (int64 lanes next to the even/odd 64-bit products); hs_bias_eo has the rounding term
      * 2^(hs_shift-1) folded in. */
     const int64_t *hs_mult_eo, *hs_bias_eo, *hs_sh1_eo;
+    /* wide: fast32's conditions on the activation (hard-swish as above; swish: every table
+     * entry in [0, 2^16] and |2^36 * hs_mult| + |hs_bias| + 2^(hs_shift-1) < 2^62) without the
+     * shift range, mode not PReLU: the first rounding then runs on 64-bit even/odd lanes
+     * (any shift in [1, 62]) and the rest as fast32. Never set together with fast32 for swish
+     * (kernels that only know fast32 take their 64-bit path). */
+    int wide;
+    const int32_t *sw_table; /* swish: 257 x Q15 sigmoid over [-8, 8] (nb_swish.table) */
 } nbk_packed;
 
 /* Depthwise (multiplier 1): the same per-channel constants in p (k = kh*kw, oc = c, p.w unused),
@@ -105,15 +115,25 @@ static inline int64_t nbk_shr(int64_t v, int s) {
 static inline int64_t nbk_round_shift(int64_t v, int s) {
     return nbk_shr(nbk_shr(v, s - 1) + 1, 1);
 }
+/* nb_sigmoid_q15: the Q15 sigmoid of v (units of 2^-12) interpolated from a 257-entry table. */
+static inline int64_t nbk_sigmoid_q15(const int32_t *t, int64_t v) {
+    const int64_t u = (v < -32768 ? -32768 : (v > 32767 ? 32767 : v)) + 32768;
+    const int j = (int)(u >> 8);
+    return t[j] + ((((int64_t)t[j + 1] - t[j]) * (u & 255) + 128) >> 8);
+}
 static inline int32_t nbk_requant1(int32_t acc, const nbk_packed *p, int o) {
     int64_t v;
-    if (p->mode == NBK_HSWISH) {
+    if (p->mode == NBK_HSWISH || p->mode == NBK_SWISH) {
         int64_t t;
         const int64_t lim = (int64_t)1 << 20;
         v = nbk_round_shift((int64_t)acc * p->mult[o], p->shift[o]);
         v = v < -lim ? -lim : (v > lim ? lim : v);
-        t = v + p->three;
-        t = t < 0 ? 0 : (t > p->six ? p->six : t);
+        if (p->mode == NBK_SWISH) {
+            t = nbk_sigmoid_q15(p->sw_table, v);
+        } else {
+            t = v + p->three;
+            t = t < 0 ? 0 : (t > p->six ? p->six : t);
+        }
         v = nbk_round_shift(v * t * p->hs_mult[o] + p->hs_bias[o], p->hs_shift[o]);
     } else if (p->mode == NBK_PRELU && acc < 0) {
         v = nbk_round_shift((int64_t)acc * p->neg_mult[o], p->neg_shift[o]);

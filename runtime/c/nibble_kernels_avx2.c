@@ -38,6 +38,14 @@ KI __m256i rq4(__m128i acc4, const nbk_packed *p, int c) {
     __m256i m = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(p->mult + c)));
     __m256i s = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(p->shift + c)));
     __m256i v;
+    if (p->mode == NBK_SWISH) { /* swish: scalar */
+        int32_t av[4];
+        int64_t r[4];
+        int i;
+        _mm_storeu_si128((__m128i *)av, acc4);
+        for (i = 0; i < 4; i++) r[i] = nbk_requant1(av[i], p, c + i);
+        return _mm256_loadu_si256((const __m256i *)r);
+    }
     if (p->mode == NBK_PRELU) {
         const __m256i neg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
         m = _mm256_blendv_epi8(m, _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(p->neg_mult + c))), neg);
@@ -83,7 +91,7 @@ KI col8 col_load(const nbk_packed *p, int c) {
     col8 k;
     const __m256i one = _mm256_set1_epi32(1), k32 = _mm256_set1_epi32(32), k33 = _mm256_set1_epi32(33);
     __m256i s;
-    k.p = p, k.c = c, k.mode = p->mode, k.fast = p->fast32;
+    k.p = p, k.c = c, k.mode = p->mode, k.fast = p->fast32 && p->mode != NBK_SWISH;
     k.m = _mm256_loadu_si256((const __m256i *)(p->mult + c));
     k.mo = _mm256_srli_epi64(k.m, 32);
     s = _mm256_loadu_si256((const __m256i *)(p->shift + c));

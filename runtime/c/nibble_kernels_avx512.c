@@ -23,6 +23,14 @@ KI int32_t ld32(const void *p) {
  * scalar ((v >> (s-1)) + 1) >> 1 because |acc * m| < 2^62 leaves room for the rounding term. */
 KI __m128i rq8(__m256i acc32, const nbk_packed *p, int c) {
     const __m512i a = _mm512_cvtepi32_epi64(acc32);
+    if (p->mode == NBK_SWISH) { /* swish outside the wide path: scalar */
+        int32_t av[8];
+        int8_t r[16] = {0};
+        int i;
+        _mm256_storeu_si256((__m256i *)av, acc32);
+        for (i = 0; i < 8; i++) r[i] = (int8_t)nbk_requant1(av[i], p, c + i);
+        return _mm_loadu_si128((const __m128i *)r);
+    }
     __m512i m = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(p->mult + c)));
     __m512i s = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(p->shift + c)));
     __m512i v;
@@ -61,21 +69,37 @@ KI __m128i rq16_64(__m512i acc, const nbk_packed *p, int c) {
 /* The parameters of 16 channels in registers, loaded once per column of a tile. */
 typedef struct {
     const nbk_packed *p;
-    int c, mode, fast;
+    int c, mode, fast, wide;
     __m512i m, mo, sh, rnd, nm, nmo, nsh, nrnd, zp, lo, hi;
     __m512i hm_e, hm_o, hb_e, hb_o, hs1_e, hs1_o, three, six;
+    /* wide: shifts and rounding terms 2^(s-1) of the even / odd channels as int64 lanes, and the
+     * first rounding's clamp (+-2^20 for the activations, lo - zp .. hi - zp for plain) */
+    __m512i s_e, s_o, r_e, r_o, c_lo, c_hi;
 } col16;
 
 KI col16 col_load(const nbk_packed *p, int c) {
     col16 k;
     const __m512i one = _mm512_set1_epi32(1), k32 = _mm512_set1_epi32(32), k33 = _mm512_set1_epi32(33);
     __m512i s;
-    k.p = p, k.c = c, k.mode = p->mode, k.fast = p->fast32;
+    k.p = p, k.c = c, k.mode = p->mode;
+    k.fast = p->fast32 && p->mode != NBK_SWISH;
+    k.wide = p->wide && p->mode != NBK_PRELU;
     k.m = _mm512_loadu_si512(p->mult + c);
     k.mo = _mm512_srli_epi64(k.m, 32);
     s = _mm512_loadu_si512(p->shift + c);
     k.sh = _mm512_sub_epi32(s, k32);
     k.rnd = _mm512_sllv_epi32(one, _mm512_sub_epi32(s, k33));
+    k.s_e = _mm512_and_si512(s, _mm512_set1_epi64(0xffffffff));
+    k.s_o = _mm512_srli_epi64(s, 32);
+    k.r_e = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(k.s_e, _mm512_set1_epi64(1)));
+    k.r_o = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(k.s_o, _mm512_set1_epi64(1)));
+    if (k.mode == NBK_PLAIN) {
+        k.c_lo = _mm512_set1_epi64((int64_t)p->lo - p->out_zp);
+        k.c_hi = _mm512_set1_epi64((int64_t)p->hi - p->out_zp);
+    } else {
+        k.c_lo = _mm512_set1_epi64(-((int64_t)1 << 20));
+        k.c_hi = _mm512_set1_epi64((int64_t)1 << 20);
+    }
     k.zp = _mm512_set1_epi32(p->out_zp);
     k.lo = _mm512_set1_epi32(p->lo);
     k.hi = _mm512_set1_epi32(p->hi);
@@ -88,7 +112,7 @@ KI col16 col_load(const nbk_packed *p, int c) {
     } else {
         k.nm = k.nmo = k.nsh = k.nrnd = _mm512_setzero_si512();
     }
-    if (k.mode == NBK_HSWISH) {
+    if (k.mode == NBK_HSWISH || k.mode == NBK_SWISH) {
         k.hm_e = _mm512_loadu_si512(p->hs_mult_eo + c);
         k.hm_o = _mm512_loadu_si512(p->hs_mult_eo + c + 8);
         k.hb_e = _mm512_loadu_si512(p->hs_bias_eo + c);
@@ -112,9 +136,55 @@ KI __m512i hs_stage2(__m512i vt, __m512i hm, __m512i hb, __m512i hs, const col16
     return _mm512_min_epi64(y, _mm512_set1_epi64((int64_t)k->p->hi - k->p->out_zp));
 }
 
+/* The Q15 sigmoid of 16 lanes v (|v| <= 2^20) from the 257-entry table: nbk_sigmoid_q15 (the
+ * products (t1 - t0) * frac stay below 2^25 in 32 bits: entries are in [0, 2^16], checked at
+ * pack time). */
+KI __m512i sigmoid16(__m512i v, const int32_t *table) {
+    const __m512i u = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(-32768)),
+                                                        _mm512_set1_epi32(32767)),
+                                       _mm512_set1_epi32(32768));
+    const __m512i j = _mm512_srli_epi32(u, 8);
+    const __m512i t0 = _mm512_i32gather_epi32(j, table, 4);
+    const __m512i t1 = _mm512_i32gather_epi32(_mm512_add_epi32(j, _mm512_set1_epi32(1)), table, 4);
+    const __m512i f = _mm512_and_si512(u, _mm512_set1_epi32(255));
+    const __m512i d = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_sub_epi32(t1, t0), f), _mm512_set1_epi32(128));
+    return _mm512_add_epi32(t0, _mm512_srai_epi32(d, 8));
+}
+
+/* The first rounding on 64-bit even/odd lanes (any shift in [1, 62]: |acc * m| < 2^62), clamped
+ * (k->c_lo .. k->c_hi), back in 32-bit lanes. */
+KI __m512i wide_stage1(const col16 *k, __m512i acc) {
+    __m512i e = _mm512_mul_epi32(acc, k->m);
+    __m512i o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), k->mo);
+    e = _mm512_srav_epi64(_mm512_add_epi64(e, k->r_e), k->s_e);
+    o = _mm512_srav_epi64(_mm512_add_epi64(o, k->r_o), k->s_o);
+    e = _mm512_min_epi64(_mm512_max_epi64(e, k->c_lo), k->c_hi);
+    o = _mm512_min_epi64(_mm512_max_epi64(o, k->c_lo), k->c_hi);
+    return _mm512_mask_blend_epi32((__mmask16)0xAAAA, e, _mm512_slli_epi64(o, 32));
+}
+
+/* Hard-swish / swish after the first rounding: v (|v| <= 2^20, 32-bit lanes) times
+ * clamp(v + three, 0, six) or the sigmoid of v, rescaled on 64-bit even/odd lanes, plus zp. */
+KI __m128i act_stage2(const col16 *k, __m512i v) {
+    __m512i t, e, o;
+    if (k->mode == NBK_SWISH)
+        t = sigmoid16(v, k->p->sw_table);
+    else
+        t = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, k->three), _mm512_setzero_si512()), k->six);
+    e = hs_stage2(_mm512_mul_epi32(v, t), k->hm_e, k->hb_e, k->hs1_e, k);
+    o = hs_stage2(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), _mm512_srli_epi64(t, 32)), k->hm_o, k->hb_o, k->hs1_o, k);
+    v = _mm512_mask_blend_epi32((__mmask16)0xAAAA, e, _mm512_slli_epi64(o, 32));
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(v, k->zp));
+}
+
 /* Sixteen accumulators -> sixteen int8, nbk_requant1 exactly. */
 KI __m128i col_rq(const col16 *k, __m512i acc) {
     __m512i m = k->m, mo = k->mo, sh = k->sh, rnd = k->rnd, v, e, o;
+    if (!k->fast && k->wide) {
+        v = wide_stage1(k, acc);
+        if (k->mode == NBK_PLAIN) return _mm512_cvtepi32_epi8(_mm512_add_epi32(v, k->zp));
+        return act_stage2(k, v);
+    }
     if (!k->fast) return rq16_64(acc, k->p, k->c);
     if (k->mode == NBK_PRELU) {
         const __mmask16 neg = _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512());
@@ -130,13 +200,8 @@ KI __m128i col_rq(const col16 *k, __m512i acc) {
     v = _mm512_srav_epi32(_mm512_add_epi32(v, rnd), sh);
     if (k->mode == NBK_HSWISH) {
         const __m512i lim = _mm512_set1_epi32(1 << 20);
-        __m512i t;
         v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_sub_epi32(_mm512_setzero_si512(), lim)), lim);
-        t = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, k->three), _mm512_setzero_si512()), k->six);
-        e = hs_stage2(_mm512_mul_epi32(v, t), k->hm_e, k->hb_e, k->hs1_e, k);
-        o = hs_stage2(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), _mm512_srli_epi64(t, 32)), k->hm_o, k->hb_o, k->hs1_o, k);
-        v = _mm512_mask_blend_epi32((__mmask16)0xAAAA, e, _mm512_slli_epi64(o, 32));
-        return _mm512_cvtepi32_epi8(_mm512_add_epi32(v, k->zp));
+        return act_stage2(k, v);
     }
     v = _mm512_add_epi32(v, k->zp);
     v = _mm512_min_epi32(_mm512_max_epi32(v, k->lo), k->hi);
@@ -193,7 +258,7 @@ KI col8 col8_load(const nbk_packed *p, int c) {
     col8 k;
     const __m256i one = _mm256_set1_epi32(1), k32 = _mm256_set1_epi32(32), k33 = _mm256_set1_epi32(33);
     __m256i s;
-    k.p = p, k.c = c, k.mode = p->mode, k.fast = p->fast32;
+    k.p = p, k.c = c, k.mode = p->mode, k.fast = p->fast32 && p->mode != NBK_SWISH;
     k.m = _mm256_loadu_si256((const __m256i *)(p->mult + c));
     k.mo = _mm256_srli_epi64(k.m, 32);
     s = _mm256_loadu_si256((const __m256i *)(p->shift + c));

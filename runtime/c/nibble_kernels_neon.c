@@ -5,8 +5,8 @@
  * int16, a pair of them int32) give two partial sums per channel, added by vpaddq_s32.
  * Requantization: fast32 (shifts >= 33) is vqdmulhq_s32 (floor(acc*m / 2^31), never saturating:
  * m != INT32_MIN) then vrshlq_s32 by -(s-31), which rounds half up without overflow:
- * floor((acc*m + 2^(s-1)) / 2^s) exactly; otherwise 64-bit vmull_s32 products. Hard-swish
- * epilogues use the scalar code (not vectorised here). */
+ * floor((acc*m + 2^(s-1)) / 2^s) exactly; otherwise 64-bit vmull_s32 products. Hard-swish and
+ * swish epilogues use the scalar code (not vectorised here). */
 #include "nibble_kernels_internal.h"
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -15,7 +15,7 @@
 static inline int32x4_t rq4(int32x4_t acc, const nbk_packed *p, int c) {
     int32x4_t m = vld1q_s32(p->mult + c), s = vld1q_s32(p->shift + c), v;
     const int32x4_t lo = vdupq_n_s32(p->lo - p->out_zp), hi = vdupq_n_s32(p->hi - p->out_zp);
-    if (p->mode == NBK_HSWISH) {
+    if (p->mode == NBK_HSWISH || p->mode == NBK_SWISH) {
         int32_t a[4], r[4];
         int i;
         vst1q_s32(a, acc);

@@ -20,6 +20,10 @@ static inline int64_t nb_shr(int64_t v, int s) {
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
+static inline int32_t nb_shr32(int32_t v, int s) {
+    return v >= 0 ? (v >> s) : ~((~v) >> s);
+}
+
 int64_t nb_floor_shift(int64_t v, int s) {
     return nb_shr(v, s);
 }
@@ -588,8 +592,12 @@ static int64_t nb_reciprocal(int64_t s, int k) {
     return q;
 }
 
-void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
+/* Softmax over rows: the exps are exp_table[x - max + 255] (256 possible values per row), so
+ * a row longer than 256 first maps each of the 256 indices to its output byte (the same
+ * arithmetic, once per value), then looks its elements up. */
+NB_HOT void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t exp_table[256],
                    int frac_bits, int32_t output_zp, int32_t clamp_min, int32_t clamp_max) {
+    int8_t lut[256];
     int r, i;
     for (r = 0; r < rows; r++) {
         const int8_t *xr = x + (long)r * c;
@@ -604,6 +612,14 @@ void nb_softmax_s8(const int8_t *x, int rows, int c, int8_t *y, const int32_t ex
         k = 30 + bits;
         rcp = nb_reciprocal(sum, k);
         sh = k - frac_bits;
+        if (c > 256) {
+            /* index d = x - m + 255 is in [255 - (m + 128), 255] */
+            for (i = 255 - (m + 128); i < 256; i++)
+                lut[i] = nb_sat8(output_zp + nb_round_shift((int64_t)exp_table[i] * rcp, sh),
+                                 clamp_min, clamp_max);
+            for (i = 0; i < c; i++) yr[i] = lut[xr[i] - m + 255];
+            continue;
+        }
         for (i = 0; i < c; i++) {
             int64_t v = nb_round_shift((int64_t)exp_table[xr[i] - m + 255] * rcp, sh);
             yr[i] = nb_sat8(output_zp + v, clamp_min, clamp_max);
@@ -637,18 +653,37 @@ void nb_concat_part_s8(const int8_t *x, int outer, int chunk, int8_t *y, int out
     for (o = 0; o < outer; o++) nb_copy_s8(x + (long)o * chunk, chunk, y + (long)o * out_chunk + at);
 }
 
-void nb_matmul_s8(const int8_t *a, const int8_t *b, int batch, int n, int k, int m, int32_t b_zp,
-                  int8_t *y, const nb_rq *rq) {
-    int t, i, j, kk;
+/* Rows of y are accumulated along k with row i of a as scalars and rows of b as vectors
+ * (contiguous j: the loop vectorizes), then requantized as a row, when the requantization is
+ * per tensor (then nb_requant_row's channel index does not matter); else element by element. */
+NB_HOT void nb_matmul_s8(const int8_t *a, const int8_t *b, int batch, int n, int k, int m,
+                         int32_t b_zp, int8_t *y, const nb_rq *rq) {
+    int32_t acc[NB_MAX_TILE_OC];
+    int t, i, j, kk, j0;
+    const int rowwise = rq->channels == 1 && (!rq->hswish || rq->hswish->channels == 1);
     for (t = 0; t < batch; t++) {
         const int8_t *at = a + (long)t * n * k, *bt = b + (long)t * k * m;
         int8_t *yt = y + (long)t * n * m;
         for (i = 0; i < n; i++) {
+            if (rowwise) {
+                for (j0 = 0; j0 < m; j0 += NB_MAX_TILE_OC) {
+                    const int w = m - j0 < NB_MAX_TILE_OC ? m - j0 : NB_MAX_TILE_OC;
+                    for (j = 0; j < w; j++) acc[j] = 0;
+                    for (kk = 0; kk < k; kk++) {
+                        const int32_t av = (int32_t)at[(long)i * k + kk] - rq->input_zp;
+                        const int8_t *br = bt + (long)kk * m + j0;
+                        for (j = 0; j < w; j++) acc[j] += av * ((int32_t)br[j] - b_zp);
+                    }
+                    nb_requant_row(acc, w, rq, 0);
+                    for (j = 0; j < w; j++) yt[(long)i * m + j0 + j] = (int8_t)acc[j];
+                }
+                continue;
+            }
             for (j = 0; j < m; j++) {
-                int32_t acc = 0;
+                int32_t sum = 0;
                 for (kk = 0; kk < k; kk++)
-                    acc += ((int32_t)at[(long)i * k + kk] - rq->input_zp) * ((int32_t)bt[(long)kk * m + j] - b_zp);
-                yt[(long)i * m + j] = (int8_t)nb_requant(acc, rq, 0);
+                    sum += ((int32_t)at[(long)i * k + kk] - rq->input_zp) * ((int32_t)bt[(long)kk * m + j] - b_zp);
+                yt[(long)i * m + j] = (int8_t)nb_requant(sum, rq, 0);
             }
         }
     }
@@ -745,14 +780,42 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
     }
 }
 
+/* The squeeze-excite output pass in 32-bit lanes: y = sat(zp_out + round_shift((x - zp_in) *
+ * gate * multiplier, shift)) with the product formed as ((x - zp_in) * gate) * multiplier:
+ * |x - zp_in| <= 255 and |gate| <= 2^15 make the first factor an exact int32 (< 2^23), the
+ * 64-bit product stays below 2^54, and for shift s in [33, 62] the rounding term 2^(s-1) is a
+ * multiple of 2^32, so floor((P + 2^(s-1)) / 2^s) = floor((floor(P / 2^32) + 2^(s-33)) /
+ * 2^(s-32)): only the product's high word is needed (exactly the 64-bit path's value). */
+static inline void nb_se_scale32(const int8_t *x, int hw, int c, const int32_t *gate, int8_t *y,
+                                 const nb_squeeze_excite *p) {
+    const int32_t zp = p->input_zp, mult = p->multiplier, sh = p->shift - 32;
+    const int32_t rnd = (int32_t)1 << (p->shift - 33), out_zp = p->output_zp;
+    const int32_t lo = p->clamp_min - out_zp, hi = p->clamp_max - out_zp;
+    long i, n = (long)hw * c;
+    int k;
+    /* rows of c channels; the gate of element k of a row is gate[k] */
+    for (i = 0; i < n; i += c) {
+        const int8_t *row = x + i;
+        int8_t *out = y + i;
+        for (k = 0; k < c; k++) {
+            const int32_t dg = (row[k] - zp) * gate[k];
+            const int32_t hi32 = (int32_t)nb_shr((int64_t)dg * mult, 32);
+            int32_t v = nb_shr32(hi32 + rnd, sh);
+            v = v < lo ? lo : (v > hi ? hi : v);
+            out[k] = (int8_t)(v + out_zp);
+        }
+    }
+}
+
 NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const int8_t *w1,
                                  const int32_t *b1, const int8_t *w2, const int32_t *b2,
                                  int8_t *y, const nb_squeeze_excite *p) {
     /* Channel sums in int32 (|sum| <= 255 * hw), the rest in 64 bits; the output pass reads one
-     * 64-bit factor gate * multiplier per channel (the same product, one multiply). */
-    static int32_t sums[4096];
+     * 64-bit factor gate * multiplier per channel (the same product, one multiply), or the
+     * 32-bit gate itself on the fast path (nb_se_scale32). */
+    static int32_t sums[4096], gate[4096];
     static int64_t pooled[4096], hidden[4096], factor[4096];
-    int i, k, m;
+    int i, k, m, fast = p->shift >= 33 && p->shift <= 62 && p->input_zp >= -128 && p->input_zp <= 127;
     for (k = 0; k < c; k++) sums[k] = 0;
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;
@@ -780,6 +843,12 @@ NB_HOT void nb_squeeze_excite_s8(const int8_t *x, int hw, int c, int cm, const i
             g = g < 0 ? 0 : (g > 32768 ? 32768 : g);
         }
         factor[k] = g * p->multiplier;
+        gate[k] = (int32_t)g;
+        fast &= g >= -32768 && g <= 32768;
+    }
+    if (fast) {
+        nb_se_scale32(x, hw, c, gate, y, p);
+        return;
     }
     for (i = 0; i < hw; i++) {
         const int8_t *row = x + (long)i * c;

@@ -4,19 +4,27 @@
 //! 64-byte row), the input zero point is folded into the biases (`bias_s` for the signed
 //! kernels, `bias_u` for VNNI's u8 activations), the requantization is expanded per channel and
 //! padded to a multiple of 16 channels, `fast32` is chosen when every shift allows the 32-bit
-//! epilogue, hard-swish constants are also split into even/odd channels (rounding term folded
-//! into the bias), and depthwise weights are written as `w32`, `w8` and the VBMI quads `wq`.
+//! epilogue and `wide` when the activation's bounds allow the 64-bit-first-rounding one,
+//! hard-swish and swish output constants are also split into even/odd channels (rounding term
+//! folded into the bias), and depthwise weights are written as `w32`, `w8` and the VBMI quads
+//! `wq`.
 //! The Rust twin of `pack_conv`/`pack_dw`/`pack_consts` in `runtime/c/tests/kernels_test.c`;
 //! [`crate::kernels::micro`] writes the result as C. A layer whose requantization the kernels
-//! do not implement (swish, shifts outside [1, 62], a zero point outside int8) gets an error
-//! saying why, and keeps its `nb_*` call.
+//! do not implement (shifts outside [1, 62], a zero point outside int8, a malformed swish
+//! table) gets an error saying why, and keeps its `nb_*` call.
 
 use nibble_tile::Requant;
 
-/// `NBK_PLAIN`, `NBK_PRELU`, `NBK_HSWISH` of nibble_kernels.h.
+/// `NBK_PLAIN`, `NBK_PRELU`, `NBK_HSWISH`, `NBK_SWISH` of nibble_kernels.h.
 pub(crate) const PLAIN: i32 = 0;
 pub(crate) const PRELU: i32 = 1;
 pub(crate) const HSWISH: i32 = 2;
+pub(crate) const SWISH: i32 = 3;
+
+/// Entries of a swish sigmoid table (`nb_swish.table`: 257 × Q15 over [−8, 8]).
+const SIGMOID_ENTRIES: usize = 257;
+/// The largest sigmoid table entry the vector epilogue takes (2^16: Q15 values are ≤ 2^15).
+const SIGMOID_MAX: i64 = 1 << 16;
 
 /// Padding channels' requantization (as the C twin): multiplier 2^30, shift 40.
 const PAD_MULT: i32 = 1 << 30;
@@ -70,7 +78,8 @@ impl Shape {
     }
 }
 
-/// Hard-swish constants per padded channel, and their even/odd split per block of 16.
+/// Hard-swish (or swish) output constants per padded channel, and their even/odd split per
+/// block of 16.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct HardSwish {
     pub shift: Vec<i32>,
@@ -94,8 +103,10 @@ pub(crate) struct Consts {
     pub shift: Vec<i32>,
     /// PReLU's negative side (mode [`PRELU`]).
     pub neg: Option<(Vec<i32>, Vec<i32>)>,
-    /// Mode [`HSWISH`].
+    /// Modes [`HSWISH`] and [`SWISH`] (swish: its one output triple on every channel).
     pub hswish: Option<HardSwish>,
+    /// Mode [`SWISH`]: the sigmoid table.
+    pub sigmoid: Option<Vec<i32>>,
     pub mode: i32,
     pub zp: i32,
     pub out_zp: i32,
@@ -104,6 +115,9 @@ pub(crate) struct Consts {
     pub three: i64,
     pub six: i64,
     pub fast32: bool,
+    /// The activation's bounds hold (as for fast32) and the mode is not PReLU: the AVX-512
+    /// epilogue rounds first on 64-bit lanes (any shift), the rest in 32-bit lanes.
+    pub wide: bool,
 }
 
 /// A conv2d or fully connected layer, packed.
@@ -154,8 +168,10 @@ fn fits(len: usize, oc: usize) -> bool {
 /// Checks the requantization is one the kernels compute exactly as `nb_requant`.
 fn check(rq: &Requant, oc: usize) -> Result<(), &'static str> {
     let shift_ok = |s: &[i32]| s.iter().all(|&s| (1..=62).contains(&s));
-    if rq.swish.is_some() {
-        return Err("swish epilogue");
+    if let Some(w) = &rq.swish {
+        if w.table.len() != SIGMOID_ENTRIES || !(1..=62).contains(&w.out[1]) {
+            return Err("swish constants");
+        }
     }
     if !(-128..=127).contains(&rq.input_zp) {
         return Err("input zero point outside int8");
@@ -193,20 +209,21 @@ fn even_odd<T: Copy>(v: &[T], ocp: usize, f: impl Fn(usize, T) -> i64) -> Vec<i6
         .collect()
 }
 
-/// Hard-swish constants, and whether the 32-bit epilogue is exact for them: |three| < 2^30,
-/// 0 ≤ six < 2^31 and |2^20 · six · m| + |bias| + 2^(s−1) < 2^62 on every channel (then the
-/// folded rounding term cannot overflow).
-fn hard_swish(h: &nibble_tile::HardSwish, oc: usize, ocp: usize) -> (HardSwish, bool) {
-    let col = |k: usize| -> Vec<i64> { h.out.iter().map(|t| t[k]).collect() };
+/// Hard-swish or swish output constants (`out`: one triple m, s, bias, or one per channel),
+/// and whether the vector epilogue is exact for them: the activation factor t (clamp(v + 3, 0,
+/// 6) or the sigmoid) is within [0, t_max] with t_max < 2^31 and |2^20 · t_max · m| + |bias| +
+/// 2^(s−1) < 2^62 on every channel (then the folded rounding term cannot overflow).
+fn activation(out: &[[i64; 3]], t_max: i64, oc: usize, ocp: usize) -> (HardSwish, bool) {
+    let col = |k: usize| -> Vec<i64> { out.iter().map(|t| t[k]).collect() };
     let shift: Vec<i32> = padded(&col(1), oc, ocp, PAD_SHIFT as i64)
         .into_iter()
         .map(|s| s as i32)
         .collect();
     let mult = padded(&col(0), oc, ocp, 0);
     let bias = padded(&col(2), oc, ocp, 0);
-    let mut fast = h.three.abs() < 1 << 30 && (0..1 << 31).contains(&h.six);
+    let mut fast = (0..1 << 31).contains(&t_max);
     for o in 0..ocp {
-        let bound = ((1i128 << 20) * h.six as i128 * mult[o] as i128).abs()
+        let bound = ((1i128 << 20) * t_max as i128 * mult[o] as i128).abs()
             + (bias[o] as i128).abs()
             + (1i128 << (shift[o] - 1));
         fast &= bound < 1i128 << 62;
@@ -248,17 +265,29 @@ pub(crate) fn consts(
     let shift = padded(&rq.shift, oc, ocp, PAD_SHIFT);
     let in_fast = |s: &[i32]| s.iter().all(|s| (33..=62).contains(s));
     let mut fast32 = in_fast(&shift);
-    let (mut mode, mut neg, mut hswish) = (PLAIN, None, None);
+    let mut wide = true;
+    let (mut mode, mut neg, mut hswish, mut sigmoid) = (PLAIN, None, None, None);
     let (mut three, mut six) = (0, 0);
-    if let Some(h) = &rq.hswish {
-        let (hs, fast) = hard_swish(h, oc, ocp);
+    if let Some(w) = &rq.swish {
+        // The sigmoid is within [0, 2^16] (Q15); fast32 stays off: kernels that only know the
+        // 32-bit path take their scalar swish path.
+        let (hs, ok) = activation(&[w.out], SIGMOID_MAX, oc, ocp);
+        let in_range = w.table.iter().all(|&t| (0..=SIGMOID_MAX).contains(&(t as i64)));
+        mode = SWISH;
+        (fast32, wide) = (false, ok && in_range);
+        hswish = Some(hs);
+        sigmoid = Some(w.table.clone());
+    } else if let Some(h) = &rq.hswish {
+        let (hs, ok) = activation(&h.out, h.six, oc, ocp);
+        let ok = ok && h.three.abs() < 1 << 30;
         (mode, three, six) = (HSWISH, h.three, h.six);
-        fast32 &= fast;
+        (fast32, wide) = (fast32 && ok, ok);
         hswish = Some(hs);
     } else if let Some(n) = &rq.neg {
         let nm = padded(&n.multiplier, oc, ocp, PAD_MULT);
         let ns = padded(&n.shift, oc, ocp, PAD_SHIFT);
         fast32 &= in_fast(&ns);
+        wide = false;
         mode = PRELU;
         neg = Some((nm, ns));
     }
@@ -271,6 +300,7 @@ pub(crate) fn consts(
         shift,
         neg,
         hswish,
+        sigmoid,
         mode,
         zp: zp as i32,
         out_zp: rq.output_zp as i32,
@@ -279,6 +309,7 @@ pub(crate) fn consts(
         three,
         six,
         fast32,
+        wide,
     })
 }
 

@@ -1,8 +1,8 @@
 /* Bit-exactness test of nibble_kernels: every variant this CPU runs (AVX-512 VNNI with and
  * without its ymm tail and VBMI depthwise quads, AVX2, NEON, C99) against a reference made of
  * exact 64-bit sums and nibble_runtime.c's own nb_requant, on random shapes (odd channel counts,
- * strides, asymmetric padding, dilations, FC rows; plain, PReLU and hard-swish epilogues; fast32
- * and 64-bit requantization) and on the shared models' layer shapes. Also checks nb_conv2d and
+ * strides, asymmetric padding, dilations, FC rows; plain, PReLU, hard-swish and swish
+ * epilogues; fast32, wide and 64-bit requantization) and on the shared models' layer shapes. Also checks nb_conv2d and
  * nb_depthwise_conv2d on the first cases. The packing below (weights, folded biases, padded
  * requantization, fast32) is what the compiler is to do at compile time (docs/kernels.md).
  *   cc -std=c99 -O2 -I runtime/c runtime/c/tests/kernels_test.c runtime/c/nibble_*.c -o t && ./t N
@@ -38,7 +38,9 @@ typedef struct {
     int32_t *bias, *mult, *shift, *nmult, *nshift, *hshift;
     int64_t *hmult, *hbias;
     int64_t three, six;
+    int32_t table[257];
     nb_hswish hs;
+    nb_swish sw;
     nb_rq rq;
 } problem;
 
@@ -63,7 +65,7 @@ static void make_rq(problem *pb, int zp) {
         pb->hshift[o] = rr(36, 52);
         pb->hmult[o] = rr(1, 1 << 20);
         pb->hbias[o] = ((int64_t)rr(-(1 << 30), 1 << 30)) * ((int64_t)1 << rr(0, 8));
-        if (mode == NBK_HSWISH) pb->shift[o] = rr(20, 32);
+        if (mode == NBK_HSWISH || mode == NBK_SWISH) pb->shift[o] = rr(20, 32);
         if (fast) {
             pb->shift[o] = mode == NBK_HSWISH ? rr(33, 36) : (rnd() % 16 == 0 ? rr(33, 62) : rr(33, 44));
             pb->nshift[o] = rr(33, 46);
@@ -71,6 +73,11 @@ static void make_rq(problem *pb, int zp) {
     }
     pb->three = rr(1 << 8, 1 << 16);
     pb->six = 2 * pb->three;
+    /* a sigmoid-like table (Q15, rising from 0 to 32768 with jitter); swish's output rescaling is
+     * one triple for the tensor */
+    for (o = 0; o < 257; o++) pb->table[o] = o * 128 + (o > 0 && o < 256 ? rr(-64, 64) : 0);
+    if (mode == NBK_SWISH)
+        for (o = 1; o < oc; o++) pb->hmult[o] = pb->hmult[0], pb->hshift[o] = pb->hshift[0], pb->hbias[o] = pb->hbias[0];
     memset(&pb->rq, 0, sizeof pb->rq);
     pb->rq.input_zp = zp;
     pb->rq.output_zp = rr(-20, 20);
@@ -84,6 +91,11 @@ static void make_rq(problem *pb, int zp) {
         pb->hs.three = pb->three, pb->hs.six = pb->six, pb->hs.channels = oc;
         pb->hs.multiplier = pb->hmult, pb->hs.shift = pb->hshift, pb->hs.bias = pb->hbias;
         pb->rq.hswish = &pb->hs;
+    }
+    if (mode == NBK_SWISH) {
+        pb->sw.table = pb->table, pb->sw.multiplier = pb->hmult[0], pb->sw.shift = pb->hshift[0];
+        pb->sw.bias = pb->hbias[0];
+        pb->rq.swish = &pb->sw;
     }
 }
 
@@ -145,11 +157,18 @@ static void pack_consts(nbk_packed *p, store *st, const problem *pb, int ocp, co
         p->neg_shift = st->nshift = pad32(pb->nshift, oc, ocp, 40);
     }
     p->fast32 = 1;
+    p->wide = pb->mode != NBK_PRELU;
     for (o = 0; o < ocp; o++) {
         if (p->shift[o] < 33 || p->shift[o] > 62) p->fast32 = 0;
         if (p->neg_shift[o] < 33 || p->neg_shift[o] > 62) p->fast32 = 0;
     }
-    if (pb->mode == NBK_HSWISH) {
+    if (pb->mode == NBK_SWISH) {
+        /* table entries within [0, 2^16]; |2^36 m| + |bias| + 2^(s-1) < 2^62 holds for the test's
+         * constants (m <= 2^20, |bias| < 2^38, s <= 52) */
+        p->fast32 = 0;
+        p->sw_table = pb->table;
+    }
+    if (pb->mode == NBK_HSWISH || pb->mode == NBK_SWISH) {
         p->three = pb->three, p->six = pb->six;
         p->hs_shift = st->hshift = pad32(pb->hshift, oc, ocp, 40);
         p->hs_mult = st->hmult = pad64(pb->hmult, oc, ocp);
@@ -166,7 +185,7 @@ static void pack_consts(nbk_packed *p, store *st, const problem *pb, int ocp, co
         /* the test's hard-swish constants keep |2^20 six m| + |bias| + 2^(s-1) < 2^62 */
         if (!(p->three > -((int64_t)1 << 30) && p->three < ((int64_t)1 << 30) && p->six >= 0 &&
               p->six < ((int64_t)1 << 31)))
-            p->fast32 = 0;
+            p->fast32 = p->wide = 0;
     }
 }
 
@@ -354,9 +373,10 @@ static int test_case(const nbk_shape *s0, int dw, int mode, int zp, int generic,
         if (j < yn) {
             bad++;
             if (verbose)
-                printf("MISMATCH %s %s mode %d zp %d fast32 %d: %dx%dx%d oc %d k %dx%d s %dx%d "
+                printf("MISMATCH %s %s mode %d zp %d fast32 %d wide %d: %dx%dx%d oc %d k %dx%d s %dx%d "
                        "p %d,%d,%d,%d d %dx%d -> %dx%d at %ld: %d vs %d\n",
-                       name, dw ? "dw" : "conv", mode, zp, dw ? dk.p.fast32 : pk.fast32, s.h, s.w,
+                       name, dw ? "dw" : "conv", mode, zp, dw ? dk.p.fast32 : pk.fast32,
+                       dw ? dk.p.wide : pk.wide, s.h, s.w,
                        s.c, s.oc, s.kh, s.kw, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw, s.oh,
                        s.ow, j, y[j], ref[j]);
         }
@@ -395,7 +415,7 @@ int main(int argc, char **argv) {
     printf("\n");
     for (t = 0; t < n; t++) {
         nbk_shape s;
-        const int dw = rnd() % 3 == 0, mode = rr(0, 2), zp = rnd() % 3 == 0 ? 0 : rr(-128, 127);
+        const int dw = rnd() % 3 == 0, mode = rr(0, 3), zp = rnd() % 3 == 0 ? 0 : rr(-128, 127);
         int b;
         random_shape(&s, dw);
         b = test_case(&s, dw, mode, zp, t < n / 10, bad < 20);
@@ -406,7 +426,7 @@ int main(int argc, char **argv) {
         const layer *L = &LAYERS[t];
         const nbk_shape s = {L->h < 12 ? L->h : 12, L->w < 12 ? L->w : 12, L->c, L->oc, L->kh, L->kw,
                              L->sh, L->sw, L->pt, L->pl, L->pb, L->pr, L->dh, L->dw, 0, 0};
-        const int b = test_case(&s, !strcmp(L->kind, "dw"), t % 3, rr(-128, 127), 0, bad < 20);
+        const int b = test_case(&s, !strcmp(L->kind, "dw"), t % 4, rr(-128, 127), 0, bad < 20);
         bad += b, failed += b > 0, cases++;
     }
     printf("%d cases x %d variants: %d passed, %d failed\n", cases, nv, cases - failed, failed);

@@ -2,7 +2,7 @@
 //! `runtime/c/nibble_kernels.h`, chosen per ISA at run time). [`plan`] picks them before the
 //! schedule is written: conv2d, depthwise (multiplier 1) and fully connected layers with int8
 //! activations in and out, 8-bit constant weights and an epilogue the kernels implement
-//! (plain, relu/clamp, PReLU, hard-swish; [`crate::prepack`] says which). [`write`] emits a
+//! (plain, relu/clamp, PReLU, hard-swish, swish; [`crate::prepack`] says which). [`write`] emits a
 //! layer's packed weights and constants as `static const` arrays, its `nbk_shape` and
 //! `nbk_packed`, and the call, which reads the model's one scratch buffer (`nbk_scratch`, sized
 //! here for the largest layer). The constants only such layers read are not written at all:
@@ -238,6 +238,10 @@ fn packed_init(kn: &mut Kernel, c: &Consts, k: usize, kp: usize, w: &str) -> Str
         ],
         None => [null(), null(), null(), null(), null(), null()],
     };
+    let sigmoid = match &c.sigmoid {
+        Some(t) => table(kn, "int32_t", "nbk_sigmoid", t),
+        None => null(),
+    };
     fields(&[
         &k,
         &kp,
@@ -264,6 +268,8 @@ fn packed_init(kn: &mut Kernel, c: &Consts, k: usize, kp: usize, w: &str) -> Str
         &hm_eo,
         &hb_eo,
         &hs_eo,
+        &(c.wide as i32),
+        &sigmoid,
     ])
 }
 
