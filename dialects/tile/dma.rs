@@ -2,6 +2,8 @@
 //! `tile.dma_load`, `tile.dma_store`, and the attributes the schedule adds to compute ops.
 //! A scheduled program keeps whole tensors in external memory (DRAM, the arena at `offset`)
 //! and computes on tiles in on-chip SRAM (at `sram_offset`); the op order is the schedule.
+//! A compute op marked `resident` keeps its whole result in SRAM for the next layers, which
+//! read it as their operand without a DMA.
 
 use nibble_ir::{Attr, Func, Op, Type, ValueId};
 
@@ -16,6 +18,12 @@ pub const SRAM_OFFSET: &str = "sram_offset";
 pub const LAYER: &str = "layer";
 /// A MAC-array op's dataflow (`"ws"`/`"os"`), chosen by the schedule.
 pub const DATAFLOW: &str = "dataflow";
+/// On a compute op on SRAM: its result stays resident in SRAM, where the next layers read it
+/// (no store to DRAM, no reload), chosen by the memory plan of the schedule.
+pub const RESIDENT: &str = "resident";
+/// On a `tile.dma_load` of constants: the box stays in SRAM across runs of the program (loaded
+/// once, before the first; no per-run DMA), chosen by the memory plan of the schedule.
+pub const PRELOAD: &str = "preload";
 /// The function attribute: bytes of SRAM the memory plan uses at its peak.
 pub const SRAM_PEAK_ATTR: &str = "nibble.sram_peak_bytes";
 

@@ -28,6 +28,11 @@ void npu_layer(int layer);
  * elements of elem_bytes) to the contiguous SRAM tile at `sram`. */
 void npu_dma_load(int id, int after, const void *dram, int elem_bytes, int rank, const int *shape,
                   const int *start, const int *size, uint32_t sram);
+/* A load of weights kept resident in SRAM across frames (chosen by the memory plan): the box is
+ * copied once, before the first frame (its cycles are reported as the preload, not per frame);
+ * later frames find it in SRAM where the plan keeps it. */
+void npu_dma_preload(int id, const void *dram, int elem_bytes, int rank, const int *shape,
+                     const int *start, const int *size, uint32_t sram);
 /* Starts copying the SRAM tile at `sram` into the box of a DRAM tensor. */
 void npu_dma_store(int id, int after, void *dram, int elem_bytes, int rank, const int *shape,
                    const int *start, const int *size, uint32_t sram);

@@ -2,6 +2,7 @@
 //! read without parsing IR. Keys (stable; documented in `docs/manifest.md`):
 //!
 //! * top level: `target`, `kind`, `clock_mhz`, `sram_bytes`, `sram_peak_bytes`,
+//!   `sram_preload_bytes` (weights kept resident in SRAM across runs, loaded once),
 //!   `estimated_cycles`, `layers`, `totals`;
 //! * per layer: `name` (ONNX node), `op`, `engine`, `weight_bits` (bits per stored weight:
 //!   8, 4, 2 — also ternary —, 1 for binary), `weight_grid` (`8`, `4`, `2`, `ternary`,
@@ -110,6 +111,7 @@ pub fn manifest(
         "clock_mhz": target.clock_mhz,
         "sram_bytes": target.sram_bytes(),
         "sram_peak_bytes": e.sram_peak_bytes,
+        "sram_preload_bytes": e.preload_bytes,
         "estimated_cycles": c(e.total_cycles),
         "layers": layers,
         "totals": {

@@ -10,6 +10,9 @@
 //! order, so each command waits for at most one command of the other engine ([`Command::after`]),
 //! which is what the npu lowering writes as `npu.dma_wait` and DMA dependencies.
 //!
+//! Loads marked `preload` (weights the memory plan keeps in SRAM across runs) are done once
+//! before the first run: they cost no cycles per run and are reported on their own.
+//!
 //! Per layer: cycles (how much the layer adds to the makespan: overlapped work is counted
 //! once), the busy cycles of compute and DMA, the bytes moved, and the roofline bound: memory
 //! when DMA is busier than compute, else compute.
@@ -90,6 +93,10 @@ pub struct Estimate {
     pub layers: Vec<LayerEstimate>,
     pub total_cycles: u64,
     pub sram_peak_bytes: u64,
+    /// Weights kept resident in SRAM across runs (loaded once, not counted per run): bytes, and
+    /// the DMA cycles of loading them once.
+    pub preload_bytes: u64,
+    pub preload_cycles: u64,
 }
 
 impl Estimate {
@@ -218,6 +225,8 @@ pub fn commands(f: &Func, t: &Target) -> Vec<Command> {
 /// The engine and work of `op`.
 fn classify(f: &Func, op: &Op) -> (Unit, Work) {
     match op.name.as_str() {
+        // Weights kept in SRAM across runs: loaded once, before the first run.
+        tile::DMA_LOAD if op.attrs.contains_key(tile::PRELOAD) => (Unit::None, Work::Free),
         tile::DMA_LOAD | tile::DMA_STORE => (Unit::Dma, Work::Free),
         tile::CONST | tile::RESHAPE | tile::QUANTIZE | tile::DEQUANTIZE | tile::ALLOC => {
             (Unit::None, Work::Free)
@@ -370,7 +379,14 @@ pub fn estimate(f: &Func, t: &Target) -> Result<Estimate, LowerError> {
             g.m = l.macs / (g.n * g.k).max(1);
         }
     }
+    let (mut preload_bytes, mut preload_cycles) = (0, 0);
+    for op in f.ops.iter().filter(|o| o.attrs.contains_key(tile::PRELOAD)) {
+        preload_bytes += cost::dma_bytes(f, op);
+        preload_cycles += cost::dma_op_cycles(f, op, t);
+    }
     Ok(Estimate {
+        preload_bytes,
+        preload_cycles,
         target: t.name.clone(),
         clock_mhz: t.clock_mhz,
         layers,

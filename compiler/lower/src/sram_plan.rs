@@ -7,10 +7,17 @@
 //! lasts until the layer's next compute op has run: the store runs on the DMA engine while
 //! that compute writes its own output, which so gets the other buffer (double buffering).
 //! Layers follow each other, so each is planned on its own from offset 0 (the DMA engine is in
-//! order: a layer's last store ends before the next layer's first load). The largest peak is
+//! order: a layer's last store ends before the next layer's first load), except where a
+//! buffer lives from one layer into the next (an output kept resident in SRAM for the next
+//! layers, `crate::schedule::resident`): those layers are planned together, the resident
+//! tensor interfering with every buffer of the layers it spans; the loads that follow such a
+//! layer live from its compute on (the DMA engine fills them while it computes: prefetch of
+//! the next layer's weights into SRAM the compute does not use). The largest peak is
 //! the function's `nibble.sram_peak_bytes`; above the target's SRAM it is an error naming the
 //! layer. [`colour`] is also what tile sizing checks a candidate tiling with, so a tiling that
-//! fits when sized fits when planned.
+//! fits when sized fits when planned. Weights kept resident across runs (`preload` loads,
+//! `crate::schedule::pin`) keep the offsets the schedule gave them, above every group's peak;
+//! the peak includes them.
 
 use crate::{schedule_err, LowerError};
 use nibble_ir::{Attr, Func};
@@ -56,6 +63,9 @@ fn buffers(f: &Func) -> Vec<Buffer> {
     let mut def: Vec<Option<usize>> = vec![None; f.values.len()];
     let mut bufs: Vec<Buffer> = Vec::new();
     for (i, op) in f.ops.iter().enumerate() {
+        if op.attrs.contains_key(tile::PRELOAD) {
+            continue; // weights resident across runs: placed by the schedule, above the rest
+        }
         if op.name == tile::DMA_LOAD || tile::on_sram(op) {
             if let Some(&r) = op.results.first() {
                 def[r] = Some(bufs.len());
@@ -70,6 +80,21 @@ fn buffers(f: &Func) -> Vec<Buffer> {
                         size: aligned(bytes),
                     },
                 });
+            }
+        }
+    }
+    // A load right after a layer that keeps its result resident (no store between them) may
+    // run while that layer computes: its buffer is taken from that compute on, so the DMA
+    // engine prefetches into SRAM the compute does not use.
+    let mut last_compute: Option<usize> = None;
+    for (i, op) in f.ops.iter().enumerate() {
+        if tile::on_sram(op) || op.name == tile::DMA_STORE {
+            last_compute = Some(i).filter(|_| op.attrs.contains_key(tile::RESIDENT));
+        } else if op.name == tile::DMA_LOAD && !op.attrs.contains_key(tile::PRELOAD) {
+            if let (Some(c), Some(&r)) = (last_compute, op.results.first()) {
+                if let Some(b) = def[r] {
+                    bufs[b].iv.start = c;
+                }
             }
         }
     }
@@ -171,33 +196,104 @@ fn place(
     (offset.into_iter().map(|o| o.unwrap_or(0)).collect(), peak)
 }
 
-/// Sets every SRAM tile's `sram_offset` and `nibble.sram_peak_bytes`; with a target, refuses a
-/// plan whose peak exceeds its SRAM, naming the layer where it is reached.
-pub fn plan_sram(f: &mut Func, target: Option<&Target>) -> Result<(), LowerError> {
-    let bufs = buffers(f);
-    // Each layer on its own (a run of consecutive tiles of one layer).
+/// A group of consecutive layers planned together: its peak, its first buffer, and the range
+/// of ops its buffers live over.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    peak: usize,
+    first: usize,
+    lo: usize,
+    hi: usize,
+}
+
+/// Offsets for every buffer and the groups: each run of consecutive tiles of one layer on its
+/// own, runs joined when a buffer lives from one into the next (a tensor resident in SRAM, a
+/// load issued ahead of its layer).
+fn plan_groups(bufs: &[Buffer]) -> (Vec<usize>, Vec<Group>) {
     let mut offsets = vec![0usize; bufs.len()];
-    let mut peaks: Vec<(usize, usize)> = Vec::new(); // (peak, a buffer of the layer)
+    let mut groups = Vec::new();
     let mut a = 0;
     while a < bufs.len() {
-        let mut b = a + 1;
-        while b < bufs.len() && bufs[b].layer == bufs[a].layer {
+        let (mut b, mut end) = (a, bufs[a].iv.end);
+        while b < bufs.len() && (bufs[b].layer == bufs[a].layer || bufs[b].iv.start <= end) {
+            end = end.max(bufs[b].iv.end);
             b += 1;
         }
         let ivs: Vec<Interval> = bufs[a..b].iter().map(|x| x.iv).collect();
         let (offs, peak) = colour(&ivs);
         offsets[a..b].copy_from_slice(&offs);
-        peaks.push((peak, a));
+        groups.push(Group {
+            peak,
+            first: a,
+            lo: bufs[a].iv.start,
+            hi: end,
+        });
         a = b;
     }
-    for (b, &off) in bufs.iter().zip(&offsets) {
+    (offsets, groups)
+}
+
+/// Plans `f`'s SRAM (as [`plan_sram`]) and, when its peak exceeds `t`'s SRAM, the op range
+/// of the group where it does.
+pub fn overflow(f: &mut Func, t: &Target) -> Option<(usize, usize)> {
+    let bufs = buffers(f);
+    let (offsets, groups) = plan_groups(&bufs);
+    set_offsets(f, &bufs, &offsets, &groups);
+    (groups.iter())
+        .filter(|g| g.peak as u64 > t.sram_bytes())
+        .max_by_key(|g| g.peak)
+        .map(|g| (g.lo, g.hi))
+}
+
+/// Writes the offsets and the peak.
+fn set_offsets(f: &mut Func, bufs: &[Buffer], offsets: &[usize], groups: &[Group]) {
+    for (b, &off) in bufs.iter().zip(offsets) {
         f.ops[b.op]
             .attrs
             .insert(tile::SRAM_OFFSET.into(), Attr::i64(off as i64));
     }
-    let (peak, worst) = peaks.iter().copied().max().unwrap_or((0, 0));
+    let peak = groups.iter().map(|g| g.peak).max().unwrap_or(0);
+    let peak = peak.max(preloaded(f).map_or(0, |r| r.1));
     f.attrs
         .insert(tile::SRAM_PEAK_ATTR.into(), Attr::i64(peak as i64));
+}
+
+/// The SRAM range `[lo, hi)` of the weights kept resident across runs (`preload` loads), if any.
+fn preloaded(f: &Func) -> Option<(usize, usize)> {
+    let range = |o: &nibble_ir::Op| -> Option<(usize, usize)> {
+        let off = o.int(tile::SRAM_OFFSET).ok()? as usize;
+        let &r = o.results.first()?;
+        let bytes = f.ty(r).num_elements() * crate::schedule::cost::elem_bytes(f, r) as usize;
+        Some((off, off + aligned(bytes)))
+    };
+    (f.ops.iter())
+        .filter(|o| o.attrs.contains_key(tile::PRELOAD))
+        .filter_map(range)
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+}
+
+/// Sets every SRAM tile's `sram_offset` and `nibble.sram_peak_bytes`; with a target, refuses a
+/// plan whose peak exceeds its SRAM, naming the layer where it is reached.
+pub fn plan_sram(f: &mut Func, target: Option<&Target>) -> Result<(), LowerError> {
+    let bufs = buffers(f);
+    let (offsets, groups) = plan_groups(&bufs);
+    set_offsets(f, &bufs, &offsets, &groups);
+    let (group_peak, worst) = (groups.iter())
+        .map(|g| (g.peak, g.first))
+        .max()
+        .unwrap_or((0, 0));
+    let mut peak = group_peak;
+    if let Some((lo, hi)) = preloaded(f) {
+        if group_peak > lo {
+            return Err(schedule_err(
+                &f.ops[bufs[worst].op],
+                format!(
+                    "the SRAM plan needs {group_peak} bytes below the resident weights at {lo}"
+                ),
+            ));
+        }
+        peak = peak.max(hi);
+    }
     if let Some(t) = target {
         if peak as u64 > t.sram_bytes() {
             let op = &f.ops[bufs[worst].op];

@@ -10,7 +10,8 @@
 //! Accelerator targets: every layer the accelerator computes (`schedule::engine`) gets the
 //! tile whose DMA schedule the cost model finds fastest among those whose double-buffered
 //! working set fits the SRAM (`schedule::size`): `[rows, channels]` for convolutions and
-//! pooling, `[channels]` for fully connected layers, `[rows]` for elementwise ops. A layer that
+//! pooling, `[channels]` for fully connected layers, `[rows]` (or `[rows, columns]` when one row
+//! does not fit) for elementwise ops. A layer that
 //! does not fit even in its smallest tile is an error naming it and the SRAM it needs.
 
 use crate::{require_tile_level, schedule_err, LowerError};
@@ -96,6 +97,7 @@ fn size_for_accelerator(f: &mut Func, target: &Target) -> Result<(), LowerError>
             Shape::Window if s.cols < layer.cols => vec![s.rows, s.chans, s.cols],
             Shape::Window => vec![s.rows, s.chans],
             Shape::Dense => vec![s.chans],
+            Shape::Rows { .. } if s.cols < layer.cols => vec![s.rows, s.cols],
             Shape::Rows { .. } => vec![s.rows],
         };
         f.ops[i].attrs.insert("tile".into(), Attr::I64s(t));

@@ -157,6 +157,11 @@ impl Target {
         self.memory.double_buffer
     }
 
+    /// Whether the memory plan may keep data in SRAM across layers and runs.
+    pub fn cross_layer(&self) -> bool {
+        self.memory.cross_layer
+    }
+
     /// Seconds per cycle × 1e6 (µs per cycle).
     pub fn us_per_cycle(&self) -> f64 {
         1.0 / self.clock_mhz

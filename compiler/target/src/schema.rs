@@ -19,6 +19,11 @@ pub struct Memory {
     /// Two SRAM buffers per streamed operand so transfers overlap compute (default true).
     #[serde(default = "yes")]
     pub double_buffer: bool,
+    /// The memory plan across layers (default true): layer outputs kept resident in SRAM for
+    /// the next layers, weights kept in the SRAM left free across runs, when the cost model
+    /// finds them faster. False: every layer streams from and to DRAM.
+    #[serde(default = "yes")]
+    pub cross_layer: bool,
 }
 
 fn yes() -> bool {

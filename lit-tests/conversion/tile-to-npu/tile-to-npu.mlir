@@ -1,4 +1,5 @@
-// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/../../tile/Inputs/test-npu.toml},nibble-plan-memory{target=%S/../../tile/Inputs/test-npu.toml},nibble-lower-npu{target=%S/../../tile/Inputs/test-npu.toml})' | FileCheck %s
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/../../tile/Inputs/test-npu-tiles.toml},nibble-plan-memory{target=%S/../../tile/Inputs/test-npu-tiles.toml},nibble-lower-npu{target=%S/../../tile/Inputs/test-npu-tiles.toml})' | FileCheck %s
+// RUN: %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/../../tile/Inputs/test-npu.toml},nibble-plan-memory{target=%S/../../tile/Inputs/test-npu.toml},nibble-lower-npu{target=%S/../../tile/Inputs/test-npu.toml})' | FileCheck %s --check-prefix=PLAN
 // RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-lower-npu{target=%S/../../tile/Inputs/test-npu.toml})' 2>&1 | FileCheck %s --check-prefix=UNSCHEDULED
 // RUN: not %nibble opt %s --pass-pipeline='builtin.module(nibble-schedule{target=%S/../../tile/Inputs/test-npu.toml},nibble-plan-memory,nibble-lower-npu{target=host})' 2>&1 | FileCheck %s --check-prefix=HOST
 
@@ -24,6 +25,14 @@
 // CHECK: "tile.lut"{{.*}}cpu = {{.*}}id = {{[0-9]+}} : i64
 // CHECK: "npu.fully_connected"
 // CHECK-NOT: "tile.dma_
+
+// With the memory plan across layers (test-npu): the weights kept in SRAM are npu.dma_loads
+// marked `preload` that wait for nothing; the pool reads the conv's resident output with no
+// DMA between them.
+// PLAN: "npu.dma_load"({{.*}}) {after = -1 : i64, id = {{[0-9]+}} : i64, layer = "preload", preload = true
+// PLAN: %[[C:.*]] = "npu.conv2d"
+// PLAN-NOT: "npu.dma_store"
+// PLAN: "npu.max_pool2d"(%[[C]])
 
 // UNSCHEDULED: nibble-lower-npu: needs a scheduled, memory-planned tile program (nibble-schedule, nibble-plan-memory first)
 // HOST: nibble-lower-npu: target 'host' is a host target: it has no npu

@@ -36,6 +36,12 @@ pub fn render(e: &Estimate) -> String {
             l.bound
         ));
     }
+    if e.preload_bytes > 0 {
+        s.push_str(&format!(
+            "preload {} bytes of weights kept in SRAM across runs: {} cycles once\n",
+            e.preload_bytes, e.preload_cycles
+        ));
+    }
     s.push_str(&format!(
         "total {} cycles, latency {:.3} us, {:.1} FPS\n",
         e.total_cycles,

@@ -231,10 +231,21 @@ pub fn layer_cost(
     c
 }
 
+/// Where a layer's operands and result live besides the DMA schedule: operands already
+/// resident in SRAM (an SRAM value of an earlier layer, read whole without a load) and whether
+/// the result stays in SRAM (no DRAM alloc, no store: the next layers read it there).
+#[derive(Clone, Debug, Default)]
+pub struct Residency {
+    pub in_sram: Vec<bool>,
+    pub keep: bool,
+}
+
 /// The ops computing `tiles` of `op` (of the unscheduled function `f`) in `steps`, appended to
 /// `g`, whose values `operands` hold `op`'s operands: an alloc of the result in DRAM, the
 /// loads, compute ops on SRAM tiles (the layer's op on the boxes, `dataflow` set for the MAC
-/// array) and stores. Returns the DRAM value holding the result after the last store.
+/// array) and stores. Returns the DRAM value holding the result after the last store. With
+/// `res`, operands resident in SRAM are read without a load and a kept result is the SRAM
+/// value of its (single) compute op, marked `resident`, with no alloc and no store.
 #[allow(clippy::too_many_arguments)]
 pub fn emit(
     g: &mut Func,
@@ -245,6 +256,7 @@ pub fn emit(
     steps: &[Step],
     df: Option<Dataflow>,
     layer: &str,
+    res: &Residency,
 ) -> Result<ValueId, LowerError> {
     let tagged = |g: &mut Func| {
         let last = g.ops.len() - 1;
@@ -253,12 +265,21 @@ pub fn emit(
         o.attrs.insert(tile::LAYER.into(), Attr::Str(layer.into()));
     };
     let result_ty = f.ty(op.results[0]).clone();
-    let mut y = tile::alloc(g, result_ty.clone());
-    tagged(g);
+    let mut y = operands.first().copied().unwrap_or_default();
+    if !res.keep {
+        y = tile::alloc(g, result_ty.clone());
+        tagged(g);
+    }
     let mut loaded: Vec<Vec<(usize, ValueId)>> = vec![Vec::new(); operands.len()];
     let mut computed = Vec::new();
     for &s in steps {
         match s {
+            Step::Load { k, .. } if res.in_sram.get(k) == Some(&true) => {}
+            Step::Store(i) if res.keep => {
+                if let Some(&(_, v)) = computed.iter().rev().find(|&&(j, _)| j == i) {
+                    y = v;
+                }
+            }
             Step::Load { k, i } => {
                 let b = &tiles[i].inputs[k];
                 let elem = f.ty(op.operands[k]).elem().cloned();
@@ -293,6 +314,9 @@ pub fn emit(
                 attrs.push((tile::SRAM_OFFSET, Attr::i64(0)));
                 if let Some(df) = df {
                     attrs.push((tile::DATAFLOW, Attr::Str(df.name().into())));
+                }
+                if res.keep {
+                    attrs.push((tile::RESIDENT, Attr::Bool(true)));
                 }
                 let v = g.push(&op.name, &xs, Type::tensor(&tl.output.size, elem), attrs);
                 tagged(g);

@@ -5,7 +5,11 @@
 //! edges, the channel slice of per-channel requantization fields). A tile computed by the
 //! layer's own op on these boxes gives exactly the layer's values in its output box: pixels
 //! outside the image are padding in both, so every window sees the same taps. Columns are
-//! split only when a single output row does not fit (wide images on a small SRAM).
+//! split only when a single output row does not fit (wide images on a small SRAM). An
+//! elementwise op is cut along two axes of its result, its first axis longer than 1 (rows)
+//! and the next one longer than 1 (columns), so a tile of it can be as small as one element
+//! of each: every operand's box follows the result's along both (broadcast operands are read
+//! whole along an axis they broadcast).
 
 use crate::{schedule_err, LowerError};
 use nibble_ir::{Attr, Func, Op};
@@ -39,8 +43,9 @@ pub enum Shape {
     Window,
     /// Fully connected `[N, K] × [M, K]ᵀ`: output channels only.
     Dense,
-    /// Elementwise: rows along `axis` of the result.
-    Rows { axis: usize },
+    /// Elementwise: rows along `axis` of the result and columns along `col_axis` (the next
+    /// axis longer than 1, if any).
+    Rows { axis: usize, col_axis: Option<usize> },
 }
 
 /// One spatial axis of a window op: kernel extent, stride, dilation, input extent, padding
@@ -76,7 +81,8 @@ pub struct Layer {
     pub shape: Shape,
     /// Extent of the row axis (output rows; 1 for dense layers).
     pub rows: i64,
-    /// Extent of the column axis (output columns of window ops; 1 otherwise).
+    /// Extent of the column axis (output columns of window ops, the column axis of
+    /// elementwise ops; 1 otherwise).
     pub cols: i64,
     /// Extent of the channel axis (1 for elementwise ops).
     pub channels: i64,
@@ -146,11 +152,14 @@ impl Layer {
             }
             tile::FULLY_CONNECTED if out.len() == 2 => return Ok(other(Shape::Dense, 1, out[1])),
             _ => {
-                // Elementwise: the first axis longer than 1 (or the last).
+                // Elementwise: the first axis longer than 1 (or the last), then the next one.
                 let last = out.len().saturating_sub(1);
                 let axis = out.iter().position(|&d| d > 1).unwrap_or(last);
                 let rows = out.get(axis).copied().unwrap_or(1);
-                return Ok(other(Shape::Rows { axis }, rows, 1));
+                let col_axis = (axis + 1..out.len()).find(|&a| out[a] > 1);
+                let mut l = other(Shape::Rows { axis, col_axis }, rows, 1);
+                l.cols = col_axis.map_or(1, |a| out[a]);
+                return Ok(l);
             }
         };
         let x = shape(f, op, op.operands[0])?;
@@ -238,22 +247,34 @@ impl Layer {
         Ok(())
     }
 
-    /// The boxes of an elementwise op's tile: rows `[r0, r1)` along `axis` of the result and of
-    /// every operand as long (operands broadcast along it are read whole).
-    fn elementwise(f: &Func, op: &Op, axis: usize, t: &mut Tile) -> Result<(), LowerError> {
+    /// The boxes of an elementwise op's tile: rows `[r0, r1)` along `axis` and columns
+    /// `[x0, x1)` along `col_axis` of the result and of every operand as long (operands
+    /// broadcast along an axis are read whole along it).
+    fn elementwise(
+        f: &Func,
+        op: &Op,
+        axes: (usize, Option<usize>),
+        t: &mut Tile,
+    ) -> Result<(), LowerError> {
         let out = shape(f, op, op.results[0])?;
-        let (r0, r1) = t.rows;
+        let cuts: Vec<(usize, (i64, i64))> = std::iter::once((axes.0, t.rows))
+            .chain(axes.1.map(|a| (a, t.cols)))
+            .collect();
         t.output = TensorBox::whole(&out);
-        if let (Some(s), Some(n)) = (t.output.start.get_mut(axis), t.output.size.get_mut(axis)) {
-            *s = r0;
-            *n = r1 - r0;
+        for &(a, (r0, r1)) in &cuts {
+            if let (Some(s), Some(n)) = (t.output.start.get_mut(a), t.output.size.get_mut(a)) {
+                *s = r0;
+                *n = r1 - r0;
+            }
         }
         for &v in &op.operands {
             let s = shape(f, op, v)?;
             let mut b = TensorBox::whole(&s);
-            if s.len() == out.len() && s[axis] == out[axis] {
-                b.start[axis] = r0;
-                b.size[axis] = r1 - r0;
+            for &(a, (r0, r1)) in &cuts {
+                if s.len() == out.len() && s.get(a) == out.get(a) {
+                    b.start[a] = r0;
+                    b.size[a] = r1 - r0;
+                }
             }
             t.inputs.push(b);
         }
@@ -280,7 +301,7 @@ impl Layer {
         match self.shape {
             Shape::Window => self.window(f, op, &mut t)?,
             Shape::Dense => self.dense(f, op, &mut t)?,
-            Shape::Rows { axis } => Layer::elementwise(f, op, axis, &mut t)?,
+            Shape::Rows { axis, col_axis } => Layer::elementwise(f, op, (axis, col_axis), &mut t)?,
         }
         if per_channel(op) && chans != (0, self.channels) {
             t.attrs.extend(channel_slice(op, chans.0, chans.1));

@@ -292,7 +292,14 @@ fn dma(cx: &mut Cx, id: i64, r: ValueId) -> Result<(), CodegenError> {
     }
     let eb = (bits(cx, tile_v) / 8).max(1);
     let decl = ints(&[("shape", &shape), ("start", &start), ("size", &size)]);
-    let call = if load {
+    let call = if load && op.attrs.contains_key(nibble_tile::PRELOAD) {
+        let s = op.int(nibble_tile::SRAM_OFFSET)?;
+        cx.place.insert(r, s.to_string());
+        format!(
+            "npu_dma_preload({id}, {dram}, {eb}, {}, shape, start, size, {s});",
+            shape.len()
+        )
+    } else if load {
         let s = op.int(nibble_tile::SRAM_OFFSET)?;
         cx.place.insert(r, s.to_string());
         format!(
