@@ -176,7 +176,7 @@ fn bad_width_requests_are_clear_errors() {
 /// A squeeze-excite's two matrices take the grids below 8 bits like any weight layer: one grid
 /// for both, named on the tile op, packed in `model.c` and unpacked one after the other before
 /// `nb_squeeze_excite_s8`, bit-exact with the interpreter (compile_to_c asserts it) and close to
-/// FP32 at 4 bits; with `--weight-bits auto` the op is measured and chosen like the others.
+/// FP32 at 4 bits (`--weight-bits 8,se_scale=W`: only the gate narrowed, by its ONNX name); with `--weight-bits auto` the op is measured and chosen like the others.
 #[test]
 fn squeeze_excite_weights_are_narrowed_packed_and_bit_exact() {
     let m = super::root().join("tests-data/ops");
@@ -193,7 +193,7 @@ fn squeeze_excite_weights_are_narrowed_packed_and_bit_exact() {
                 &file(".onnx"),
                 &file("_calib.npy"),
                 &file("_x.npy"),
-                &["--weight-bits", grid],
+                &["--weight-bits", &format!("8,se_scale={grid}")],
                 1,
             );
             let out = d.join("out");
@@ -229,8 +229,11 @@ fn squeeze_excite_weights_are_narrowed_packed_and_bit_exact() {
             );
             let db = super::sqnr(&got[0], &reference);
             eprintln!("{what}: {db:.1} dB against FP32");
+            // Only the gate's weights are narrowed (the rest 8-bit). At 4 bits: 28.3 dB with the
+            // hard sigmoid (8-bit: ≥ 28), 18.0 dB with SiLU and the sigmoid gate (its w2 is
+            // twice as large: the gate moves more); 2 bits and binary lose more (14–18 dB).
             if grid == "4" {
-                assert!(db >= 15.0, "{what}: {db:.1} dB against FP32");
+                assert!(db >= 16.0, "{what}: {db:.1} dB against FP32");
             }
         }
     }
