@@ -139,7 +139,7 @@ pub const SIGNATURES: &[Signature] = {
         sig(MUL, &[ACT, ACT], ACT),
         sig(SOFTMAX, &[I8], I8),
         sig(LAYER_NORM, &[ACT], I8),
-        sig(SQUEEZE_EXCITE, &[I8, I8, I32, I8, I32], I8),
+        sig(SQUEEZE_EXCITE, &[I8, WEIGHTS, I32, WEIGHTS, I32], I8),
         sig(RESIZE, &[I8], I8),
         sig(RESHAPE, &[ACT], ACT),
         sig(TRANSPOSE, &[I8], I8),

@@ -20,6 +20,25 @@ pub fn is_weight_layer(op: &Op) -> bool {
     WEIGHT_LAYERS.contains(&op.name.as_str())
 }
 
+/// The operands of `op` that are weights on its `weight_bits` grid: operand 1 of a weight
+/// layer, operands 1 and 3 (w1, w2) of `tile.squeeze_excite`, none of any other op.
+pub fn weight_operands(op: &Op) -> &'static [usize] {
+    if is_weight_layer(op) {
+        &[1]
+    } else if op.name == crate::SQUEEZE_EXCITE {
+        &[1, 3]
+    } else {
+        &[]
+    }
+}
+
+/// Whether `op` reads value `v` as weights on its grid ([`weight_operands`]).
+pub fn reads_as_weights(op: &Op, v: ValueId) -> bool {
+    weight_operands(op)
+        .iter()
+        .any(|&k| op.operands.get(k) == Some(&v))
+}
+
 record! {
     /// The host boundary (`tile.quantize` of the input, `tile.dequantize` of an output):
     /// `real = scale · (q − zero_point)`.

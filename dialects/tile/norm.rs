@@ -1,10 +1,10 @@
 //! tile normalisations: `tile.softmax`, `tile.layer_norm` and `tile.squeeze_excite`, the qnt
 //! ops' fixed-point parameters with their zero points and clamp explicit.
 
-use crate::keys::{CLAMP_MAX, CLAMP_MIN, EXP_TABLE, FRAC_BITS, OUTPUT_ZP};
+use crate::keys::{CLAMP_MAX, CLAMP_MIN, EXP_TABLE, FRAC_BITS, OUTPUT_ZP, WEIGHT_BITS};
 use crate::{scheduled, Io, LAYER_NORM, SOFTMAX, SQUEEZE_EXCITE};
 use nibble_ir::{Func, Type, ValueId};
-use nibble_qnt::attr::{DenseI32, Flat, Record, FLAT, I32};
+use nibble_qnt::attr::{DenseI32, Flat, Opt, Record, Str, FLAT, I32};
 use nibble_qnt::record;
 
 record! {
@@ -35,10 +35,12 @@ pub fn layer_norm(f: &mut Func, x: ValueId, ty: Type, p: &LayerNorm) -> ValueId 
 }
 
 record! {
-    /// A `tile.squeeze_excite`: the qnt op's parameters and the zero points and clamp.
+    /// A `tile.squeeze_excite`: the qnt op's parameters, the zero points and clamp, and the
+    /// grid of its two weight matrices when not 8-bit (i8 values on it, as a layer's).
     pub struct SqueezeExcite for [SQUEEZE_EXCITE] {
         pub params: nibble_qnt::SqueezeExcite = FLAT as Flat,
         pub io: Io = FLAT as Flat,
+        pub weight_bits: Option<String> = WEIGHT_BITS as Opt<Str>,
     }
 }
 

@@ -81,7 +81,11 @@ pub fn emit_with(f: &Func, ext: &mut dyn Extension) -> Result<Vec<(String, Strin
         ("nibble_runtime.h".into(), RUNTIME_H.into()),
         ("nibble_runtime.c".into(), RUNTIME_C.into()),
     ];
-    files.extend(KERNEL_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+    files.extend(
+        KERNEL_FILES
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string())),
+    );
     files.push(("main.c".into(), main_c));
     Ok(files)
 }

@@ -34,18 +34,30 @@ pub const RUNTIME_C: &str = include_str!("../../../runtime/c/nibble_runtime.c");
 /// The int8 microkernels (runtime/c/nibble_kernels*.{h,c}, docs/kernels.md), copied beside
 /// the runtime: (file name, contents).
 pub const KERNEL_FILES: [(&str, &str); 6] = [
-    ("nibble_kernels.h", include_str!("../../../runtime/c/nibble_kernels.h")),
+    (
+        "nibble_kernels.h",
+        include_str!("../../../runtime/c/nibble_kernels.h"),
+    ),
     (
         "nibble_kernels_internal.h",
         include_str!("../../../runtime/c/nibble_kernels_internal.h"),
     ),
-    ("nibble_kernels_c99.c", include_str!("../../../runtime/c/nibble_kernels_c99.c")),
-    ("nibble_kernels_avx2.c", include_str!("../../../runtime/c/nibble_kernels_avx2.c")),
+    (
+        "nibble_kernels_c99.c",
+        include_str!("../../../runtime/c/nibble_kernels_c99.c"),
+    ),
+    (
+        "nibble_kernels_avx2.c",
+        include_str!("../../../runtime/c/nibble_kernels_avx2.c"),
+    ),
     (
         "nibble_kernels_avx512.c",
         include_str!("../../../runtime/c/nibble_kernels_avx512.c"),
     ),
-    ("nibble_kernels_neon.c", include_str!("../../../runtime/c/nibble_kernels_neon.c")),
+    (
+        "nibble_kernels_neon.c",
+        include_str!("../../../runtime/c/nibble_kernels_neon.c"),
+    ),
 ];
 pub const MAIN_TEMPLATE: &str = include_str!("../../../runtime/c/main_template.c");
 

@@ -1,11 +1,13 @@
-//! Weights narrower than 8 bits, packed in `model.c`: the tile level holds a layer's weights as
-//! i8 values and names their grid in the layer's `weight_bits`; the weights of a 4-bit layer are
+//! Weights narrower than 8 bits, packed in `model.c`: the tile level holds a layer's weights
+//! (and a squeeze-excite's two matrices) as i8 values and names their grid in the op's
+//! `weight_bits`; the weights of a 4-bit layer are
 //! stored two values a byte, of a 2-bit or ternary layer four a byte, and of a binary layer
 //! (values ±1) eight a byte. Values go
 //! lowest bits first; 4- and 2-bit fields are two's complement, a binary bit is +1 when set
 //! and −1 when clear. Before each kernel that reads them, the runtime's `nb_unpack_*` writes
-//! the values as int8 into one scratch buffer (`nb_wscratch`, as large as the largest packed
-//! constant), so the kernels and the arithmetic are those of 8-bit weights, bit for bit.
+//! the values as int8 into one scratch buffer (`nb_wscratch`, as large as the packed operands
+//! of any one op together, each at its own offset), so the kernels and the arithmetic are
+//! those of 8-bit weights, bit for bit.
 
 use crate::{err, CodegenError};
 use nibble_ir::{Attr, Elem, Func, Op, ValueId};
@@ -24,13 +26,14 @@ pub(crate) enum Packing {
 
 impl Packing {
     /// The packing of constant `r` (the result of `op`), if it is packed: from the
-    /// `weight_bits` (the grid) of the layers that read it as weights (operand 1) — "4" packs two a byte, "2" and
+    /// `weight_bits` (the grid) of the ops that read it as weights (`tile::weight_operands`:
+    /// operand 1 of a layer, w1 and w2 of a squeeze-excite) — "4" packs two a byte, "2" and
     /// "ternary" four, "binary" eight. Readers that disagree are an error.
     pub(crate) fn of(f: &Func, op: &Op, r: ValueId) -> Result<Option<Packing>, CodegenError> {
         let mut grids = f
             .ops
             .iter()
-            .filter(|o| o.operands.get(1) == Some(&r))
+            .filter(|o| tile::reads_as_weights(o, r))
             .map(|o| match o.attrs.get(tile::keys::WEIGHT_BITS) {
                 Some(Attr::Str(s)) => s.as_str(),
                 _ => "8",

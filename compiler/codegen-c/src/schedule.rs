@@ -59,6 +59,7 @@ pub(crate) fn schedule(f: &Func, ext: &mut dyn Extension) -> Result<Schedule, Co
         input: None,
         outputs: Vec::new(),
         packed: HashMap::new(),
+        scratch: 0,
         micro: micro::plan(f),
     };
     walk.body.push_str(&ext.prologue());
@@ -90,7 +91,7 @@ pub(crate) fn schedule(f: &Func, ext: &mut dyn Extension) -> Result<Schedule, Co
         place: walk.place,
         input,
         outputs: walk.outputs,
-        scratch: walk.packed.values().map(|p| p.elems).max().unwrap_or(0),
+        scratch: walk.scratch,
         micro_scratch: walk.micro.scratch,
     })
 }
@@ -105,6 +106,8 @@ struct Walk<'f> {
     outputs: Vec<HostOutput>,
     /// The packed constants, unpacked into `nb_wscratch` before each op that reads them.
     packed: HashMap<ValueId, Packed>,
+    /// Elements of `nb_wscratch`: the most any one op unpacks.
+    scratch: usize,
     /// The layers that call the int8 microkernels, and the constants only they read.
     micro: Micro,
 }
@@ -204,21 +207,35 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Unpacks the packed constant `op` reads (at most one) into `nb_wscratch`.
+    /// Unpacks the packed constants `op` reads into `nb_wscratch`, one after the other (a
+    /// squeeze-excite reads two), and points their storage there for `op`'s kernel.
     fn unpack(&mut self, op: &Op) -> Result<(), CodegenError> {
-        let mut packed = op.operands.iter().filter_map(|v| self.packed.get(v));
-        if let Some(p) = packed.next() {
-            if packed.next().is_some() {
-                return Err(err(op, "more than one packed operand"));
+        let mut offset = 0;
+        let mut seen: Vec<ValueId> = Vec::new();
+        for &v in &op.operands {
+            let Some(p) = self.packed.get(&v) else {
+                continue;
+            };
+            if seen.contains(&v) {
+                continue;
             }
+            seen.push(v);
+            let at = if offset == 0 {
+                "nb_wscratch".to_string()
+            } else {
+                format!("(nb_wscratch + {offset})")
+            };
             let _ = writeln!(
                 self.body,
-                "    {}({}, {}, nb_wscratch);",
+                "    {}({}, {}, {at});",
                 p.packing.unpack_fn(),
                 p.name,
                 p.elems
             );
+            self.place.insert(v, at);
+            offset += p.elems;
         }
+        self.scratch = self.scratch.max(offset);
         Ok(())
     }
 }

@@ -6,8 +6,8 @@
 //!   `estimated_cycles`, `layers`, `totals`;
 //! * per layer: `name` (ONNX node), `op`, `engine`, `weight_bits` (bits per stored weight:
 //!   8, 4, 2 — also ternary —, 1 for binary), `weight_grid` (`8`, `4`, `2`, `ternary`,
-//!   `binary`), `weight_values` (int8 constants read, incl. weights inside fused ops such as
-//!   squeeze-excite, which stay 8-bit), `act_bits`, `weight_bytes` (weights packed at their grid, plus
+//!   `binary`), `weight_values` (int8 constants read, incl. the two matrices of a
+//!   squeeze-excite, on the op's grid), `act_bits`, `weight_bytes` (weights packed at their grid, plus
 //!   biases), `macs`, `sensitivity_db` (output SQNR on the calibration vectors with only this
 //!   layer's weights at each grid, `null` where it was not measured), `gemm`, `dataflow`,
 //!   `tiles`, `estimated_cycles`, `compute_cycles`, `dma_cycles`, `dma_bytes`, `bound`;

@@ -43,7 +43,7 @@ fn layer_named(f: &Func, layers: &[usize], name: &str) -> Result<usize, Error> {
     names.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let close: Vec<String> = names.into_iter().take(5).map(|(_, n)| n).collect();
     Err(Error::Options(format!(
-        "--weight-bits: no conv, depthwise or fully connected layer is named '{name}'; closest: {}",
+        "--weight-bits: no conv, depthwise, fully connected or squeeze-excite layer is named '{name}'; closest: {}",
         close.join(", ")
     )))
 }

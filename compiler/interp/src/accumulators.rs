@@ -424,7 +424,7 @@ impl Cx<'_> {
     /// the gate (int64), each bound from the one before; c and the hidden width within the
     /// runtime's buffers.
     fn squeeze_excite(&self, op: &Op) -> Result<Vec<Acc>, InterpError> {
-        let tile::SqueezeExcite { params: p, io } = tile::SqueezeExcite::from_op(op)?;
+        let tile::SqueezeExcite { params: p, io, .. } = tile::SqueezeExcite::from_op(op)?;
         let [x, w1, b1, w2, b2] = match op.operands[..] {
             [x, w1, b1, w2, b2] => [x, w1, b1, w2, b2],
             _ => return Ok(Vec::new()),

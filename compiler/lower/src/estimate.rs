@@ -331,7 +331,7 @@ pub fn estimate(f: &Func, t: &Target) -> Result<Estimate, LowerError> {
                 l.tiles += 1;
                 l.op = op.name.clone();
                 l.weight_bits = crate::schedule::engine::weight_bits(f, op);
-                if tile::is_weight_layer(op) {
+                if !tile::weight_operands(op).is_empty() {
                     l.weight_grid = crate::schedule::engine::weight_grid(op)
                         .unwrap_or(nibble_quantize::WeightWidth::W8)
                         .name()

@@ -6,7 +6,8 @@
 //! weight layers, `nibble.act_noise` on rounded results; `nibble_quantize::sensitivity`). The
 //! pass describes the program as a width problem — its tensors (elements, noise, whether kernels
 //! allow 16 bits: written and read only by ops with 16-bit kernels, as the qnt level says), its
-//! ops (weight layers with their parameters, MACs and measured noise per width; ops that round;
+//! ops (weight layers — squeeze-excites too, their two matrices on one grid — with their
+//! parameters, MACs and measured noise per width; ops that round;
 //! ops that only move values) — saturates the e-graph and extracts least predicted output noise
 //! under the budgets: the weight bytes (`avg-weight-bits`: the average over all weight values,
 //! layers nibble cannot narrow counted at 8; or `max-weight-bytes`) and the activation bytes
@@ -30,7 +31,7 @@ use nibble_graph::{attrs, tosa};
 use nibble_ir::{Attr, Func};
 use nibble_lower::to_qnt::{to_qnt_mapped, QuantConfig};
 use nibble_lower::widths::wide_problem;
-use nibble_quantize::sensitivity::{fused_readers, rounds};
+use nibble_quantize::sensitivity::{fused_readers, rounds, weight_operands};
 use nibble_quantize::{peak_activation_bytes, WeightWidth};
 
 pub const PASS: PassInfo = PassInfo {
@@ -201,16 +202,25 @@ fn problem(
         }
         let kind = match noise(op, attrs::WEIGHT_NOISE, 5)? {
             Some(n) => {
-                let params = elements(f, op.operands[1]);
-                // Each output value takes params / (output channels) MACs.
+                let weights = weight_operands(f, i);
+                let params: u64 = (weights.iter())
+                    .filter_map(|&k| op.operands.get(k))
+                    .map(|&v| elements(f, v))
+                    .sum();
+                // Each output value takes params / (output channels) MACs; a squeeze-excite's
+                // weights multiply the channel means once.
                 let channels = f
                     .ty(out)
                     .shape()
                     .and_then(|s| s.last())
                     .map_or(1, |&c| c.max(1) as u64);
+                let macs = match weights {
+                    [_, _] => params,
+                    _ => elements(f, out) * params / channels,
+                };
                 let layer = Layer {
                     params,
-                    macs: elements(f, out) * params / channels,
+                    macs,
                     widths: match o.fixed.iter().find(|(j, _)| *j == i) {
                         Some(&(_, w)) => vec![w],
                         None if o.floor4.contains(&i) => {

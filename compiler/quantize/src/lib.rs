@@ -9,6 +9,7 @@ pub mod gptq;
 pub mod grids;
 pub mod ranges;
 pub mod sensitivity;
+mod squeeze_excite;
 pub mod weights;
 
 pub use bits::{peak_activation_bytes, set_bits};

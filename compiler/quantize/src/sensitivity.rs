@@ -10,7 +10,9 @@
 //! - the gain G_T = output noise / probe power, the network's response to a small error at T.
 //!
 //! A weight layer L at width W changes its output by δ = L(x; Q_W(w) − w) (linear in the
-//! weights, no bias), computed exactly on the same samples from L's observed inputs; its noise is
+//! weights, no bias), computed exactly on the same samples from L's observed inputs (a
+//! squeeze-excite's two matrices share one grid, and its δ = x·(gate(Q_W(w)) − gate(w)) is
+//! computed, not a product: `crate::squeeze_excite`); its noise is
 //! G_T(L) · Σ‖δ‖², on the layer as `nibble.weight_noise = [w8, w4, w2, ternary, binary]`. The
 //! gain is a linearisation, exact for small errors; the 2-bit, ternary and binary grids' errors
 //! are too large for it, so for them δ itself is injected at the layer's output and the output
@@ -20,6 +22,7 @@
 //! plus one layer product per width.
 
 use crate::grids::{grid_scales, WeightWidth};
+use crate::squeeze_excite::SeWeights;
 use crate::weights::channel_of;
 use crate::{activation_params, QuantError, Scheme};
 use nibble_graph::{attrs, tosa};
@@ -49,10 +52,13 @@ pub struct SensitivityConfig {
     pub activations: bool,
 }
 
-/// A weight layer: conv2d (OHWI), depthwise (KH,KW,C,1) or matmul by a [1,K,M] constant.
+/// A weight layer: conv2d (OHWI), depthwise (KH,KW,C,1), matmul by a [1,K,M] constant, or a
+/// squeeze-excite (its two matrices on one grid).
 struct WeightLayer {
     op: usize,
     kind: LayerKind,
+    /// A squeeze-excite's parameters and weights (its output change is not a product).
+    se: Option<SeWeights>,
     /// Q_W(w) − w per width.
     deltas: Vec<Vec<f32>>,
     /// Σ‖δ‖² per width.
@@ -64,6 +70,7 @@ enum LayerKind {
     Conv { oc: usize, k: usize },
     Depthwise { c: usize, taps: usize },
     Matmul { k: usize, m: usize },
+    SqueezeExcite,
 }
 
 /// Whether op `i`'s result is rounded to a grid of its own (stored and not a pure move).
@@ -92,6 +99,15 @@ pub fn fused_readers(f: &Func) -> Vec<bool> {
 }
 
 fn weight_layer(f: &Func, i: usize, cfg: &SensitivityConfig) -> Option<WeightLayer> {
+    if let Some(se) = SeWeights::of(f, i) {
+        return Some(WeightLayer {
+            op: i,
+            kind: LayerKind::SqueezeExcite,
+            deltas: se.deltas(cfg),
+            local: vec![0.0; WeightWidth::ALL.len()],
+            se: Some(se),
+        });
+    }
     let (kind, axis, p) = layer_kind(f, i)?;
     let ws = f.ty(f.ops[i].operands[1]).shape()?.to_vec();
     let (ty, bytes) = f.ops[p].dense("values").ok()?;
@@ -126,15 +142,28 @@ fn weight_layer(f: &Func, i: usize, cfg: &SensitivityConfig) -> Option<WeightLay
         kind,
         deltas,
         local: vec![0.0; WeightWidth::ALL.len()],
+        se: None,
     })
 }
 
-/// The weight layers of `f` (conv2d, depthwise conv, matmul by a constant): the layers whose
-/// width can be chosen, by op index.
+/// The weight layers of `f` (conv2d, depthwise conv, matmul by a constant, squeeze-excite):
+/// the layers whose width can be chosen, by op index.
 pub fn weight_layers(f: &Func) -> Vec<usize> {
     (0..f.ops.len())
-        .filter(|&i| layer_kind(f, i).is_some())
+        .filter(|&i| !weight_operands(f, i).is_empty())
         .collect()
+}
+
+/// The operands of op `i` holding weights on its grid: 1 of a conv, depthwise or matmul by a
+/// constant, 1 and 3 (w1, w2) of a squeeze-excite, none of any other op.
+pub fn weight_operands(f: &Func, i: usize) -> &'static [usize] {
+    if layer_kind(f, i).is_some() {
+        &[1]
+    } else if SeWeights::of(f, i).is_some() {
+        &[1, 3]
+    } else {
+        &[]
+    }
 }
 
 /// The first weight layer and the heads (weight layers no other weight layer reads from,
@@ -200,15 +229,18 @@ fn layer_kind(f: &Func, i: usize) -> Option<(LayerKind, usize, usize)> {
 /// The rows a layer multiplies: its input (matmul) or its patches (convolutions).
 fn rows_of(f: &Func, l: &WeightLayer, x: &[f32]) -> Result<Vec<f32>, QuantError> {
     Ok(match l.kind {
-        LayerKind::Matmul { .. } => x.to_vec(),
+        LayerKind::Matmul { .. } | LayerKind::SqueezeExcite => x.to_vec(),
         _ => patches(f, &f.ops[l.op], x)?,
     })
 }
 
 /// L(x; δw): the layer's output change for weight change `dw`, from its `rows`, in the layout
-/// of its output (NHWC, or rows × M).
+/// of its output (NHWC, or rows × M); a squeeze-excite's exact change (its input is its rows).
 fn product(l: &WeightLayer, rows: &[f32], dw: &[f32]) -> Vec<f32> {
     match l.kind {
+        LayerKind::SqueezeExcite => {
+            (l.se.as_ref()).map_or_else(Vec::new, |se| se.output_change(rows, dw))
+        }
         LayerKind::Conv { oc, k } | LayerKind::Matmul { k, m: oc } => {
             let n = rows.len() / k;
             let mut out = vec![0.0f32; n * oc];
@@ -370,7 +402,12 @@ pub fn measure(
         .map(|_| OutputNoise::new(f.returns.len()))
         .collect();
     let mut direct: Vec<Vec<OutputNoise>> = (layers.iter())
-        .map(|_| INJECTED.iter().map(|_| OutputNoise::new(f.returns.len())).collect())
+        .map(|_| {
+            INJECTED
+                .iter()
+                .map(|_| OutputNoise::new(f.returns.len()))
+                .collect()
+        })
         .collect();
     let mut probe_power = vec![0.0f64; probed.len()];
     let mut failed: Option<QuantError> = None;
@@ -422,8 +459,9 @@ pub fn measure(
                     (l.op, product(l, &rows, &l.deltas[INJECTED[w]]))
                 }
             };
-            let cp = (checkpoints.iter().find(|c| c.op() == op))
-                .ok_or_else(|| QuantError::Width(format!("sensitivity: no checkpoint at op {op}")))?;
+            let cp = (checkpoints.iter().find(|c| c.op() == op)).ok_or_else(|| {
+                QuantError::Width(format!("sensitivity: no checkpoint at op {op}"))
+            })?;
             let target = f.ops[op].results[0];
             // Outputs computed before the perturbation keep their reference.
             let mut y = reference.clone();

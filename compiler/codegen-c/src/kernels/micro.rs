@@ -276,7 +276,10 @@ fn packed_init(kn: &mut Kernel, c: &Consts, k: usize, kp: usize, w: &str) -> Str
 /// Writes layer `l` (op `k.i`): its tables at file scope and its `nbk_*` call.
 pub(crate) fn write(k: &mut Kernel, l: &Layer) -> Result<(), CodegenError> {
     let i = k.i;
-    let shape = format!("static const nbk_shape nbk_shape{i} = {{ {} }};", list(&l.shape.fields()));
+    let shape = format!(
+        "static const nbk_shape nbk_shape{i} = {{ {} }};",
+        list(&l.shape.fields())
+    );
     k.weights.push_str(&shape);
     k.weights.push('\n');
     let (x, y) = (k.x(0)?, k.ptr("int8_t"));
@@ -284,8 +287,9 @@ pub(crate) fn write(k: &mut Kernel, l: &Layer) -> Result<(), CodegenError> {
         Packed::Conv(p) => {
             let w = table(k, "int8_t", "nbk_w", &p.w);
             let init = packed_init(k, &p.consts, p.k, p.kp, &w);
-            k.weights
-                .push_str(&format!("static const nbk_packed nbk_packed{i} = {init};\n"));
+            k.weights.push_str(&format!(
+                "static const nbk_packed nbk_packed{i} = {init};\n"
+            ));
             "nbk_conv2d"
         }
         Packed::Depthwise(d) => {

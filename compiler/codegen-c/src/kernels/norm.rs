@@ -72,7 +72,7 @@ pub(super) fn layer_norm(k: &mut Kernel) -> Result<(), CodegenError> {
 /// per-channel multipliers and shifts and the sigmoid tables (or NULL) at file scope, the
 /// rest in an `nb_squeeze_excite` record.
 pub(super) fn squeeze_excite(k: &mut Kernel) -> Result<(), CodegenError> {
-    let tile::SqueezeExcite { params: p, io } = tile::SqueezeExcite::from_op(k.op)?;
+    let tile::SqueezeExcite { params: p, io, .. } = tile::SqueezeExcite::from_op(k.op)?;
     let i = k.i;
     let xs = k.dims(k.operand(0)?);
     let Some(&cm) = k.dims(k.operand(2)?).first() else {

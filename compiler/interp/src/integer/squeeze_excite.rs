@@ -31,7 +31,7 @@ struct Params {
 
 impl Params {
     fn of(op: &Op, c: usize, cm: usize) -> Result<Params, InterpError> {
-        let tile::SqueezeExcite { params: p, io } = tile::SqueezeExcite::from_op(op)?;
+        let tile::SqueezeExcite { params: p, io, .. } = tile::SqueezeExcite::from_op(op)?;
         let wide = |v: Vec<i32>| v.into_iter().map(i64::from).collect::<Vec<i64>>();
         let (hm, hs) = (wide(p.hidden_multiplier), wide(p.hidden_shift));
         let (gm, gs) = (wide(p.gate_multiplier), wide(p.gate_shift));

@@ -148,7 +148,7 @@ pub fn stored_bits(f: &Func, v: usize) -> u64 {
     let grid = f
         .ops
         .iter()
-        .filter(|o| o.operands.get(1) == Some(&v))
+        .filter(|o| tile::reads_as_weights(o, v))
         .find_map(weight_grid);
     match grid {
         Some(w) => u64::from(w.storage_bits()),

@@ -16,7 +16,7 @@ use nibble_ir::{Elem, Op, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
 
 /// Records a layer's weight grid on the qnt op computing `acc` (`weight_bits`; none at 8 bits).
-fn mark_width(cx: &mut Cx<'_>, acc: ValueId, width: nibble_quantize::WeightWidth) {
+pub(super) fn mark_width(cx: &mut Cx<'_>, acc: ValueId, width: nibble_quantize::WeightWidth) {
     if width == nibble_quantize::WeightWidth::W8 {
         return;
     }

@@ -1,18 +1,21 @@
 //! Squeeze-excite (the `nibble` layer `squeeze_excite`) as one `qnt.squeeze_excite`: its two 1×1 layers'
-//! int8 weights and i32 biases (w2 and b2 with the gate's α, β folded in), and the fixed-point
+//! weights on the op's grid (`nibble.weight_bits`: 8, 4, 2, ternary or binary, per output
+//! channel as a conv's; recorded as the qnt op's `weight_bits`) and i32 biases (w2 and b2
+//! with the gate's α, β folded in), and the fixed-point
 //! parameters of the pool, the hidden activation (ReLU-like with a cap, or SiLU through the
 //! interpolated sigmoid) and the gate (hard sigmoid in Q15, or the interpolated sigmoid), sized
 //! so every 64-bit rescaling stays exact (see qnt.irdl.mlir).
 
+use super::layers::mark_width;
 use super::tables::sigmoid_table;
 use super::types::multipliers;
-use super::weights::{quantize_bias, quantize_weights_along, raise_for_bias};
+use super::weights::{on_grid, quantize_bias, quantize_weights_along, raise_for_bias, width_of};
 use super::{err, Cx, Lowered, QuantConfig};
 use crate::LowerError;
 use nibble_graph::SqueezeExcite;
 use nibble_ir::{Op, QuantType};
 use nibble_qnt as qnt;
-use nibble_quantize::{fixed_multiplier, quantize_value, weight_scales, WeightWidth::W8};
+use nibble_quantize::{fixed_multiplier, grid_scales, WeightWidth};
 
 /// `P` holds 128 × the channel means on x's grid: |P| < 2^15 for 8-bit inputs.
 const SE_POOL_BITS: i32 = 7;
@@ -55,20 +58,17 @@ pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, Lower
     let scheme = cx.scheme();
     let (ty, out) = super::types::out_type(op, &cx.shape(op.results[0]), scheme)?;
     let xs = cx.shape(op.operands[0]);
-    let p = params(op, &xs, qx, out.scale, &w, cx.cfg)?;
+    let width = width_of(op)?;
+    let p = params(op, &xs, qx, out.scale, &w, width, cx.cfg)?;
     let f = &mut cx.f;
     let (l1, l2) = (&p.first, &p.second);
-    let w1 = quantize_weights_along(f, &l1.shape, &l1.w, 0, l1.s.clone(), scheme, None, W8).value;
+    let w1 = quantize_weights_along(f, &l1.shape, &l1.w, 0, l1.s.clone(), scheme, None, width);
     let b1 = quantize_bias(f, &l1.b, &l1.a);
-    let w2 = quantize_weights_along(f, &l2.shape, &l2.w, 0, l2.s.clone(), scheme, None, W8).value;
+    let w2 = quantize_weights_along(f, &l2.shape, &l2.w, 0, l2.s.clone(), scheme, None, width);
     let b2 = quantize_bias(f, &l2.b, &l2.a);
-    Ok(Lowered::Value(qnt::squeeze_excite(
-        f,
-        x,
-        [w1, b1, w2, b2],
-        ty,
-        &p.fixed,
-    )))
+    let v = qnt::squeeze_excite(f, x, [w1.value, b1, w2.value, b2], ty, &p.fixed);
+    mark_width(cx, v, width);
+    Ok(Lowered::Value(v))
 }
 
 /// Scale `k` of `s`: one for every channel, or one per channel.
@@ -76,35 +76,43 @@ fn ch(s: &[f64], k: usize) -> f64 {
     s[if s.len() == 1 { 0 } else { k }]
 }
 
-/// Σ_k |q[r, k]| of each row r of the int8 weights `w` (rows of `cols`) at scales `s`.
-fn abs_sums(w: &[f32], rows: usize, cols: usize, s: &[f64]) -> Vec<i64> {
+/// Σ_k |q[r, k]| of each row r of the weights `w` (rows of `cols`) at scales `s` on the grid
+/// of `width`.
+fn abs_sums(w: &[f32], rows: usize, cols: usize, s: &[f64], width: WeightWidth) -> Vec<i64> {
     (0..rows)
         .map(|r| {
             (0..cols)
-                .map(|k| quantize_value(w[r * cols + k] as f64, ch(s, r), -127, 127).abs())
+                .map(|k| on_grid(width, w[r * cols + k], ch(s, r)).abs())
                 .sum()
         })
         .collect()
 }
 
+/// The scales of the weights `w` of `shape` (rows are output channels) on the grid of
+/// `width`, as `cfg` says (per channel or per tensor; 8 bits: max|w|/127, clamped with
+/// `clamp_sigma`; below: the least-squared-error scale of `nibble_quantize::grids`).
+fn scales(w: &[f32], shape: &[i64; 2], width: WeightWidth, cfg: &QuantConfig) -> Vec<f64> {
+    let (pc, cs) = (cfg.per_channel, cfg.clamp_sigma);
+    grid_scales(w, shape, 0, pc, cs, cfg.scheme, width)
+}
+
 /// The first layer at pool scale `sp` = sx / 128 (scales raised for its bias), Σ|w1| of each
-/// hidden channel's int8 weights, and the largest |h| any input can give (x's grid bounds its
-/// mean) or the activation's cap.
+/// hidden channel's integer weights, and the largest |h| any input can give (x's grid bounds
+/// its mean) or the activation's cap.
 fn first_layer(
     w: &[Vec<f32>],
     [cm, c]: [usize; 2],
     qx: QuantType,
-    silu: bool,
-    hidden_max: f64,
+    (silu, hidden_max): (bool, f64),
+    width: WeightWidth,
     cfg: &QuantConfig,
 ) -> (Layer, Vec<i64>, f64) {
     let (scheme, sx) = (cfg.scheme, qx.scale);
     let sp = sx / (1 << SE_POOL_BITS) as f64;
     let shape = [cm as i64, c as i64];
-    let s1 = weight_scales(&w[0], &shape, 0, cfg.per_channel, cfg.clamp_sigma, scheme);
-    let s1 = raise_for_bias(s1, &w[1], sp, scheme);
+    let s1 = raise_for_bias(scales(&w[0], &shape, width, cfg), &w[1], sp, scheme);
     let p_max = sx * (qx.qmax() - qx.zero_point).max(qx.zero_point - qx.qmin()) as f64;
-    let abs1 = abs_sums(&w[0], cm, c, &s1);
+    let abs1 = abs_sums(&w[0], cm, c, &s1, width);
     let bound = (0..cm)
         .map(|m| abs1[m] as f64 * ch(&s1, m) * p_max + w[1][m].abs() as f64)
         .fold(if silu { SILU_MIN.abs() } else { 0.0 }, f64::max)
@@ -122,11 +130,12 @@ fn first_layer(
 }
 
 /// The second layer with the gate's affine step folded in, α·(w2·h + b2) + β, and Σ|w2| of
-/// each channel's int8 weights. Its accumulator scales wait for the hidden scale.
+/// each channel's integer weights. Its accumulator scales wait for the hidden scale.
 fn second_layer(
     w: &[Vec<f32>],
     [c, cm]: [usize; 2],
     (alpha, beta): (f64, f64),
+    width: WeightWidth,
     cfg: &QuantConfig,
 ) -> (Layer, Vec<i64>) {
     let w2: Vec<f32> = w[2].iter().map(|&v| (alpha * v as f64) as f32).collect();
@@ -135,8 +144,8 @@ fn second_layer(
         .map(|&v| (alpha * v as f64 + beta) as f32)
         .collect();
     let shape = [c as i64, cm as i64];
-    let s2 = weight_scales(&w2, &shape, 0, cfg.per_channel, cfg.clamp_sigma, cfg.scheme);
-    let abs2 = abs_sums(&w2, c, cm, &s2);
+    let s2 = scales(&w2, &shape, width, cfg);
+    let abs2 = abs_sums(&w2, c, cm, &s2, width);
     let layer = Layer {
         w: w2,
         shape,
@@ -188,13 +197,15 @@ fn check_sums(
 }
 
 /// The quantization of squeeze-excite `op` on input `qx` of shape `xs`, with weights and
-/// biases `w` = [w1, b1, w2, b2], to an output at `out_scale`.
+/// biases `w` = [w1, b1, w2, b2] (weights on the grid of `width`), to an output at
+/// `out_scale`. The multipliers take each channel's scale, whatever its grid.
 fn params(
     op: &Op,
     xs: &[i64],
     qx: QuantType,
     out_scale: f64,
     w: &[Vec<f32>],
+    width: WeightWidth,
     cfg: &QuantConfig,
 ) -> Result<SqueezeExciteParams, LowerError> {
     let se = SqueezeExcite::from_op(op).map_err(|e| err(op, e.to_string()))?;
@@ -217,8 +228,8 @@ fn params(
     }
     let sx = qx.scale;
     let pool = fixed_multiplier((1 << SE_POOL_BITS) as f64 / hw)?;
-    let (first, abs1, bound) = first_layer(w, [cm, c], qx, se.silu, hidden_max, cfg);
-    let (mut second, abs2) = second_layer(w, [c, cm], (se.alpha, se.beta), cfg);
+    let (first, abs1, bound) = first_layer(w, [cm, c], qx, (se.silu, hidden_max), width, cfg);
+    let (mut second, abs2) = second_layer(w, [c, cm], (se.alpha, se.beta), width, cfg);
     let sh = hidden_scale(bound, &abs2, &second.b, &second.s, se.silu);
     let h_max = if hidden_max <= bound {
         (hidden_max / sh).floor()

@@ -77,10 +77,7 @@ pub(super) fn quantize_weights_along(
     let q: Vec<i8> = w
         .iter()
         .enumerate()
-        .map(|(j, &x)| match width {
-            WeightWidth::W8 => quantize_value(x as f64, scales[channel(j)], -127, 127) as i8,
-            _ => width.quantize(x as f64, scales[channel(j)]) as i8,
-        })
+        .map(|(j, &x)| on_grid(width, x, scales[channel(j)]) as i8)
         .collect();
     let bits = match width {
         WeightWidth::W8 => BITS,
@@ -107,6 +104,15 @@ pub(super) fn quantize_weights_along(
         value: qnt::constant(f, ty, attr),
         scales,
         dequantized,
+    }
+}
+
+/// The integer of weight `x` at scale `s` on the grid of `width` (8 bits: nearest in
+/// [−127, 127], as every 8-bit weight is rounded).
+pub(super) fn on_grid(width: WeightWidth, x: f32, s: f64) -> i64 {
+    match width {
+        WeightWidth::W8 => quantize_value(x as f64, s, -127, 127),
+        _ => width.quantize(x as f64, s),
     }
 }
 

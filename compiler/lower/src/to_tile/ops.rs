@@ -237,7 +237,7 @@ fn io(iq: nibble_ir::QuantType, oq: nibble_ir::QuantType) -> tile::Io {
     }
 }
 
-/// `qnt.squeeze_excite` with its weights and biases.
+/// `qnt.squeeze_excite` with its weights and biases (and their grid, `weight_bits`).
 pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Converted, LowerError> {
     let op = &cx.q.ops[i];
     let (iq, oq) = quant_io(cx.q, op, 0)?;
@@ -250,9 +250,14 @@ pub(super) fn squeeze_excite(cx: &mut Cx<'_>, i: usize) -> Result<Converted, Low
         cx.input(op, 4)?,
     ];
     let ty = cx.storage(op.results[0]);
+    let weight_bits = match op.attrs.get(qnt::keys::WEIGHT_BITS) {
+        Some(nibble_ir::Attr::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
     let p = tile::SqueezeExcite {
         params,
         io: io(iq, oq),
+        weight_bits,
     };
     let v = tile::squeeze_excite(&mut cx.f, x, weights, ty, &p);
     Ok(Converted::of(op, v))
