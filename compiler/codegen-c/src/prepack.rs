@@ -272,7 +272,10 @@ pub(crate) fn consts(
         // The sigmoid is within [0, 2^16] (Q15); fast32 stays off: kernels that only know the
         // 32-bit path take their scalar swish path.
         let (hs, ok) = activation(&[w.out], SIGMOID_MAX, oc, ocp);
-        let in_range = w.table.iter().all(|&t| (0..=SIGMOID_MAX).contains(&(t as i64)));
+        let in_range = w
+            .table
+            .iter()
+            .all(|&t| (0..=SIGMOID_MAX).contains(&(t as i64)));
         mode = SWISH;
         (fast32, wide) = (false, ok && in_range);
         hswish = Some(hs);

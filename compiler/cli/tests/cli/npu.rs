@@ -184,7 +184,10 @@ fn halved(d: &Path, name: &str) -> PathBuf {
             &format!("sram_bytes = {bytes}"),
             &format!("sram_bytes = {}", bytes / 2),
         )
-        .replace(&format!("name = \"{name}\""), &format!("name = \"{name}-half\""));
+        .replace(
+            &format!("name = \"{name}\""),
+            &format!("name = \"{name}-half\""),
+        );
     assert!(src.contains(&format!("sram_bytes = {}", bytes / 2)));
     let path = d.join(format!("{name}-half.toml"));
     std::fs::write(&path, src).unwrap();
@@ -224,16 +227,25 @@ fn halving_sram_changes_the_schedule() {
     };
     let rec = root().join("tests-data/ppocr_rec");
     let rec_shape: &[&str] = &["--input-shape", "x=1,3,48,320"];
-    for (target, dir, extra) in [("npu-mcu", model_dir(), &[][..]), ("npu-edge", rec, rec_shape)] {
+    for (target, dir, extra) in [
+        ("npu-mcu", model_dir(), &[][..]),
+        ("npu-edge", rec, rec_shape),
+    ] {
         let half = halved(&d, target);
         let full = compile_for(&d, target, &dir, target, extra);
         let small = compile_for(&d, &format!("{target}-half"), &dir, p(&half), extra);
         let ((cb, pb, sb, db, tb), (cs, ps, ss, ds, ts)) = (stats(&full), stats(&small));
         assert_eq!(ss * 2, sb);
         assert!(pb <= sb && ps <= ss, "{target}: peaks {pb}/{sb} {ps}/{ss}");
-        assert!(tb != ts, "{target}: halving the SRAM left the schedule unchanged");
+        assert!(
+            tb != ts,
+            "{target}: halving the SRAM left the schedule unchanged"
+        );
         assert!(ds > db, "{target}: DMA bytes per run {ds} vs {db}");
-        assert!(cs > cb, "{target}: halving the SRAM should cost cycles: {cs} vs {cb}");
+        assert!(
+            cs > cb,
+            "{target}: halving the SRAM should cost cycles: {cs} vs {cb}"
+        );
         if target == "npu-mcu" {
             let x = first(&d, &dir.join("test_x.npy"), 4);
             let stderr = build_and_compare(&d, &small, &x, "mcu-half");

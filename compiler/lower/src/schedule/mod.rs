@@ -189,7 +189,10 @@ pub fn emit_all(
             let plan = match (&p.whole[i], whole) {
                 (Some(w), true) => w,
                 (None, true) => {
-                    return Err(crate::schedule_err(op, "an SRAM-resident layer must be whole"))
+                    return Err(crate::schedule_err(
+                        op,
+                        "an SRAM-resident layer must be whole",
+                    ))
                 }
                 _ => tiled,
             };

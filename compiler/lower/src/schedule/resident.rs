@@ -59,12 +59,7 @@ enum Eval {
     Overflow { lo: usize, hi: usize, g: Func },
 }
 
-fn eval(
-    f: &Func,
-    t: &Target,
-    p: &Plans,
-    keep: &BTreeSet<usize>,
-) -> Result<Eval, LowerError> {
+fn eval(f: &Func, t: &Target, p: &Plans, keep: &BTreeSet<usize>) -> Result<Eval, LowerError> {
     let mut g = emit_all(f, t, p, keep)?;
     if let Some((lo, hi)) = crate::sram_plan::overflow(&mut g, t) {
         return Ok(Eval::Overflow { lo, hi, g });
@@ -88,7 +83,12 @@ fn to_drop(
             _ => None,
         })
         .collect();
-    let bytes = |i: usize| f.ops[i].results.first().map_or(0, |&r| f.ty(r).num_elements());
+    let bytes = |i: usize| {
+        f.ops[i]
+            .results
+            .first()
+            .map_or(0, |&r| f.ty(r).num_elements())
+    };
     let there: Vec<usize> = (keep.iter().copied())
         .filter(|&i| layers.contains(p.names[i].as_str()))
         .collect();

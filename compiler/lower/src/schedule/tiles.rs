@@ -45,7 +45,10 @@ pub enum Shape {
     Dense,
     /// Elementwise: rows along `axis` of the result and columns along `col_axis` (the next
     /// axis longer than 1, if any).
-    Rows { axis: usize, col_axis: Option<usize> },
+    Rows {
+        axis: usize,
+        col_axis: Option<usize>,
+    },
 }
 
 /// One spatial axis of a window op: kernel extent, stride, dilation, input extent, padding
