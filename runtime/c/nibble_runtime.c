@@ -784,8 +784,9 @@ void nb_transpose_conv2d_s8(const int8_t *x, int w, int ic, const int8_t *wt, in
  * gate * multiplier, shift)) with the product formed as ((x - zp_in) * gate) * multiplier:
  * |x - zp_in| <= 255 and |gate| <= 2^15 make the first factor an exact int32 (< 2^23), the
  * 64-bit product stays below 2^54, and for shift s in [33, 62] the rounding term 2^(s-1) is a
- * multiple of 2^32, so floor((P + 2^(s-1)) / 2^s) = floor((floor(P / 2^32) + 2^(s-33)) /
- * 2^(s-32)): only the product's high word is needed (exactly the 64-bit path's value). */
+ * multiple of 2^32, so (P + 2^(s-1)) >> s = ((P >> 32) + 2^(s-33)) >> (s-32) (arithmetic
+ * shifts, i.e. floor division): only the product's high word is needed (exactly the 64-bit
+ * path's value). */
 static inline void nb_se_scale32(const int8_t *x, int hw, int c, const int32_t *gate, int8_t *y,
                                  const nb_squeeze_excite *p) {
     const int32_t zp = p->input_zp, mult = p->multiplier, sh = p->shift - 32;
