@@ -3,7 +3,9 @@
  *        model --bench R IN.npy      time R runs of the first sample, print the median in ms
  * Every size read from a file is checked before it is used: a malformed, truncated or hostile
  * .npy is an error message and exit status 1, never a crash. */
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 199309L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,69 +27,106 @@ static void die(const char *msg, const char *arg) {
     exit(1);
 }
 
-/* Reads a little-endian float32 C-order .npy; returns data, sets shape/rank/count. The header's
- * length, every dimension and their product are checked against limits and against the bytes the
- * file really holds before anything is allocated. */
-static float *read_npy(const char *path, long *shape, int *rank, long *count) {
-    FILE *f = fopen(path, "rb");
-    unsigned char magic[10];
-    unsigned long hlen, data_at;
-    char *header, *p;
+/* Why parse_npy failed: an index into npy_errors. */
+enum {
+    NPY_OK, NPY_NO_MEMORY, NPY_NOT_NPY, NPY_TRUNCATED_HEADER, NPY_VERSION, NPY_HEADER_LENGTH,
+    NPY_HEADER_NUL, NPY_NOT_F4, NPY_FORTRAN, NPY_NO_SHAPE, NPY_MALFORMED_SHAPE, NPY_DIMENSION,
+    NPY_RANK, NPY_TOO_MANY, NPY_DATA_SIZE, NPY_TRUNCATED_DATA
+};
+static const char *const npy_errors[] = {
+    "", "out of memory", "not a .npy file", "truncated .npy header", "unknown .npy version",
+    "the .npy header length is out of range", "the .npy header contains a NUL byte",
+    "input must be float32 ('<f4')", "input must be C-ordered", "no shape in .npy header",
+    "malformed shape in .npy header", "a dimension in the .npy header is negative or too large",
+    "rank above 8", "the .npy shape holds too many values",
+    "the .npy data size does not match its header (truncated or trailing bytes)",
+    "truncated .npy data"
+};
+
+/* The shape of a .npy header's text: sets shape/rank/count; returns NPY_OK or why not. */
+static int parse_shape(const char *header, long *shape, int *rank, long *count) {
+    const char *p = strstr(header, "'shape': (");
     long n = 1;
-    float *data;
     int r = 0;
-    struct stat st;
-    if (!f) die("cannot open input", path);
-    if (fstat(fileno(f), &st) != 0) die("cannot read input", path);
-    if (fread(magic, 1, 10, f) != 10 || memcmp(magic, "\x93NUMPY", 6) != 0) die("not a .npy file", path);
-    if (magic[6] == 1) {
-        hlen = magic[8] | ((unsigned long)magic[9] << 8);
-        data_at = 10;
-    } else if (magic[6] == 2 || magic[6] == 3) {
-        unsigned char more[2];
-        if (fread(more, 1, 2, f) != 2) die("truncated .npy header", path);
-        hlen = magic[8] | ((unsigned long)magic[9] << 8) | ((unsigned long)more[0] << 16) | ((unsigned long)more[1] << 24);
-        data_at = 12;
-    } else {
-        die("unknown .npy version", path);
-        return NULL;
-    }
-    if (hlen == 0 || hlen > MAX_HEADER) die("the .npy header length is out of range", path);
-    header = malloc(hlen + 1);
-    if (!header) die("out of memory", NULL);
-    if (fread(header, 1, hlen, f) != hlen) die("truncated .npy header", path);
-    header[hlen] = 0;
-    if (strlen(header) != hlen) die("the .npy header contains a NUL byte", path);
-    data_at += hlen;
-    if (!strstr(header, "'descr': '<f4'")) die("input must be float32 ('<f4')", path);
-    if (!strstr(header, "'fortran_order': False")) die("input must be C-ordered", path);
-    p = strstr(header, "'shape': (");
-    if (!p) die("no shape in .npy header", path);
+    if (!p) return NPY_NO_SHAPE;
     p += 10;
     while (*p && *p != ')') {
         char *end;
         long d;
         errno = 0;
         d = strtol(p, &end, 10);
-        if (end == p) die("malformed shape in .npy header", path);
-        if (errno != 0 || d < 0 || d > MAX_VALUES) die("a dimension in the .npy header is negative or too large", path);
-        if (r >= 8) die("rank above 8", path);
+        if (end == p) return NPY_MALFORMED_SHAPE;
+        if (errno != 0 || d < 0 || d > MAX_VALUES) return NPY_DIMENSION;
+        if (r >= 8) return NPY_RANK;
         shape[r++] = d;
-        if (d != 0 && n > MAX_VALUES / d) die("the .npy shape holds too many values", path);
+        if (d != 0 && n > MAX_VALUES / d) return NPY_TOO_MANY;
         n *= d;
         p = end;
         while (*p == ',' || *p == ' ') p++;
     }
-    if (*p != ')') die("malformed shape in .npy header", path);
-    free(header);
-    if ((unsigned long)st.st_size < data_at || (unsigned long)st.st_size - data_at != (unsigned long)n * sizeof(float))
-        die("the .npy data size does not match its header (truncated or trailing bytes)", path);
-    data = malloc(sizeof(float) * (n > 0 ? (size_t)n : 1));
-    if (!data) die("out of memory", NULL);
-    if ((long)fread(data, sizeof(float), (size_t)n, f) != n) die("truncated .npy data", path);
-    fclose(f);
+    if (*p != ')') return NPY_MALFORMED_SHAPE;
     *rank = r;
     *count = n;
+    return NPY_OK;
+}
+
+/* Reads a little-endian float32 C-order .npy of `size` bytes from `f`; on success sets *data,
+ * shape/rank/count and returns NPY_OK, else returns why not and allocates nothing. The header's
+ * length, every dimension and their product are checked against limits and against the bytes the
+ * file really holds before anything is allocated. Never exits: main reports the error (and the
+ * fuzz harness in fuzz/c/ calls this on arbitrary bytes). */
+static int parse_npy(FILE *f, unsigned long size, float **data, long *shape, int *rank, long *count) {
+    unsigned char magic[10];
+    unsigned long hlen, data_at;
+    char *header;
+    int err;
+    if (fread(magic, 1, 10, f) != 10 || memcmp(magic, "\x93NUMPY", 6) != 0) return NPY_NOT_NPY;
+    if (magic[6] == 1) {
+        hlen = magic[8] | ((unsigned long)magic[9] << 8);
+        data_at = 10;
+    } else if (magic[6] == 2 || magic[6] == 3) {
+        unsigned char more[2];
+        if (fread(more, 1, 2, f) != 2) return NPY_TRUNCATED_HEADER;
+        hlen = magic[8] | ((unsigned long)magic[9] << 8) | ((unsigned long)more[0] << 16) | ((unsigned long)more[1] << 24);
+        data_at = 12;
+    } else {
+        return NPY_VERSION;
+    }
+    if (hlen == 0 || hlen > MAX_HEADER) return NPY_HEADER_LENGTH;
+    header = malloc(hlen + 1);
+    if (!header) return NPY_NO_MEMORY;
+    if (fread(header, 1, hlen, f) != hlen) err = NPY_TRUNCATED_HEADER;
+    else {
+        header[hlen] = 0;
+        if (strlen(header) != hlen) err = NPY_HEADER_NUL;
+        else if (!strstr(header, "'descr': '<f4'")) err = NPY_NOT_F4;
+        else if (!strstr(header, "'fortran_order': False")) err = NPY_FORTRAN;
+        else err = parse_shape(header, shape, rank, count);
+    }
+    free(header);
+    if (err != NPY_OK) return err;
+    data_at += hlen;
+    if (size < data_at || size - data_at != (unsigned long)*count * sizeof(float)) return NPY_DATA_SIZE;
+    *data = malloc(sizeof(float) * (*count > 0 ? (size_t)*count : 1));
+    if (!*data) return NPY_NO_MEMORY;
+    if ((long)fread(*data, sizeof(float), (size_t)*count, f) != *count) {
+        free(*data);
+        return NPY_TRUNCATED_DATA;
+    }
+    return NPY_OK;
+}
+
+/* The .npy file at `path` (see parse_npy); exits with a message if it cannot be read. */
+static float *read_npy(const char *path, long *shape, int *rank, long *count) {
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    float *data = NULL;
+    int err;
+    if (!f) die("cannot open input", path);
+    if (fstat(fileno(f), &st) != 0) die("cannot read input", path);
+    err = parse_npy(f, (unsigned long)st.st_size, &data, shape, rank, count);
+    fclose(f);
+    if (err != NPY_OK) die(npy_errors[err], err == NPY_NO_MEMORY ? NULL : path);
     return data;
 }
 

@@ -3,15 +3,16 @@
 //! library.
 
 mod cmd;
-mod error;
+mod export;
 mod files;
 mod metrics;
-mod npy;
 mod plugins;
 mod progress;
+mod quantized;
 mod report;
 
 use clap::{Parser, Subcommand};
+use nibble_cli::{error, npy};
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +51,10 @@ enum Cmd {
     /// Why each weight layer got its width: its measured sensitivity against the budget's
     /// marginal price (from OUT/manifest.json).
     Explain(cmd::explain::Args),
+    /// Quantization-aware fine-tuning: train a classifier's float weights through nibble's
+    /// weight grid at one width (fake quantization, straight-through estimator) and write them
+    /// back into the same ONNX graph.
+    Finetune(Box<cmd::finetune::Args>),
     /// Run a model with the reference interpreter: .onnx or graph .mlir (float), qnt or tile .mlir (integer, bit-exact).
     Run(cmd::run::Args),
 }
@@ -66,6 +71,7 @@ fn run(cmd: Cmd) -> error::Res<()> {
         Cmd::Targets => cmd::targets::run(),
         Cmd::Estimate(a) => cmd::estimate::run(a),
         Cmd::Explain(a) => cmd::explain::run(a),
+        Cmd::Finetune(a) => cmd::finetune::run(*a),
     }
 }
 

@@ -27,20 +27,30 @@ impl NpyFile {
 
     /// The array in place, its element type `what` (for the error message).
     pub fn view<A: ViewElement>(&self, what: &str) -> Res<ArrayViewD<'_, A>> {
-        ArrayViewD::<A>::view_npy(&self.map).map_err(|e| CliError::Npy {
-            path: self.path.clone(),
-            what: what.into(),
-            why: match e {
-                ndarray_npy::ViewNpyError::MisalignedData => {
-                    "its data is not aligned to its element size (write it with numpy)".into()
-                }
-                ndarray_npy::ViewNpyError::MissingBytes(n) => {
-                    format!("its header declares {n} more bytes than the file holds")
-                }
-                e => e.to_string(),
-            },
-        })
+        view_bytes(&self.map, &self.path, what)
     }
+}
+
+/// The .npy file `bytes` (named `path` in messages) viewed in place as an array of `A`, its
+/// element type `what`: what [`NpyFile::view`] reads, and what `fuzz/` feeds hostile bytes.
+pub fn view_bytes<'a, A: ViewElement>(
+    bytes: &'a [u8],
+    path: &str,
+    what: &str,
+) -> Res<ArrayViewD<'a, A>> {
+    ArrayViewD::<A>::view_npy(bytes).map_err(|e| CliError::Npy {
+        path: path.into(),
+        what: what.into(),
+        why: match e {
+            ndarray_npy::ViewNpyError::MisalignedData => {
+                "its data is not aligned to its element size (write it with numpy)".into()
+            }
+            ndarray_npy::ViewNpyError::MissingBytes(n) => {
+                format!("its header declares {n} more bytes than the file holds")
+            }
+            e => e.to_string(),
+        },
+    })
 }
 
 /// A whole float32 .npy array, read through [`NpyFile`].
@@ -52,13 +62,46 @@ pub fn read_f32(path: &Path) -> Res<ArrayD<f32>> {
 /// samples and their values.
 pub fn read_batch(path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
     let file = NpyFile::open(path)?;
+    let (n, data) = batch_in_place(&file, path, input_shape)?;
+    Ok((n, data.into_owned()))
+}
+
+/// [`read_batch`] without the copy: the values in the memory map itself (a C-order file, as
+/// numpy writes them), so a calibration set of any size is paged in as it is read and costs
+/// no heap; a Fortran-order file is copied.
+pub fn batch_in_place<'a>(
+    file: &'a NpyFile,
+    path: &Path,
+    input_shape: &[i64],
+) -> Res<(usize, std::borrow::Cow<'a, [f32]>)> {
     let a = file.view::<f32>("a float32")?;
+    check_batch(&a, path, input_shape)?;
+    let n = a.shape()[0];
+    Ok((
+        n,
+        match a.to_slice() {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(a.as_standard_layout().iter().copied().collect()),
+        },
+    ))
+}
+
+/// The samples of the array `a` read from `path`, checked against the model input shape.
+pub fn batch_of(a: ArrayViewD<f32>, path: &Path, input_shape: &[i64]) -> Res<(usize, Vec<f32>)> {
+    check_batch(&a, path, input_shape)?;
+    Ok((
+        a.shape()[0],
+        a.as_standard_layout().iter().copied().collect(),
+    ))
+}
+
+/// Refuses an array that is not N × the model input without its batch dimension.
+fn check_batch(a: &ArrayViewD<f32>, path: &Path, input_shape: &[i64]) -> Res<()> {
     let tail: Vec<usize> = input_shape.iter().skip(1).map(|&d| d as usize).collect();
     if a.ndim() != input_shape.len() || a.shape()[1..] != tail[..] {
         return Err(CliError::Input(format!("'{}' has shape {:?}; expected N x {:?} (the model's input without its batch dimension)", path.display(), a.shape(), tail)));
     }
-    let n = a.shape()[0];
-    Ok((n, a.as_standard_layout().iter().copied().collect()))
+    Ok(())
 }
 
 /// Writes `a` as a .npy file.

@@ -24,6 +24,14 @@ mod trust;
 #[path = "cli/widths.rs"]
 mod widths;
 
+#[path = "cli/finetune.rs"]
+mod finetune;
+#[path = "cli/qdq.rs"]
+mod qdq;
+
+#[path = "cli/export.rs"]
+mod export;
+
 const NIBBLE: &str = env!("CARGO_BIN_EXE_nibble");
 const LLVM_BIN: &str = "/usr/lib/llvm-22/bin";
 
@@ -58,6 +66,16 @@ fn ok(out: Output) -> Output {
 }
 fn read(path: &Path) -> ArrayD<f32> {
     ArrayD::<f32>::read_npy(std::fs::File::open(path).unwrap()).unwrap()
+}
+/// The first `n` rows of `path`, written to `dir/x.npy`.
+fn first_rows(path: &Path, n: usize, dir: &Path) -> PathBuf {
+    let a = read(path);
+    let x = a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..n));
+    let out = dir.join("x.npy");
+    x.to_owned()
+        .write_npy(std::fs::File::create(&out).unwrap())
+        .unwrap();
+    out
 }
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -315,17 +333,22 @@ fn compile_to_c(
     flags: &[&str],
     outputs: usize,
 ) -> (Vec<ArrayD<f32>>, String, PathBuf) {
+    let mut args = vec!["--calib", p(calib)];
+    args.extend_from_slice(flags);
+    compile_args_to_c(name, model, &args, x, outputs)
+}
+
+/// [`compile_to_c`] with the compile flags `flags` (no calibration vectors unless they say).
+fn compile_args_to_c(
+    name: &str,
+    model: &Path,
+    flags: &[&str],
+    x: &Path,
+    outputs: usize,
+) -> (Vec<ArrayD<f32>>, String, PathBuf) {
     let d = tmp(name);
     let out = d.join("out");
-    let mut args = vec![
-        "compile",
-        p(model),
-        "--calib",
-        p(calib),
-        "-o",
-        p(&out),
-        "--emit-main",
-    ];
+    let mut args = vec!["compile", p(model), "-o", p(&out), "--emit-main"];
     args.extend_from_slice(flags);
     ok(nibble(&args));
     let c_files: Vec<PathBuf> = std::fs::read_dir(&out)
@@ -355,6 +378,7 @@ fn compile_to_c(
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    run_sanitized(&c_files, &out, x, &d, outputs);
     ok(nibble(&[
         "run",
         p(&out.join("model.tile.mlir")),
@@ -379,6 +403,43 @@ fn compile_to_c(
     }
     let quant = std::fs::read_to_string(out.join("model.quant.mlir")).unwrap();
     (got, quant, d)
+}
+
+/// The generated C of `compile_to_c` built again with ASan + UBSan (default options: leaks are
+/// errors too; any report aborts) and run on `x`: it must exit cleanly and write exactly what the
+/// -O2 build wrote into `d/c`. Every model whose C the suite runs goes through here.
+fn run_sanitized(c_files: &[PathBuf], out: &Path, x: &Path, d: &Path, outputs: usize) {
+    let exe = out.join("model-asan");
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror"])
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+        .args(c_files)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("a C compiler (cc) must be installed");
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let run = Command::new(&exe)
+        .arg(x)
+        .arg(d.join("asan"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "the sanitized build failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for k in 0..outputs {
+        let (plain, asan) = (
+            std::fs::read(d.join(format!("c/out{k}.npy"))).unwrap(),
+            std::fs::read(d.join(format!("asan/out{k}.npy"))).unwrap(),
+        );
+        assert!(plain == asan, "output {k}: the sanitized build differs");
+    }
 }
 
 /// Output SQNR in dB of `got` against `reference`.
@@ -455,6 +516,8 @@ fn shared_models_compile_bit_exact() {
         let mut flags = vec![
             "--input-shape",
             "x=1,3,48,192",
+            "--scheme",
+            "symmetric",
             "--ranges",
             "mse",
             "--granularity",
@@ -1053,18 +1116,23 @@ fn bad_inputs_give_clear_errors() {
     );
     std::fs::write(d.join("bad.mlir"), "func.func @f( {\n").unwrap();
     fails_with(nibble(&["opt", p(&d.join("bad.mlir"))]), "bad.mlir:1:");
-    // An op without a quantized form is reported with its layer, not left in float.
+    // Ops without a quantized form are reported with their layers before calibration, all of
+    // them at once, not left in float.
     let ops = root().join("tests-data/ops");
+    let out = nibble(&[
+        "compile",
+        p(&ops.join("reduce_pad_split.onnx")),
+        "--calib",
+        p(&ops.join("reduce_pad_split_x.npy")),
+        "-o",
+        p(&d.join("reduce")),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("tosa.pad at loc("), "{err}");
+    assert!(!err.contains("calibrating"), "{err}");
     fails_with(
-        nibble(&[
-            "compile",
-            p(&ops.join("reduce_pad_split.onnx")),
-            "--calib",
-            p(&ops.join("reduce_pad_split_x.npy")),
-            "-o",
-            p(&d.join("reduce")),
-        ]),
-        "error: nibble-quantize: cannot quantize 'tosa.reduce_max' at loc(\"rmax\")",
+        out,
+        "error: cannot quantize 'tosa.reduce_max' at loc(\"rmax\"): no quantized form in this version (",
     );
     // --bits: an unknown node is named; a node whose output a max pool reads cannot be 16-bit.
     let mnist = |bits: &str, out: &str| {
@@ -1253,6 +1321,55 @@ fn report_shows_configurations_and_layers() {
         "not self-contained"
     );
     assert!(page.contains("Per-layer SQNR") && page.contains("Relu_8"));
+    // As a person sees it: headless Chromium's screenshot of the page shows the charts' bars
+    // and points (blue, or red for a layer whose own rounding loses much) — thousands of
+    // saturated pixels; a page whose SVG did not render is white, grey and black only.
+    let colored = colored_pixels(&screenshot(&html, &d));
+    assert!(
+        colored > 5000,
+        "{colored} coloured pixels in the screenshot"
+    );
+}
+
+/// A PNG screenshot of `page` by headless Chromium (Debian's `chromium`, from setup.sh), as
+/// RGB pixels.
+fn screenshot(page: &Path, dir: &Path) -> Vec<[u8; 3]> {
+    let shot = dir.join("page.png");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .arg("--window-size=1280,3000")
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join("chromium").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs (scripts/setup.sh installs it)");
+    assert!(out.status.success() && shot.exists(), "chromium: {out:?}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    assert!(step >= 3, "{:?}", info.color_type);
+    buf[..info.buffer_size()]
+        .chunks_exact(step)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect()
+}
+
+/// Pixels far from grey: one channel at least 100 above another.
+fn colored_pixels(pixels: &[[u8; 3]]) -> usize {
+    pixels
+        .iter()
+        .filter(|p| p.iter().max().unwrap() - p.iter().min().unwrap() >= 100)
+        .count()
 }
 
 /// `--ranges data-free` compiles without a single vector: ranges from the input range and the

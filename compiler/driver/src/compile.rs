@@ -113,6 +113,7 @@ impl Driver {
         obs: &dyn Observer,
     ) -> Result<Func, Error> {
         opts.check(!samples.is_empty())?;
+        nibble_lower::to_qnt::check_quantizable(&f)?;
         check_samples(samples, obs)?;
         if opts.equalize {
             f = self.equalize(&f, opts.quant.scheme(), samples, opts.absorb_bias, obs)?;

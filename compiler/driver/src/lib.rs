@@ -11,6 +11,7 @@
 
 mod compile;
 mod error;
+mod grids;
 pub mod manifest;
 mod observe;
 pub mod options;
@@ -21,6 +22,7 @@ mod widths;
 
 pub use compile::{weight_bytes, Compiled, OUTPUT_FILES};
 pub use error::Error;
+pub use grids::{model_grids, ModelGrids};
 pub use nibble_passes::{Choice, Widths, DEFAULT_BUDGET, DEFAULT_MAX_SQNR};
 pub use observe::{Event, Observer, Quiet};
 pub use options::{

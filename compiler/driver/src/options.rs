@@ -80,6 +80,9 @@ pub enum Ranges {
 }
 
 impl Ranges {
+    /// `nibble compile`'s range method when `--ranges` is not given.
+    pub const DEFAULT: Ranges = Ranges::Mse;
+
     /// The calibration method for activations quantized with `scheme`.
     pub fn method(self, p: &RangeOptions, scheme: Scheme) -> RangeMethod {
         match self {
@@ -142,8 +145,9 @@ pub enum BitWidths {
 #[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct QuantOptions {
     /// Quantization scheme: power-of-two scales (shift-only requantization), symmetric, or
-    /// asymmetric activations (zero points; weights stay symmetric). Default: symmetric, or
-    /// pow2 on a target that requantizes by shifts only (requant.mode = "pow2").
+    /// asymmetric activations (zero points; weights stay symmetric). Default: asymmetric (the
+    /// most accurate on every shared model, docs/numerics.md "Defaults"), or pow2 on a target
+    /// that requantizes by shifts only (requant.mode = "pow2").
     #[arg(long, value_enum)]
     pub scheme: Option<Scheme>,
     /// One weight scale per output channel of each conv/fully connected layer, or one per
@@ -172,9 +176,9 @@ impl QuantOptions {
             bias_correction: false,
         }
     }
-    /// The scheme: as given, else symmetric.
+    /// The scheme: as given, else asymmetric.
     pub fn scheme(&self) -> Scheme {
-        self.scheme.unwrap_or(Scheme::Symmetric)
+        self.scheme.unwrap_or(Scheme::Asymmetric)
     }
 
     /// The scheme for `target`: a pow2-only target gets pow2 unless the user asked for another
@@ -253,8 +257,9 @@ impl TargetOption {
 pub struct CompileOptions {
     #[command(flatten)]
     pub quant: QuantOptions,
-    /// How activation ranges come from the calibration vectors.
-    #[arg(long, value_enum, default_value = "minmax")]
+    /// How activation ranges come from the calibration vectors (default: mse, the most
+    /// accurate on the shared models with the default scheme; docs/numerics.md "Defaults").
+    #[arg(long, value_enum, default_value_t = Ranges::DEFAULT)]
     pub ranges: Ranges,
     #[command(flatten)]
     pub range: RangeOptions,

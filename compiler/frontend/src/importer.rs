@@ -5,6 +5,7 @@
 //! Writing graph-level ops is in `emit.rs`; each ONNX op's lowering is in `ops/`.
 
 use crate::onnx::{AttributeProto, NodeProto};
+use crate::ops::qdq::{ActGrid, WeightGrid};
 use crate::tensor::Const;
 use crate::ImportError;
 use nibble_ir::{Func, ValueId};
@@ -36,6 +37,12 @@ pub(crate) struct Importer<'a> {
     pub zero: Option<ValueId>,
     /// The opset of the default ONNX domain.
     pub opset: i64,
+    /// Integer constants (initializers, QuantizeLinear of constants) → their ONNX element type.
+    pub int_types: HashMap<String, i32>,
+    /// Quantized run-time tensors (QuantizeLinear outputs, data movement on them) → their grid.
+    pub qgrids: HashMap<String, ActGrid>,
+    /// Constants a DequantizeLinear made of integers → the grid of those integers.
+    pub wgrids: HashMap<String, WeightGrid>,
 }
 
 impl<'a> Importer<'a> {

@@ -12,13 +12,18 @@
 //! - `emit.rs`: the tosa ops lowerings are made of, NCHW ⇄ NHWC;
 //! - `tensor.rs`: decoding `TensorProto`s into constants;
 //! - `shape_fold.rs`: evaluating shape computations at import;
+//! - `qoperator.rs`: onnxruntime's QOperator ops rewritten into QDQ form before import;
+//! - `dynamic.rs`: onnxruntime's dynamically quantized layers rewritten into float layers on
+//!   the model's weight grids before import;
 //! - `ops/`: one module per family of ONNX ops, each op's support-table row next to its
 //!   lowering; the registry in `ops/mod.rs` is the only way from an op type to its import.
 
+mod dynamic;
 mod emit;
 mod importer;
 mod model;
 mod ops;
+mod qoperator;
 mod shape_fold;
 mod tensor;
 

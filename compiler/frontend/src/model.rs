@@ -5,7 +5,8 @@
 use crate::emit::f32t;
 use crate::importer::{Importer, Val};
 use crate::onnx::{self, GraphProto, ModelProto, NodeProto, ValueInfoProto};
-use crate::tensor::{tensor_data, Const};
+use crate::ops::qdq;
+use crate::tensor::{grid_type, tensor_data, Const};
 use crate::ImportError;
 use nibble_graph::attrs;
 use nibble_ir::{Attr, Func};
@@ -35,12 +36,18 @@ pub fn import_bytes(
     let opset = default_opset(&model)?;
     check_domains(graph)?;
     let mut consts = HashMap::new();
+    let mut int_types = HashMap::new();
     for t in &graph.initializer {
         consts.insert(
             t.name().to_string(),
             tensor_data(t).map_err(ImportError::Model)?,
         );
+        if grid_type(t.data_type()).is_some() {
+            int_types.insert(t.name().to_string(), t.data_type());
+        }
     }
+    let nodes = crate::dynamic::rewrite(&graph.node, &consts)?;
+    let nodes = crate::qoperator::expand(&nodes, &mut consts)?;
     let input = graph_input(graph, &consts)?;
     let shape = fixed_shape(input, &declared_dims(input)?, input_shape)?;
     let mut f = Func::new("main");
@@ -61,8 +68,11 @@ pub fn import_bytes(
         node: &placeholder,
         zero: None,
         opset,
+        int_types,
+        qgrids: HashMap::new(),
+        wgrids: HashMap::new(),
     };
-    for node in &graph.node {
+    for node in &nodes {
         imp.node = node;
         import_node(&mut imp)?;
     }
@@ -93,16 +103,15 @@ fn default_opset(model: &ModelProto) -> Result<i64, ImportError> {
 
 /// Every node is of the default ONNX domain.
 fn check_domains(graph: &GraphProto) -> Result<(), ImportError> {
-    if let Some(n) = graph
-        .node
-        .iter()
-        .find(|n| !n.domain().is_empty() && n.domain() != "ai.onnx")
-    {
+    if let Some(n) = graph.node.iter().find(|n| {
+        let contrib = n.domain() == crate::qoperator::MICROSOFT && n.op_type() == "QGemm";
+        !n.domain().is_empty() && n.domain() != "ai.onnx" && !contrib
+    }) {
         return Err(ImportError::Node {
             op: n.op_type().to_string(),
             node: n.name().to_string(),
             msg: format!(
-                "ops of domain '{}' are not supported (only the default ONNX domain)",
+                "ops of domain '{}' are not supported (only the default ONNX domain, and com.microsoft's QGemm)",
                 n.domain()
             ),
         });
@@ -219,6 +228,11 @@ fn fixed_shape(
 /// (the graph level is static), graph values otherwise.
 fn import_node(imp: &mut Importer) -> Result<(), ImportError> {
     let node = imp.node;
+    if let Some(own) = imp.own() {
+        imp.check_attributes()?;
+        return own(imp);
+    }
+    let grid = qdq::quantized_input(imp)?;
     if let Some(folded) = imp.fold()? {
         for (o, c) in node.output.iter().zip(folded) {
             imp.consts.insert(o.clone(), c);
@@ -228,9 +242,12 @@ fn import_node(imp: &mut Importer) -> Result<(), ImportError> {
     let first_op = imp.f.ops.len();
     let outs = imp.lower()?;
     imp.check_sizes(first_op)?;
-    for (o, v) in node.output.iter().zip(outs) {
-        imp.vals.insert(o.clone(), v);
+    qdq::attach_weight_grid(imp, first_op)?;
+    let outs: Vec<(String, Val)> = node.output.iter().cloned().zip(outs).collect();
+    if let Some(grid) = grid {
+        qdq::keep_grid(imp, &outs, &grid)?;
     }
+    imp.vals.extend(outs);
     Ok(())
 }
 
@@ -253,6 +270,13 @@ fn outputs(imp: Importer, graph: &GraphProto) -> Result<Func, ImportError> {
                 out.name()
             ))
         })?;
+        if let Some(g) = imp.qgrids.get(out.name()) {
+            return Err(ImportError::Model(format!(
+                "graph output '{}' is quantized by '{}' (integers); nibble's outputs are real numbers: end the model with a DequantizeLinear",
+                out.name(),
+                g.by
+            )));
+        }
         imp.node = node;
         let id = imp.plain(v);
         imp.f.returns.push(id);

@@ -61,7 +61,7 @@ impl Importer<'_> {
         let fold = match lookup(self.node.op_type()).map(|o| &o.import) {
             Some(Import::Eval(eval)) => return eval(self).map(Some),
             Some(Import::Fold(fold) | Import::FoldOrLower(fold, _)) => fold,
-            Some(Import::Lower(_)) | None => return Ok(None),
+            Some(Import::Lower(_) | Import::Own(_) | Import::Expanded) | None => return Ok(None),
         };
         let Some(inputs) = self.const_inputs() else {
             return Ok(None);

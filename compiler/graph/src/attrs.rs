@@ -22,6 +22,20 @@ pub const BN_STD: &str = "nibble.bn_std";
 /// The BatchNormalization statistics, which move (and are rescaled) together.
 pub const BN_STATS: [&str; 2] = [BN_MEAN, BN_STD];
 
+// Grids an already-quantized model fixes (QDQ ONNX: compiler/frontend/src/ops/qdq.rs): honoured
+// by `nibble-quantize` instead of a grid derived from the calibrated range.
+
+/// An op result's scale on the 8-bit grid the model quantized it to (f64).
+pub const SCALE: &str = "nibble.scale";
+/// That grid's zero point as a stored int8 value (i64; a uint8 zero point z is z − 128).
+pub const ZERO_POINT: &str = "nibble.zero_point";
+/// The keys of a result's grid: a rewrite that replaces the op producing the result keeps them.
+pub const GRID: [&str; 2] = [SCALE, ZERO_POINT];
+/// On the function: the input's grid (f64 scale, i64 zero point), see [`SCALE`].
+pub const ARG0_SCALE: &str = "nibble.arg0_scale";
+/// See [`ARG0_SCALE`].
+pub const ARG0_ZERO_POINT: &str = "nibble.arg0_zero_point";
+
 // Calibration (compiler/quantize/src/ranges.rs, data_free.rs): read by `nibble-quantize`.
 
 /// On the function: the input's calibrated range (f64).

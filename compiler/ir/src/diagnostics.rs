@@ -3,7 +3,7 @@
 //! checks them against a file's `expected-*` annotations ([`crate::verify`]) and, for a part
 //! of a split input file, prints them with the file's name and line.
 
-use crate::mlir::{bytes_of, Mlir};
+use crate::mlir::{bytes_of, display_lossy, Mlir};
 use melior::diagnostic::DiagnosticSeverity;
 use mlir_sys as sys;
 use std::cell::RefCell;
@@ -112,7 +112,7 @@ fn record(d: &melior::diagnostic::Diagnostic) -> Diagnostic {
     Diagnostic {
         severity,
         position: position(d.location().to_raw()),
-        message: d.to_string(),
+        message: display_lossy(d),
         notes,
     }
 }

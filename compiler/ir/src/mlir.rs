@@ -57,14 +57,15 @@ impl Mlir {
             };
             // Text parsed from memory has the location `-:1:1`: print no location for it.
             let loc = location_text(&d.location().to_string());
+            let text = display_lossy(&d);
             let mut msg = if loc.is_empty() || loc.starts_with("-:") || loc == "unknown" {
-                format!("{severity}: {d}")
+                format!("{severity}: {text}")
             } else {
-                format!("{loc}: {severity}: {d}")
+                format!("{loc}: {severity}: {text}")
             };
             for i in 0..d.note_count() {
                 if let Ok(n) = d.note(i) {
-                    msg.push_str(&format!("\n  note: {n}"));
+                    msg.push_str(&format!("\n  note: {}", display_lossy(&n)));
                 }
             }
             sink.borrow_mut().push(msg);
@@ -143,6 +144,17 @@ impl Mlir {
         self.parse(&text, &format!("<{}>", func.name))
             .map_err(|e| IrError::Internal(format!("nibble produced invalid IR: {e}")))
     }
+}
+
+/// The text of `x` — an MLIR diagnostic — even when it is not UTF-8 (a message quoting bytes
+/// that a string escape like `\de` made): melior's `Display` then fails, and `to_string` or
+/// `format!` would panic; here the text stops at such a chunk and says so.
+pub(crate) fn display_lossy(x: &impl std::fmt::Display) -> String {
+    let mut s = String::new();
+    if std::fmt::Write::write_fmt(&mut s, format_args!("{x}")).is_err() {
+        s.push_str("\u{fffd} (the rest is not UTF-8)");
+    }
+    s
 }
 
 /// The bytes of an MLIR string reference (an empty one may have a null pointer).

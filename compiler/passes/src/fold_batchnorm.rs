@@ -120,7 +120,7 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             .map(|c| c.1)
             .ok_or("convolution bias must be constant")?;
         let (w, b) = fold(&conv, &f.ops[ai], w, b, &vals);
-        replace(&mut f, ai, ci, &w, &b);
+        replace(&mut f, ai, ci, &w, &b, &vals);
         folded += 1;
     }
     f.compact();
@@ -129,8 +129,10 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
 }
 
 /// Puts the folded weights `w` and bias `b` in new constants right before convolution `ci`,
-/// and the convolution in the place (and with the result) of affine op `ai`.
-fn replace(f: &mut Func, ai: usize, ci: usize, w: &[f32], b: &[f32]) {
+/// and the convolution in the place (and with the result) of affine op `ai`. A grid the model
+/// fixed moves with the result (`nibble.scale`, `nibble.zero_point`), and weight scales it
+/// fixed are multiplied by |scale| of their channel: the integer weights stay the model's.
+fn replace(f: &mut Func, ai: usize, ci: usize, w: &[f32], b: &[f32], vals: &[f32]) {
     let conv = f.ops[ci].clone();
     let wty = f.ty(conv.operands[1]).clone();
     let bty = f.ty(conv.operands[2]).clone();
@@ -154,9 +156,21 @@ fn replace(f: &mut Func, ai: usize, ci: usize, w: &[f32], b: &[f32]) {
     for (k, v) in affine
         .attrs
         .iter()
-        .filter(|(k, _)| attrs::BN_STATS.contains(&k.as_str()))
+        .filter(|(k, _)| attrs::BN_STATS.contains(&k.as_str()) || attrs::GRID.contains(&k.as_str()))
     {
         new_conv.attrs.insert(k.clone(), v.clone());
+    }
+    let scaled = conv
+        .dense_f32(attrs::WEIGHT_SCALES)
+        .filter(|_| affine.name == tosa::MUL);
+    if let Some(s) = scaled {
+        let s: Vec<f32> = (s.iter().enumerate())
+            .map(|(c, s)| s * vals[c % vals.len()].abs())
+            .collect();
+        let ty = nibble_ir::Type::tensor(&[s.len() as i64], nibble_ir::Elem::F32);
+        new_conv
+            .attrs
+            .insert(attrs::WEIGHT_SCALES.into(), Attr::dense_f32(ty, &s));
     }
     let mut ops = Vec::with_capacity(f.ops.len() + 1);
     for (j, op) in f.ops.drain(..).enumerate() {

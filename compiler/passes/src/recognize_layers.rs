@@ -396,8 +396,14 @@ fn run(f: &Func, _: &Options) -> Result<Func, String> {
             .find_map(|op| op.results.first().and_then(|&r| match_at(&view, r)));
         let Some(hit) = hit else { break };
         let i = view.producers[hit.root].ok_or("a recognised layer has no defining op")?;
-        let loc = f.ops[i].loc.clone();
-        f.ops[i] = hit.layer.op(hit.operands, hit.root, loc);
+        let old = f.ops[i].clone();
+        f.ops[i] = hit.layer.op(hit.operands, hit.root, old.loc.clone());
+        // A grid the model fixed for the result (QDQ) stays the layer's.
+        for k in nibble_graph::attrs::GRID {
+            if let Some(a) = old.attrs.get(k) {
+                f.ops[i].attrs.insert(k.into(), a.clone());
+            }
+        }
         *counts.entry(hit.layer.kind().name()).or_insert(0) += 1;
         f.compact();
     }

@@ -172,6 +172,14 @@ pub fn ranges(func: &Func, input: (f64, f64), k: f64) -> Result<crate::RangeTabl
             tosa::CONST_SHAPE => {}
             _ => {
                 let out = walk.op(op)?;
+                let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+                if !finite(&out.mean) || !finite(&out.std) {
+                    return Err(unsupported(
+                        op,
+                        "its propagated mean or standard deviation is not finite (the model's \
+                         statistics overflow here); give --calib to calibrate instead",
+                    ));
+                }
                 walk.stats.insert(r, out);
             }
         }
@@ -580,6 +588,25 @@ mod tests {
             .insert(attrs::BN_STD.into(), stats(&[0.5, 0.1]));
         let table = ranges(&f, (-1.0, 1.0), 6.0).unwrap();
         assert_eq!(table.ranges[c], Some((-2.0, 4.0)));
+    }
+
+    /// Statistics that overflow f64 (a huge input range through a huge weight) are an error
+    /// naming the op, not an infinite range.
+    #[test]
+    fn overflowing_statistics_are_an_error() {
+        let mut f = Func::new("main");
+        let x = f.add_arg(Type::tensor(&[1, 1, 1, 1], Elem::F32));
+        let w = konst(&mut f, &[1, 1, 1, 1], &[3e38]);
+        let b = konst(&mut f, &[1], &[0.0]);
+        let c = f.push(
+            tosa::CONV2D,
+            &[x, w, b],
+            Type::tensor(&[1, 1, 1, 1], Elem::F32),
+            vec![],
+        );
+        f.returns.push(c);
+        let e = ranges(&f, (-1e300, 1e300), 6.0).unwrap_err().to_string();
+        assert!(e.contains(tosa::CONV2D) && e.contains("not finite"), "{e}");
     }
 
     #[test]

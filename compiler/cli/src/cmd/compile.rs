@@ -4,7 +4,7 @@
 
 use crate::error::{CliError, Res};
 use crate::files::{create_dir, import_shape, input_shape, write, Model};
-use crate::npy::read_batch;
+use crate::npy::{batch_in_place, NpyFile};
 use crate::progress::Terminal;
 use nibble_driver::{CompileOptions, Samples, OUTPUT_FILES};
 use std::path::{Path, PathBuf};
@@ -23,18 +23,20 @@ pub struct Args {
     /// Also write main.c: a program that reads a .npy batch and writes outK.npy.
     #[arg(long)]
     emit_main: bool,
+    /// Also write the quantized model for other toolchains: `onnx-qdq` (model.qdq.onnx).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    emit: Vec<crate::export::Emit>,
     #[command(flatten)]
     options: CompileOptions,
 }
 
 pub fn run(mut a: Args) -> Res<()> {
-    // The cheap refusals first: contradicting flags, a target that does not load or that
-    // cannot run the scheme asked for.
+    // The cheap refusals first: a target that does not load or that cannot run the scheme
+    // asked for; contradicting flags once the model says whether it carries its grids.
     if a.options.target.target == "help" {
         print!("{}", super::targets::table()?);
         return Ok(());
     }
-    a.options.check(a.calib.is_some())?;
     let target = a.options.target.load()?;
     a.options.quant.resolve_for(&target)?;
     let driver = crate::plugins::driver()?;
@@ -42,10 +44,13 @@ pub fn run(mut a: Args) -> Res<()> {
         &a.model.model,
         import_shape(a.model.input_shape.as_ref(), a.calib.as_deref())?.as_ref(),
     )?;
-    let (n, data) = match &a.calib {
-        None => (0, Vec::new()),
-        Some(c) => {
-            let (n, data) = read_batch(c, &input_shape(&graph))?;
+    crate::quantized::quantized_model(&graph, &mut a.options, a.calib.is_some())?;
+    a.options.check(a.calib.is_some())?;
+    // Calibration reads the vectors in place in the file's memory map (no copy on the heap).
+    let file = a.calib.as_deref().map(NpyFile::open).transpose()?;
+    let (n, data) = match (&a.calib, &file) {
+        (Some(c), Some(file)) => {
+            let (n, data) = batch_in_place(file, c, &input_shape(&graph))?;
             if n == 0 {
                 return Err(CliError::Input(format!(
                     "'{}' holds no calibration samples",
@@ -54,6 +59,7 @@ pub fn run(mut a: Args) -> Res<()> {
             }
             (n, data)
         }
+        _ => (0, Default::default()),
     };
     let samples = Samples::new(&data, data.len().checked_div(n).unwrap_or(1));
     let obs = Terminal::default();
@@ -69,6 +75,18 @@ pub fn run(mut a: Args) -> Res<()> {
         written.push(name.to_string());
         write(&a.output.join(name), text)
     })?;
+    if !a.emit.is_empty() {
+        // The qnt level again (deterministic: model.quant.mlir), as a function with its
+        // locations, which name the ONNX nodes.
+        let qnt = driver.run_stage(&graph, nibble_driver::Stage::Quantize(&a.options.quant))?;
+        written.extend(crate::export::write(
+            &a.emit,
+            &a.model.model,
+            &graph,
+            &qnt,
+            &a.output,
+        )?);
+    }
     eprintln!("wrote {}: {}", a.output.display(), written.join(", "));
     let arena = compiled.arena_bytes().map_or("?".into(), |n| n.to_string());
     eprintln!(
@@ -83,7 +101,7 @@ pub fn run(mut a: Args) -> Res<()> {
 /// or model.h behind.
 fn clear(out: &Path) -> Res<()> {
     create_dir(out)?;
-    for name in OUTPUT_FILES {
+    for name in OUTPUT_FILES.iter().chain(crate::export::FILES) {
         match std::fs::remove_file(out.join(name)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(CliError::Remove(out.join(name).display().to_string(), e))

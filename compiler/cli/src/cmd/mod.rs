@@ -4,6 +4,7 @@ pub mod compile;
 pub mod estimate;
 pub mod eval;
 pub mod explain;
+pub mod finetune;
 pub mod import;
 pub mod ops;
 pub mod opt;

@@ -156,6 +156,7 @@ fn size_chart(float: (usize, f64), points: &[(String, usize, f64)], metric: &str
         chart
             .configure_mesh()
             .x_desc("weight bytes")
+            .x_label_formatter(&|v| format!("{:.0} KB", v / 1000.0))
             .y_desc(metric)
             .draw()?;
         chart.draw_series(std::iter::once(Circle::new(

@@ -239,6 +239,15 @@ fn conv_transpose(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     let s = imp.ints("strides", &[1, 1]);
     let p = imp.ints("pads", &[0, 0, 0, 0]);
     let op_ = imp.ints("output_padding", &[0, 0]);
+    // Lengths and bounds first: the output size below is computed from them.
+    let within = |v: &[i64], n: usize, lo: i64| {
+        v.len() == n && v.iter().all(|&x| (lo..=1 << 16).contains(&x))
+    };
+    if !within(&s, 2, 1) || !within(&p, 4, 0) || !within(&op_, 2, 0) {
+        return Err(imp.err(format!(
+            "strides {s:?} (2 values from 1), pads {p:?} (4) and output_padding {op_:?} (2) must be at most 2^16"
+        )));
+    }
     let ohwi = to_ohwi(&w.data, [oc, ic, kh, kw], true);
     let bias = match imp.konst_opt(2)? {
         Some(b) => b.data,
@@ -246,8 +255,8 @@ fn conv_transpose(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     };
     // tosa: out = (in − 1)·stride + out_pad_before + out_pad_after + k
     let out_pad = vec![-p[0], -p[2] + op_[0], -p[1], -p[3] + op_[1]];
-    let oh = (xs[1] - 1) * s[0] + out_pad[0] + out_pad[1] + kh;
-    let ow = (xs[2] - 1) * s[1] + out_pad[2] + out_pad[3] + kw;
+    let oh = (xs[1] - 1).saturating_mul(s[0]) + out_pad[0] + out_pad[1] + kh;
+    let ow = (xs[2] - 1).saturating_mul(s[1]) + out_pad[2] + out_pad[3] + kw;
     let wv = imp.constant(&[oc, kh, kw, ic], &ohwi);
     let bv = imp.constant(&[oc], &bias);
     let z = imp.zero_point();

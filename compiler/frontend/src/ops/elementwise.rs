@@ -180,8 +180,11 @@ fn sum(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     for v in &vals {
         ids.push(if nhwc { imp.nhwc(*v)? } else { imp.plain(*v) });
     }
-    let mut acc = ids[0];
-    for &i in &ids[1..] {
+    let Some((&first, rest)) = ids.split_first() else {
+        return Err(imp.err("Sum needs at least one input"));
+    };
+    let mut acc = first;
+    for &i in rest {
         acc = imp.binary(tosa::ADD, acc, i)?;
     }
     Ok(vec![Val { id: acc, nhwc }])
@@ -240,7 +243,8 @@ fn broadcast_const(a: &Const, b: &Const, op: impl Fn(f32, f32) -> f32) -> Result
         st
     };
     let (sa, sb) = (strides(&da), strides(&db));
-    let n: i64 = out.iter().product();
+    let n = crate::tensor::element_count(&out)
+        .ok_or_else(|| format!("broadcasting {:?} and {:?} is too large", a.dims, b.dims))?;
     let mut data = Vec::with_capacity(n as usize);
     let mut idx = vec![0i64; rank];
     for _ in 0..n {

@@ -13,6 +13,7 @@ mod elementwise;
 mod matmul;
 mod norm;
 mod pool;
+pub(crate) mod qdq;
 mod reduce;
 mod resize;
 mod shape;
@@ -29,6 +30,8 @@ pub(crate) type Lower = fn(&mut Importer<'_>) -> Result<Vec<Val>, ImportError>;
 pub(crate) type Fold = fn(&Folding<'_, '_>) -> Result<Const, ImportError>;
 /// Evaluates the current node whatever its inputs (one result per node output).
 pub(crate) type Eval = fn(&Importer<'_>) -> Result<Vec<Const>, ImportError>;
+/// Imports the current node, defining its outputs itself (constants or values).
+pub(crate) type Own = fn(&mut Importer<'_>) -> Result<(), ImportError>;
 
 /// How an op is imported.
 pub(crate) enum Import {
@@ -40,6 +43,10 @@ pub(crate) enum Import {
     Fold(Fold),
     /// Always evaluated at import (Constant, and Shape since shapes are static).
     Eval(Eval),
+    /// Constants or values as its inputs are (QuantizeLinear, DequantizeLinear).
+    Own(Own),
+    /// Rewritten into other ops before import (QOperator ops: `qoperator.rs`).
+    Expanded,
 }
 
 /// One supported ONNX op: its row of the support table (the opsets it is accepted in, the
@@ -61,6 +68,7 @@ const REGISTRY: &[&[OpSupport]] = &[
     matmul::OPS,
     norm::OPS,
     pool::OPS,
+    qdq::OPS,
     reduce::OPS,
     resize::OPS,
     shape::OPS,
@@ -158,8 +166,16 @@ impl Importer<'_> {
         let op = self.node.op_type();
         match lookup(op).map(|o| &o.import) {
             Some(Import::Lower(lower) | Import::FoldOrLower(_, lower)) => lower(self),
-            Some(Import::Fold(_) | Import::Eval(_)) => Err(self.err("only shape computations on constants are supported (they are folded at import); this one depends on run-time values")),
+            Some(Import::Fold(_) | Import::Eval(_) | Import::Own(_) | Import::Expanded) => Err(self.err("only shape computations on constants are supported (they are folded at import); this one depends on run-time values")),
             None => Err(self.refusal(op)),
+        }
+    }
+
+    /// The node's own import, for ops that define their outputs themselves.
+    pub(crate) fn own(&self) -> Option<Own> {
+        match lookup(self.node.op_type()).map(|o| &o.import) {
+            Some(Import::Own(own)) => Some(*own),
+            _ => None,
         }
     }
 

@@ -19,6 +19,10 @@ pub(super) const OPS: &[OpSupport] = &[OpSupport {
 /// One spatial dimension: input length, output length, scale numerator and denominator.
 type Dim = (i64, i64, i64, i64);
 
+/// The largest length, scale numerator or denominator of a dimension (the importer's element
+/// limit): tosa's border, (o - 1)·2d − (i − 1)·2n, then fits in i64.
+const MAX_LEN: i64 = 1 << 28;
+
 fn resize(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     let x = imp.input(0)?;
     let x = imp.nhwc(x)?;
@@ -107,6 +111,14 @@ fn spatial_dims(imp: &Importer, onnx_in: &[i64]) -> Result<Vec<Dim>, ImportError
         }
     } else {
         return Err(imp.err("Resize needs scales or sizes"));
+    }
+    if let Some(&(i, o, _, _)) = dims
+        .iter()
+        .find(|&&(i, o, n, d)| [i, o, n, d].iter().any(|v| !(1..=MAX_LEN).contains(v)))
+    {
+        return Err(imp.err(format!(
+            "cannot resize a length of {i} to {o} (each must be 1 to {MAX_LEN})"
+        )));
     }
     Ok(dims)
 }

@@ -139,7 +139,8 @@ fn reshape_target(imp: &Importer, input: &[i64], shape: &[i64]) -> Result<Vec<i6
             }
         })
         .collect();
-    let known: i64 = out.iter().filter(|&&d| d != -1).product();
+    let known: Vec<i64> = out.iter().copied().filter(|&d| d != -1).collect();
+    let known = crate::tensor::element_count(&known).unwrap_or(0);
     match out.iter().filter(|&&d| d == -1).count() {
         0 => {}
         1 if known > 0 && total % known == 0 => {
@@ -150,7 +151,7 @@ fn reshape_target(imp: &Importer, input: &[i64], shape: &[i64]) -> Result<Vec<i6
         }
         _ => return Err(imp.err(format!("cannot reshape {input:?} to {shape:?}"))),
     }
-    if out.iter().product::<i64>() != total || out.iter().any(|&d| d < 0) {
+    if crate::tensor::element_count(&out) != Some(total) {
         return Err(imp.err(format!(
             "cannot reshape {input:?} ({total} elements) to {shape:?}"
         )));

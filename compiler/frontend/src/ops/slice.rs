@@ -281,16 +281,17 @@ fn pad(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
     if imp.has_input(3) {
         return Err(imp.err("Pad with explicit axes is not supported"));
     }
-    if pads.len() != 2 * rank || pads.iter().any(|&p| p < 0) {
+    // Each padded length is checked below; the bound keeps its sum from overflowing.
+    if pads.len() != 2 * rank || pads.iter().any(|&p| !(0..=1 << 28).contains(&p)) {
         return Err(imp.err(format!(
-            "pads {pads:?} must hold {} non-negative values",
+            "pads {pads:?} must hold {} values from 0 to 2^28",
             2 * rank
         )));
     }
     // tosa: [begin0, end0, begin1, end1, …]
     let tosa_pads: Vec<i64> = (0..rank).flat_map(|k| [pads[k], pads[rank + k]]).collect();
     let out: Vec<i64> = (0..rank)
-        .map(|k| shape[k] + pads[k] + pads[rank + k])
+        .map(|k| shape[k].saturating_add(pads[k] + pads[rank + k]))
         .collect();
     let ps = imp.const_shape(&tosa_pads);
     let pv = imp.constant(&[1], &[value]);
@@ -311,6 +312,9 @@ fn split(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         return Err(imp.err(format!("axis {axis} is out of range for rank {rank}")));
     }
     let n = imp.node.output.len() as i64;
+    if n == 0 {
+        return Err(imp.err("it has no outputs".to_string()));
+    }
     let sizes: Vec<i64> = if imp.opset >= 13 && imp.has_input(1) {
         imp.konst(1)?.ints()
     } else if imp.opset < 13 && imp.attr("split").is_some() {
@@ -321,7 +325,10 @@ fn split(imp: &mut Importer) -> Result<Vec<Val>, ImportError> {
         }
         vec![shape[axis] / n; n as usize]
     };
-    if sizes.len() as i64 != n || sizes.iter().sum::<i64>() != shape[axis] {
+    let total = sizes
+        .iter()
+        .try_fold(0i64, |t, &s| t.checked_add(s).filter(|_| s >= 0));
+    if sizes.len() as i64 != n || total != Some(shape[axis]) {
         return Err(imp.err(format!(
             "split sizes {sizes:?} do not cover dimension {} into {n} outputs",
             shape[axis]

@@ -47,7 +47,7 @@ mod weights;
 
 use crate::{loc, LowerError};
 use nibble_graph::{attrs, tosa, Kind};
-use nibble_ir::{model, Attr, Func, Op, QuantType, Type, ValueId};
+use nibble_ir::{model, Attr, Elem, Func, Op, QuantType, Type, ValueId};
 use nibble_qnt as qnt;
 use nibble_quantize::{weight_scales, Scheme};
 use std::collections::HashMap;
@@ -123,7 +123,15 @@ impl<'g> Cx<'g> {
         f.attrs = g
             .attrs
             .iter()
-            .filter(|(k, _)| *k != attrs::ARG0_MIN && *k != attrs::ARG0_MAX)
+            .filter(|(k, _)| {
+                ![
+                    attrs::ARG0_MIN,
+                    attrs::ARG0_MAX,
+                    attrs::ARG0_SCALE,
+                    attrs::ARG0_ZERO_POINT,
+                ]
+                .contains(&k.as_str())
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let arg = f.add_arg(g.ty(g.args[0]).clone());
@@ -138,7 +146,19 @@ impl<'g> Cx<'g> {
             }
         };
         let shape = g.ty(g.args[0]).shape().unwrap_or(&[]).to_vec();
-        let x = qnt::quantize(&mut f, arg, act_type(&shape, lo, hi, BITS, cfg.scheme));
+        let func_op = nibble_ir::Op {
+            name: "func.func".into(),
+            operands: vec![],
+            results: vec![],
+            attrs: Default::default(),
+            loc: None,
+        };
+        let keys = [attrs::ARG0_SCALE, attrs::ARG0_ZERO_POINT];
+        let ty = match types::model_grid(&func_op, &g.attrs, keys, cfg.scheme)? {
+            Some(q) => Type::tensor(&shape, Elem::Quant(q)),
+            None => act_type(&shape, lo, hi, BITS, cfg.scheme),
+        };
+        let x = qnt::quantize(&mut f, arg, ty);
         let mut consts = HashMap::new();
         for op in g.ops.iter().filter(|o| o.name == tosa::CONST) {
             let (ty, bytes) = op.dense("values")?;
@@ -275,6 +295,33 @@ fn const_shape(cx: &mut Cx<'_>, i: usize) -> Result<Lowered, LowerError> {
     let (_, bytes) = op.dense("values")?;
     cx.shapes.insert(op.results[0], model::dense_i64(bytes));
     Ok(Lowered::Nothing)
+}
+
+/// Refuses a graph with ops that have no quantized form, naming every one of them — checked
+/// before calibration, so a compile fails in its first second, not at the first such op after
+/// minutes of calibration and weight rounding.
+pub fn check_quantizable(g: &Func) -> Result<(), LowerError> {
+    let bad: Vec<&Op> = g
+        .ops
+        .iter()
+        .filter(|op| pattern_for(op).is_none())
+        .collect();
+    let Some(first) = bad.first() else {
+        return Ok(());
+    };
+    let all: Vec<String> = bad
+        .iter()
+        .map(|op| format!("{}{}", op.name, crate::loc(op)))
+        .collect();
+    Err(err(
+        first,
+        format!(
+            "no quantized form in this version ({} such op{}: {}); {SUPPORTED}",
+            bad.len(),
+            if bad.len() == 1 { "" } else { "s" },
+            all.join(", ")
+        ),
+    ))
 }
 
 /// Converts a calibrated graph-level function to the qnt level.

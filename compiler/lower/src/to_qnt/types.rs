@@ -5,7 +5,7 @@
 use super::err;
 use crate::LowerError;
 use nibble_graph::attrs;
-use nibble_ir::{Elem, Op, QuantAxisType, QuantType, Type};
+use nibble_ir::{Attr, Elem, Op, QuantAxisType, QuantType, Type};
 use nibble_quantize::{activation_params, fixed_multiplier, quantize_value, Scheme};
 
 /// The default activation and weight width.
@@ -83,6 +83,9 @@ pub(super) fn out_type(
     shape: &[i64],
     scheme: Scheme,
 ) -> Result<(Type, QuantType), LowerError> {
+    if let Some(q) = model_grid(op, &op.attrs, attrs::GRID, scheme)? {
+        return Ok((Type::tensor(shape, Elem::Quant(q)), q));
+    }
     let (lo, hi) = range(op)?;
     let ty = match bits_of(op)? {
         8 => act_type(shape, lo, hi, BITS, scheme),
@@ -96,6 +99,44 @@ pub(super) fn out_type(
     };
     let q = ty.quant().ok_or_else(|| err(op, "no quantized type"))?;
     Ok((ty, q))
+}
+
+/// The 8-bit grid an already-quantized model fixed for a result (`keys`: scale and zero point,
+/// on `op` or, for the input, on the function), if it has one. Under the pow2 scheme its scale
+/// must be a power of two.
+pub(super) fn model_grid(
+    op: &Op,
+    attrs: &std::collections::BTreeMap<String, Attr>,
+    keys: [&str; 2],
+    scheme: Scheme,
+) -> Result<Option<QuantType>, LowerError> {
+    let (scale, zero_point) = match (attrs.get(keys[0]), attrs.get(keys[1])) {
+        (Some(Attr::Float(s, _)), Some(Attr::Int(z, _))) => (*s, *z),
+        (None, None) => return Ok(None),
+        _ => {
+            return Err(err(
+                op,
+                format!("{} and {} must be a float and an integer", keys[0], keys[1]),
+            ))
+        }
+    };
+    let q = QuantType {
+        bits: BITS,
+        scale,
+        zero_point,
+    };
+    if !(scale.is_finite() && scale > 0.0) || !(q.qmin()..=q.qmax()).contains(&zero_point) {
+        return Err(err(
+            op,
+            format!(
+                "the model's grid (scale {scale}, zero point {zero_point}) is not an 8-bit grid"
+            ),
+        ));
+    }
+    if scheme == Scheme::Pow2 && scale.log2().fract() != 0.0 {
+        return Err(err(op, format!("the model fixes scale {scale}, not a power of two, which this power-of-two target cannot requantize to")));
+    }
+    Ok(Some(q))
 }
 
 /// The stored integer of real value `x` under `q`: zp + round(x / scale), saturated to the type.
