@@ -221,3 +221,31 @@ cnn_squeeze_excite("cnn_squeeze_excite",
                    h.make_node("HardSigmoid", ["s2"], ["g"], alpha=0.2, beta=0.5, name="se_gate"))
 cnn_squeeze_excite("cnn_squeeze_excite_sigmoid", h.make_node("Sigmoid", ["s2"], ["g"], name="se_gate"))
 cnn_squeeze_excite("cnn_squeeze_excite_silu", h.make_node("Sigmoid", ["s2"], ["g"], name="se_gate"), silu=True)
+
+
+# Conv → PRelu (slopes of both signs) → conv → ReLU → residual Add → Mul of two activations →
+# MaxPool (floor mode drops the last row and column) → AveragePool (full windows) → Flatten →
+# Gemm, with calibration inputs: the ops `--emit tosa` writes as TOSA (cli/tests/cli/export.rs).
+def cnn_export():
+    name = "cnn_export"
+    nodes = [
+        h.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        h.make_node("PRelu", ["c1", "slope"], ["p1"], name="prelu"),
+        h.make_node("Conv", ["p1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
+        h.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        h.make_node("Add", ["p1", "r2"], ["a"], name="residual"),
+        h.make_node("Conv", ["a", "w3", "b3"], ["c3"], name="conv3"),
+        h.make_node("Mul", ["a", "c3"], ["m"], name="product"),
+        h.make_node("MaxPool", ["m"], ["mp"], kernel_shape=[2, 2], strides=[2, 2], name="maxpool"),
+        h.make_node("AveragePool", ["mp"], ["ap"], kernel_shape=[2, 2], strides=[2, 2], name="avgpool"),
+        h.make_node("Flatten", ["ap"], ["f"], name="flatten"),
+        h.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1, name="fc"),
+    ]
+    slope = np.array([0.25, -0.5, 0.1, 0.0, -0.2, 0.3, 0.05, -1.0], np.float32).reshape(8, 1, 1)
+    inits = {"w1": f32(8, 3, 3, 3), "b1": f32(8), "slope": slope, "w2": f32(8, 8, 3, 3) * 0.5,
+             "b2": f32(8), "w3": f32(8, 8, 1, 1), "b3": f32(8), "wf": f32(10, 8 * 2 * 2) * 0.3,
+             "bf": f32(10)}
+    calibrated_model(name, nodes, inits, [1, 3, 9, 9])
+
+
+cnn_export()

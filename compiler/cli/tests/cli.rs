@@ -31,6 +31,8 @@ mod qdq;
 
 #[path = "cli/export.rs"]
 mod export;
+#[path = "cli/export_tosa.rs"]
+mod export_tosa;
 
 const NIBBLE: &str = env!("CARGO_BIN_EXE_nibble");
 const LLVM_BIN: &str = "/usr/lib/llvm-22/bin";

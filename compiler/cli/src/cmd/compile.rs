@@ -79,11 +79,28 @@ pub fn run(mut a: Args) -> Res<()> {
         // The qnt level again (deterministic: model.quant.mlir), as a function with its
         // locations, which name the ONNX nodes.
         let qnt = driver.run_stage(&graph, nibble_driver::Stage::Quantize(&a.options.quant))?;
+        // An accelerator's tile program moves data by DMA; the exports read the same
+        // decisions lowered for the host (the same integers).
+        let on_accelerator = compiled
+            .tile
+            .ops
+            .iter()
+            .any(|o| nibble_tile::is_dma(o) || o.name == nibble_tile::ALLOC);
+        let host = if on_accelerator {
+            let host = nibble_driver::TargetOption::default();
+            Some(driver.run_stage(&qnt, nibble_driver::Stage::Lower(&host))?)
+        } else {
+            None
+        };
+        let levels = crate::export::Levels {
+            graph: &graph,
+            qnt: &qnt,
+            tile: host.as_ref().unwrap_or(&compiled.tile),
+        };
         written.extend(crate::export::write(
             &a.emit,
             &a.model.model,
-            &graph,
-            &qnt,
+            &levels,
             &a.output,
         )?);
     }
