@@ -43,23 +43,31 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     &text[from..from + len]
 }
 
-/// A host-boundary attribute of the export: (scale, zero point) of input or output 0.
-fn boundary(text: &str, which: &str) -> (f64, i64) {
-    let scale = between(text, &format!("nibble.{which}_scales = ["), " : f64");
-    let zp = between(
+/// The host-boundary attributes of the export: (scale, zero point) of each input or output.
+fn boundary(text: &str, which: &str) -> Vec<(f64, i64)> {
+    let scales = between(text, &format!("nibble.{which}_scales = ["), "]");
+    let zps = between(
         text,
         &format!("nibble.{which}_zero_points = array<i64: "),
         ">",
     );
-    (scale.parse().unwrap(), zp.parse().unwrap())
+    scales
+        .split(", ")
+        .zip(zps.split(", "))
+        .map(|(s, z)| {
+            (
+                s.trim_end_matches(" : f64").parse().unwrap(),
+                z.parse().unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// `model.tosa.mlir` with an `@entry` that runs `@main` on each quantized sample of `q`
 /// (`n` samples) and prints its integers.
 fn with_entry(text: &str, q: &[i8], n: usize) -> String {
     let ity = between(text, "func.func @main(%v0: ", ")");
-    let oty = between(text, ") -> (", ")");
-    let oty32 = oty.replace("xi8>", "xi32>");
+    let otys: Vec<&str> = between(text, ") -> (", ")").split(", ").collect();
     let dims = between(ity, "tensor<", "xi8>").replace('x', ", ");
     let rank = ity.matches('x').count();
     let per = q.len() / n;
@@ -72,12 +80,19 @@ fn with_entry(text: &str, q: &[i8], n: usize) -> String {
         e += &format!(
             "    %f{k} = \"tosa.const\"() {{values = dense<[{}]> : tensor<{per}xi8>}} : () -> tensor<{per}xi8>\n\
              \x20   %x{k} = tosa.reshape %f{k}, %s : (tensor<{per}xi8>, !tosa.shape<{rank}>) -> {ity}\n\
-             \x20   %y{k} = func.call @main(%x{k}) : ({ity}) -> {oty}\n\
-             \x20   %w{k} = tosa.cast %y{k} : ({oty}) -> {oty32}\n\
-             \x20   %u{k} = tensor.cast %w{k} : {oty32} to tensor<*xi32>\n\
-             \x20   call @printMemrefI32(%u{k}) : (tensor<*xi32>) -> ()\n",
-            vals.join(", ")
+             \x20   %y{k}:{} = func.call @main(%x{k}) : ({ity}) -> ({})\n",
+            vals.join(", "),
+            otys.len(),
+            otys.join(", ")
         );
+        for (j, oty) in otys.iter().enumerate() {
+            let oty32 = oty.replace("xi8>", "xi32>");
+            e += &format!(
+                "    %w{k}_{j} = tosa.cast %y{k}#{j} : ({oty}) -> {oty32}\n\
+                 \x20   %u{k}_{j} = tensor.cast %w{k}_{j} : {oty32} to tensor<*xi32>\n\
+                 \x20   call @printMemrefI32(%u{k}_{j}) : (tensor<*xi32>) -> ()\n"
+            );
+        }
     }
     e += "    return\n  }\n}\n";
     let end = text.trim_end().strip_suffix('}').expect("a module");
@@ -138,8 +153,8 @@ fn tosa_runs_bit_exact(name: &str, model: &Path, calib: &Path, x: &Path, n: usiz
         "--out-dir",
         p(&d.join("int")),
     ]));
-    let (isc, izp) = boundary(&text, "input");
-    let (osc, ozp) = boundary(&text, "output");
+    let (isc, izp) = boundary(&text, "input")[0];
+    let outputs = boundary(&text, "output");
     let q: Vec<i8> = xs
         .iter()
         .map(|&v| {
@@ -147,9 +162,22 @@ fn tosa_runs_bit_exact(name: &str, model: &Path, calib: &Path, x: &Path, n: usiz
             ((t + 0.5f64.copysign(t)).trunc() as i64 + izp).clamp(-128, 127) as i8
         })
         .collect();
-    let expected: Vec<i64> = read(&d.join("int/out0.npy"))
+    // In the order the entry prints them: sample by sample, each output in turn.
+    let ints: Vec<Vec<i64>> = outputs
         .iter()
-        .map(|&y| (y as f64 / osc).round() as i64 + ozp)
+        .enumerate()
+        .map(|(j, (scale, zp))| {
+            read(&d.join(format!("int/out{j}.npy")))
+                .iter()
+                .map(|&y| (y as f64 / scale).round() as i64 + zp)
+                .collect()
+        })
+        .collect();
+    let expected: Vec<i64> = (0..n)
+        .flat_map(|k| {
+            ints.iter()
+                .flat_map(move |o| o[k * o.len() / n..(k + 1) * o.len() / n].to_vec())
+        })
         .collect();
 
     // Upstream's lowering of the export, run.
@@ -204,7 +232,7 @@ fn tosa_runs_bit_exact(name: &str, model: &Path, calib: &Path, x: &Path, n: usiz
     );
 }
 
-/// Plain CNNs (mnist, on the host and for an accelerator), depthwise, grouped (slices, concat), and a residual net with PReLU
+/// Plain CNNs (mnist, on the host and for an accelerator), mtcnn (PReLU, softmax), depthwise, grouped (slices, concat), and a residual net with PReLU
 /// slopes of both signs, an add, a product of two activations, a floor-mode max pool and an
 /// average pool: each export validates and runs bit-exact.
 #[test]
@@ -228,6 +256,16 @@ fn tosa_export_validates_and_runs_bit_exact() {
         4,
         &["--target", "npu-mcu"],
     );
+    let mtcnn = root().join("tests-data/mtcnn_onet");
+    let f = |file: &str| mtcnn.join(file);
+    tosa_runs_bit_exact(
+        "mtcnn",
+        &f("model.onnx"),
+        &f("calib.npy"),
+        &f("test_x.npy"),
+        64,
+        &[],
+    );
     let ops = root().join("tests-data/ops");
     for name in ["cnn_export", "cnn_depthwise", "cnn_grouped"] {
         let f = |suffix: &str| ops.join(format!("{name}{suffix}"));
@@ -235,12 +273,13 @@ fn tosa_export_validates_and_runs_bit_exact() {
     }
 }
 
-/// An op TOSA cannot express with the same integers is named with its location, the compile
+/// An op TOSA cannot express with the same integers (ppocr_cls: hard-swish, squeeze-excite) is
+/// named with its location, the compile
 /// writes no export, and the list of what is exported follows.
 #[test]
 fn tosa_export_names_what_it_cannot_write() {
-    let m = root().join("tests-data/mtcnn_onet");
-    let out = tmp("tosa-mtcnn").join("out");
+    let m = root().join("tests-data/ppocr_cls");
+    let out = tmp("tosa-cls").join("out");
     let res = nibble(&[
         "compile",
         p(&m.join("model.onnx")),
@@ -251,13 +290,14 @@ fn tosa_export_names_what_it_cannot_write() {
         "--emit",
         "tosa",
     ]);
+    fails_with(res.clone(), "--emit tosa: no TOSA form in this version for");
     fails_with(
         res.clone(),
-        "--emit tosa: no TOSA form in this version for 1 op(s)",
+        "tile.conv2d (a fused hard-swish or swish epilogue): loc(\"Conv@0\")",
     );
     fails_with(
         res.clone(),
-        "tile.softmax (not exported yet): loc(\"Softmax_17\")",
+        "tile.squeeze_excite (not exported yet): loc(\"Mul@1\")",
     );
     fails_with(res, "exported: tile.quantize");
     assert!(!out.join("model.tosa.mlir").exists());

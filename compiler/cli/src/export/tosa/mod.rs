@@ -16,12 +16,13 @@
 //! - `tile.avg_pool2d` (every window full) → a depthwise `tosa.depthwise_conv2d` of ones (the
 //!   window sum) + its requantization; `tile.max_pool2d` → `tosa.max_pool2d`;
 //! - `tile.lut` → `tosa.table`; `tile.clamp` → `tosa.clamp`; `tile.reshape`, `tile.transpose`,
-//!   `tile.slice`, `tile.concat` → their TOSA namesakes; `tile.const` → `tosa.const`.
+//!   `tile.slice`, `tile.concat` → their TOSA namesakes; `tile.const` → `tosa.const`;
+//! - `tile.add` / `tile.mul` → 32-bit ops (`arith.rs`); `tile.softmax` → `softmax.rs`.
 //!
-//! Precondition: a host tile program with 8-bit activations. Ops TOSA cannot express with the
-//! same integers (fused hard-swish/swish, two-operand add/mul with their 64-bit shared rounding,
-//! softmax, layer norm, squeeze-excite, resize, transposed convolution, matmul, DMA) are listed in
-//! one error. Postcondition: the module parses and verifies in MLIR (`tosa` verifiers) before it
+//! Building blocks are in `build.rs`. Precondition: a host tile program (accelerator compiles
+//! are lowered for the host first, by the caller) with 8-bit activations. Ops this exporter
+//! cannot write with the same integers (fused hard-swish/swish, layer norm, squeeze-excite,
+//! resize, transposed convolution, matmul, long softmax rows, DMA) are listed in one error. Postcondition: the module parses and verifies in MLIR (`tosa` verifiers) before it
 //! is written, and upstream's `tosa-validate` accepts it under the `pro_int` profile (strict spec
 //! alignment); `--tosa-to-linalg-pipeline` lowers it and the lowered program computes the tile
 //! interpreter's integers (tested).
@@ -31,6 +32,10 @@ use nibble_ir::{Attr, Elem, Func, Op, Type, ValueId};
 use nibble_tile as tile;
 use nibble_tile::Requant;
 use std::collections::HashMap;
+
+mod arith;
+mod build;
+mod softmax;
 
 /// The tile ops this exporter translates.
 const SUPPORTED: &[&str] = &[
@@ -51,6 +56,7 @@ const SUPPORTED: &[&str] = &[
     tile::CONCAT,
     tile::ADD,
     tile::MUL,
+    tile::SOFTMAX,
 ];
 
 /// The upstream passes that check an exported module: the TOSA 1.0 integer profile, with the
@@ -172,6 +178,16 @@ fn why_not(src: &Func, op: &Op) -> Option<String> {
             ));
         }
     }
+    if op.name == tile::SOFTMAX {
+        let c = src
+            .ty(op.results[0])
+            .shape()
+            .and_then(|s| s.last().copied())
+            .unwrap_or(0);
+        if let Some(why) = softmax::why_not(op, c) {
+            return Some(why);
+        }
+    }
     if op.name == tile::MUL && tile::Mul::from_op(op).ok()?.multiplier < 0 {
         return Some("a negative multiplier".into());
     }
@@ -219,287 +235,6 @@ fn dense_text(values: &[i64], ty: &Type) -> Attr {
 }
 
 impl Exporter<'_> {
-    fn x(&self, op: &Op, k: usize) -> ValueId {
-        self.map[&op.operands[k]]
-    }
-
-    fn push(
-        &mut self,
-        name: &str,
-        operands: &[ValueId],
-        ty: Type,
-        attrs: Vec<(&str, Attr)>,
-    ) -> ValueId {
-        self.out.push(name, operands, ty, attrs)
-    }
-
-    fn constant(&mut self, ty: Type, values: Attr) -> ValueId {
-        self.push("tosa.const", &[], ty, vec![("values", values)])
-    }
-
-    fn ints(&mut self, values: &[i64], bits: u32) -> ValueId {
-        let ty = int(&[values.len() as i64], bits);
-        let attr = dense_text(values, &ty);
-        self.constant(ty, attr)
-    }
-
-    fn shape(&mut self, dims: &[i64]) -> ValueId {
-        let ty = Type::Other(format!("!tosa.shape<{}>", dims.len()));
-        let tensor = Type::tensor(&[dims.len() as i64], Elem::Index);
-        let attr = dense_text(dims, &tensor);
-        self.push("tosa.const_shape", &[], ty, vec![("values", attr)])
-    }
-
-    fn reshape(&mut self, x: ValueId, dims: &[i64]) -> ValueId {
-        let elem = self.out.ty(x).elem().cloned().unwrap_or(Elem::Int(8));
-        let ty = Type::tensor(dims, elem);
-        let s = self.shape(dims);
-        self.push("tosa.reshape", &[x, s], ty, vec![])
-    }
-
-    fn clamp(&mut self, x: ValueId, lo: i64, hi: i64) -> ValueId {
-        let ty = self.out.ty(x).clone();
-        let b = bits(&ty);
-        let (qmin, qmax) = (-(1i64 << (b - 1)), (1i64 << (b - 1)) - 1);
-        if lo <= qmin && hi >= qmax {
-            return x;
-        }
-        let attrs = vec![
-            ("min_val", Attr::Int(lo.max(qmin), format!("i{b}"))),
-            ("max_val", Attr::Int(hi.min(qmax), format!("i{b}"))),
-        ];
-        self.push("tosa.clamp", &[x], ty, attrs)
-    }
-
-    /// `tosa.rescale` of `x` (zero point `in_zp`) to `out` (zero point `out_zp`):
-    /// `out_zp + ((x − in_zp)·m + 2^(s−1)) >> s`, per channel when there are several.
-    fn rescale(
-        &mut self,
-        x: ValueId,
-        out: &Type,
-        m: &[i32],
-        s: &[i32],
-        in_zp: i64,
-        out_zp: i64,
-    ) -> ValueId {
-        let in_bits = bits(self.out.ty(x));
-        let m: Vec<i64> = m.iter().map(|&v| v as i64).collect();
-        let s: Vec<i64> = s.iter().map(|&v| v as i64).collect();
-        let mv = self.ints(&m, 32);
-        let sv = self.ints(&s, 8);
-        let izp = self.ints(&[in_zp], in_bits);
-        let ozp = self.ints(&[out_zp], bits(out));
-        let attrs = vec![
-            ("scale32", Attr::Bool(true)),
-            (
-                "rounding_mode",
-                Attr::Raw("#tosa.rounding_mode<SINGLE_ROUND>".into()),
-            ),
-            ("per_channel", Attr::Bool(m.len() > 1)),
-            ("input_unsigned", Attr::Bool(false)),
-            ("output_unsigned", Attr::Bool(false)),
-        ];
-        self.push("tosa.rescale", &[x, mv, sv, izp, ozp], out.clone(), attrs)
-    }
-
-    /// The requantization `rq` of the i32 accumulator `acc` to `out`, its clamp included.
-    fn requant(&mut self, acc: ValueId, rq: &Requant, out: &Type) -> ValueId {
-        let pos = self.rescale(acc, out, &rq.multiplier, &rq.shift, 0, rq.output_zp);
-        let v = match &rq.neg {
-            None => pos,
-            Some(neg) => {
-                // acc < 0 takes the negative side; a negative multiplier scales −acc by |m|
-                // (the same integers: floor((acc·m + r) / 2^s) with acc·m = (−acc)·|m|), chosen
-                // per channel by a mask when the slopes have both signs.
-                let acc_ty = self.out.ty(acc).clone();
-                let rank = acc_ty.shape().map_or(1, |s| s.len());
-                let flips: Vec<bool> = neg.multiplier.iter().map(|m| *m < 0).collect();
-                let src = if flips.iter().any(|f| *f) {
-                    let zero = self.ints(&[0], 32);
-                    let minus =
-                        self.push("tosa.negate", &[acc, zero, zero], acc_ty.clone(), vec![]);
-                    if flips.iter().all(|f| *f) {
-                        minus
-                    } else {
-                        let mut dims = vec![1; rank];
-                        dims[rank - 1] = flips.len() as i64;
-                        let mask_ty = int(&dims, 1);
-                        let list: Vec<&str> = flips
-                            .iter()
-                            .map(|f| if *f { "true" } else { "false" })
-                            .collect();
-                        let mask = self.constant(
-                            mask_ty.clone(),
-                            Attr::Raw(format!(
-                                "dense<{}[{}]{}> : {mask_ty}",
-                                "[".repeat(rank - 1),
-                                list.join(", "),
-                                "]".repeat(rank - 1)
-                            )),
-                        );
-                        self.push("tosa.select", &[mask, minus, acc], acc_ty.clone(), vec![])
-                    }
-                } else {
-                    acc
-                };
-                let m: Vec<i32> = neg.multiplier.iter().map(|m| m.wrapping_abs()).collect();
-                let negative = self.rescale(src, out, &m, &neg.shift, 0, rq.output_zp);
-                let zero_ty = int(&vec![1; rank], 32);
-                let zero =
-                    self.constant(zero_ty.clone(), Attr::Raw(format!("dense<0> : {zero_ty}")));
-                let cond_ty = acc_ty.with_elem(Elem::Int(1));
-                let cond = self.push("tosa.greater_equal", &[acc, zero], cond_ty, vec![]);
-                self.push("tosa.select", &[cond, pos, negative], out.clone(), vec![])
-            }
-        };
-        self.clamp(v, rq.clamp_min, rq.clamp_max)
-    }
-
-    /// `tosa.conv2d` / `tosa.depthwise_conv2d` with an i32 accumulator of shape `acc_shape`.
-    fn conv(
-        &mut self,
-        name: &str,
-        xwb: [ValueId; 3],
-        acc_shape: &[i64],
-        input_zp: i64,
-        window: &nibble_qnt::ConvWindow,
-    ) -> ValueId {
-        let w = self.out.ty(xwb[1]).shape().unwrap_or(&[]).to_vec();
-        // OHWI weights; depthwise [KH, KW, C, M].
-        let (kh, kw) = if name == "tosa.conv2d" {
-            (w[1], w[2])
-        } else {
-            (w[0], w[1])
-        };
-        let extent = [
-            (kh - 1) * window.dilation[0] + 1,
-            (kw - 1) * window.dilation[1] + 1,
-        ];
-        let (x, pad) = self.fit_window(xwb[0], acc_shape, extent, window.stride, window.pad);
-        let xwb = [x, xwb[1], xwb[2]];
-        let window = &nibble_qnt::ConvWindow {
-            pad,
-            ..window.clone()
-        };
-        let zx = self.ints(&[input_zp], 8);
-        let zw = self.ints(&[0], 8);
-        let attrs = vec![
-            ("acc_type", Attr::Raw("i32".into())),
-            ("dilation", Attr::I64s(window.dilation.to_vec())),
-            ("pad", Attr::I64s(window.pad.to_vec())),
-            ("stride", Attr::I64s(window.stride.to_vec())),
-        ];
-        self.push(
-            name,
-            &[xwb[0], xwb[1], xwb[2], zx, zw],
-            int(acc_shape, 32),
-            attrs,
-        )
-    }
-
-    /// A constant of rank `rank` with every dimension 1 (it broadcasts).
-    fn splat(&mut self, value: i64, rank: usize, bits: u32) -> ValueId {
-        let ty = int(&vec![1; rank], bits);
-        self.constant(ty.clone(), Attr::Raw(format!("dense<{value}> : {ty}")))
-    }
-
-    /// The elementwise `name(x, y)` with its broadcast i32 result.
-    fn elementwise(
-        &mut self,
-        name: &str,
-        x: ValueId,
-        y: ValueId,
-        attrs: Vec<(&str, Attr)>,
-    ) -> ValueId {
-        let (sx, sy) = (
-            self.out.ty(x).shape().unwrap_or(&[]),
-            self.out.ty(y).shape().unwrap_or(&[]),
-        );
-        let dims: Vec<i64> = sx.iter().zip(sy).map(|(a, b)| *a.max(b)).collect();
-        self.push(name, &[x, y], int(&dims, 32), attrs)
-    }
-
-    /// `x · y` in i32 (`tosa.mul` with no shift).
-    fn mul(&mut self, x: ValueId, y: ValueId) -> ValueId {
-        let shift = self.ints(&[0], 8);
-        let (sx, sy) = (
-            self.out.ty(x).shape().unwrap_or(&[]),
-            self.out.ty(y).shape().unwrap_or(&[]),
-        );
-        let dims: Vec<i64> = sx.iter().zip(sy).map(|(a, b)| *a.max(b)).collect();
-        self.push("tosa.mul", &[x, y, shift], int(&dims, 32), vec![])
-    }
-
-    /// `x − zp` in i32.
-    fn centered(&mut self, x: ValueId, zp: i64) -> ValueId {
-        let ty = self.out.ty(x).with_elem(Elem::Int(32));
-        let rank = ty.shape().map_or(0, |s| s.len());
-        let wide = self.push("tosa.cast", &[x], ty, vec![]);
-        let zp = self.splat(zp, rank, 32);
-        self.elementwise("tosa.sub", wide, zp, vec![])
-    }
-
-    /// `a·ma + b·mb` in i32 (the caller keeps both products within 32 bits).
-    fn dot(&mut self, a: ValueId, b: ValueId, [ma, mb]: [i64; 2], out: &[i64]) -> ValueId {
-        let (ca, cb) = (self.splat(ma, out.len(), 32), self.splat(mb, out.len(), 32));
-        let (pa, pb) = (self.mul(a, ca), self.mul(b, cb));
-        self.elementwise("tosa.add", pa, pb, vec![])
-    }
-
-    /// `clamp(zp + q, lo, hi)` of the i32 `q`, cast to `ty`.
-    fn narrow(&mut self, q: ValueId, zp: i64, lo: i64, hi: i64, ty: &Type) -> ValueId {
-        let rank = ty.shape().map_or(0, |s| s.len());
-        let zp = self.splat(zp, rank, 32);
-        let v = self.elementwise("tosa.add", q, zp, vec![]);
-        // TOSA clamps i8/i16 only: i32 takes maximum and minimum.
-        let (lo, hi) = (self.splat(lo, rank, 32), self.splat(hi, rank, 32));
-        let v = self.elementwise("tosa.maximum", v, lo, vec![]);
-        let v = self.elementwise("tosa.minimum", v, hi, vec![]);
-        self.push("tosa.cast", &[v], ty.clone(), vec![])
-    }
-
-    /// TOSA wants every window to end at the padded input's end: a floor-mode window that
-    /// drops trailing rows/columns gets its bottom/right padding reduced and, past that, the
-    /// input sliced; a window running past the end (ceil mode) gets more bottom/right padding
-    /// (skipped by max pooling as nibble skips it). `extent` is the [y, x] span of one window.
-    fn fit_window(
-        &mut self,
-        x: ValueId,
-        out: &[i64],
-        extent: [i64; 2],
-        stride: [i64; 2],
-        pad: [i64; 4],
-    ) -> (ValueId, [i64; 4]) {
-        let mut dims = self.out.ty(x).shape().unwrap_or(&[]).to_vec();
-        let mut pad = pad;
-        let mut cut = false;
-        for a in 0..2 {
-            let need = (out[1 + a] - 1) * stride[a] + extent[a];
-            let have = dims[1 + a] + pad[2 * a] + pad[2 * a + 1];
-            let end = &mut pad[2 * a + 1];
-            if have < need {
-                *end += need - have;
-            } else if have > need {
-                let excess = have - need;
-                let from_pad = excess.min(*end);
-                *end -= from_pad;
-                if excess > from_pad {
-                    dims[1 + a] -= excess - from_pad;
-                    cut = true;
-                }
-            }
-        }
-        if !cut {
-            return (x, pad);
-        }
-        let (start, size) = (self.shape(&[0, 0, 0, 0]), self.shape(&dims));
-        let ty = Type::tensor(
-            &dims,
-            self.out.ty(x).elem().cloned().unwrap_or(Elem::Int(8)),
-        );
-        (self.push("tosa.slice", &[x, start, size], ty, vec![]), pad)
-    }
-
     fn op(&mut self, op: &Op) -> Result<(), String> {
         let r = op.results[0];
         let ty = self.src.ty(r).clone();
@@ -641,53 +376,9 @@ impl Exporter<'_> {
                 let xs: Vec<ValueId> = (0..op.operands.len()).map(|k| self.x(op, k)).collect();
                 self.push("tosa.concat", &xs, ty, vec![("axis", Attr::i32(axis))])
             }
-            tile::ADD => {
-                let p = tile::Add::from_op(op).map_err(err)?;
-                let [ma, mb] = p.multiplier[..] else {
-                    return Err("needs two multipliers".into());
-                };
-                let a = self.centered(self.x(op, 0), p.io.input_zp[0]);
-                let b = self.centered(self.x(op, 1), p.io.input_zp[1]);
-                // (a·ma + b·mb + 2^(s−1)) >> s in 32 bits: m = hi·2^16 + lo, and the low sum's
-                // bits below 2^16 cannot change the floor, so the result is
-                // (H + (L >> 16) + 2^(s−17)) >> (s − 16) with H = a·hi_a + b·hi_b, L = a·lo_a + b·lo_b.
-                let (ma, mb) = (ma as i64, mb as i64);
-                let hi = self.dot(a, b, [ma >> 16, mb >> 16], &shape);
-                let lo = self.dot(a, b, [ma & 0xffff, mb & 0xffff], &shape);
-                let sixteen = self.splat(16, shape.len(), 32);
-                let lo_hi = self.elementwise(
-                    "tosa.arithmetic_right_shift",
-                    lo,
-                    sixteen,
-                    vec![("round", Attr::Bool(false))],
-                );
-                let sum = self.elementwise("tosa.add", hi, lo_hi, vec![]);
-                let half = self.splat(1 << (p.shift - 17), shape.len(), 32);
-                let sum = self.elementwise("tosa.add", sum, half, vec![]);
-                let by = self.splat(p.shift - 16, shape.len(), 32);
-                let q = self.elementwise(
-                    "tosa.arithmetic_right_shift",
-                    sum,
-                    by,
-                    vec![("round", Attr::Bool(false))],
-                );
-                self.narrow(q, p.io.output_zp, p.io.clamp_min, p.io.clamp_max, &ty)
-            }
-            tile::MUL => {
-                let p = tile::Mul::from_op(op).map_err(err)?;
-                let a = self.centered(self.x(op, 0), p.io.input_zp[0]);
-                let b = self.centered(self.x(op, 1), p.io.input_zp[1]);
-                let product = self.mul(a, b);
-                let y = self.rescale(
-                    product,
-                    &ty,
-                    &[p.multiplier as i32],
-                    &[p.shift as i32],
-                    0,
-                    p.io.output_zp,
-                );
-                self.clamp(y, p.io.clamp_min, p.io.clamp_max)
-            }
+            tile::ADD => self.add(op, &ty)?,
+            tile::MUL => self.mul_op(op, &ty)?,
+            tile::SOFTMAX => self.softmax(op, &ty)?,
             other => return Err(format!("{other} has no TOSA form")),
         };
         self.map.insert(r, v);
