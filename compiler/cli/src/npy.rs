@@ -38,6 +38,15 @@ pub fn view_bytes<'a, A: ViewElement>(
     path: &str,
     what: &str,
 ) -> Res<ArrayViewD<'a, A>> {
+    if let Some(depth) = header_depth(bytes).filter(|&d| d > MAX_HEADER_DEPTH) {
+        return Err(CliError::Npy {
+            path: path.into(),
+            what: what.into(),
+            why: format!(
+                "its header nests brackets {depth} deep (a .npy header of a plain array nests {MAX_HEADER_DEPTH} at most)"
+            ),
+        });
+    }
     ArrayViewD::<A>::view_npy(bytes).map_err(|e| CliError::Npy {
         path: path.into(),
         what: what.into(),
@@ -51,6 +60,33 @@ pub fn view_bytes<'a, A: ViewElement>(
             e => e.to_string(),
         },
     })
+}
+
+/// The deepest bracket nesting a plain array's header needs (`{… 'shape': (…)}`, a structured
+/// dtype's `[(…)]` inside), with room to spare.
+const MAX_HEADER_DEPTH: usize = 4;
+
+/// How deep the brackets of the header of .npy `bytes` nest, when its preamble is readable:
+/// checked before the header parser runs, whose backtracking is exponential in the nesting
+/// (a 90-byte header of nested `{` took 26 s, found by `scripts/fuzz.sh`).
+fn header_depth(bytes: &[u8]) -> Option<usize> {
+    let (len, start): (usize, usize) = match bytes.get(6)? {
+        1 => (u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?]) as usize, 10),
+        _ => (u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize, 12),
+    };
+    let header = bytes.get(start..start.checked_add(len)?.min(bytes.len()))?;
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in header {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Some(deepest)
 }
 
 /// A whole float32 .npy array, read through [`NpyFile`].
