@@ -71,8 +71,14 @@ const MAX_HEADER_DEPTH: usize = 4;
 /// (a 90-byte header of nested `{` took 26 s, found by `scripts/fuzz.sh`).
 fn header_depth(bytes: &[u8]) -> Option<usize> {
     let (len, start): (usize, usize) = match bytes.get(6)? {
-        1 => (u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?]) as usize, 10),
-        _ => (u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize, 12),
+        1 => (
+            u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?]) as usize,
+            10,
+        ),
+        _ => (
+            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
+            12,
+        ),
     };
     let header = bytes.get(start..start.checked_add(len)?.min(bytes.len()))?;
     let (mut depth, mut deepest) = (0usize, 0usize);
